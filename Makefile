@@ -1,0 +1,40 @@
+# The README's commands. `make run` serves the demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: install run test test-deps lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	mkdir -p "$(KYODO_INSTANCE_PATH)"
+	$(BIN)/kyodo demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (log in as admin or <city>-admin / <city>-staff / <city>-council, password kyodo-demo)"
+	$(BIN)/kyodo run --host 127.0.0.1 --port $(PORT)
+
+# In CI the Debian packages the browser test needs are installed; elsewhere that
+# test skips with a printed reason when Chromium is missing.
+test-deps:
+	@if [ -n "$$CI" ] && ! command -v chromium >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium"; \
+	fi
+
+test: install test-deps lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check kyodo_admin tests
+	$(BIN)/mypy kyodo_admin/services kyodo_admin/formschema kyodo_admin/documents
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

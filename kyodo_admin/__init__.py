@@ -1,0 +1,105 @@
+"""kyodo_admin: back office for collaboration projects (協働事業) between cities and NPOs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from .config import check_production_config, load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def select_locale() -> str:
+    """Japanese by default; ``?lang=en`` switches for the rest of the session."""
+    languages = ["ja", "en"]
+    asked = request.args.get("lang") if request else None
+    if asked in languages:
+        session["lang"] = asked
+    return session.get("lang") if session.get("lang") in languages else "ja"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(config))
+    check_production_config(app.config)
+
+    from . import (
+        models,  # noqa: F401  - registers every table
+        services,  # noqa: F401
+        tenancy,  # noqa: F401  - registers the tenancy listeners
+    )
+    from .services import audit  # noqa: F401  - registers the audit listener
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
+                     compare_type=True)
+    babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from .extensions import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    _register_request_context(app)
+
+    from .web import errors as web_errors
+    from .web.auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+    web_errors.register(app)
+
+    from .admin import init_admin
+
+    init_admin(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+
+    if app.config["KYODO_ENV"] == "production":
+        from .services.users import refuse_demo_passwords
+
+        with app.app_context():
+            refuse_demo_passwords(db.session)
+    return app
+
+
+def _migrations_dir() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_request_context(app: Flask) -> None:
+    """Bind the tenancy and the audit actor to the logged-in user for each request."""
+    from . import tenancy
+    from .services import audit
+
+    @app.before_request
+    def _bind_user() -> None:
+        user = current_user
+        if user.is_authenticated:
+            city_id = None if user.is_system_admin else (user.city_id or -1)
+            g._kyodo_tenancy_token = tenancy.set_current_city(city_id)
+            g._kyodo_actor_token = audit.set_actor(audit.Actor(user.id, user.username))
+
+    @app.teardown_request
+    def _unbind_user(_exc: BaseException | None) -> None:
+        token = g.pop("_kyodo_tenancy_token", None)
+        if token is not None:
+            tenancy.reset_current_city(token)
+        token = g.pop("_kyodo_actor_token", None)
+        if token is not None:
+            audit.reset_actor(token)
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,135 @@
+"""The back office: a new ``Admin`` and its views for each app (no module-level Admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import (
+    Agreement,
+    Attachment,
+    AuditEvent,
+    City,
+    CollaborationType,
+    CompletionReport,
+    CostShare,
+    Council,
+    CouncilMember,
+    Criterion,
+    Department,
+    DocumentTemplate,
+    Evaluation,
+    FormDefinition,
+    GeneratedDocument,
+    Indicator,
+    Meeting,
+    Organization,
+    Project,
+    ProjectPlan,
+    Proposal,
+    Review,
+    ReviewScore,
+    RoleShare,
+    User,
+)
+from ..models.audit import AUDIT_ACTIONS
+from ..models.document import DOCUMENT_KINDS
+from ..services.audit_query import events_for
+from ..services.dashboard import dashboard_summary
+from .agreement import AgreementView, CostShareView, RoleShareView
+from .city import CityView, DepartmentView, UserView
+from .configuration import (
+    AttachmentView,
+    AuditEventView,
+    DocumentTemplateView,
+    FormDefinitionView,
+    GeneratedDocumentView,
+)
+from .council import (
+    CouncilMemberView,
+    CouncilView,
+    CriterionView,
+    MeetingView,
+    ReviewScoreView,
+    ReviewView,
+)
+from .form_builder import FormBuilderView
+from .labels import MODEL_NAMES_EN, bilingual
+from .organization import OrganizationView
+from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
+from .proposal import ProposalView
+from .report import CompletionReportView, EvaluationView
+
+RECORDS = bilingual("記録", "Records")
+COUNCIL = bilingual("審査", "Review")
+SETTINGS = bilingual("設定", "Settings")
+SYSTEM = bilingual("システム", "System")
+
+#: (view class, model, menu category, endpoint). The order is the menu's.
+VIEWS: list[tuple[type, type, Any, str]] = [
+    (ProposalView, Proposal, None, "proposal"),
+    (ProjectView, Project, None, "project"),
+    (OrganizationView, Organization, None, "organization"),
+    (ProjectPlanView, ProjectPlan, RECORDS, "project_plan"),
+    (IndicatorView, Indicator, RECORDS, "indicator"),
+    (AgreementView, Agreement, RECORDS, "agreement"),
+    (RoleShareView, RoleShare, RECORDS, "role_share"),
+    (CostShareView, CostShare, RECORDS, "cost_share"),
+    (CompletionReportView, CompletionReport, RECORDS, "completion_report"),
+    (EvaluationView, Evaluation, RECORDS, "evaluation"),
+    (GeneratedDocumentView, GeneratedDocument, RECORDS, "generated_document"),
+    (AttachmentView, Attachment, RECORDS, "attachment"),
+    (CouncilView, Council, COUNCIL, "council"),
+    (CouncilMemberView, CouncilMember, COUNCIL, "council_member"),
+    (MeetingView, Meeting, COUNCIL, "meeting"),
+    (ReviewView, Review, COUNCIL, "review"),
+    (ReviewScoreView, ReviewScore, COUNCIL, "review_score"),
+    (DepartmentView, Department, SETTINGS, "department"),
+    (CollaborationTypeView, CollaborationType, SETTINGS, "collaboration_type"),
+    (CriterionView, Criterion, SETTINGS, "criterion"),
+    (FormDefinitionView, FormDefinition, SETTINGS, "form_definition"),
+    (DocumentTemplateView, DocumentTemplate, SETTINGS, "document_template"),
+    (UserView, User, SETTINGS, "user"),
+    (AuditEventView, AuditEvent, SYSTEM, "audit_event"),
+    (CityView, City, SYSTEM, "city"),
+]
+
+
+class HomeView(AdminIndexView):
+    """The first screen after login: the city's figures for the current fiscal year."""
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        from flask import redirect, request, url_for
+
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @expose("/")
+    def index(self) -> str:
+        return self.render("admin/home.html", summary=dashboard_summary(db.session, current_user))
+
+
+def init_admin(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name="協働事業管理",
+        theme=Bootstrap4Theme(base_template="admin/kyodo_base.html", fluid=True),
+        index_view=HomeView(name=bilingual("ホーム", "Home"), url="/admin"),
+    )
+    for view_class, model, category, endpoint in VIEWS:
+        name = bilingual(model.label, MODEL_NAMES_EN[model.__tablename__])
+        admin.add_view(view_class(model, db.session, name=name, category=category,
+                                  endpoint=endpoint))
+    admin.add_view(FormBuilderView(name=bilingual("様式エディタ", "Form builder"),
+                                   category=SETTINGS, endpoint="form_builder"))
+    app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
+    app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
+    app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
+    return admin

@@ -1,0 +1,49 @@
+"""Agreements with inline role sharing and cost sharing rows."""
+
+from __future__ import annotations
+
+from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
+from .base import KyodoModelView
+
+
+class AgreementView(KyodoModelView):
+    document_kinds = ("agreement",)
+    column_list = ("city", "title", "project", "status", "start_date", "end_date", "signed_on")
+    column_searchable_list = ("title", "city_signatory", "organization_signatory")
+    column_filters = ("status", "signed_on", "start_date", "project.title")
+    column_sortable_list = ("title", "status", "start_date", "end_date", "signed_on")
+    column_default_sort = ("id", True)
+    column_details_list = ("city", "title", "project", "status", "previous", "start_date",
+                           "end_date", "signed_on", "city_signatory", "organization_signatory",
+                           "responsibility", "role_shares", "cost_shares", "city_cost_total",
+                           "organization_cost_total")
+    column_labels = {"city_cost_total": "甲（市）負担額合計",
+                     "organization_cost_total": "乙（団体）負担額合計"}
+    form_columns = ("city", "project", "title", "previous", "start_date", "end_date", "signed_on",
+                    "city_signatory", "organization_signatory", "responsibility",
+                    "role_shares", "cost_shares")
+    choices = {"status": AGREEMENT_STATES}
+    date_ranges = (("start_date", "end_date"),)
+    inline_models = [
+        (RoleShare, {"form_columns": ("id", "item", "city_role", "organization_role",
+                                      "sort_order")}),
+        (CostShare, {"form_columns": ("id", "item", "city_amount", "organization_amount", "note",
+                                      "sort_order")}),
+    ]
+    column_formatters = {"city_cost_total": KyodoModelView.yen,
+                         "organization_cost_total": KyodoModelView.yen}
+
+
+class RoleShareView(KyodoModelView):
+    column_list = ("city", "agreement", "item", "city_role", "organization_role")
+    column_searchable_list = ("item",)
+    form_columns = ("agreement", "item", "city_role", "organization_role", "sort_order")
+
+
+class CostShareView(KyodoModelView):
+    column_list = ("city", "agreement", "item", "city_amount", "organization_amount", "note")
+    column_searchable_list = ("item",)
+    form_columns = ("agreement", "item", "city_amount", "organization_amount", "note",
+                    "sort_order")
+    column_formatters = {"city_amount": KyodoModelView.yen,
+                         "organization_amount": KyodoModelView.yen}

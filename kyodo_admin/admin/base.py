@@ -1,0 +1,508 @@
+"""The base of every admin view: tenancy, permissions, CSRF, optimistic locking,
+clear Japanese errors, safe CSV export, and generic input checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from typing import Any, ClassVar
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import get_form_data
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+from wtforms.validators import Length, NumberRange
+
+from .. import permissions, tenancy
+from ..errors import KyodoError, StaleRecord
+from ..formschema.forms import (
+    add_blank_rows,
+    collect_answers,
+    display_answers,
+    extend_form_class,
+    prefill,
+    remove_configured_fields,
+)
+from ..models.base import HasFormAnswers, TenantScoped, utcnow
+from ..models.document import GeneratedDocument
+from ..services.documents import generate_document
+from ..services.form_definitions import current_definition, store_attachment
+from .labels import COLUMN_LABELS
+
+log = logging.getLogger(__name__)
+
+#: Longest text accepted in a free-text (Text) column.
+MAX_TEXT_LENGTH = 4000
+#: Integer columns that can never be negative (money in yen, counts, scores).
+NON_NEGATIVE_SUFFIXES = ("_amount", "_cost", "_count", "_value", "score")
+#: First characters a spreadsheet reads as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+BLANK_CHOICE = "（未選択）"
+
+ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_definition")
+
+
+class KyodoForm(FlaskForm):
+    """Form base of the back office: Flask-WTF's CSRF, the same token as every other form."""
+
+
+def docx_response(data: bytes, filename: str) -> Response:
+    from urllib.parse import quote
+
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
+                    "wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                             "Cache-Control": "private, no-store"})
+
+
+def neutralize_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class KyodoModelView(ModelView):
+    """Configuration lives in subclasses; behaviour shared by all views lives here."""
+
+    form_base_class = KyodoForm
+    page_size = 20
+    can_view_details = True
+    export_types = ["csv"]
+    details_template = "admin/kyodo_details.html"
+    column_display_actions = True
+    form_excluded_columns: Any = ()
+    column_exclude_list: Any = ("version", "answers", "created_at")
+    column_details_exclude_list: Any = ("version",)
+    #: Shows and hides configured fields by their visibility conditions.
+    extra_js = ["/static/kyodo.js"]
+
+    #: Word documents that can be issued from a record of this view.
+    document_kinds: ClassVar[tuple[str, ...]] = ()
+    #: Columns set by the system (workflow, derived values), never typed in a form.
+    managed_columns: ClassVar[tuple[str, ...]] = ("status", "fiscal_year")
+    #: (start, end) column pairs where end may not come before start.
+    date_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: Columns whose value must be unique within one city.
+    unique_in_city: ClassVar[tuple[str, ...]] = ()
+    #: Column -> {value: Japanese label} shown in lists, details and forms.
+    choices: ClassVar[dict[str, dict[Any, str]]] = {}
+
+    def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
+        self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
+        self.form_excluded_columns = tuple(
+            dict.fromkeys((*ALWAYS_EXCLUDED, *self.managed_columns, *self.form_excluded_columns))
+        )
+        self.form_args = self._generic_form_args(model, dict(getattr(self, "form_args", None) or {}))
+        if self.inline_models:
+            self.inline_models = [
+                (inline, {"column_labels": COLUMN_LABELS, **opts,
+                          "form_args": self._generic_form_args(
+                              inline, dict(opts.get("form_args") or {}))})
+                for inline, opts in self.inline_models
+            ]
+        if self.choices:
+            self.column_choices = {k: list(v.items()) for k, v in self.choices.items()}
+            self.form_choices = {
+                k: [(str(a), b) for a, b in v.items()] for k, v in self.choices.items()
+            }
+        kwargs.setdefault("name", getattr(model, "label", None) or model.__name__)
+        super().__init__(model, session, **kwargs)
+        if issubclass(model, HasFormAnswers):
+            self.column_formatters_detail = {**(self.column_formatters_detail or {}),
+                                             "answers": lambda v, c, m, n: v._format_answers(c, m, n)}
+
+    # -- generic input checks -------------------------------------------------
+
+    @staticmethod
+    def _generic_form_args(model: type, form_args: dict[str, Any]) -> dict[str, Any]:
+        for column in model.__table__.columns:
+            extra: list[Any] = []
+            if isinstance(column.type, Text) or (
+                isinstance(column.type, String) and not column.type.length
+            ):
+                extra.append(Length(max=MAX_TEXT_LENGTH,
+                                    message=f"{MAX_TEXT_LENGTH}文字以内で入力してください。"))
+            if isinstance(column.type, Integer) and column.name.endswith(NON_NEGATIVE_SUFFIXES):
+                extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
+            if column.name.endswith("_value") and not isinstance(column.type, Integer):
+                extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
+            if extra:
+                args = form_args.setdefault(column.name, {})
+                args["validators"] = [*args.get("validators", []), *extra]
+        return form_args
+
+    def validate_form(self, form: Any) -> bool:
+        valid = super().validate_form(form)
+        if not valid or request.method != "POST":
+            return valid
+        for field in form:
+            if self._unknown_choice(field):
+                field.errors = [*field.errors, "選択肢にない値です。一覧から選び直してください。"]
+                valid = False
+        for start, end in self.date_ranges:
+            if start in form and end in form and form[start].data and form[end].data \
+                    and form[end].data < form[start].data:
+                form[end].errors = [*form[end].errors,
+                                    f"{self.column_labels.get(end, end)}は"
+                                    f"{self.column_labels.get(start, start)}以降の日付にしてください。"]
+                valid = False
+        for name in self.unique_in_city:
+            if name in form and form[name].data and self._taken_in_city(form, name):
+                form[name].errors = [*form[name].errors,
+                                     f"同じ{self.column_labels.get(name, name)}の記録が既にあります。"]
+                valid = False
+        return valid
+
+    @staticmethod
+    def _unknown_choice(field: Any) -> bool:
+        """A posted id the (city-scoped) drop-down does not offer: another city's row or junk.
+
+        Flask-Admin's QuerySelectField would silently turn it into "none"."""
+        if not hasattr(field, "query_factory") and not hasattr(field, "loader"):
+            return False
+        raw = [v for v in (field.raw_data or []) if v not in ("", "__None")]
+        if not raw:
+            return False
+        data = field.data
+        if isinstance(data, (list, tuple)):
+            return len(data) < len(raw)
+        return data is None
+
+    def _taken_in_city(self, form: Any, name: str) -> bool:
+        column = getattr(self.model, name)
+        stmt = select(self.model.id).where(column == form[name].data)
+        city_id = tenancy.current_city_id()
+        if city_id is None and "city" in form and form["city"].data is not None:
+            city_id = form["city"].data.id
+        if city_id is not None and issubclass(self.model, TenantScoped):
+            stmt = stmt.where(self.model.city_id == city_id)
+        editing = request.args.get("id")
+        if editing and editing.isdigit():
+            stmt = stmt.where(self.model.id != int(editing))
+        return self.session.execute(stmt.limit(1)).first() is not None
+
+    # -- permissions ----------------------------------------------------------
+
+    def is_accessible(self) -> bool:
+        return permissions.can_view(current_user, self.model)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return permissions.can_create(current_user, self.model)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return permissions.can_edit(current_user, self.model)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return permissions.can_delete(current_user, self.model)
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return permissions.can_export(current_user, self.model)
+
+    _VIEW_PERMISSIONS: ClassVar[dict[str, str]] = {
+        "create_view": "can_create", "edit_view": "can_edit", "delete_view": "can_delete",
+        "export": "can_export", "ajax_update": "can_edit",
+    }
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        flag = self._VIEW_PERMISSIONS.get(name)
+        if flag and not getattr(self, flag):
+            abort(403)
+        return None
+
+    # -- tenancy: the base view scopes too, besides the session ----------------
+
+    def _scope(self, query: Any) -> Any:
+        city_id = tenancy.current_city_id()
+        if city_id is not None and issubclass(self.model, TenantScoped):
+            query = query.filter(self.model.city_id == city_id)
+        return query
+
+    def get_query(self) -> Any:
+        return self._scope(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._scope(super().get_count_query())
+
+    def get_one(self, id: Any) -> Any:
+        """Flask-Admin's own ``get_one`` uses ``session.get`` and skips ``get_query``."""
+        try:
+            pk = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        obj = self.get_query().filter(self.model.id == pk).one_or_none()
+        if obj is None or not permissions.can_view(current_user, obj):
+            abort(404)
+        return obj
+
+    # -- forms: the city field, and the version the user loaded ---------------
+
+    def scaffold_form(self) -> Any:
+        form_class = super().scaffold_form()
+        if hasattr(self.model, "version"):
+            form_class.loaded_version = HiddenField()
+        return form_class
+
+    def _adapt_form(self, form: Any, obj: Any = None) -> Any:
+        if "city" in form and not permissions.is_system_admin(current_user):
+            del form["city"]
+        for field in form:
+            if getattr(field, "blank_text", None) == "":
+                field.blank_text = BLANK_CHOICE  # WTForms would show "__None"
+        if "loaded_version" in form and request.method == "GET":
+            form.loaded_version.data = getattr(obj, "version", None) or ""
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        definition = self._definition_for(None)
+        if definition is None:
+            return self._adapt_form(super().create_form(obj), obj)
+        form_class = extend_form_class(self._create_form_class,
+                                       (definition.id, definition.version), definition.schema)
+        form = self._adapt_form(form_class(get_form_data(), obj=obj), obj)
+        return self._prepare_configured(form, definition, {}, is_new=True)
+
+    def edit_form(self, obj: Any = None) -> Any:
+        definition = self._definition_for(obj)
+        if definition is None:
+            return self._adapt_form(super().edit_form(obj), obj)
+        form_class = extend_form_class(self._edit_form_class,
+                                       (definition.id, definition.version), definition.schema)
+        form = self._adapt_form(form_class(get_form_data(), obj=obj), obj)
+        return self._prepare_configured(form, definition, obj.answers or {}, is_new=False)
+
+    # -- configured forms (様式): the fields of the record's form revision --------
+
+    def _definition_for(self, obj: Any) -> Any:
+        """The form revision of a record: its own, or the city's current one for a new record."""
+        if not issubclass(self.model, HasFormAnswers):
+            return None
+        if obj is not None and obj.form_definition is not None:
+            return obj.form_definition
+        city_id = getattr(obj, "city_id", None) or tenancy.current_city_id()
+        if city_id is None:
+            return None  # a system admin creating a record: no city, no form yet
+        return current_definition(self.session, city_id, self.model.form_kind)
+
+    def _prepare_configured(self, form: Any, definition: Any, answers: dict[str, Any],
+                            is_new: bool) -> Any:
+        form._kyodo_definition = definition
+        form._kyodo_kept_files = {k: v for k, v in answers.items() if isinstance(v, dict)}
+        if request.method == "GET":
+            if not is_new:
+                prefill(form, definition.schema, answers)
+            add_blank_rows(form, definition.schema)
+        return form
+
+    def _take_answers(self, form: Any, model: Any) -> None:
+        """Collect the configured answers and take their fields out of the form."""
+        definition = getattr(form, "_kyodo_definition", None)
+        if definition is None:
+            return
+        previous = (model.answers or {}) if model is not None else {}
+        user_id = getattr(current_user, "id", None)
+
+        def store(field: dict[str, Any], upload: Any) -> dict[str, Any]:
+            return store_attachment(self.session, upload, field.get("max_size"), user_id)
+
+        form._kyodo_answers = collect_answers(form, definition.schema, previous, store)
+        remove_configured_fields(form, definition.schema)
+
+    def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        definition = getattr(form, "_kyodo_definition", None)
+        if definition is not None:
+            model.answers = dict(form._kyodo_answers)  # a new dict, so the change is seen
+            if model.form_definition is None:
+                model.form_definition = definition
+        super()._on_model_change(form, model, is_created)
+
+    def _format_answers(self, _context: Any, model: Any, _name: str) -> Any:
+        definition = model.form_definition
+        if definition is None:
+            return ""
+        return Markup(render_template("admin/answers.html", definition=definition,
+                                      shown=display_answers(definition.schema,
+                                                            model.answers or {})))
+
+    # -- saving ----------------------------------------------------------------
+
+    def create_model(self, form: Any) -> Any:
+        if "loaded_version" in form:
+            del form["loaded_version"]
+        try:
+            self._take_answers(form, None)
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return False
+        return super().create_model(form)
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        if "loaded_version" in form:
+            loaded = (form.loaded_version.data or "").strip()
+            if loaded != str(model.version):
+                flash(str(StaleRecord()), "error")
+                return False
+            del form["loaded_version"]
+        try:
+            self._take_answers(form, model)
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return False
+        # Touch the row so its version moves even when only inline rows changed.
+        if hasattr(model, "updated_at"):
+            model.updated_at = utcnow()
+        return super().update_model(form, model)
+
+    def delete_model(self, model: Any) -> bool:
+        try:
+            self.on_model_delete(model)
+            self.session.delete(model)
+            self.session.commit()
+        except IntegrityError:
+            self.session.rollback()
+            flash("他の記録から参照されているため削除できません。先に参照している記録を変更してください。",
+                  "error")
+            return False
+        except Exception as exc:  # noqa: BLE001 - shown as a clear message, never a trace
+            self.session.rollback()
+            self.handle_view_exception(exc)
+            return False
+        self.after_model_delete(model)
+        return True
+
+    # -- Word documents --------------------------------------------------------------
+
+    def _may_issue(self) -> bool:
+        return bool(self.document_kinds) and permissions.can_create(current_user, GeneratedDocument)
+
+    @expose("/document/<kind>/<int:id>", methods=("POST",))
+    def issue_document(self, kind: str, id: int) -> Any:
+        """Issue a Word document from a record, archive it, and download it."""
+        if kind not in self.document_kinds or not self._may_issue():
+            abort(403)
+        record = self.get_one(str(id))
+        try:
+            issued = generate_document(self.session, kind, record, getattr(current_user, "id", None))
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return redirect(self.get_url(".details_view", id=id))
+        return docx_response(issued.data, issued.document.filename)
+
+    @action("issue_documents", "Word文書を一括作成（ZIP）")
+    def action_issue_documents(self, ids: Any) -> Any:
+        if not self._may_issue():
+            abort(403)
+        try:
+            pks = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        kind = self.document_kinds[0]
+        buffer = io.BytesIO()
+        names: set[str] = set()
+        try:
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for record in self.get_query().filter(self.model.id.in_(pks)).all():
+                    issued = generate_document(self.session, kind, record,
+                                               getattr(current_user, "id", None))
+                    name = issued.document.filename
+                    if name in names:
+                        name = f"{record.id}_{name}"
+                    names.add(name)
+                    archive.writestr(name, issued.data)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(f"一括作成を中止しました（作成した文書は保存していません）: {exc}", "error")
+            return redirect(self.get_url(".index_view"))
+        return Response(buffer.getvalue(), mimetype="application/zip", headers={
+            "Content-Disposition": f"attachment; filename={self.model.__tablename__}_documents.zip"})
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "issue_documents":
+            return self._may_issue()
+        return super().is_action_allowed(name)
+
+    @action("delete", "削除", "選択した記録を削除しますか？")
+    def action_delete(self, ids: Any) -> None:
+        """Bulk delete through ``get_query`` (city-scoped), one row at a time, with
+        integer ids (Flask-Admin's own compares strings, which PostgreSQL refuses)."""
+        try:
+            pks = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            flash("削除する記録の指定が正しくありません。", "error")
+            return
+        count = sum(1 for obj in self.get_query().filter(self.model.id.in_(pks)).all()
+                    if self.delete_model(obj))
+        if count:
+            flash(f"{count}件の記録を削除しました。", "success")
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, KyodoError):
+            flash(str(exc), "error")
+        elif isinstance(exc, StaleDataError):
+            flash(str(StaleRecord()), "error")
+        elif isinstance(exc, IntegrityError):
+            log.info("Integrity error in %s: %s", self.endpoint, exc)
+            flash("入力内容が他の記録と重複しているか、関連する記録との整合性が取れないため保存できませんでした。"
+                  "入力内容を確認してください。", "error")
+        elif isinstance(exc, SQLAlchemyError):
+            log.exception("Database error in %s", self.endpoint)
+            flash("データベースの処理に失敗したため保存できませんでした。時間をおいて再度お試しください。", "error")
+        else:
+            log.exception("Error in %s", self.endpoint)
+            flash("処理中にエラーが発生したため保存できませんでした。", "error")
+        return True
+
+    # -- export ----------------------------------------------------------------
+
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        return neutralize_formula(super().get_export_value(model, name))
+
+    def _export_csv(self, return_url: Any) -> Any:
+        """CSV built while the request's session is open (Flask-Admin streams it after
+        the session is gone, so lazy relationships fail), with a BOM so that Excel on
+        Japanese Windows reads UTF-8, and formulas neutralised."""
+        _count, rows = self._export_data()
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow([str(label) for _name, label in self._export_columns])
+        for row in rows:
+            writer.writerow(["" if (v := self.get_export_value(row, name)) is None else str(v)
+                             for name, _label in self._export_columns])
+        filename = f"{self.model.__tablename__}_{utcnow():%Y%m%d%H%M%S}.csv"
+        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+    # -- display ---------------------------------------------------------------
+
+    @staticmethod
+    def yen(_view: Any, _context: Any, model: Any, name: str) -> Any:
+        value = getattr(model, name, None)
+        return "" if value is None else Markup("{:,}円").format(value)

@@ -1,0 +1,222 @@
+"""Form definitions, Word templates, the archive of issued documents, the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_login import current_user
+from flask_wtf.file import FileField
+from markupsafe import Markup
+
+from .. import permissions, tenancy
+from ..documents.context import placeholders
+from ..documents.limits import render_limited
+from ..errors import KyodoError
+from ..models.audit import AUDIT_ACTIONS
+from ..models.city import City
+from ..models.document import DOCUMENT_KINDS, DocumentTemplate
+from ..models.form_definition import FORM_KINDS, FORM_STATES
+from ..services.documents import activate_template, add_template, example_context, example_record
+from .base import KyodoModelView, docx_response
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+
+
+class FormDefinitionView(KyodoModelView):
+    column_list = ("city", "kind", "revision", "title", "form_number", "status", "published_at")
+    column_filters = ("kind", "status")
+    column_sortable_list = ("kind", "revision", "published_at")
+    choices = {"kind": FORM_KINDS, "status": FORM_STATES}
+    column_details_exclude_list = ("version",)
+    column_descriptions = {"kind": "様式は「様式エディタ」で編集し、公開します。"}
+
+    # Definitions change only through the form builder and the import, which keep
+    # the revisions that records were filled against.
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False
+
+
+class DocumentTemplateView(KyodoModelView):
+    """Word templates: uploads are checked and test-rendered, then activated per kind."""
+
+    column_list = ("city", "kind", "revision", "filename", "size", "is_active", "created_at")
+    column_filters = ("kind", "is_active")
+    column_sortable_list = ("kind", "revision", "created_at")
+    column_details_exclude_list = ("version", "content")
+    column_export_exclude_list = ("content",)
+    column_formatters = {
+        "filename": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            v.get_url(".download", id=m.id), m.filename),
+    }
+    form_columns = ("kind", "upload", "note")
+    form_extra_fields = {"upload": FileField("Word様式ファイル（.docx）")}
+    choices = {"kind": DOCUMENT_KINDS}
+    list_template = "admin/document_template_list.html"
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False  # a registered revision never changes; upload a new one
+
+    def create_model(self, form: Any) -> Any:
+        upload = form.upload.data
+        if not upload or not getattr(upload, "filename", ""):
+            flash("Word様式ファイル（.docx）を指定してください。", "error")
+            return False
+        data = upload.read(MAX_TEMPLATE_BYTES + 1)
+        city = self.session.get(City, tenancy.current_city_id() or -1)
+        if city is None:
+            flash("自治体の管理者としてログインして登録してください。", "error")
+            return False
+        try:
+            template = add_template(self.session, city, form.kind.data, upload.filename, data,
+                                    getattr(current_user, "id", None))
+            template.note = form.note.data or ""
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return False
+        flash(f"第{template.revision}版として登録しました。プレビューで確認し、"
+              "一覧の「使用する版にする」で切り替えてください。", "success")
+        return template
+
+    @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")
+    def action_activate(self, ids: Any) -> None:
+        try:
+            pks = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        if len(pks) != 1:
+            flash("使用する版を1つだけ選んでください。", "error")
+            return
+        template = self.get_query().filter(DocumentTemplate.id == pks[0]).one_or_none()
+        if template is None:
+            abort(404)
+        activate_template(self.session, template)
+        self.session.commit()
+        flash(f"{template}を使用する版にしました。", "success")
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "activate":
+            return permissions.can_create(current_user, DocumentTemplate)
+        return super().is_action_allowed(name)
+
+    @expose("/download/<int:id>")
+    def download(self, id: int) -> Response:
+        template = self.get_one(str(id))
+        return docx_response(template.content, template.filename)
+
+    @expose("/preview/<int:id>")
+    def preview(self, id: int) -> Any:
+        """A test render with the city's newest record of the kind (not archived)."""
+        template = self.get_one(str(id))
+        record = example_record(self.session, template.city_id, template.kind)
+        try:
+            data = render_limited(template.content, example_context(template.kind, record))
+        except KyodoError as exc:
+            flash(str(exc), "error")
+            return redirect(self.get_url(".index_view"))
+        return docx_response(data, f"プレビュー_{template.filename}")
+
+    @expose("/placeholders/")
+    def placeholders_view(self) -> str:
+        """Every placeholder of each kind with an example value, from the context builders."""
+        kind = request.args.get("kind", "agreement")
+        if kind not in DOCUMENT_KINDS:
+            abort(404)
+        rows = placeholders(example_context(kind))
+        return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
+
+
+class ArchiveView(KyodoModelView):
+    """Rows holding file bytes: never typed in or edited, downloaded through a view
+    that checks login and city (never a static URL)."""
+
+    column_details_exclude_list = ("content",)
+    column_export_exclude_list = ("content",)
+    column_formatters = {
+        "filename": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            v.get_url(".download", id=m.id), m.filename),
+    }
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False
+
+    def mimetype(self, _row: Any) -> str:
+        return "application/octet-stream"
+
+    @expose("/download/<int:id>")
+    def download(self, id: int) -> Response:
+        row = self.get_one(str(id))  # scoped to the city; 404 otherwise
+        return Response(
+            row.content, mimetype=self.mimetype(row),
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(row.filename)}",
+                     "Cache-Control": "private, no-store"},
+        )
+
+
+class GeneratedDocumentView(ArchiveView):
+    """The archive of issued documents."""
+
+    column_list = ("city", "kind", "filename", "record_type", "record_id", "record_version",
+                   "created_at", "sha256")
+    column_filters = ("kind", "record_type", "created_at")
+    choices = {"kind": DOCUMENT_KINDS}
+
+    def mimetype(self, _row: Any) -> str:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class AttachmentView(ArchiveView):
+    """Files attached through configured forms."""
+
+    column_list = ("city", "filename", "content_type", "size", "created_at")
+    column_searchable_list = ("filename",)
+
+    def mimetype(self, row: Any) -> str:
+        return row.content_type or "application/octet-stream"
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+class AuditEventView(KyodoModelView):
+    column_list = ("created_at", "city", "actor", "action", "model", "record_id",
+                   "record_label")
+    column_searchable_list = ("actor", "record_label", "model")
+    column_filters = ("action", "model", "actor", "created_at")
+    column_sortable_list = ("created_at", "actor", "action", "model")
+    column_default_sort = ("id", True)
+    column_details_list = ("created_at", "city", "actor", "action", "model", "record_id",
+                           "record_label", "changes", "comment")
+    column_exclude_list = ()
+    choices = {"action": AUDIT_ACTIONS}
+    can_delete_rows = False
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return False

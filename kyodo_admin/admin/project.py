@@ -1,0 +1,50 @@
+"""Collaboration types, projects, plans and indicators."""
+
+from __future__ import annotations
+
+from ..models.project import PROJECT_STATES, Indicator
+from .base import KyodoModelView
+
+
+class CollaborationTypeView(KyodoModelView):
+    column_list = ("city", "name", "requires_agreement", "sort_order", "active")
+    column_searchable_list = ("name",)
+    column_default_sort = "sort_order"
+    form_columns = ("city", "name", "description", "requires_agreement", "sort_order", "active")
+    unique_in_city = ("name",)
+
+
+class ProjectView(KyodoModelView):
+    column_list = ("city", "title", "organization", "department", "collaboration_type", "status",
+                   "fiscal_year", "start_date", "end_date", "budget_amount")
+    column_searchable_list = ("title", "summary")
+    column_filters = ("status", "fiscal_year", "start_date", "end_date",
+                      "organization.name", "department.name", "collaboration_type.name")
+    column_sortable_list = ("title", "status", "fiscal_year", "start_date", "end_date",
+                            "budget_amount")
+    column_default_sort = ("id", True)
+    form_columns = ("city", "title", "proposal", "organization", "department",
+                    "collaboration_type", "start_date", "end_date", "completed_on",
+                    "budget_amount", "summary")
+    choices = {"status": PROJECT_STATES}
+    column_formatters = {"budget_amount": KyodoModelView.yen}
+    date_ranges = (("start_date", "end_date"), ("start_date", "completed_on"))
+
+
+class ProjectPlanView(KyodoModelView):
+    document_kinds = ("project_plan",)
+    column_list = ("city", "project", "fiscal_year", "purpose", "target")
+    column_searchable_list = ("purpose", "target", "content")
+    column_filters = ("fiscal_year", "project.title")
+    form_columns = ("project", "fiscal_year", "purpose", "target", "content", "schedule",
+                    "indicators")
+    managed_columns = ("status",)  # a plan's fiscal year is entered, not derived
+    inline_models = [(Indicator, {"form_columns": ("id", "name", "unit", "target_value",
+                                                   "actual_value", "sort_order")})]
+
+
+class IndicatorView(KyodoModelView):
+    column_list = ("city", "project_plan", "name", "unit", "target_value", "actual_value",
+                   "achievement")
+    column_searchable_list = ("name",)
+    form_columns = ("project_plan", "name", "unit", "target_value", "actual_value", "sort_order")

@@ -1,0 +1,35 @@
+"""Proposals (提案)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
+from ..services.proposals import assign_receipt_number
+from .base import KyodoModelView
+
+
+class ProposalView(KyodoModelView):
+    document_kinds = ("basic_sheet",)
+    column_list = ("city", "receipt_number", "title", "organization", "proposer_type", "status",
+                   "received_on", "fiscal_year", "budget_amount")
+    column_searchable_list = ("title", "receipt_number", "summary")
+    column_filters = ("status", "fiscal_year", "proposer_type", "needs_budget", "received_on",
+                      "organization.name", "department.name")
+    column_sortable_list = ("receipt_number", "title", "status", "received_on", "fiscal_year",
+                            "budget_amount")
+    column_default_sort = ("id", True)
+    form_columns = ("city", "title", "proposer_type", "organization", "department",
+                    "collaboration_type", "parent", "received_on", "needs_budget",
+                    "budget_amount", "summary")
+    column_details_list = ("city", "receipt_number", "title", "status", "proposer_type",
+                           "organization", "department", "collaboration_type", "parent",
+                           "received_on", "fiscal_year", "needs_budget", "budget_amount", "summary",
+                           "answers", "created_at", "updated_at")
+    form_ajax_refs = {"organization": {"fields": ("name", "name_kana"), "page_size": 10}}
+    choices = {"status": PROPOSAL_STATES, "proposer_type": PROPOSER_TYPES}
+    column_formatters = {"budget_amount": KyodoModelView.yen}
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        if is_created:
+            assign_receipt_number(self.session, model)

@@ -1,0 +1,195 @@
+"""The ``kyodo`` command group (also ``flask --app wsgi kyodo``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+cli = AppGroup("kyodo", help="kyodo_admin: 協働事業管理システムのコマンド")
+
+
+@cli.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create and migrate the database if needed and load the demo data (idempotent)."""
+    from flask_migrate import upgrade
+
+    from .demo import DEMO_LOGINS, load_demo
+    from .extensions import db, write_intent
+
+    upgrade()
+    with write_intent():
+        created = load_demo(db.session)
+        db.session.commit()
+    click.echo(f"Demo data ready ({created} new records).")
+    click.echo("Demo logins (password: kyodo-demo): " + ", ".join(DEMO_LOGINS))
+
+
+@cli.command("set-password")
+@click.argument("username")
+@click.password_option()
+@with_appcontext
+def set_password_command(username: str, password: str) -> None:
+    """Set a user's password."""
+    from sqlalchemy import select
+
+    from .errors import KyodoError
+    from .extensions import db, write_intent
+    from .models.user import User
+    from .services.users import set_password
+
+    with write_intent():
+        user = db.session.execute(
+            select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(f"No such user: {username}")
+        try:
+            set_password(user, password)
+        except KyodoError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    click.echo(f"Password of {username} changed.")
+
+
+forms_cli = AppGroup("forms", help="様式定義（YAML）の取込みと書出し")
+cli.add_command(forms_cli)
+
+
+@forms_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def forms_import_command(files: tuple[Path, ...]) -> None:
+    """Import definition files, all or nothing (exit 1 and change nothing on any error)."""
+    from .errors import DefinitionInvalid
+    from .extensions import db, write_intent
+    from .services.form_definitions import import_files
+
+    with write_intent():
+        try:
+            results = import_files(db.session, list(files))
+        except DefinitionInvalid as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    labels = {"unchanged": "変更なし", "updated": "更新（使用中の記録なし）", "created": "新しい版を公開"}
+    for path, result in results:
+        click.echo(f"{path}: {labels[result.outcome]}（第{result.definition.revision}版）")
+
+
+@forms_cli.command("export")
+@click.option("--city", "slug", required=True, help="自治体の識別子（例: kamakura）")
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def forms_export_command(slug: str, out_dir: Path) -> None:
+    """Write the city's current definitions as DIR/<kind>.yaml."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models.city import City
+    from .services.form_definitions import export_city
+
+    city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+    if city is None:
+        raise click.ClickException(f"自治体「{slug}」が見つかりません。")
+    for path in export_city(db.session, city, out_dir):
+        click.echo(str(path))
+
+
+docs_cli = AppGroup("docs", help="Word文書の作成")
+cli.add_command(docs_cli)
+templates_cli = AppGroup("templates", help="Word様式の確認")
+cli.add_command(templates_cli)
+
+
+@docs_cli.command("generate")
+@click.option("--city", "slug", required=True)
+@click.option("--kind", required=True)
+@click.option("--record", "record_id", type=int)
+@click.option("--all", "all_records", is_flag=True)
+@click.option("-o", "--output", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def docs_generate_command(slug: str, kind: str, record_id: int | None, all_records: bool,
+                          out_dir: Path) -> None:
+    """Issue documents (archived like those issued in the back office) into DIR."""
+    from sqlalchemy import select
+
+    from .documents.context import BUILDERS
+    from .errors import KyodoError
+    from .extensions import db, write_intent
+    from .models.city import City
+    from .services.documents import generate_document
+
+    if kind not in BUILDERS:
+        raise click.ClickException(f"文書の種類は {', '.join(BUILDERS)} のいずれかです。")
+    if (record_id is None) == (not all_records):
+        raise click.ClickException("--record ID か --all のどちらか一方を指定してください。")
+    city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+    if city is None:
+        raise click.ClickException(f"自治体「{slug}」が見つかりません。")
+    model = BUILDERS[kind][0]
+    stmt = select(model).where(model.city_id == city.id).order_by(model.id)
+    if record_id is not None:
+        stmt = stmt.where(model.id == record_id)
+    records = db.session.execute(stmt).scalars().all()
+    if not records:
+        raise click.ClickException("対象の記録がありません。")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with write_intent():
+        try:
+            issued = [generate_document(db.session, kind, r, None) for r in records]
+        except KyodoError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    for item in issued:
+        path = out_dir / f"{item.document.record_id}_{item.document.filename}"
+        path.write_bytes(item.data)
+        click.echo(str(path))
+
+
+@templates_cli.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--kind", required=True)
+@click.option("--city", "slug")
+@with_appcontext
+def templates_check_command(file: Path, kind: str, slug: str | None) -> None:
+    """Check a Word template; exit 1 with the problems listed."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models.city import City
+    from .services.documents import check_upload
+
+    city_id = None
+    if slug:
+        city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+        if city is None:
+            raise click.ClickException(f"自治体「{slug}」が見つかりません。")
+        city_id = city.id
+    problems = check_upload(db.session, file.read_bytes(), kind, city_id)
+    if problems:
+        raise click.ClickException("Word様式に問題があります:\n" + "\n".join(f"- {p}" for p in problems))
+    click.echo(f"{file}: 問題はありません。")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(cli)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Console script ``kyodo``: the kyodo commands plus Flask's (run, db, routes…)."""
+    group = FlaskGroup(create_app=_create_app, help=cli.help)
+    for name, command in cli.commands.items():
+        group.add_command(command, name)
+    group.main()

@@ -1,0 +1,72 @@
+"""Settings from environment variables; refuses unsafe production settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("KYODO_INSTANCE_PATH", Path.cwd() / "instance"))
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ.get("KYODO_ENV", "development")
+    instance = _instance_path()
+    config: dict[str, Any] = {
+        "KYODO_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'kyodo.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("KYODO_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+        "KYODO_LANGUAGES": ["ja", "en"],
+        # Failed-login throttling: after this many failures a username is
+        # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
+        "KYODO_LOGIN_MAX_FAILURES": 5,
+        "KYODO_LOGIN_LOCK_MINUTES": 15,
+        "KYODO_LOGIN_RATE_LIMIT": os.environ.get("KYODO_LOGIN_RATE_LIMIT", "30 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "FLASK_ADMIN_SWATCH": "default",
+        "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
+        "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
+        "KYODO_PAGE_SIZE": 20,
+    }
+    if overrides:
+        config.update(overrides)
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver this project installs.
+        config["SQLALCHEMY_DATABASE_URI"] = config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    return config
+
+
+def check_production_config(config: dict[str, Any]) -> None:
+    """Refuse to start in production with settings that are only safe for a demo."""
+    if config.get("KYODO_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigError("KYODO_ENV=production: set SECRET_KEY to a random value.")
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("KYODO_ENV=production: SECRET_KEY must be at least 32 characters.")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        raise ConfigError("KYODO_ENV=production: SESSION_COOKIE_SECURE must be on.")

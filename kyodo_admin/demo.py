@@ -1,0 +1,401 @@
+"""Demo data for the five seed cities (``kyodo demo``). Loading twice changes nothing.
+
+Every record is looked up by a natural key before it is created, and every
+date is fixed, so the data set is the same on every machine and every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import (
+    Agreement,
+    City,
+    CollaborationType,
+    CompletionReport,
+    CostShare,
+    Council,
+    CouncilMember,
+    Criterion,
+    Department,
+    Evaluation,
+    Indicator,
+    Meeting,
+    Organization,
+    Project,
+    ProjectPlan,
+    Proposal,
+    Review,
+    ReviewScore,
+    Role,
+    RoleShare,
+    User,
+)
+from .services.users import DEMO_PASSWORD, hash_password, verify_password
+from .tenancy import scoped_to
+
+D = dt.date
+
+
+def corporate_number(base12: str) -> str:
+    """A 法人番号 with its check digit for a 12-digit base (demo data only)."""
+    total = sum(int(d) * (2 if n % 2 == 0 else 1) for n, d in enumerate(reversed(base12), start=1))
+    return f"{9 - total % 9}{base12}"
+
+
+CITIES: list[dict[str, Any]] = [
+    {
+        "slug": "kamakura", "name": "鎌倉市", "head_title": "鎌倉市長",
+        "coordinating_section": "市民活動部 地域のつながり推進課",
+        "departments": ["市民活動部 地域のつながり推進課", "健康福祉部 高齢者いきいき課",
+                        "環境部 環境政策課", "こどもみらい部 青少年課", "総務部 総務課"],
+        "collaboration_types": ["協働負担事業", "協働委託事業", "協働事業協力", "その他"],
+        "criteria": [
+            ("公益性", "広く市民の利益につながるか"),
+            ("新たな公共サービス", "新たな公共サービスとなり得るか"),
+            ("継続性", "事業として継続できるか"),
+            ("相乗効果", "協働による相乗効果が期待できるか"),
+            ("市民参加の領域", "市民参加の領域を広げるか"),
+            ("協働の主体の明確さ", "協働の主体は明確か"),
+        ],
+        "council": "協働エントランス会議",
+        "organizations": ["NPO法人かまくら子育てネット", "鎌倉海岸クリーンアップの会",
+                          "NPO法人鎌倉みどりの学校", "腰越地区自治会連合会"],
+    },
+    {
+        "slug": "saitama", "name": "埼玉県", "head_title": "埼玉県知事",
+        "coordinating_section": "県民生活部 共助社会づくり課",
+        "departments": ["県民生活部 共助社会づくり課", "福祉部 地域包括ケア課",
+                        "環境部 みどり自然課", "教育局 生涯学習推進課"],
+        "collaboration_types": ["政策立案・事業企画等への参画", "情報交換・意見交換", "委託",
+                                "事業共催", "事業協力", "補助"],
+        "criteria": [
+            ("協働の必要性", "協働で取り組む必要があるか"),
+            ("双方の特性の活用", "それぞれの強みを生かせるか"),
+            ("対等な関係", "対等な立場で進められるか"),
+            ("役割・費用・責任の明確さ", "役割分担・費用分担・責任の所在が明確か"),
+            ("活動実績", "法人格の有無ではなく活動と実績で判断する"),
+        ],
+        "council": "協働事業選定委員会",
+        "organizations": ["NPO法人さいたま環境ネットワーク", "NPO法人彩の国子ども支援センター",
+                          "見沼たんぼ保全ボランティア", "公益財団法人埼玉文化振興会"],
+    },
+    {
+        "slug": "hachioji", "name": "八王子市", "head_title": "八王子市長",
+        "coordinating_section": "市民活動推進部 協働推進課",
+        "departments": ["市民活動推進部 協働推進課", "福祉部 高齢者いきいき課",
+                        "環境部 環境政策課", "産業振興部 観光課"],
+        "collaboration_types": ["委託", "共催", "後援", "情報交換・情報提供", "政策提案",
+                                "NPO推進事業"],
+        "criteria": [
+            ("事業遂行能力", "事業を確実に遂行できるか"),
+            ("将来性", "団体と事業の将来性"),
+            ("活動実績", "これまでの活動実績"),
+            ("運営状況", "団体の運営状況"),
+        ],
+        "council": "NPO推進事業選定委員会",
+        "organizations": ["NPO法人八王子まちづくりサポート", "高尾山の自然を守る会",
+                          "NPO法人はちおうじ介護ネット", "八王子市町会自治会連合会"],
+    },
+    {
+        "slug": "koganei", "name": "小金井市", "head_title": "小金井市長",
+        "coordinating_section": "企画財政部 企画政策課 市民協働推進担当",
+        "departments": ["企画財政部 企画政策課", "福祉保健部 地域福祉課", "環境部 環境政策課",
+                        "生涯学習部 生涯学習課"],
+        "collaboration_types": ["後援", "共催", "委託", "補助", "実行委員会", "その他"],
+        "criteria": [
+            ("公益性", "自発的で公益性のある活動か"),
+            ("非営利性", "営利を目的としないか"),
+            ("政治・宗教活動でないこと", "政治活動・宗教活動を目的としないか"),
+            ("公序良俗", "公序良俗に反しないか"),
+            ("目的と目標の共有", "「何のために」と「いつまでにどれだけ」を共有できるか"),
+        ],
+        "council": "協働事業提案審査会",
+        "organizations": ["NPO法人こがねい市民ネット", "野川の自然を守る会",
+                          "NPO法人小金井子育て応援団", "東京学芸大学地域連携センター"],
+    },
+    {
+        "slug": "kunitachi", "name": "国立市", "head_title": "国立市長",
+        "coordinating_section": "政策経営部 市民協働推進課",
+        "departments": ["政策経営部 市民協働推進課", "健康福祉部 福祉総務課",
+                        "生活環境部 環境政策課", "教育委員会 生涯学習課"],
+        "collaboration_types": ["委託", "補助", "事業協力（経費負担）", "事業協力（人的支援）",
+                                "事業協力（備品貸与）", "事業協力（助言）", "共催・後援・実行委員会"],
+        "criteria": [
+            ("参加機会の平等", "誰にでも参加の機会が開かれているか"),
+            ("課題と目標の共有", "課題と目標を共有できるか"),
+            ("役割と責任の明確さ", "役割と責任が明確か"),
+            ("情報公開", "各段階で情報を公開できるか"),
+            ("評価と見直し", "評価と見直しの仕組みがあるか"),
+        ],
+        "council": "協働事業公開審査会",
+        "organizations": ["NPO法人くにたち地域ケア", "大学通り緑化の会",
+                          "NPO法人国立まちなか文化", "株式会社くにたち商店街サービス"],
+    },
+]
+
+#: (state, title suffix) — one proposal per state, so every list has each state.
+PROPOSAL_SCENARIOS = [
+    ("draft", "地域の居場所づくり事業（作成中）"),
+    ("submitted", "子ども食堂ネットワーク事業"),
+    ("step1_review", "高齢者の見守り協働事業"),
+    ("returned", "空き家活用による交流拠点事業"),
+    ("rejected", "イベント物販支援事業"),
+    ("passed", "防災ボランティア育成事業"),
+    ("step2_review", "環境学習プログラム事業"),
+    ("adopted", "子育て支援情報発信事業"),
+    ("not_adopted", "観光ガイド養成事業"),
+]
+
+DEMO_USERS = ("admin", "staff", "council")
+DEMO_LOGINS = ["admin"] + [f"{c['slug']}-{r}" for c in CITIES for r in DEMO_USERS]
+
+
+class _Loader:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.created = 0
+
+    def get_or_create(self, model: type, defaults: dict[str, Any] | None = None,
+                      **keys: Any) -> Any:
+        obj = self.session.execute(select(model).filter_by(**keys)).scalar_one_or_none()
+        if obj is None:
+            obj = model(**keys, **(defaults or {}))
+            self.session.add(obj)
+            self.session.flush()
+            self.created += 1
+        return obj
+
+    def user(self, username: str, role: Role, city: City | None, display_name: str) -> User:
+        user = self.get_or_create(User, {"role": role.value, "display_name": display_name,
+                                         "city_id": city.id if city else None},
+                                  username=username)
+        if not verify_password(user.password_hash, DEMO_PASSWORD):
+            user.password_hash = hash_password(DEMO_PASSWORD)
+        return user
+
+    # ------------------------------------------------------------------
+
+    def city(self, spec: dict[str, Any], index: int) -> None:
+        city = self.get_or_create(City, {"name": spec["name"], "head_title": spec["head_title"],
+                                         "coordinating_section": spec["coordinating_section"]},
+                                  slug=spec["slug"])
+        with scoped_to(city.id):
+            self._city_records(city, spec, index)
+
+    def _city_records(self, city: City, spec: dict[str, Any], index: int) -> None:
+        slug = spec["slug"]
+        departments = [self.get_or_create(Department, name=name) for name in spec["departments"]]
+        self.user(f"{slug}-admin", Role.CITY_ADMIN, city, f"{city.name} 管理者")
+        self.user(f"{slug}-staff", Role.STAFF, city, f"{city.name} 職員")
+        council_user = self.user(f"{slug}-council", Role.COUNCIL_MEMBER, city,
+                                 f"{city.name} 会議構成員")
+        types = [self.get_or_create(CollaborationType, {"sort_order": i}, name=name)
+                 for i, name in enumerate(spec["collaboration_types"])]
+        criteria = [self.get_or_create(Criterion, {"description": desc, "sort_order": i},
+                                       name=name)
+                    for i, (name, desc) in enumerate(spec["criteria"])]
+        organizations = []
+        for i, name in enumerate(spec["organizations"]):
+            is_npo = name.startswith("NPO法人")
+            organizations.append(self.get_or_create(Organization, {
+                "org_type": "npo" if is_npo else ("company" if name.startswith("株式会社")
+                                                  else "voluntary"),
+                "representative": ["山田 花子", "佐藤 一郎", "鈴木 和子", "田中 誠"][i],
+                "postal_code": f"{180 + index:03d}-000{i + 1}",
+                "address": f"{city.name}本町{i + 1}-{index + 2}-3",
+                "phone": f"0{4 + index}-1234-56{i}{index}",
+                "email": f"info{i}@{slug}-demo.example.jp",
+                "corporate_number": corporate_number(f"0{index}{i}1050{index}{i}00{i}") if is_npo
+                else "",
+                "founded_on": D(2001 + i * 3, 4 + i, 1),
+                "member_count": 12 + i * 7,
+                "activity_fields": "まちづくり\n子どもの健全育成" if i % 2 == 0 else "環境の保全",
+                "activity_record": f"{2005 + i}年から{city.name}内で継続して活動。",
+            }, name=name))
+        council = self.get_or_create(Council, {"description": f"{city.name}の{spec['council']}"},
+                                     name=spec["council"])
+        members = [
+            self.get_or_create(CouncilMember, {"side": "npo", "title": "NPO代表",
+                                               "organization_id": organizations[0].id,
+                                               "user_id": council_user.id},
+                               council_id=council.id, name="高橋 美咲"),
+            self.get_or_create(CouncilMember, {"side": "npo", "title": "市民委員"},
+                               council_id=council.id, name="伊藤 健"),
+            self.get_or_create(CouncilMember, {"side": "city", "title": "財政課長"},
+                               council_id=council.id, name="渡辺 直樹"),
+            self.get_or_create(CouncilMember, {"side": "city", "title": "企画課長"},
+                               council_id=council.id, name="中村 由美"),
+            self.get_or_create(CouncilMember, {"side": "department_head", "title": "市民活動部長"},
+                               council_id=council.id, name="小林 正"),
+        ]
+        step1 = self.get_or_create(Meeting, {"step": 1, "held_on": D(2026, 6, 10),
+                                             "location": "市役所 第1会議室"},
+                                   council_id=council.id, title="令和8年度 第1回会議")
+        step2 = self.get_or_create(Meeting, {"step": 2, "held_on": D(2026, 7, 22),
+                                             "location": "市役所 第2会議室"},
+                                   council_id=council.id, title="令和8年度 第2回会議（決定）")
+        self.get_or_create(Meeting, {"step": 1, "held_on": D(2027, 1, 20),
+                                     "location": "市民活動センター"},
+                           council_id=council.id, title="令和8年度 第3回会議")
+
+        proposals: dict[str, Proposal] = {}
+        for i, (state, title) in enumerate(PROPOSAL_SCENARIOS):
+            org = organizations[i % len(organizations)]
+            proposals[state] = self.get_or_create(Proposal, {
+                "receipt_number": None if state == "draft" else f"2026-{i:03d}",
+                "proposer_type": "staff" if i == 4 else ("joint" if i == 6 else "npo"),
+                "organization_id": org.id,
+                "department_id": departments[i % len(departments)].id,
+                "collaboration_type_id": types[i % len(types)].id,
+                "status": state,
+                "received_on": None if state == "draft" else D(2026, 4, 1) + dt.timedelta(days=i * 9),
+                "needs_budget": i % 2 == 0,
+                "budget_amount": 300_000 + i * 150_000,
+                "summary": f"{org.name}と{city.name}が協働して取り組む{title}の提案です。",
+                "answers": {"purpose": f"{title}により地域課題を解決する。",
+                            "need": "地域の声から必要性が明らかになっている。"},
+            }, title=f"{title}")
+        # A re-proposal answering the advice given to the returned proposal.
+        returned = proposals["returned"]
+        self.get_or_create(Proposal, {
+            "receipt_number": "2026-101", "proposer_type": "npo",
+            "organization_id": returned.organization_id, "status": "submitted",
+            "received_on": D(2026, 9, 1), "parent_id": returned.id, "budget_amount": 400_000,
+            "summary": "前回の助言を踏まえ、対象地域と役割分担を見直して再提案します。",
+        }, title="空き家活用による交流拠点事業（再提案）")
+
+        for state, result, meeting in (("returned", "returned", step1),
+                                       ("rejected", "rejected", step1),
+                                       ("passed", "passed", step1),
+                                       ("adopted", "adopted", step2),
+                                       ("not_adopted", "not_adopted", step2)):
+            proposal = proposals[state]
+            review = self.get_or_create(Review, {
+                "result": result, "decided_on": meeting.held_on,
+                "reasons": "" if result in ("passed", "adopted")
+                else "事業の実施体制と費用分担がまだ明確ではないため。",
+                "advice": "" if result in ("passed", "adopted")
+                else "担当課と役割分担を話し合い、目標値を具体的にしてください。",
+            }, proposal_id=proposal.id, meeting_id=meeting.id, step=meeting.step)
+            for member in members[1:4]:
+                for criterion in criteria:
+                    self.get_or_create(ReviewScore, {"score": 3 if result in ("passed", "adopted")
+                                                     else 2},
+                                       review_id=review.id, criterion_id=criterion.id,
+                                       member_id=member.id)
+
+        self._projects(city, proposals["adopted"], departments, types, organizations)
+
+    def _projects(self, city: City, proposal: Proposal, departments: list[Department],
+                  types: list[CollaborationType], organizations: list[Organization]) -> None:
+        # A project of the last fiscal year: agreed, done, reported and evaluated.
+        done = self.get_or_create(Project, {
+            "proposal_id": proposal.id, "department_id": departments[1].id,
+            "organization_id": proposal.organization_id, "collaboration_type_id": types[0].id,
+            "status": "evaluated", "start_date": D(2025, 4, 1), "end_date": D(2026, 3, 31),
+            "completed_on": D(2026, 3, 31), "budget_amount": 1_200_000,
+            "summary": "子育て世帯に向けた情報をまとめ、冊子とウェブで発信する。",
+        }, title="子育て支援情報発信事業")
+        plan = self.get_or_create(ProjectPlan, {
+            "purpose": "子育て世帯が必要な支援に迷わずたどり着けるようにする（何のために）。",
+            "target": "令和8年3月までに冊子3,000部を配布し、利用者満足度80%を達成する（いつまでにどれだけ）。",
+            "content": "情報の収集・編集、冊子の発行、ウェブサイトの運営、相談会の開催。",
+            "schedule": "4月 企画／6月 取材／9月 冊子発行／翌2月 振り返り",
+        }, project_id=done.id, fiscal_year=2025)
+        for i, (name, unit, target, actual) in enumerate((
+                ("冊子配布部数", "部", 3000, 3200), ("相談会参加者数", "人", 200, 150),
+                ("利用者満足度", "%", 80, 84))):
+            self.get_or_create(Indicator, {"unit": unit, "target_value": target,
+                                           "actual_value": actual, "sort_order": i},
+                               project_plan_id=plan.id, name=name)
+        agreement = self.get_or_create(Agreement, {
+            "status": "signed", "start_date": D(2025, 4, 1), "end_date": D(2026, 3, 31),
+            "signed_on": D(2025, 4, 1), "city_signatory": f"{city.head_title} 〇〇 〇〇",
+            "organization_signatory": f"{organizations[0].name} 代表 {organizations[0].representative}",
+            "responsibility": "事業の実施に伴う事故の責任は、原因に応じて甲乙協議のうえ負担する。",
+        }, project_id=done.id, title="子育て支援情報発信事業に関する協定書")
+        for i, (item, city_role, org_role) in enumerate((
+                ("企画・編集", "庁内情報の提供、内容の確認", "取材、原稿作成、編集"),
+                ("広報", "市の広報紙・窓口での周知", "SNSとウェブサイトでの発信"),
+                ("相談会", "会場の確保", "相談員の手配と運営"))):
+            self.get_or_create(RoleShare, {"city_role": city_role, "organization_role": org_role,
+                                           "sort_order": i},
+                               agreement_id=agreement.id, item=item)
+        for i, (item, city_amount, org_amount) in enumerate((
+                ("印刷製本費", 600_000, 0), ("取材・編集費", 300_000, 150_000),
+                ("会場費", 0, 50_000), ("ウェブサイト運営費", 100_000, 0))):
+            self.get_or_create(CostShare, {"city_amount": city_amount,
+                                           "organization_amount": org_amount, "sort_order": i},
+                               agreement_id=agreement.id, item=item)
+        report = self.get_or_create(CompletionReport, {
+            "due_on": D(2026, 4, 30), "submitted_on": D(2026, 4, 24), "actual_cost": 1_150_000,
+            "summary": "冊子を3,200部配布し、満足度は84%だった。相談会は参加者が目標に届かなかった。",
+        }, project_id=done.id, fiscal_year=2025)
+        for side, evaluator, rating in (("city", departments[1].name, "B"),
+                                        ("organization", organizations[0].name, "B"),
+                                        ("council", "協働事業の評価検証", "B")):
+            self.get_or_create(Evaluation, {
+                "project_id": done.id, "evaluator": evaluator, "rating": rating,
+                "evaluated_on": D(2026, 5, 20),
+                "comment": "おおむね目標を達成した。相談会の周知方法を見直す。",
+            }, completion_report_id=report.id, side=side)
+
+        # A project completed this fiscal year whose report is overdue.
+        overdue = self.get_or_create(Project, {
+            "department_id": departments[2].id, "organization_id": organizations[1].id,
+            "collaboration_type_id": types[1 % len(types)].id, "status": "completed",
+            "start_date": D(2026, 4, 1), "end_date": D(2026, 9, 30),
+            "completed_on": D(2026, 9, 30), "budget_amount": 500_000,
+            "summary": "地域の清掃と環境学習を組み合わせた取組。",
+        }, title="地域環境美化協働事業")
+        self.get_or_create(CompletionReport, {"due_on": D(2026, 10, 30)},
+                           project_id=overdue.id, fiscal_year=2026)
+        # A project in planning without a signed agreement yet.
+        self.get_or_create(Project, {
+            "department_id": departments[0].id, "organization_id": organizations[2].id,
+            "collaboration_type_id": types[0].id, "status": "planning",
+            "start_date": D(2027, 4, 1), "end_date": D(2028, 3, 31), "budget_amount": 800_000,
+        }, title="防災ボランティア育成協働事業")
+
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
+
+
+def _attach_forms(session: Session, loader: _Loader) -> None:
+    """Import each seed city's form definitions and fill demo records against them."""
+    from .services.form_definitions import current_definition, import_files, record_models
+
+    paths = sorted(FORMS_DIR.glob("*/*.yaml"))
+    results = import_files(session, paths)
+    loader.created += sum(1 for _path, r in results if r.outcome == "created")
+    for city in session.execute(select(City)).scalars():
+        for kind, model in record_models().items():
+            definition = current_definition(session, city.id, kind)
+            if definition is None:
+                continue
+            rows = session.execute(select(model).where(
+                model.city_id == city.id, model.form_definition_id.is_(None))).scalars()
+            for row in rows:
+                row.form_definition = definition
+
+
+def load_demo(session: Session) -> int:
+    """Load the demo data; returns how many records were created (0 on a second run)."""
+    loader = _Loader(session)
+    loader.user("admin", Role.SYSTEM_ADMIN, None, "システム管理者")
+    for index, spec in enumerate(CITIES):
+        loader.city(spec, index)
+    session.flush()
+    _attach_forms(session, loader)
+    from .services.documents import install_shipped_templates
+
+    for city in session.execute(select(City)).scalars():
+        loader.created += install_shipped_templates(session, city)
+    session.flush()
+    return loader.created

@@ -1,0 +1,1 @@
+"""Documents: Japanese date and number formatting (and, later, Word rendering)."""

@@ -1,0 +1,280 @@
+"""The data a Word template sees: one function per document kind, built from the record.
+
+Contexts hold plain values only (str, int, float, date, lists and dicts), so they
+can be sent to a render worker and listed as a placeholder reference. Dates
+stay dates and amounts stay integers: templates format them with the filters
+``wareki``, ``nendo`` and ``yen``. Answers of the record's configured form are
+under ``answers`` (formatted for Word by their field type); every field of the
+definition is present, unanswered ones as "" (tables as []).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from ..formschema.definition import fields_of
+from ..formschema.types import REGISTRY
+from ..models import (
+    Agreement,
+    City,
+    CompletionReport,
+    Department,
+    Evaluation,
+    Organization,
+    ProjectPlan,
+    Proposal,
+    Review,
+)
+from ..models.council import REVIEW_RESULTS, REVIEW_STEPS
+from ..models.organization import ORGANIZATION_TYPES
+from ..models.project import Project
+from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
+from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
+
+Context = dict[str, Any]
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def city_context(city: City | None) -> Context:
+    return {"name": _s(getattr(city, "name", "")), "head_title": _s(getattr(city, "head_title", "")),
+            "coordinating_section": _s(getattr(city, "coordinating_section", ""))}
+
+
+def organization_context(org: Organization | None) -> Context:
+    return {
+        "name": _s(getattr(org, "name", "")), "representative": _s(getattr(org, "representative", "")),
+        "postal_code": _s(getattr(org, "postal_code", "")), "address": _s(getattr(org, "address", "")),
+        "phone": _s(getattr(org, "phone", "")), "email": _s(getattr(org, "email", "")),
+        "corporate_number": _s(getattr(org, "corporate_number", "")),
+        "type": ORGANIZATION_TYPES.get(getattr(org, "org_type", "") or "", ""),
+    }
+
+
+def department_context(department: Department | None) -> Context:
+    return {"name": _s(getattr(department, "name", "")), "phone": _s(getattr(department, "phone", ""))}
+
+
+def answers_context(record: Any) -> Context:
+    definition = getattr(record, "form_definition", None)
+    answers = getattr(record, "answers", None) or {}
+    if definition is None:
+        return dict(answers)
+    result: Context = {}
+    for field in fields_of(definition.schema):
+        value = answers.get(field["name"])
+        empty: Any = [] if field["type"] == "table" else ""
+        result[field["name"]] = empty if value is None else REGISTRY[field["type"]].word(value, field)
+    return result
+
+
+def form_context(record: Any) -> Context:
+    definition = getattr(record, "form_definition", None)
+    return {"title": _s(getattr(definition, "title", "")),
+            "number": _s(getattr(definition, "form_number", "")),
+            "revision": getattr(definition, "revision", None)}
+
+
+def project_context(project: Project | None) -> Context:
+    return {
+        "title": _s(getattr(project, "title", "")),
+        "start_date": getattr(project, "start_date", None),
+        "end_date": getattr(project, "end_date", None),
+        "completed_on": getattr(project, "completed_on", None),
+        "fiscal_year": getattr(project, "fiscal_year", None),
+        "budget_amount": getattr(project, "budget_amount", None),
+        "summary": _s(getattr(project, "summary", "")),
+        "collaboration_type": _s(getattr(getattr(project, "collaboration_type", None), "name", "")),
+    }
+
+
+def indicators_context(plan: ProjectPlan | None) -> list[Context]:
+    rows = []
+    for indicator in getattr(plan, "indicators", None) or []:
+        rows.append({"name": indicator.name, "unit": indicator.unit,
+                     "target": _number(indicator.target_value),
+                     "actual": _number(indicator.actual_value),
+                     "achievement": "" if indicator.achievement is None else f"{indicator.achievement:g}%"})
+    return rows
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def _common(record: Any, project: Project | None = None) -> Context:
+    city = getattr(record, "city", None)
+    return {"city": city_context(city), "today": dt.date.today(), "form": form_context(record),
+            "answers": answers_context(record), "project": project_context(project)}
+
+
+def basic_sheet(proposal: Proposal) -> Context:
+    return {
+        **_common(proposal),
+        "organization": organization_context(proposal.organization),
+        "department": department_context(proposal.department),
+        "proposal": {
+            "receipt_number": _s(proposal.receipt_number), "title": _s(proposal.title),
+            "proposer_type": PROPOSER_TYPES.get(proposal.proposer_type, ""),
+            "status": PROPOSAL_STATES.get(proposal.status, ""),
+            "received_on": proposal.received_on, "fiscal_year": proposal.fiscal_year,
+            "needs_budget": bool(proposal.needs_budget), "budget_amount": proposal.budget_amount,
+            "summary": _s(proposal.summary),
+            "collaboration_type": _s(getattr(proposal.collaboration_type, "name", "")),
+        },
+    }
+
+
+def review_result_notice(review: Review) -> Context:
+    proposal = review.proposal
+    return {
+        **_common(review),
+        "organization": organization_context(proposal.organization),
+        "department": department_context(proposal.department),
+        "proposal": {"receipt_number": _s(proposal.receipt_number), "title": _s(proposal.title),
+                     "received_on": proposal.received_on},
+        "review": {"step": REVIEW_STEPS.get(review.step, ""),
+                   "result": REVIEW_RESULTS.get(review.result, ""),
+                   "passed": review.result in ("passed", "adopted"),
+                   "reasons": _s(review.reasons), "advice": _s(review.advice),
+                   "decided_on": review.decided_on,
+                   "meeting": _s(getattr(review.meeting, "title", ""))},
+    }
+
+
+def project_plan(plan: ProjectPlan) -> Context:
+    project = plan.project
+    return {
+        **_common(plan, project),
+        "organization": organization_context(project.organization),
+        "department": department_context(project.department),
+        "plan": {"fiscal_year": plan.fiscal_year, "purpose": _s(plan.purpose),
+                 "target": _s(plan.target), "content": _s(plan.content),
+                 "schedule": _s(plan.schedule)},
+        "indicators": indicators_context(plan),
+    }
+
+
+def agreement(agreement: Agreement) -> Context:
+    project = agreement.project
+    roles = [{"item": r.item, "city_role": _s(r.city_role),
+              "organization_role": _s(r.organization_role)} for r in agreement.role_shares]
+    costs: list[Context] = [{"item": c.item, "city_amount": c.city_amount or 0,
+                             "organization_amount": c.organization_amount or 0,
+                             "note": _s(c.note),
+                             "total": (c.city_amount or 0) + (c.organization_amount or 0)}
+                            for c in agreement.cost_shares]
+    city_total = agreement.city_cost_total
+    org_total = agreement.organization_cost_total
+    return {
+        **_common(agreement, project),
+        "organization": organization_context(project.organization),
+        "department": department_context(project.department),
+        "agreement": {"title": _s(agreement.title), "start_date": agreement.start_date,
+                      "end_date": agreement.end_date, "signed_on": agreement.signed_on,
+                      "city_signatory": _s(agreement.city_signatory),
+                      "organization_signatory": _s(agreement.organization_signatory),
+                      "responsibility": _s(agreement.responsibility),
+                      "amendment": agreement.previous_id is not None},
+        "role_shares": roles,
+        "cost_shares": costs,
+        "totals": {"city": city_total, "organization": org_total, "all": city_total + org_total},
+    }
+
+
+def _plan_of(project: Project, fiscal_year: int | None) -> ProjectPlan | None:
+    from sqlalchemy import inspect, select
+
+    session = inspect(project).session
+    if session is None:
+        return None
+    stmt = select(ProjectPlan).where(ProjectPlan.project_id == project.id)
+    if fiscal_year is not None:
+        stmt = stmt.where(ProjectPlan.fiscal_year == fiscal_year)
+    return session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def _agreement_total(project: Project) -> int | None:
+    from sqlalchemy import inspect, select
+
+    session = inspect(project).session
+    if session is None:
+        return None
+    signed = session.execute(select(Agreement).where(
+        Agreement.project_id == project.id, Agreement.status == "signed")
+        .order_by(Agreement.id.desc()).limit(1)).scalar_one_or_none()
+    if signed is None:
+        return None
+    return signed.city_cost_total + signed.organization_cost_total
+
+
+def completion_report(report: CompletionReport) -> Context:
+    project = report.project
+    planned = _agreement_total(project)
+    return {
+        **_common(report, project),
+        "organization": organization_context(project.organization),
+        "department": department_context(project.department),
+        "report": {"fiscal_year": report.fiscal_year, "due_on": report.due_on,
+                   "submitted_on": report.submitted_on, "summary": _s(report.summary),
+                   "actual_cost": report.actual_cost},
+        "costs": {"planned": planned, "actual": report.actual_cost,
+                  "difference": None if planned is None or report.actual_cost is None
+                  else report.actual_cost - planned},
+        "indicators": indicators_context(_plan_of(project, report.fiscal_year)),
+    }
+
+
+def evaluation(evaluation: Evaluation) -> Context:
+    project = evaluation.project
+    fiscal_year = getattr(evaluation.completion_report, "fiscal_year", None)
+    return {
+        **_common(evaluation, project),
+        "organization": organization_context(project.organization),
+        "department": department_context(project.department),
+        "evaluation": {"side": EVALUATION_SIDES.get(evaluation.side, ""),
+                       "evaluator": _s(evaluation.evaluator),
+                       "evaluated_on": evaluation.evaluated_on,
+                       "rating": EVALUATION_RATINGS.get(evaluation.rating, _s(evaluation.rating)),
+                       "comment": _s(evaluation.comment)},
+        "indicators": indicators_context(_plan_of(project, fiscal_year)),
+    }
+
+
+#: Document kind -> (record model, context builder).
+BUILDERS: dict[str, tuple[type, Callable[[Any], Context]]] = {
+    "basic_sheet": (Proposal, basic_sheet),
+    "review_result_notice": (Review, review_result_notice),
+    "project_plan": (ProjectPlan, project_plan),
+    "agreement": (Agreement, agreement),
+    "completion_report": (CompletionReport, completion_report),
+    "evaluation": (Evaluation, evaluation),
+}
+
+
+def build_context(kind: str, record: Any) -> Context:
+    return BUILDERS[kind][1](record)
+
+
+def placeholders(context: Context, prefix: str = "") -> list[tuple[str, str]]:
+    """Every placeholder of a context with its example value, for the reference page."""
+    rows: list[tuple[str, str]] = []
+    for key, value in context.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(placeholders(value, path + "."))
+        elif isinstance(value, list):
+            if value and isinstance(value[0], dict):
+                rows.append((f"{{%tr for row in {path} %}}", f"{len(value)}行の繰り返し"))
+                rows.extend(placeholders(value[0], "row."))
+            else:
+                rows.append((path, "、".join(map(str, value))))
+        else:
+            rows.append((path, "" if value is None else str(value)))
+    return rows

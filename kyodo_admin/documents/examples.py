@@ -1,0 +1,80 @@
+"""Example records (never saved) for the placeholder reference and test renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..models import (
+    Agreement,
+    City,
+    CompletionReport,
+    CostShare,
+    Department,
+    Evaluation,
+    Indicator,
+    Meeting,
+    Organization,
+    Project,
+    ProjectPlan,
+    Proposal,
+    Review,
+    RoleShare,
+)
+
+
+def _base() -> dict[str, Any]:
+    city = City(name="鎌倉市", slug="kamakura", head_title="鎌倉市長",
+                coordinating_section="市民活動部 地域のつながり推進課")
+    organization = Organization(name="NPO法人かまくら子育てネット", representative="山田 花子",
+                                postal_code="248-0012", address="鎌倉市御成町1-2-3",
+                                phone="0467-00-0000", email="info@example.jp",
+                                corporate_number="7000012050002", org_type="npo")
+    department = Department(name="こどもみらい部 青少年課", phone="0467-00-1111")
+    project = Project(city=city, title="子育て支援情報発信事業", organization=organization,
+                      department=department, start_date=dt.date(2026, 4, 1),
+                      end_date=dt.date(2027, 3, 31), completed_on=dt.date(2027, 3, 31),
+                      fiscal_year=2026, budget_amount=1_200_000, summary="情報を冊子とウェブで発信する。")
+    return {"city": city, "organization": organization, "department": department,
+            "project": project}
+
+
+def example_for(kind: str) -> Any:
+    base = _base()
+    city, project = base["city"], base["project"]
+    proposal = Proposal(city=city, receipt_number="2026-001", title="子育て支援情報発信事業",
+                        proposer_type="npo", organization=base["organization"],
+                        department=base["department"], received_on=dt.date(2026, 4, 10),
+                        fiscal_year=2026, budget_amount=1_200_000, status="submitted",
+                        summary="子育て世帯に必要な情報を届ける。", answers={})
+    if kind == "basic_sheet":
+        return proposal
+    if kind == "review_result_notice":
+        return Review(city=city, proposal=proposal, step=1, result="returned",
+                      meeting=Meeting(title="令和8年度 第1回会議", held_on=dt.date(2026, 6, 10)),
+                      decided_on=dt.date(2026, 6, 10), reasons="費用分担が明確ではないため。",
+                      advice="担当課と役割分担を話し合ってください。", answers={})
+    if kind == "project_plan":
+        return ProjectPlan(city=city, project=project, fiscal_year=2026, purpose="目的",
+                           target="目標", content="内容", schedule="予定", answers={},
+                           indicators=[Indicator(name="冊子配布部数", unit="部", target_value=3000,
+                                                 actual_value=3200)])
+    if kind == "agreement":
+        return Agreement(city=city, project=project, title="子育て支援情報発信事業に関する協定書",
+                         start_date=dt.date(2026, 4, 1), end_date=dt.date(2027, 3, 31),
+                         signed_on=dt.date(2026, 4, 1), city_signatory="鎌倉市長 〇〇 〇〇",
+                         organization_signatory="代表 山田 花子", responsibility="甲乙協議のうえ負担する。",
+                         answers={},
+                         role_shares=[RoleShare(item="広報", city_role="広報紙に掲載",
+                                                organization_role="SNSで発信")],
+                         cost_shares=[CostShare(item="印刷製本費", city_amount=600_000,
+                                                organization_amount=0, note="")])
+    if kind == "completion_report":
+        return CompletionReport(city=city, project=project, fiscal_year=2026,
+                                due_on=dt.date(2027, 4, 30), submitted_on=dt.date(2027, 4, 20),
+                                summary="冊子を3,200部配布した。", actual_cost=1_150_000, answers={})
+    if kind == "evaluation":
+        return Evaluation(city=city, project=project, side="city", evaluator="青少年課",
+                          evaluated_on=dt.date(2027, 5, 20), rating="B", comment="おおむね達成。",
+                          answers={})
+    raise KeyError(kind)

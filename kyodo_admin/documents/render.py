@@ -1,0 +1,175 @@
+"""Rendering .docx templates (docxtpl tags) in a Jinja2 sandbox, compiled once per template.
+
+docxtpl's own ``DocxTemplate.render`` parses the .docx with python-docx, cleans
+the XML with regexes and compiles it with Jinja on every call, and its default
+environment is not sandboxed (an uploaded template can run ``os.popen``). Here:
+
+- every part that docxtpl renders (body, headers, footers, footnotes, core
+  properties) is rendered by a ``SandboxedEnvironment(autoescape=True,
+  undefined=StrictUndefined)``: no attribute games, ``&``/``<``/``>`` kept
+  intact, and a missing value is an error naming the placeholder;
+- the XML of a template is cleaned with docxtpl's own ``patch_xml`` and compiled
+  once per template content (sha256); a render only runs the compiled
+  templates and writes the zip, copying the untouched parts as bytes.
+
+The sandbox does not bound time or memory (``range`` aside): ``limits.py``
+runs renders of uploaded templates in a worker process with both limits.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from ..errors import KyodoError
+from .wareki import nendo, wareki, yen
+
+#: Parts of a .docx that may hold tags.
+TEMPLATED_PARTS = re.compile(
+    r"^(word/document\.xml|word/header\d*\.xml|word/footer\d*\.xml|word/footnotes\.xml|"
+    r"docProps/core\.xml)$")
+#: Longest string a template may build with ``*`` (the sandbox's range() is bounded already).
+MAX_PRODUCT = 100_000
+
+
+class RenderError(KyodoError):
+    """A template that cannot be rendered with this record (message in Japanese)."""
+
+
+class KyodoSandbox(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` bounded so ``'a' * 10**8`` cannot eat memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                        and len(seq) * count > MAX_PRODUCT:
+                    raise SecurityError("result too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def checkbox(value: Any) -> str:
+    return "☑" if value else "☐"
+
+
+FILTERS: dict[str, Any] = {"wareki": wareki, "nendo": nendo, "yen": yen, "checkbox": checkbox}
+
+
+def make_environment() -> KyodoSandbox:
+    env = KyodoSandbox(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
+                       finalize=lambda value: "" if value is None else value)
+    env.filters.update(FILTERS)
+    return env
+
+
+ENV = make_environment()
+_PATCHER = DocxTemplate(io.BytesIO())  # only its XML-cleaning methods are used
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    sha256: str
+    entries: tuple[tuple[zipfile.ZipInfo, bytes], ...]
+    templates: Mapping[str, Any]
+
+
+def _prepare(name: str, xml: str) -> str:
+    if name == "docProps/core.xml":
+        return xml
+    patched = _PATCHER.patch_xml(xml)
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+
+
+def _finish(name: str, xml: str) -> str:
+    if name == "docProps/core.xml":
+        return xml
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if "\n" in xml or "\t" in xml or "\a" in xml or "\f" in xml:
+        xml = _PATCHER.resolve_listing(xml)  # line breaks inside values -> <w:br/>
+    return xml
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(sha256: str, data: bytes) -> CompiledTemplate:
+    entries = []
+    templates: dict[str, Any] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            content = archive.read(info)
+            entries.append((info, content))
+            if TEMPLATED_PARTS.match(info.filename):
+                text = content.decode("utf-8")
+                if "{" in text:
+                    prepared = _prepare(info.filename, text)
+                    try:
+                        templates[info.filename] = ENV.from_string(prepared)
+                    except TemplateError as exc:
+                        raise RenderError(describe(exc, info.filename, prepared)) from exc
+    return CompiledTemplate(sha256, tuple(entries), templates)
+
+
+def compile_template(data: bytes) -> CompiledTemplate:
+    return _compile(hashlib.sha256(data).hexdigest(), data)
+
+
+def _paragraph_at(source: str, line: int | None) -> str:
+    """The text of the paragraph a Jinja line number points at (one paragraph per line)."""
+    if not source or not line:
+        return ""
+    lines = source.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    return re.sub(r"<[^>]+>", "", lines[line - 1]).strip()[:80]
+
+
+def describe(exc: Exception, part: str = "", source: str = "") -> str:
+    """A Japanese message for a template error, naming the placeholder where possible."""
+    where = {"word/document.xml": "本文", "docProps/core.xml": "文書のプロパティ"}.get(
+        part, "ヘッダー・フッター" if part.startswith(("word/header", "word/footer")) else part)
+    prefix = f"（{where}）" if where else ""
+    if isinstance(exc, UndefinedError):
+        match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+        name = (match.group(1) or match.group(2)) if match else str(exc)
+        return f"テンプレートの差込項目「{name}」に対応するデータがありません{prefix}。"
+    if isinstance(exc, SecurityError):
+        return f"テンプレートに許可されていない処理が含まれています{prefix}。"
+    if isinstance(exc, TemplateError):
+        paragraph = _paragraph_at(source, getattr(exc, "lineno", None))
+        at = f"「{paragraph}」の段落で" if paragraph else ""
+        return (f"テンプレートの書き方に誤りがあります{prefix}。{at}"
+                "{{ }} や {% %} の閉じ忘れ・綴りの誤りがないか確認してください"
+                f"（詳細: {getattr(exc, 'message', exc)}）。")
+    return f"テンプレートを処理できません{prefix}: {exc}"
+
+
+def render(data: bytes, context: Mapping[str, Any]) -> bytes:
+    """Render a .docx template with ``context``; raise RenderError with a clear message."""
+    compiled = compile_template(data)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in compiled.entries:
+            template = compiled.templates.get(info.filename)
+            if template is not None:
+                try:
+                    content = _finish(info.filename, template.render(context)).encode("utf-8")
+                except (TemplateError, SecurityError) as exc:
+                    raise RenderError(describe(exc, info.filename)) from exc
+                except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+                    raise RenderError(describe(exc, info.filename)) from exc
+            archive.writestr(info, content)
+    return out.getvalue()

@@ -1,0 +1,57 @@
+"""Japanese era dates (和暦) and fiscal years (年度) as printed on city documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: (first day, era name), newest first. 2019-05-01 is 令和元年5月1日.
+ERAS: tuple[tuple[dt.date, str], ...] = (
+    (dt.date(2019, 5, 1), "令和"),
+    (dt.date(1989, 1, 8), "平成"),
+    (dt.date(1926, 12, 25), "昭和"),
+    (dt.date(1912, 7, 30), "大正"),
+    (dt.date(1873, 1, 1), "明治"),
+)
+
+
+def era_year(day: dt.date) -> tuple[str, int]:
+    """The era and the year in it (元年 = 1)."""
+    for start, name in ERAS:
+        if day >= start:
+            return name, day.year - start.year + 1
+    raise ValueError(f"{day} is before the Japanese calendar used here (1873)")
+
+
+def _year_text(year: int) -> str:
+    return "元" if year == 1 else str(year)
+
+
+def wareki(day: dt.date | None) -> str:
+    """令和8年4月1日 (and 令和元年5月1日)."""
+    if day is None:
+        return ""
+    era, year = era_year(day)
+    return f"{era}{_year_text(year)}年{day.month}月{day.day}日"
+
+
+def nendo(fiscal_year: int | None) -> str:
+    """令和8年度 for the fiscal year starting 1 April 2026.
+
+    A fiscal year is named by the era in force on its 1 April, unless a new era
+    began later in that calendar year: April 2019 - March 2020 is 令和元年度,
+    while April 1988 - March 1989 stays 昭和63年度.
+    """
+    if fiscal_year is None:
+        return ""
+    day = dt.date(fiscal_year, 4, 1)
+    for start, _name in ERAS:
+        if day < start <= dt.date(fiscal_year, 12, 31):
+            day = start
+            break
+    era, year = era_year(day)
+    return f"{era}{_year_text(year)}年度"
+
+
+def yen(amount: int | None) -> str:
+    """1,234,567円."""
+    return "" if amount is None else f"{amount:,}円"

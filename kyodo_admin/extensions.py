@@ -1,0 +1,74 @@
+"""Unbound Flask extensions, bound to an app in ``create_app`` (init_app pattern)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+
+from .models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+#: Set by code outside a request that is going to write (CLI commands).
+_write_intent: ContextVar[bool] = ContextVar("kyodo_sqlite_write_intent", default=False)
+
+
+@contextlib.contextmanager
+def write_intent() -> Iterator[None]:
+    """Mark the transactions begun inside as writers (``BEGIN IMMEDIATE`` on SQLite)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def _sqlite_begin_statement() -> str:
+    """A request that may write (POST…) takes SQLite's write lock at BEGIN, so
+    concurrent saves wait for each other (busy timeout) instead of failing with
+    "database is locked" when a read transaction turns into a write. Reads stay
+    deferred so they never wait for a writer (WAL)."""
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return "BEGIN" if request.method in ("GET", "HEAD", "OPTIONS") else "BEGIN IMMEDIATE"
+    return "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
+
+
+def configure_engine(engine: Any) -> None:
+    """SQLite: WAL, a busy timeout, foreign keys on, and explicit BEGIN (IMMEDIATE for writes)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling is broken).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(_sqlite_begin_statement())

@@ -1,0 +1,572 @@
+"""Field types of configurable forms: one class per type, in one registry.
+
+A type knows how to
+- check its own part of a definition (``check``: a select needs choices…),
+- build the WTForms field staff fill in (``build``),
+- turn the submitted data into the JSON answer and back (``to_answer`` / ``to_form``),
+- show an answer in lists and details (``display``) and in Word (``word``).
+
+Adding a type means adding one class here and registering it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.core import UnboundField
+from wtforms.validators import (
+    URL,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..documents.wareki import nendo, wareki, yen
+
+FieldDef = dict[str, Any]
+
+REQUIRED_MESSAGE = "この項目は必須です。"
+#: Longest text a text field accepts when the definition sets no max_length.
+DEFAULT_TEXT_MAX = 200
+DEFAULT_TEXTAREA_MAX = 4000
+
+
+def _length(field: FieldDef, default_max: int) -> Length:
+    low = field.get("min_length") or -1
+    high = field.get("max_length") or default_max
+    if low > 0:
+        message = f"{low}文字以上{high}文字以内で入力してください。"
+    else:
+        message = f"{high}文字以内で入力してください。"
+    return Length(min=low, max=high, message=message)
+
+
+def _range(field: FieldDef, default_min: int | None = None) -> NumberRange | None:
+    low = field.get("min", default_min)
+    high = field.get("max")
+    if low is None and high is None:
+        return None
+    if low is not None and high is not None:
+        message = f"{low}以上{high}以下の数値を入力してください。"
+    elif low is not None:
+        message = f"{low}以上の数値を入力してください。"
+    else:
+        message = f"{high}以下の数値を入力してください。"
+    return NumberRange(min=low, max=high, message=message)
+
+
+class RequiredChecked:
+    """A required checkbox must be ticked (e.g. 「政治活動を目的としない」)."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        if not field.data:
+            raise ValidationError("確認のうえ、チェックを入れてください。")
+
+
+NOT_A_CHOICE = "選択肢にない値です。一覧から選んでください。"
+
+
+class _ChoiceCheck:
+    """Choice fields refuse an unknown value with a Japanese message."""
+
+    def pre_validate(self, form: Any) -> None:
+        values = self.data if isinstance(self.data, list) else [self.data]  # type: ignore[attr-defined]
+        allowed = {str(value) for value, *_ in self.iter_choices()}  # type: ignore[attr-defined]
+        if any(v not in (None, "") and str(v) not in allowed for v in values):
+            raise ValidationError(NOT_A_CHOICE)
+
+
+class ChoiceSelectField(_ChoiceCheck, SelectField):
+    pass
+
+
+class ChoiceRadioField(_ChoiceCheck, RadioField):
+    pass
+
+
+class ChoiceMultipleField(_ChoiceCheck, SelectMultipleField):
+    pass
+
+
+class FieldType:
+    """Base of every field type."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    #: Keys this type accepts besides the common ones.
+    keys: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the type may be a column of a table.
+    in_table: ClassVar[bool] = True
+
+    def check(self, field: FieldDef) -> list[str]:
+        """Problems with the type-specific part of a definition (messages in Japanese)."""
+        return []
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        if field.get("required"):
+            return [InputRequired(message=REQUIRED_MESSAGE)]
+        return [Optional()]
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        raise NotImplementedError
+
+    def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
+        return {}
+
+    def build(self, field: FieldDef) -> UnboundField:
+        kwargs: dict[str, Any] = {
+            "label": field["label"],
+            "description": field.get("help", ""),
+            "validators": self.validators(field),
+            **self.field_kwargs(field),
+        }
+        default = field.get("default")
+        if default is not None:
+            kwargs["default"] = self.to_form(default, field)
+        return self.field_class(field)(**kwargs)
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        """The JSON value stored for the submitted data (None when empty)."""
+        if data is None or data == "":
+            return None
+        return data
+
+    def to_form(self, value: Any, field: FieldDef) -> Any:
+        """The WTForms data for a stored answer."""
+        return value
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return "" if value is None else str(value)
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return self.display(value, field)
+
+
+REGISTRY: dict[str, FieldType] = {}
+
+
+def register(cls: type[FieldType]) -> type[FieldType]:
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+@register
+class TextType(FieldType):
+    name, label = "text", "1行テキスト"
+    keys = frozenset({"min_length", "max_length", "pattern"})
+
+    def check(self, field: FieldDef) -> list[str]:
+        pattern = field.get("pattern")
+        if pattern is None:
+            return []
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            return [f"pattern が正規表現として正しくありません（{exc}）。"]
+        return []
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return StringField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        result = [*super().validators(field), _length(field, DEFAULT_TEXT_MAX)]
+        if field.get("pattern"):
+            result.append(Regexp(field["pattern"], message="入力の形式が正しくありません。"))
+        return result
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        text = (data or "").strip()
+        return text or None
+
+
+@register
+class TextareaType(TextType):
+    name, label = "textarea", "複数行テキスト"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return TextAreaField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        result = [*FieldType.validators(self, field), _length(field, DEFAULT_TEXTAREA_MAX)]
+        if field.get("pattern"):
+            result.append(Regexp(field["pattern"], message="入力の形式が正しくありません。"))
+        return result
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        text = (data or "").replace("\r\n", "\n").strip()
+        return text or None
+
+
+class _PatternText(TextType):
+    """A text type with a fixed format (email, phone, postal code, URL)."""
+
+    keys = frozenset()
+    message: ClassVar[str]
+    regex: ClassVar[str]
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [*FieldType.validators(self, field), _length(field, DEFAULT_TEXT_MAX),
+                Regexp(self.regex, message=self.message)]
+
+
+@register
+class EmailType(_PatternText):
+    name, label = "email", "メールアドレス"
+    message = "メールアドレスの形式が正しくありません。"
+    regex = r".*"
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [*FieldType.validators(self, field), _length(field, DEFAULT_TEXT_MAX),
+                Email(message=self.message, check_deliverability=False)]
+
+
+@register
+class PhoneType(_PatternText):
+    name, label = "phone", "電話番号"
+    message = "電話番号は 0467-23-3000 のように数字とハイフンで入力してください。"
+    regex = r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$"
+
+
+@register
+class PostalCodeType(_PatternText):
+    name, label = "postal_code", "郵便番号"
+    message = "郵便番号は 248-8686 のように7桁で入力してください。"
+    regex = r"^\d{3}-?\d{4}$"
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        digits = re.sub(r"\D", "", data or "")
+        return f"{digits[:3]}-{digits[3:]}" if digits else None
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return f"〒{value}" if value else ""
+
+
+@register
+class UrlType(_PatternText):
+    name, label = "url", "URL"
+    message = "http:// または https:// で始まるURLを入力してください。"
+    regex = r"^https?://"
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [*super().validators(field), URL(require_tld=True, message=self.message)]
+
+
+@register
+class IntegerType(FieldType):
+    name, label = "integer", "整数"
+    keys = frozenset({"min", "max"})
+
+    def check(self, field: FieldDef) -> list[str]:
+        problems = [f"{key} は整数で指定してください。" for key in ("min", "max")
+                    if key in field and not isinstance(field[key], int)]
+        if not problems and field.get("min") is not None and field.get("max") is not None \
+                and field["min"] > field["max"]:
+            problems.append("min が max より大きくなっています。")
+        return problems
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return IntegerField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        number_range = _range(field)
+        return [*super().validators(field), *([number_range] if number_range else [])]
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return "" if value is None else f"{value:,}"
+
+
+@register
+class MoneyType(IntegerType):
+    """Yen, an integer that is never negative unless the definition says so."""
+
+    name, label = "money", "金額（円）"
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        number_range = _range(field, default_min=0)
+        return [*FieldType.validators(self, field), *([number_range] if number_range else [])]
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return yen(value)
+
+
+@register
+class FiscalYearType(IntegerType):
+    """A fiscal year (年度) named by the calendar year of its April: 2026 = 令和8年度."""
+
+    name, label = "fiscal_year", "年度"
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        low, high = field.get("min", 1989), field.get("max", 2100)
+        return [*FieldType.validators(self, field),
+                NumberRange(min=low, max=high,
+                            message=f"年度は{low}から{high}までの西暦で入力してください（例: 2026）。")]
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return nendo(value) if value else ""
+
+
+@register
+class DateType(FieldType):
+    name, label = "date", "日付"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return DateField
+
+    def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
+        return {"format": "%Y-%m-%d"}
+
+    def build(self, field: FieldDef) -> UnboundField:
+        unbound = super().build(field)
+        unbound.kwargs["render_kw"] = {"type": "date"}
+        return unbound
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        return data.isoformat() if isinstance(data, dt.date) else None
+
+    def to_form(self, value: Any, field: FieldDef) -> Any:
+        if isinstance(value, str) and value:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return None
+        return value
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        day = self.to_form(value, field)
+        return day.isoformat() if isinstance(day, dt.date) else ""
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        day = self.to_form(value, field)
+        return wareki(day) if isinstance(day, dt.date) else ""
+
+
+class _ChoiceType(FieldType):
+    keys = frozenset({"choices"})
+
+    def check(self, field: FieldDef) -> list[str]:
+        choices = field.get("choices")
+        if not choices or not isinstance(choices, list):
+            return ["選択肢（choices）を1つ以上指定してください。"]
+        if not all(isinstance(c, str) and c.strip() for c in choices):
+            return ["選択肢（choices）は空でない文字列で指定してください。"]
+        if len(set(choices)) != len(choices):
+            return ["選択肢（choices）に重複があります。"]
+        return []
+
+    def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
+        return {"choices": [(c, c) for c in field.get("choices", [])],
+                "validate_choice": True}
+
+
+class _SingleChoice(_ChoiceType):
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [InputRequired(message=REQUIRED_MESSAGE)] if field.get("required") else [Optional()]
+
+    def build(self, field: FieldDef) -> UnboundField:
+        unbound = super().build(field)
+        if not field.get("required"):
+            unbound.kwargs["choices"] = [("", "（未選択）"), *unbound.kwargs["choices"]]
+        return unbound
+
+
+@register
+class SelectType(_SingleChoice):
+    name, label = "select", "選択（プルダウン）"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return ChoiceSelectField
+
+
+@register
+class RadioType(_SingleChoice):
+    name, label = "radio", "選択（ラジオボタン）"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return ChoiceRadioField
+
+    def build(self, field: FieldDef) -> UnboundField:
+        from .widgets import InlineRadioWidget
+
+        unbound = FieldType.build(self, field)  # radios need no blank choice
+        unbound.kwargs["widget"] = InlineRadioWidget()
+        return unbound
+
+
+@register
+class MultiSelectType(_ChoiceType):
+    name, label = "multi_select", "複数選択"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return ChoiceMultipleField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        if field.get("required"):
+            return [_NonEmpty()]
+        return [Optional()]
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        return list(data) if data else None
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return "、".join(value) if value else ""
+
+
+class _NonEmpty:
+    field_flags = {"required": True}
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        if not field.data:
+            raise ValidationError(REQUIRED_MESSAGE)
+
+
+@register
+class CheckboxType(FieldType):
+    name, label = "checkbox", "チェックボックス"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return BooleanField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [RequiredChecked()] if field.get("required") else []
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        return bool(data)
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return "はい" if value else "いいえ"
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return "☑" if value else "☐"
+
+
+@register
+class FileType(FieldType):
+    """An attachment; the answer is {"attachment_id", "filename", "size"}."""
+
+    name, label = "file", "ファイル添付"
+    keys = frozenset({"max_size"})
+    in_table = False
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return FileField
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return []  # "required" is checked against the kept attachment, see forms.py
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        return data if isinstance(data, dict) else None
+
+    def to_form(self, value: Any, field: FieldDef) -> Any:
+        return None
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return value.get("filename", "") if isinstance(value, dict) else ""
+
+
+@register
+class TableType(FieldType):
+    """Repeating rows (budget lines, schedule, role sharing) with typed columns."""
+
+    name, label = "table", "表（繰り返し行）"
+    keys = frozenset({"columns", "min_rows", "max_rows"})
+    in_table = False
+
+    def check(self, field: FieldDef) -> list[str]:
+        columns = field.get("columns")
+        if not columns or not isinstance(columns, list):
+            return ["表（table）には列（columns）を1つ以上指定してください。"]
+        return []  # each column is checked like a field, see definition.py
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return FieldList
+
+    def row_form(self, field: FieldDef) -> type[Form]:
+        attrs: dict[str, Any] = {}
+        for column in field.get("columns", []):
+            column_type = REGISTRY[column["type"]]
+            attrs[column["name"]] = column_type.build({**column, "required": False})
+        return type(f"Row_{field['name']}", (Form,), attrs)
+
+    def build(self, field: FieldDef) -> UnboundField:
+        from .widgets import TableWidget
+
+        return FieldList(
+            FormField(self.row_form(field)),
+            label=field["label"],
+            description=field.get("help", ""),
+            min_entries=max(1, int(field.get("min_rows") or 0)),
+            max_entries=field.get("max_rows"),
+            widget=TableWidget(field),
+            validators=[_TableRows(field)],
+        )
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        rows = []
+        for row in data or []:
+            values = {c["name"]: REGISTRY[c["type"]].to_answer(row.get(c["name"]), c)
+                      for c in field.get("columns", [])}
+            if any(v not in (None, False, "") for v in values.values()):
+                rows.append(values)
+        return rows or None
+
+    def to_form(self, value: Any, field: FieldDef) -> Any:
+        return [{c["name"]: REGISTRY[c["type"]].to_form(row.get(c["name"]), c)
+                 for c in field.get("columns", [])} for row in (value or [])]
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        return f"{len(value)}行" if value else ""
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return [{c["name"]: REGISTRY[c["type"]].word(row.get(c["name"]), c)
+                 for c in field.get("columns", [])} for row in (value or [])]
+
+
+class _TableRows:
+    """Row count limits and required columns of the rows that were filled in."""
+
+    def __init__(self, field: FieldDef) -> None:
+        self.field = field
+
+    def __call__(self, _form: Any, list_field: Any) -> None:
+        table = REGISTRY["table"]
+        rows = table.to_answer(list_field.data, self.field) or []
+        if self.field.get("required") and not rows:
+            raise ValidationError("1行以上入力してください。")
+        min_rows = self.field.get("min_rows") or 0
+        if rows and len(rows) < min_rows:
+            raise ValidationError(f"{min_rows}行以上入力してください。")
+        required = [c for c in self.field.get("columns", []) if c.get("required")]
+        for number, row in enumerate(rows, start=1):
+            for column in required:
+                if row.get(column["name"]) in (None, ""):
+                    raise ValidationError(f"{number}行目の「{column['label']}」を入力してください。")
+
+
+#: Builder drop-down: (type name, Japanese label).
+TYPE_CHOICES: list[tuple[str, str]] = [(name, t.label) for name, t in REGISTRY.items()]
+
+Formatter = Callable[[Any, FieldDef], str]

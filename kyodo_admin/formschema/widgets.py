@@ -1,0 +1,58 @@
+"""HTML widgets for configured fields that WTForms has no widget for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+
+class TableWidget:
+    """A table field as an HTML table: one header row, one row of inputs per entry."""
+
+    def __init__(self, field_def: dict[str, Any]) -> None:
+        self.columns = field_def.get("columns", [])
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        star = '<span class="text-danger"> *</span>'
+        head = "".join(f"<th>{escape(c['label'])}{star if c.get('required') else ''}</th>"
+                       for c in self.columns)
+        rows = []
+        for entry in field:
+            cells = []
+            for column in self.columns:
+                sub = entry.form[column["name"]]
+                css = "form-control form-control-sm" + (" is-invalid" if sub.errors else "")
+                widget = sub(class_=css) if sub.type != "BooleanField" else sub()
+                errors = "".join(f'<div class="invalid-feedback">{escape(e)}</div>'
+                                 for e in sub.errors)
+                cells.append(f"<td>{widget}{errors}</td>")
+            rows.append(f"<tr>{''.join(cells)}</tr>")
+        return Markup(
+            f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            '<small class="form-text text-muted">空欄の行は保存されません。'
+            "行が足りない場合は、保存して編集を続けると空の行が追加されます。</small>"
+        )
+
+
+class InlineRadioWidget:
+    """Radio buttons side by side (Bootstrap 4), ignoring the form-control class
+    Flask-Admin gives every field."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.pop("class", None)
+        kwargs.pop("class_", None)
+        data = {k: v for k, v in kwargs.items() if k.startswith("data-")}
+        attrs = "".join(f' {escape(k)}="{escape(v)}"' for k, v in data.items())
+        options = []
+        for index, (value, label, checked, _render_kw) in enumerate(field.iter_choices()):
+            option_id = f"{field.id}-{index}"
+            options.append(
+                '<div class="form-check form-check-inline">'
+                f'<input class="form-check-input" type="radio" name="{escape(field.name)}" '
+                f'id="{escape(option_id)}" value="{escape(value)}"{" checked" if checked else ""}>'
+                f'<label class="form-check-label" for="{escape(option_id)}">{escape(label)}</label>'
+                "</div>"
+            )
+        return Markup(f'<div id="{escape(field.id)}"{attrs}>{"".join(options)}</div>')

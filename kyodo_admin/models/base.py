@@ -1,0 +1,137 @@
+"""Declarative base and the mixins every model shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, event, func
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    registry,
+    relationship,
+)
+
+# Deterministic constraint names, so Alembic migrations are identical on
+# SQLite and PostgreSQL and constraints can be dropped by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dict[str, Any]: JSON, dt.datetime: DateTime(timezone=True)},
+    )
+
+    #: Japanese display name of the model (singular), used by admin and audit.
+    label: ClassVar[str] = ""
+    #: Whether create/update/delete of this model is written to the audit trail.
+    audited: ClassVar[bool] = True
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+class VersionedMixin:
+    """Optimistic locking: every UPDATE checks and bumps ``version``.
+
+    This stops two flushes racing each other; the admin base view also carries
+    the version the user loaded in the form, which is what stops lost updates
+    across requests.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class TenantScoped:
+    """Marker: rows carrying a ``city_id`` that the session scopes to the current city.
+
+    ``CityOwned`` rows always have a city; ``User`` and ``AuditEvent`` rows may
+    have none (system administrators, system events) and are then visible to
+    the system administrator only.
+    """
+
+    @declared_attr
+    def city_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(ForeignKey("city.id", ondelete="RESTRICT"), index=True)
+
+
+class CityOwned(TenantScoped):
+    """A row that belongs to one city (the tenant).
+
+    ``city_id`` is always set on the server (see ``tenancy``); queries are
+    scoped to the current city at the session level.
+    """
+
+    #: Name of the many-to-one relationship whose city a new child row inherits.
+    city_parent: ClassVar[str | None] = None
+
+    @declared_attr
+    def city_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("city.id", ondelete="RESTRICT"), index=True, nullable=False)
+
+    @declared_attr
+    def city(cls) -> Mapped[Any]:  # noqa: N805
+        return relationship("City")
+
+
+class HasFormAnswers:
+    """A record filled against a city's configurable form (様式).
+
+    ``answers`` holds the values of the configured fields (JSON) and
+    ``form_definition`` the exact revision they were filled against, so an old
+    record shows and prints as it was filled.
+    """
+
+    #: The FormDefinition kind this record is filled against, e.g. "basic_sheet".
+    form_kind: ClassVar[str]
+
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    @declared_attr
+    def form_definition_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(ForeignKey("form_definition.id", ondelete="RESTRICT"))
+
+    @declared_attr
+    def form_definition(cls) -> Mapped[Any]:  # noqa: N805
+        return relationship("FormDefinition")
+
+
+def fiscal_year_of(day: dt.date | None) -> int | None:
+    """The Japanese fiscal year (年度, April to March) a date falls in."""
+    if day is None:
+        return None
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def _derive_fields(session: Any, _flush_context: Any, _instances: Any) -> None:
+    """Recompute derived columns (e.g. ``fiscal_year`` from a date) before each flush."""
+    for obj in (*session.new, *session.dirty):
+        derive = getattr(obj, "derive", None)
+        if derive is not None:
+            derive()
+
+
+event.listen(Session, "before_flush", _derive_fields)

@@ -1,0 +1,181 @@
+"""The review council (協働エントランス会議), its sittings, criteria and reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
+
+if TYPE_CHECKING:
+    from .organization import Organization
+    from .proposal import Proposal
+    from .user import User
+
+MEMBER_SIDES = {"city": "市側", "npo": "市民・NPO側", "department_head": "部長（ステップ2）"}
+REVIEW_STEPS = {1: "ステップ1（検討）", 2: "ステップ2（決定）"}
+REVIEW_RESULTS = {
+    "pending": "審議中",
+    "passed": "通過",
+    "returned": "助言付き差戻し",
+    "rejected": "不採択",
+    "adopted": "採択",
+    "not_adopted": "不採用",
+}
+CRITERION_KINDS = {"score": "点数", "check": "適否"}
+
+
+class Council(CityOwned, VersionedMixin, TimestampMixin, Base):
+    __tablename__ = "council"
+    __table_args__ = (UniqueConstraint("city_id", "name"),)
+    label = "会議体"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    members: Mapped[list[CouncilMember]] = relationship(back_populates="council")
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="council")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CouncilMember(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """A member of a council, from the city or the NPO side, or a department head."""
+
+    __tablename__ = "council_member"
+    city_parent = "council"
+    label = "構成員"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    side: Mapped[str] = mapped_column(String(30), default="city")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: The organization the member belongs to; recused from its proposals.
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+
+    council: Mapped[Council] = relationship(back_populates="members")
+    user: Mapped[User | None] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Meeting(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """One sitting of a council (about five a fiscal year)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (CheckConstraint("step IN (1, 2)", name="step_valid"),)
+    city_parent = "council"
+    label = "会議"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    step: Mapped[int] = mapped_column(default=1)
+    held_on: Mapped[dt.date]
+    fiscal_year: Mapped[int | None] = mapped_column(index=True)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+
+    council: Mapped[Council] = relationship(back_populates="meetings")
+
+    def derive(self) -> None:
+        self.fiscal_year = fiscal_year_of(self.held_on)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Criterion(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """A review criterion (検討の指針・選定基準) of the city."""
+
+    __tablename__ = "criterion"
+    __table_args__ = (
+        UniqueConstraint("city_id", "name"),
+        CheckConstraint("max_score >= 1", name="max_score_positive"),
+    )
+    label = "審査基準"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="score")
+    max_score: Mapped[int] = mapped_column(default=5)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Review(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
+    """One council's judgement of one proposal at one step."""
+
+    __tablename__ = "review"
+    __table_args__ = (CheckConstraint("step IN (1, 2)", name="step_valid"),)
+    city_parent = "proposal"
+    label = "審査"
+    form_kind = "review_sheet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="RESTRICT"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"))
+    step: Mapped[int] = mapped_column(default=1)
+    result: Mapped[str] = mapped_column(String(20), default="pending")
+    #: Reasons in writing (理由), required when a proposal is not passed.
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    #: Advice (助言) to the proposer.
+    advice: Mapped[str] = mapped_column(Text, default="")
+    decided_on: Mapped[dt.date | None]
+
+    proposal: Mapped[Proposal] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
+    scores: Mapped[list[ReviewScore]] = relationship(
+        back_populates="review", cascade="all, delete-orphan"
+    )
+
+    @property
+    def result_label(self) -> str:
+        return REVIEW_RESULTS.get(self.result, self.result)
+
+    def __str__(self) -> str:
+        return f"{self.proposal} / {REVIEW_STEPS.get(self.step, self.step)}"
+
+
+class ReviewScore(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """One member's score of one criterion in a review."""
+
+    __tablename__ = "review_score"
+    __table_args__ = (
+        UniqueConstraint("review_id", "criterion_id", "member_id"),
+        CheckConstraint("score IS NULL OR score >= 0", name="score_nonneg"),
+    )
+    city_parent = "review"
+    label = "評点"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="RESTRICT"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("council_member.id", ondelete="RESTRICT")
+    )
+    score: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()
+    member: Mapped[CouncilMember | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.score}"

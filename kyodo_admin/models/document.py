@@ -1,0 +1,90 @@
+"""Word templates (Word様式) and the archive of every generated document."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from .base import Base, CityOwned, TimestampMixin, VersionedMixin
+
+DOCUMENT_KINDS = {
+    "basic_sheet": "基本シート（提案書）",
+    "review_result_notice": "検討結果通知書",
+    "project_plan": "事業計画書",
+    "agreement": "協定書",
+    "completion_report": "事業報告書",
+    "evaluation": "事業評価書",
+}
+
+
+class DocumentTemplate(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """One uploaded revision of a .docx template for one document kind."""
+
+    __tablename__ = "document_template"
+    __table_args__ = (UniqueConstraint("city_id", "kind", "revision"),)
+    label = "Word様式"
+    audited = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    revision: Mapped[int] = mapped_column(default=1)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    def __str__(self) -> str:
+        return f"{DOCUMENT_KINDS.get(self.kind, self.kind)} 第{self.revision}版"
+
+
+class GeneratedDocument(CityOwned, TimestampMixin, Base):
+    """An issued document: the exact bytes, and what they were made from."""
+
+    __tablename__ = "generated_document"
+    label = "発行文書"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_template.id", ondelete="RESTRICT")
+    )
+    record_type: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[int]
+    record_version: Mapped[int | None]
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    template: Mapped[DocumentTemplate | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Attachment(CityOwned, TimestampMixin, Base):
+    """A file attached to a record through a configured form's file field."""
+
+    __tablename__ = "attachment"
+    label = "添付ファイル"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(default=0)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    def __str__(self) -> str:
+        return self.filename

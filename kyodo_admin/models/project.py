@@ -1,0 +1,159 @@
+"""Collaboration projects (協働事業), their form of collaboration and plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
+
+if TYPE_CHECKING:
+    from .city import Department
+    from .organization import Organization
+    from .proposal import Proposal
+
+PROJECT_STATES = {
+    "planning": "詳細検討中",
+    "agreed": "協定締結済",
+    "running": "実施中",
+    "completed": "事業完了",
+    "reported": "報告済",
+    "evaluated": "評価済",
+    "closed": "終了",
+}
+
+
+class CollaborationType(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """A form of collaboration (協働の形態) the city uses, e.g. 協働委託事業."""
+
+    __tablename__ = "collaboration_type"
+    __table_args__ = (UniqueConstraint("city_id", "name"),)
+    label = "協働の形態"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Whether the form needs an agreement (協定書) before the project runs.
+    requires_agreement: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """A collaboration project, usually created from an adopted proposal."""
+
+    __tablename__ = "project"
+    __table_args__ = (
+        CheckConstraint("budget_amount IS NULL OR budget_amount >= 0", name="budget_nonneg"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period_order"
+        ),
+    )
+    label = "協働事業"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposal.id", ondelete="RESTRICT"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="RESTRICT"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="RESTRICT"), index=True
+    )
+    collaboration_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collaboration_type.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(30), default="planning", index=True)
+    start_date: Mapped[dt.date | None]
+    end_date: Mapped[dt.date | None]
+    #: The day the project was actually completed (事業完了日).
+    completed_on: Mapped[dt.date | None]
+    fiscal_year: Mapped[int | None] = mapped_column(index=True)
+    budget_amount: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    proposal: Mapped[Proposal | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+    collaboration_type: Mapped[CollaborationType | None] = relationship()
+
+    def derive(self) -> None:
+        self.fiscal_year = fiscal_year_of(self.start_date)
+
+    @property
+    def status_label(self) -> str:
+        return PROJECT_STATES.get(self.status, self.status)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
+    """The project plan (事業計画書) with its evaluation items and targets."""
+
+    __tablename__ = "project_plan"
+    __table_args__ = (UniqueConstraint("project_id", "fiscal_year"),)
+    city_parent = "project"
+    label = "事業計画書"
+    form_kind = "project_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    fiscal_year: Mapped[int | None]
+    #: "What for" (目的).
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    #: "How much by when" (目標).
+    target: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    schedule: Mapped[str] = mapped_column(Text, default="")
+
+    project: Mapped[Project] = relationship()
+    indicators: Mapped[list[Indicator]] = relationship(
+        back_populates="project_plan", cascade="all, delete-orphan", order_by="Indicator.sort_order"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.project} 事業計画書"
+
+
+class Indicator(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """An evaluation item with its target value (評価項目及び目標値) and actual."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (
+        CheckConstraint("target_value IS NULL OR target_value >= 0", name="target_nonneg"),
+        CheckConstraint("actual_value IS NULL OR actual_value >= 0", name="actual_nonneg"),
+    )
+    city_parent = "project_plan"
+    label = "評価項目"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_plan_id: Mapped[int] = mapped_column(
+        ForeignKey("project_plan.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    target_value: Mapped[float | None]
+    actual_value: Mapped[float | None]
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    project_plan: Mapped[ProjectPlan] = relationship(back_populates="indicators")
+
+    @property
+    def achievement(self) -> float | None:
+        """Achievement in percent (達成率), or None when it cannot be computed."""
+        if self.actual_value is None or not self.target_value:
+            return None
+        return round(self.actual_value / self.target_value * 100, 1)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,158 @@
+"""Issuing Word documents: template versions, test renders, generation and the archive.
+
+Every issued document is archived in one row with its bytes (template revision,
+record version, user, time, sha256), written in the caller's transaction: a
+failure leaves neither a row without bytes nor bytes without a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..documents.checks import check_template
+from ..documents.context import BUILDERS, build_context
+from ..documents.limits import render_limited
+from ..documents.render import RenderError
+from ..errors import ValidationFailed
+from ..models.city import City
+from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
+
+SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"
+
+
+def active_template(session: Session, city_id: int, kind: str) -> DocumentTemplate | None:
+    return session.execute(select(DocumentTemplate).where(
+        DocumentTemplate.city_id == city_id, DocumentTemplate.kind == kind,
+        DocumentTemplate.is_active.is_(True)).order_by(DocumentTemplate.revision.desc())
+        .limit(1)).scalar_one_or_none()
+
+
+def context_names(kind: str) -> set[str]:
+    """Top-level placeholders a template of this kind may use."""
+    return set(example_context(kind))
+
+
+def example_record(session: Session, city_id: int | None, kind: str) -> Any:
+    """A record of the kind to test-render with: the city's newest, else any city's."""
+    model: Any = BUILDERS[kind][0]
+    stmt = select(model).order_by(model.id.desc()).limit(1)
+    if city_id is not None:
+        found = session.execute(stmt.where(model.city_id == city_id)).scalar_one_or_none()
+        if found is not None:
+            return found
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def example_context(kind: str, record: Any = None) -> dict[str, Any]:
+    if record is not None:
+        return build_context(kind, record)
+    from ..documents.examples import example_for
+
+    return build_context(kind, example_for(kind))
+
+
+def check_upload(session: Session, data: bytes, kind: str, city_id: int | None) -> list[str]:
+    """All problems of an uploaded template for ``kind``, including a test render."""
+    if kind not in DOCUMENT_KINDS:
+        return ["文書の種類が正しくありません。"]
+    problems = check_template(data, context_names(kind))
+    if problems:
+        return problems
+    record = example_record(session, city_id, kind)
+    context = example_context(kind, record)
+    try:
+        render_limited(data, context)
+    except RenderError as exc:
+        return [f"テスト作成に失敗しました: {exc}"]
+    return []
+
+
+def add_template(session: Session, city: City, kind: str, filename: str, data: bytes,
+                 user_id: int | None = None, activate: bool = False) -> DocumentTemplate:
+    """Store a checked template as the next revision of its kind."""
+    problems = check_upload(session, data, kind, city.id)
+    if problems:
+        raise ValidationFailed("Word様式を登録できません。\n" + "\n".join(f"- {p}" for p in problems),
+                               field="upload")
+    top = session.execute(select(func.max(DocumentTemplate.revision)).where(
+        DocumentTemplate.city_id == city.id, DocumentTemplate.kind == kind)).scalar() or 0
+    template = DocumentTemplate(city=city, kind=kind, revision=top + 1, filename=filename[-200:],
+                                content=data, sha256=hashlib.sha256(data).hexdigest(),
+                                size=len(data), uploaded_by_id=user_id)
+    session.add(template)
+    session.flush()
+    if activate:
+        activate_template(session, template)
+    return template
+
+
+def activate_template(session: Session, template: DocumentTemplate) -> None:
+    for other in session.execute(select(DocumentTemplate).where(
+            DocumentTemplate.city_id == template.city_id, DocumentTemplate.kind == template.kind,
+            DocumentTemplate.is_active.is_(True))).scalars():
+        other.is_active = False
+    template.is_active = True
+    session.flush()
+
+
+def install_shipped_templates(session: Session, city: City) -> int:
+    """Load doc_templates/<slug>/<kind>.docx for a city whose kind has no template yet."""
+    added = 0
+    for kind in DOCUMENT_KINDS:
+        path = SHIPPED / city.slug / f"{kind}.docx"
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        exists = session.execute(select(DocumentTemplate.id).where(
+            DocumentTemplate.city_id == city.id, DocumentTemplate.kind == kind).limit(1)).first()
+        if exists:
+            continue
+        template = DocumentTemplate(city=city, kind=kind, revision=1, filename=path.name,
+                                    content=data, sha256=hashlib.sha256(data).hexdigest(),
+                                    size=len(data), is_active=True)
+        session.add(template)
+        added += 1
+    session.flush()
+    return added
+
+
+@dataclass(frozen=True)
+class Issued:
+    document: GeneratedDocument
+    data: bytes
+
+
+def _filename(kind: str, record: Any) -> str:
+    label = re.sub(r'[\\/:*?"<>|\s]+', "_", str(record))[:60]
+    return f"{DOCUMENT_KINDS[kind]}_{label}_{dt.date.today():%Y%m%d}.docx"
+
+
+def generate_document(session: Session, kind: str, record: Any,
+                      user_id: int | None) -> Issued:
+    """Render the city's active template for a record and archive the result."""
+    model: Any = BUILDERS[kind][0] if kind in BUILDERS else None
+    if model is None or not isinstance(record, model):
+        raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
+    template = active_template(session, record.city_id, kind)
+    if template is None:
+        raise ValidationFailed(f"「{DOCUMENT_KINDS[kind]}」のWord様式が登録されていません。"
+                               "設定 > Word様式 から登録してください。")
+    data = render_limited(template.content, build_context(kind, record))
+    document = GeneratedDocument(
+        city_id=record.city_id, kind=kind, template_id=template.id,
+        record_type=type(record).__tablename__, record_id=record.id,
+        record_version=getattr(record, "version", None), filename=_filename(kind, record),
+        content=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        created_by_id=user_id,
+    )
+    session.add(document)
+    session.flush()
+    return Issued(document, data)

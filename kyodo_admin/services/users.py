@@ -1,0 +1,120 @@
+"""Passwords, login with throttling, and the demo-password guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import ConfigError
+from ..models.user import User
+from .audit import Actor, record_event, reset_actor, set_actor
+
+DEMO_PASSWORD = "kyodo-demo"
+
+_hasher = PasswordHasher()
+#: Cheap parameters for the test suite only (set by ``use_fast_hashing``).
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_current = {"hasher": _hasher}
+
+
+def use_fast_hashing(enabled: bool = True) -> None:
+    _current["hasher"] = _fast_hasher if enabled else _hasher
+
+
+def hash_password(password: str) -> str:
+    return _current["hasher"].hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _current["hasher"].verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed("パスワードは8文字以上にしてください。", field="password")
+    user.password_hash = hash_password(password)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    message: str = ""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int,
+                 lock_minutes: int) -> LoginResult:
+    """Check a login. After ``max_failures`` failures in a row the account is locked."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    bad = LoginResult(None, "ユーザー名またはパスワードが正しくありません。")
+    if user is None:
+        verify_password(_DUMMY_HASH(), password)  # same work for unknown names
+        return bad
+    token = set_actor(Actor(user.id, user.username))
+    try:
+        if user.locked_until is not None and _aware(user.locked_until) > _now():
+            return LoginResult(
+                None,
+                "ログインに続けて失敗したため、このアカウントは一時的にロックされています。"
+                f"{lock_minutes}分ほどしてから再度お試しください。",
+            )
+        if not user.is_active or not verify_password(user.password_hash, password):
+            user.failed_login_count = (user.failed_login_count or 0) + 1
+            if user.failed_login_count >= max_failures:
+                user.locked_until = _now() + dt.timedelta(minutes=lock_minutes)
+                user.failed_login_count = 0
+            session.flush()
+            record_event(session, user, "login_failed")
+            return bad
+        user.failed_login_count = 0
+        user.locked_until = None
+        user.last_login_at = _now()
+        session.flush()
+        record_event(session, user, "login")
+        return LoginResult(user)
+    finally:
+        reset_actor(token)
+
+
+_dummy: dict[str, str] = {}
+
+
+def _DUMMY_HASH() -> str:  # noqa: N802
+    if "hash" not in _dummy:
+        _dummy["hash"] = hash_password("not-a-real-password")
+    return _dummy["hash"]
+
+
+def refuse_demo_passwords(session: Session) -> None:
+    """In production, refuse to start while any user still has the demo password."""
+    from sqlalchemy import inspect as sa_inspect
+
+    if not sa_inspect(session.get_bind()).has_table(User.__tablename__):
+        return
+    for user in session.execute(select(User)).scalars():
+        if verify_password(user.password_hash, DEMO_PASSWORD):
+            raise ConfigError(
+                f"KYODO_ENV=production: user '{user.username}' still has the demo password; "
+                "change it (kyodo users set-password) before starting."
+            )
+    session.rollback()

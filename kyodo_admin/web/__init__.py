@@ -1,0 +1,1 @@
+"""Non-admin pages: login, logout, error pages (and later the public entrance)."""

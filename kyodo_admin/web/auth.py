@@ -1,0 +1,93 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db, limiter, login_manager
+from ..models.user import User
+from ..services.users import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "このページを見るにはログインしてください。"
+login_manager.login_message_category = "warning"
+login_manager.session_protection = "strong"
+
+
+class LoginForm(FlaskForm):
+    username = StringField("ユーザー名", validators=[DataRequired("ユーザー名を入力してください。"),
+                                                   Length(max=80)])
+    password = PasswordField("パスワード", validators=[DataRequired("パスワードを入力してください。"),
+                                                    Length(max=200)])
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no ``//evil``, no backslashes."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["KYODO_LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/")
+def index() -> Response:
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> Response | str:
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("admin.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = authenticate(
+            db.session, form.username.data.strip(), form.password.data,
+            max_failures=current_app.config["KYODO_LOGIN_MAX_FAILURES"],
+            lock_minutes=current_app.config["KYODO_LOGIN_LOCK_MINUTES"],
+        )
+        db.session.commit()
+        if result.user is not None:
+            login_user(result.user)
+            return redirect(next_url or url_for("admin.index"))
+        flash(result.message, "danger")
+    status = 200 if request.method == "GET" or not form.errors else 400
+    return render_template("web/login.html", form=form, next_url=next_url), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str:
+    if request.method == "POST":
+        logout_user()
+        flash("ログアウトしました。", "info")
+        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("web/logout.html")

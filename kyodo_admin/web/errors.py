@@ -1,0 +1,55 @@
+"""Error pages in Japanese: never a stack trace, never SQL."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("不正なリクエストです", "送信された内容を処理できませんでした。画面を開き直してやり直してください。"),
+    403: ("権限がありません", "このページを表示する、またはこの操作を行う権限がありません。"),
+    404: ("ページが見つかりません", "お探しのページまたは記録は存在しないか、表示する権限がありません。"),
+    405: ("許可されていない操作です", "この方法ではページを利用できません。"),
+    413: ("送信内容が大きすぎます", "ファイルまたは入力内容が大きすぎます。小さくしてから送信してください。"),
+    429: ("操作が多すぎます", "短時間に操作が集中しました。しばらく待ってから再度お試しください。"),
+    500: ("システムエラーが発生しました", "処理中に問題が発生しました。入力内容は保存されていません。時間をおいて再度お試しください。"),
+}
+
+
+def _page(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("web/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> tuple[str, int]:
+        return _page(400, "セッションの有効期限が切れたか、フォームが正しく送信されませんでした"
+                          "（CSRFトークンが不正です）。画面を開き直してやり直してください。")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        return _page(exc.code or 500)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _db(exc: SQLAlchemyError) -> tuple[str, int]:
+        log.exception("Database error on %s", request.path)
+        db.session.rollback()
+        return _page(500)
+
+    @app.errorhandler(Exception)
+    def _other(exc: Exception) -> tuple[str, int]:
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        log.exception("Unhandled error on %s", request.path)
+        db.session.rollback()
+        return _page(500)

@@ -1,0 +1,124 @@
+"""Login, logout, password hashing, throttling, cookies, CSRF, safe redirects."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from kyodo_admin import create_app
+from kyodo_admin.extensions import db
+from kyodo_admin.models import AuditEvent, User
+
+from .conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
+from .factories import UserFactory
+
+
+def test_login_and_logout(client):
+    user = UserFactory(username="hanako")
+    response = login(client, "hanako")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
+    assert client.get("/admin/").status_code == 200
+    token = csrf_from(client.get("/logout").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/admin/").status_code == 302
+    assert user.password_hash.startswith("$argon2")
+
+
+def test_wrong_password_is_refused_with_a_clear_message(client):
+    UserFactory(username="hanako")
+    response = login(client, "hanako", "wrong-password")
+    assert response.status_code == 200
+    assert "ユーザー名またはパスワードが正しくありません" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+    events = db.session.execute(select(AuditEvent.action)).scalars().all()
+    assert "login_failed" in events
+
+
+def test_repeated_failures_lock_the_account(app, client):
+    UserFactory(username="hanako")
+    for _ in range(app.config["KYODO_LOGIN_MAX_FAILURES"]):
+        login(client, "hanako", "wrong-password")
+    response = login(client, "hanako")  # the right password, but locked now
+    assert "一時的にロック" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_ip_rate_limit_on_login(tmp_path):
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'rl.sqlite3'}",
+                                 RATELIMIT_ENABLED=True, KYODO_LOGIN_RATE_LIMIT="3 per minute"))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        from kyodo_admin.models import Base
+
+        Base.metadata.create_all(db.engine)
+    client = app.test_client()
+    responses = [login(client, "nobody", "x") for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert "操作が多すぎます" in responses[3].get_data(as_text=True)
+
+
+def test_missing_or_wrong_csrf_token_is_refused(client):
+    UserFactory(username="hanako")
+    client.get("/login")
+    for token in (None, "wrong-token"):
+        data = {"username": "hanako", "password": TEST_PASSWORD}
+        if token:
+            data["csrf_token"] = token
+        response = client.post("/login", data=data)
+        assert response.status_code == 400
+        assert "CSRF" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "javascript:alert(1)",
+                                    "/\\evil.example", "\\\\evil.example"])
+def test_next_pointing_off_site_is_ignored(client, target):
+    UserFactory(username="hanako")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(f"/login?next={target}", data={
+        "username": "hanako", "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.endswith("/admin/") and "evil" not in location and "javascript" not in location
+
+
+def test_next_on_site_is_followed(client):
+    UserFactory(username="hanako")
+    token = csrf_from(client.get("/login?next=/admin/proposal/").get_data(as_text=True))
+    response = client.post("/login?next=/admin/proposal/", data={
+        "username": "hanako", "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.headers["Location"].endswith("/admin/proposal/")
+
+
+def test_session_cookie_flags(client):
+    UserFactory(username="hanako")
+    response = login(client, "hanako")
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies and "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0]
+    assert "Secure" not in cookies[0]  # development: plain http on 127.0.0.1
+
+
+def test_production_cookies_are_secure():
+    import os
+
+    from kyodo_admin.config import load_config
+
+    os.environ["KYODO_ENV"] = "production"
+    try:
+        assert load_config()["SESSION_COOKIE_SECURE"] is True
+    finally:
+        del os.environ["KYODO_ENV"]
+
+
+def test_inactive_user_cannot_log_in(client):
+    UserFactory(username="hanako", active=False)
+    assert login(client, "hanako").status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_failed_login_never_changes_the_password(client):
+    user = UserFactory(username="hanako")
+    before = user.password_hash
+    login(client, "hanako", "wrong")
+    db.session.rollback()
+    assert db.session.execute(select(User.password_hash)).scalar_one() == before

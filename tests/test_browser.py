@@ -1,0 +1,73 @@
+"""A real browser (headless Chromium via Playwright) logs in, edits a proposal and sees it saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from kyodo_admin import create_app
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Base
+
+from .conftest import TEST_PASSWORD, app_config
+from .factories import CityFactory, ProposalFactory, UserFactory
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'browser.sqlite3'}", SERVER_NAME=None))
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+        city = CityFactory(name="鎌倉市")
+        UserFactory(city=city, username="browser-staff")
+        ProposalFactory(city=city, title="海辺の清掃活動の提案")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_login_edit_and_save_a_proposal(live_server):
+    if CHROMIUM is None:
+        message = "Chromium is not installed (Debian package 'chromium'); `make test` installs it in CI"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        page = browser.new_page(locale="ja-JP")
+        page.goto(f"{live_server}/admin/proposal/")
+        assert "/login" in page.url
+        page.fill("input[name=username]", "browser-staff")
+        page.fill("input[name=password]", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/proposal/")
+        assert "海辺の清掃活動の提案" in page.content()
+
+        page.click("a[title='記録を編集']" if page.locator("a[title='記録を編集']").count()
+                   else "a[href*='/admin/proposal/edit/']")
+        page.wait_for_url("**/admin/proposal/edit/**")
+        page.fill("input[name=title]", "海辺の清掃と環境学習の提案")
+        page.click("input[type=submit][value='保存']" if page.locator(
+            "input[type=submit][value='保存']").count() else "input[type=submit]")
+        page.wait_for_load_state()
+        page.screenshot(path=str(os.environ.get("KYODO_SCREENSHOT", "/tmp/kyodo-browser.png")))
+        content = page.content()
+        assert "/admin/proposal/" in page.url and "/edit/" not in page.url, content[-3000:]
+        assert "海辺の清掃と環境学習の提案" in content
+        assert "保存" in content  # the success message
+        browser.close()

@@ -1,0 +1,160 @@
+"""``kyodo demo``: the five seed cities, idempotent, and every screen answers its users."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin import create_app
+from kyodo_admin.admin import VIEWS
+from kyodo_admin.demo import CITIES, DEMO_LOGINS
+from kyodo_admin.extensions import db
+from kyodo_admin.models import (
+    Agreement,
+    City,
+    CompletionReport,
+    Criterion,
+    Evaluation,
+    Indicator,
+    Organization,
+    Project,
+    ProjectPlan,
+    Proposal,
+    User,
+)
+from kyodo_admin.models.organization import corporate_number_is_valid
+from kyodo_admin.models.proposal import PROPOSAL_STATES
+from kyodo_admin.permissions import can_create, can_edit, can_view
+from kyodo_admin.services.users import DEMO_PASSWORD
+
+from .conftest import IsolatedClient, app_config, database_url, login
+
+SLUGS = ["kamakura", "saitama", "hachioji", "koganei", "kunitachi"]
+
+
+@pytest.fixture(scope="module")
+def demo_app(backend, tmp_path_factory):
+    app = create_app(app_config(database_url(backend, tmp_path_factory, "demo")))
+    app.test_client_class = IsolatedClient
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["kyodo", "demo"])
+    assert first.exit_code == 0, first.output
+    app.first_output = first.output
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def table_counts():
+    from kyodo_admin.models import Base
+
+    return {t.name: db.session.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables}
+
+
+def test_demo_is_idempotent(demo_app):
+    with demo_app.app_context():
+        before = table_counts()
+    second = demo_app.test_cli_runner().invoke(args=["kyodo", "demo"])
+    assert second.exit_code == 0, second.output
+    assert "(0 new records)" in second.output
+    with demo_app.app_context():
+        assert table_counts() == before
+        assert before["audit_event"] > 0
+
+
+def test_demo_has_the_five_cities_and_the_whole_cycle(demo_app):
+    assert [c["slug"] for c in CITIES] == SLUGS
+    with demo_app.app_context():
+        cities = {c.slug: c for c in db.session.execute(select(City)).scalars()}
+        assert set(cities) == set(SLUGS)
+        assert cities["kamakura"].name == "鎌倉市" and cities["saitama"].name == "埼玉県"
+        for city in cities.values():
+            states = set(db.session.execute(
+                select(Proposal.status).where(Proposal.city_id == city.id)).scalars())
+            assert states == set(PROPOSAL_STATES), city.slug
+            reproposal = db.session.execute(select(Proposal).where(
+                Proposal.city_id == city.id, Proposal.parent_id.is_not(None))).scalar_one()
+            assert reproposal.parent.status == "returned"
+            project = db.session.execute(select(Project).where(
+                Project.city_id == city.id, Project.status == "evaluated")).scalar_one()
+            plan = db.session.execute(select(ProjectPlan).where(
+                ProjectPlan.project_id == project.id)).scalar_one()
+            assert len(plan.indicators) == 3
+            agreement = db.session.execute(select(Agreement).where(
+                Agreement.project_id == project.id)).scalar_one()
+            assert agreement.role_shares and agreement.cost_shares
+            assert agreement.city_cost_total == 1_000_000
+            report = db.session.execute(select(CompletionReport).where(
+                CompletionReport.project_id == project.id)).scalar_one()
+            sides = {e.side for e in db.session.execute(select(Evaluation).where(
+                Evaluation.completion_report_id == report.id)).scalars()}
+            assert sides == {"city", "organization", "council"}
+        kamakura = cities["kamakura"]
+        criteria = set(db.session.execute(select(Criterion.name).where(
+            Criterion.city_id == kamakura.id)).scalars())
+        assert {"公益性", "新たな公共サービス", "継続性", "相乗効果", "市民参加の領域"} <= criteria
+        assert len(criteria) == 6
+        assert db.session.execute(select(func.count()).select_from(Indicator)).scalar_one() == 15
+        numbers = db.session.execute(select(Organization.corporate_number).where(
+            Organization.corporate_number != "")).scalars().all()
+        assert numbers and all(corporate_number_is_valid(n) for n in numbers)
+
+
+def test_demo_logins(demo_app):
+    assert len(DEMO_LOGINS) == 16
+    client = demo_app.test_client()
+    for username in ("admin", "kamakura-admin", "kunitachi-council"):
+        response = login(client, username, DEMO_PASSWORD)
+        assert response.status_code == 302, username
+        client.post("/logout", data={"csrf_token": _token(client)})
+
+
+def _token(client):
+    from .conftest import csrf_from
+
+    return csrf_from(client.get("/logout").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("username", ["admin", "kamakura-admin", "kamakura-staff",
+                                      "kamakura-council"])
+def test_every_screen_answers_200_to_its_users(demo_app, username):
+    client = demo_app.test_client()
+    assert login(client, username, DEMO_PASSWORD).status_code == 302
+    with demo_app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        assert client.get("/admin/").status_code == 200
+        for _v, model, _c, ep in VIEWS:
+            if not can_view(user, model):
+                continue
+            listing = client.get(f"/admin/{ep}/")
+            assert listing.status_code == 200, ep
+            html = listing.get_data(as_text=True)
+            if can_create(user, model) and ep not in ("generated_document", "audit_event", "attachment", "form_definition"):
+                assert client.get(f"/admin/{ep}/new/").status_code == 200, ep
+            ids = re.findall(rf"/admin/{ep}/details/\?id=(\d+)", html)
+            if ids:
+                assert client.get(f"/admin/{ep}/details/?id={ids[0]}").status_code == 200, ep
+                if can_edit(user, model) and ep not in ("generated_document", "audit_event", "attachment", "form_definition", "document_template"):
+                    assert client.get(f"/admin/{ep}/edit/?id={ids[0]}").status_code == 200, ep
+
+
+def test_home_lists_the_overdue_report(demo_app):
+    client = demo_app.test_client()
+    login(client, "kamakura-staff", DEMO_PASSWORD)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "地域環境美化協働事業" in html.split('id="overdue-reports"')[1]
+
+
+def test_production_refuses_demo_passwords_and_default_secret(demo_app, monkeypatch):
+    from kyodo_admin.config import ConfigError
+
+    url = demo_app.config["SQLALCHEMY_DATABASE_URI"]
+    monkeypatch.setenv("KYODO_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with pytest.raises(ConfigError, match="demo password"):
+        create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 40})

@@ -1,0 +1,41 @@
+"""Upgrading an empty database gives exactly the models' schema; downgrade to base works."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from kyodo_admin import create_app
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Base
+
+from .conftest import app_config, database_url
+
+
+@pytest.fixture
+def empty_app(backend, tmp_path_factory):
+    url = database_url(backend, tmp_path_factory, "migrations")
+    app = create_app(app_config(url))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_matches_models_and_downgrade_empties(empty_app):
+    with empty_app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                             "render_as_batch": True})
+            diff = compare_metadata(context, Base.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+
+        downgrade(revision="base")
+        db.engine.dispose()
+        remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+        assert remaining == set()

@@ -1,0 +1,3 @@
+from kyodo_admin import create_app
+
+app = create_app()
