@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request, session
@@ -20,10 +21,20 @@ def select_locale() -> str:
     return session.get("lang") if session.get("lang") in languages else "ja"
 
 
+def _ensure_sqlite_directory(url: str) -> None:
+    """A SQLite file in a folder that does not exist yet (a fresh checkout's instance/)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
     check_production_config(app.config)
+    _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import (
         models,  # noqa: F401  - registers every table

@@ -295,6 +295,7 @@ class _Loader:
     def _projects(self, city: City, proposal: Proposal, departments: list[Department],
                   types: list[CollaborationType], organizations: list[Organization]) -> None:
         # A project of the last fiscal year: agreed, done, reported and evaluated.
+        partner = proposal.organization
         done = self.get_or_create(Project, {
             "proposal_id": proposal.id, "department_id": departments[1].id,
             "organization_id": proposal.organization_id, "collaboration_type_id": types[0].id,
@@ -317,7 +318,7 @@ class _Loader:
         agreement = self.get_or_create(Agreement, {
             "status": "signed", "start_date": D(2025, 4, 1), "end_date": D(2026, 3, 31),
             "signed_on": D(2025, 4, 1), "city_signatory": f"{city.head_title} 〇〇 〇〇",
-            "organization_signatory": f"{organizations[0].name} 代表 {organizations[0].representative}",
+            "organization_signatory": f"{partner.name} 代表 {partner.representative}",
             "responsibility": "事業の実施に伴う事故の責任は、原因に応じて甲乙協議のうえ負担する。",
         }, project_id=done.id, title="子育て支援情報発信事業に関する協定書")
         for i, (item, city_role, org_role) in enumerate((
@@ -338,7 +339,7 @@ class _Loader:
             "summary": "冊子を3,200部配布し、満足度は84%だった。相談会は参加者が目標に届かなかった。",
         }, project_id=done.id, fiscal_year=2025)
         for side, evaluator, rating in (("city", departments[1].name, "B"),
-                                        ("organization", organizations[0].name, "B"),
+                                        ("organization", partner.name, "B"),
                                         ("council", "協働事業の評価検証", "B")):
             self.get_or_create(Evaluation, {
                 "project_id": done.id, "evaluator": evaluator, "rating": rating,

@@ -57,6 +57,13 @@ class KyodoForm(FlaskForm):
     """Form base of the back office: Flask-WTF's CSRF, the same token as every other form."""
 
 
+def _issue_failure(exc: Exception) -> str:
+    if isinstance(exc, KyodoError):
+        return str(exc)
+    log.exception("Could not archive an issued document")
+    return "文書を保管できなかったため、作成を取り消しました。時間をおいてもう一度お試しください。"
+
+
 def docx_response(data: bytes, filename: str) -> Response:
     from urllib.parse import quote
 
@@ -408,9 +415,9 @@ class KyodoModelView(ModelView):
         try:
             issued = generate_document(self.session, kind, record, getattr(current_user, "id", None))
             self.session.commit()
-        except KyodoError as exc:
+        except (KyodoError, SQLAlchemyError) as exc:
             self.session.rollback()
-            flash(str(exc), "error")
+            flash(_issue_failure(exc), "error")
             return redirect(self.get_url(".details_view", id=id))
         return docx_response(issued.data, issued.document.filename)
 
@@ -436,9 +443,10 @@ class KyodoModelView(ModelView):
                     names.add(name)
                     archive.writestr(name, issued.data)
             self.session.commit()
-        except KyodoError as exc:
+        except (KyodoError, SQLAlchemyError) as exc:
             self.session.rollback()
-            flash(f"一括作成を中止しました（作成した文書は保存していません）: {exc}", "error")
+            flash(f"一括作成を中止しました（作成した文書は保存していません）: {_issue_failure(exc)}",
+                  "error")
             return redirect(self.get_url(".index_view"))
         return Response(buffer.getvalue(), mimetype="application/zip", headers={
             "Content-Disposition": f"attachment; filename={self.model.__tablename__}_documents.zip"})

@@ -114,6 +114,14 @@ def _common(record: Any, project: Project | None = None) -> Context:
             "answers": answers_context(record), "project": project_context(project)}
 
 
+def _partner(project: Project) -> Context:
+    """The organization of a project's documents; left out when the project has none, so a
+    template naming it stops with a clear message instead of printing a blank partner."""
+    if project.organization is None:
+        return {}
+    return {"organization": organization_context(project.organization)}
+
+
 def basic_sheet(proposal: Proposal) -> Context:
     return {
         **_common(proposal),
@@ -152,7 +160,7 @@ def project_plan(plan: ProjectPlan) -> Context:
     project = plan.project
     return {
         **_common(plan, project),
-        "organization": organization_context(project.organization),
+        **_partner(project),
         "department": department_context(project.department),
         "plan": {"fiscal_year": plan.fiscal_year, "purpose": _s(plan.purpose),
                  "target": _s(plan.target), "content": _s(plan.content),
@@ -174,7 +182,7 @@ def agreement(agreement: Agreement) -> Context:
     org_total = agreement.organization_cost_total
     return {
         **_common(agreement, project),
-        "organization": organization_context(project.organization),
+        **_partner(project),
         "department": department_context(project.department),
         "agreement": {"title": _s(agreement.title), "start_date": agreement.start_date,
                       "end_date": agreement.end_date, "signed_on": agreement.signed_on,
@@ -219,7 +227,7 @@ def completion_report(report: CompletionReport) -> Context:
     planned = _agreement_total(project)
     return {
         **_common(report, project),
-        "organization": organization_context(project.organization),
+        **_partner(project),
         "department": department_context(project.department),
         "report": {"fiscal_year": report.fiscal_year, "due_on": report.due_on,
                    "submitted_on": report.submitted_on, "summary": _s(report.summary),
@@ -236,7 +244,7 @@ def evaluation(evaluation: Evaluation) -> Context:
     fiscal_year = getattr(evaluation.completion_report, "fiscal_year", None)
     return {
         **_common(evaluation, project),
-        "organization": organization_context(project.organization),
+        **_partner(project),
         "department": department_context(project.department),
         "evaluation": {"side": EVALUATION_SIDES.get(evaluation.side, ""),
                        "evaluator": _s(evaluation.evaluator),

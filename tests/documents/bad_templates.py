@@ -1,0 +1,126 @@
+"""Word templates with one problem each, built from a clean one (shared by the check tests)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+
+import docx
+
+
+def clean_template(*paragraphs: str) -> bytes:
+    document = docx.Document()
+    for text in paragraphs or ("{{ organization.name }} 様", "{{ agreement.start_date|wareki }}"):
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def rezip(data: bytes, change: Callable[[str, bytes], bytes | None] | None = None,
+          extra: dict[str, bytes] | None = None) -> bytes:
+    """Copy a .docx, passing each entry through ``change`` and adding ``extra`` entries."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if change is not None:
+                content = change(info.filename, content) or content
+            dst.writestr(info.filename, content)
+        for name, content in (extra or {}).items():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def _in_body(old: str, new: str) -> Callable[[str, bytes], bytes | None]:
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == "word/document.xml":
+            return content.replace(old.encode(), new.encode())
+        return None
+    return change
+
+
+def not_a_docx() -> bytes:
+    return "団体名,代表者\nNPO法人A,山田\n".encode()
+
+
+def broken_zip() -> bytes:
+    return clean_template()[:2000]
+
+
+def oversize() -> bytes:
+    return b"PK" + b"\0" * (10 * 1024 * 1024 + 10)
+
+
+def zip_bomb() -> bytes:
+    # About 100 KB on disk, 60 MB of XML once unpacked.
+    filler = b"<w:p/>" * (10 * 1024 * 1024)
+    return rezip(clean_template(), extra={"word/bomb.xml": filler})
+
+
+def xml_entities() -> bytes:
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == "word/document.xml":
+            return content.replace(
+                b"?>", b'?><!DOCTYPE d [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>', 1)
+        return None
+    return rezip(clean_template(), change)
+
+
+def macros() -> bytes:
+    return rezip(clean_template(), extra={"word/vbaProject.bin": b"\xd0\xcf\x11\xe0 macro"})
+
+
+def ole_object() -> bytes:
+    return rezip(clean_template(), extra={"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0"})
+
+
+def external_link() -> bytes:
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == "word/_rels/document.xml.rels":
+            return content.replace(b"</Relationships>", (
+                b'<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/'
+                b'2006/relationships/hyperlink" Target="http://evil.example/x" '
+                b'TargetMode="External"/></Relationships>'))
+        return None
+    return rezip(clean_template(), change)
+
+
+def syntax_error() -> bytes:
+    return clean_template("前文", "{% if organization.name %}団体名")
+
+
+def unknown_placeholder() -> bytes:
+    return clean_template("{{ organization.name }}", "{{ applicant_seal }}")
+
+
+def fullwidth_braces() -> bytes:
+    return clean_template("｛｛ organization.name ｝｝")
+
+
+def japanese_quotes_in_tag() -> bytes:
+    return clean_template("{{ organization.name or 「未定」 }}")
+
+
+def fails_test_render() -> bytes:
+    # Syntax and names are fine, but the organization has no ``fax``.
+    return clean_template("{{ organization.fax }}")
+
+
+#: name -> (builder, a phrase of the message the user sees)
+BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
+    "not_a_docx": (not_a_docx, "Word文書（.docx）ではありません"),
+    "broken_zip": (broken_zip, "として読めません"),
+    "oversize": (oversize, "ファイルが大きすぎます"),
+    "zip_bomb": (zip_bomb, "圧縮爆弾の疑い"),
+    "xml_entities": (xml_entities, "XMLの実体宣言"),
+    "macros": (macros, "マクロ（vbaProject.bin）"),
+    "ole_object": (ole_object, "埋め込みオブジェクト（OLE）"),
+    "external_link": (external_link, "http://evil.example/x"),
+    "syntax_error": (syntax_error, "「{% if organization.name %}団体名」の段落"),
+    "unknown_placeholder": (unknown_placeholder, "この種類の文書にない差込項目があります: applicant_seal"),
+    "fullwidth_braces": (fullwidth_braces, "全角の括弧や％"),
+    "japanese_quotes_in_tag": (japanese_quotes_in_tag, "タグの中にかぎ括弧"),
+    "fails_test_render": (fails_test_render, "テスト作成に失敗しました: テンプレートの差込項目「fax」"),
+}

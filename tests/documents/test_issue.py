@@ -1,0 +1,210 @@
+"""Issuing documents in the back office: archive, re-download, city scope, bulk ZIP, failures."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import docx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import GeneratedDocument, Organization, Role
+from kyodo_admin.models.document import DocumentTemplate
+from kyodo_admin.services.documents import SHIPPED, install_shipped_templates
+from kyodo_admin.services.form_definitions import current_definition, import_files
+
+from ..conftest import csrf_from, flashes
+from ..factories import (
+    AgreementFactory,
+    CityFactory,
+    CostShareFactory,
+    DepartmentFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    RoleShareFactory,
+    UserFactory,
+)
+
+
+def archived() -> int:
+    return db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one()
+
+
+ORG_NAME = "NPO法人 海&山<かまくら>"
+
+
+def make_agreement(city, organization=True, roles=2, costs=2):
+    org = None
+    if organization:
+        org = db.session.execute(select(Organization).where(
+            Organization.city_id == city.id, Organization.name == ORG_NAME)).scalar_one_or_none() \
+            or OrganizationFactory(city=city, name=ORG_NAME)
+    project = ProjectFactory(city=city, organization=org, department=DepartmentFactory(city=city))
+    agreement = AgreementFactory(city=city, project=project,
+                                 form_definition=current_definition(db.session, city.id, "agreement"),
+                                 answers={"personal_information": True})
+    for i in range(roles):
+        RoleShareFactory(city=city, agreement=agreement, item=f"役割{i}", city_role="会場の確保",
+                         organization_role="運営")
+    for i in range(costs):
+        CostShareFactory(city=city, agreement=agreement, item=f"費目{i}", city_amount=100_000 * (i + 1),
+                         organization_amount=5_000)
+    return agreement
+
+
+@pytest.fixture
+def kamakura(app):
+    city = CityFactory(slug="kamakura", name="鎌倉市", head_title="鎌倉市長")
+    install_shipped_templates(db.session, city)
+    import_files(db.session, sorted((SHIPPED.parent / "forms" / "kamakura").glob("*.yaml")))
+    db.session.commit()
+    return city
+
+
+@pytest.fixture
+def staff(kamakura, client, login_as):
+    user = UserFactory(city=kamakura, role=Role.STAFF.value)
+    login_as(user)
+    return user
+
+
+def token(client, url="/admin/agreement/") -> str:
+    return csrf_from(client.get(url).get_data(as_text=True))
+
+
+def issue(client, agreement_id: int):
+    return client.post(f"/admin/agreement/document/agreement/{agreement_id}",
+                       data={"csrf_token": token(client)})
+
+
+def texts(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend("|".join(c.text for c in row.cells) for row in table.rows)
+    return "\n".join(parts)
+
+
+def test_issue_archives_the_document_and_downloads_the_same_bytes(client, kamakura, staff):
+    agreement = make_agreement(kamakura)
+    agreement_id, version = agreement.id, agreement.version
+    template = db.session.execute(select(DocumentTemplate).where(
+        DocumentTemplate.kind == "agreement", DocumentTemplate.is_active.is_(True))).scalar_one()
+
+    response = issue(client, agreement_id)
+    assert response.status_code == 200, flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert response.mimetype.endswith("wordprocessingml.document")
+    text = texts(response.data)
+    assert ORG_NAME in text
+    assert "令和8年4月1日" in text and "令和9年3月31日" in text
+    assert "役割0|会場の確保|運営" in text and "費目1|200,000円|5,000円" in text
+    assert "合計|300,000円|10,000円" in text
+    assert "{{" not in text and "{%" not in text
+
+    row = db.session.execute(select(GeneratedDocument)).scalar_one()
+    assert (row.record_type, row.record_id, row.record_version) == ("agreement", agreement_id, version)
+    assert row.template_id == template.id and row.created_by_id == staff.id
+    assert row.content == response.data and len(row.sha256) == 64
+    again = client.get(f"/admin/generated_document/download/{row.id}")
+    assert again.status_code == 200 and again.data == response.data
+
+
+def test_another_citys_record_is_not_issued(client, kamakura, staff):
+    other = CityFactory()
+    install_shipped_templates(db.session, kamakura)
+    foreign = make_agreement(other)
+    response = issue(client, foreign.id)
+    assert response.status_code == 404
+    assert archived() == 0
+
+
+def test_a_record_missing_data_names_the_placeholder_and_archives_nothing(client, kamakura, staff):
+    agreement = make_agreement(kamakura, organization=False)
+    response = issue(client, agreement.id)
+    assert response.status_code == 302
+    messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert any("差込項目「organization」に対応するデータがありません" in m for m in messages), messages
+    assert archived() == 0
+
+
+def test_a_record_of_an_older_form_names_the_missing_field(client, kamakura, staff):
+    agreement = make_agreement(kamakura)
+    agreement.form_definition = None
+    agreement.answers = {}
+    db.session.commit()
+    response = issue(client, agreement.id)
+    messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert any("差込項目「personal_information」に対応するデータがありません" in m for m in messages)
+    assert archived() == 0
+
+
+def test_no_active_template_is_a_clear_message(client, kamakura, staff):
+    agreement = make_agreement(kamakura)
+    db.session.execute(DocumentTemplate.__table__.update().values(is_active=False))
+    db.session.commit()
+    response = issue(client, agreement.id)
+    messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert any("「協定書」のWord様式が登録されていません" in m for m in messages), messages
+    assert archived() == 0
+
+
+def test_a_failed_save_leaves_no_row_and_shows_a_message(client, kamakura, staff, monkeypatch):
+    agreement = make_agreement(kamakura)
+    agreement_id = agreement.id
+    url_token = token(client)
+
+    def failing_commit(self):
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Session, "commit", failing_commit)
+        response = client.post(f"/admin/agreement/document/agreement/{agreement_id}",
+                               data={"csrf_token": url_token})
+    assert response.status_code == 302
+    messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert any("文書を保管できなかったため、作成を取り消しました" in m for m in messages), messages
+    assert archived() == 0
+
+
+def test_bulk_issue_gives_a_zip_of_the_own_citys_records(client, kamakura, staff):
+    first, second = make_agreement(kamakura), make_agreement(kamakura)
+    foreign = make_agreement(CityFactory())
+    ids = [first.id, second.id, foreign.id]
+    response = client.post("/admin/agreement/action/", data={
+        "csrf_token": token(client), "action": "issue_documents", "rowid": [str(i) for i in ids]})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        names = archive.namelist()
+        assert len(names) == 2 and all(n.endswith(".docx") for n in names)
+        assert all(ORG_NAME in texts(archive.read(n)) for n in names)
+    rows = db.session.execute(select(GeneratedDocument.record_id)).scalars().all()
+    assert sorted(rows) == sorted(ids[:2])
+
+
+def test_bulk_issue_stops_whole_when_one_record_fails(client, kamakura, staff):
+    good, bad = make_agreement(kamakura), make_agreement(kamakura, organization=False)
+    response = client.post("/admin/agreement/action/", data={
+        "csrf_token": token(client), "action": "issue_documents",
+        "rowid": [str(good.id), str(bad.id)]}, follow_redirects=True)
+    messages = flashes(response.get_data(as_text=True))
+    assert any("一括作成を中止しました" in m and "organization" in m for m in messages), messages
+    assert archived() == 0
+
+
+def test_viewer_cannot_issue(client, kamakura, login_as):
+    agreement = make_agreement(kamakura)
+    login_as(UserFactory(city=kamakura, role=Role.VIEWER.value))
+    response = issue(client, agreement.id)
+    assert response.status_code == 403
+    assert archived() == 0
+
+
+def test_details_page_offers_the_document(client, kamakura, staff):
+    agreement = make_agreement(kamakura)
+    html = client.get(f"/admin/agreement/details/?id={agreement.id}").get_data(as_text=True)
+    assert re.search(rf'action="[^"]*/admin/agreement/document/agreement/{agreement.id}"', html)
