@@ -293,6 +293,7 @@ def build_evaluation(b: Builder, city: str, number: str, definition: dict | None
     b.heading("{{ form.title }}")
     b.para("{{ evaluation.evaluated_on|wareki }}", align="right")
     b.para("事業名：{{ project.title }}（{{ project.fiscal_year|nendo }}）")
+    b.para("担当課：{{ department.name }}　　実施団体：{{ organization.name }}")
     b.para("評価の区分：{{ evaluation.side }}　　評価者：{{ evaluation.evaluator }}")
     b.para("総合評価：{{ evaluation.rating }}")
     b.table(["評価項目", "単位", "目標値", "実績値", "達成率"],

@@ -158,3 +158,59 @@ def test_production_refuses_demo_passwords_and_default_secret(demo_app, monkeypa
         create_app({"SQLALCHEMY_DATABASE_URI": url})
     with pytest.raises(ConfigError, match="demo password"):
         create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 40})
+
+
+def _all_text(data: bytes) -> str:
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend("|".join(cell.text for cell in row.cells) for row in table.rows)
+    for section in document.sections:
+        parts.extend(p.text for p in section.header.paragraphs)
+        parts.extend(p.text for p in section.footer.paragraphs)
+    return "\n".join(parts)
+
+
+def test_every_shipped_template_renders_every_demo_record(demo_app):
+    """Each seed city's active template of each kind, with each of the city's demo records."""
+    from kyodo_admin.documents.context import BUILDERS, build_context
+    from kyodo_admin.documents.render import render
+    from kyodo_admin.documents.wareki import wareki, yen
+    from kyodo_admin.services.documents import active_template
+
+    rendered = reports_with_indicators = 0
+    with demo_app.app_context():
+        for city in db.session.execute(select(City)).scalars():
+            for kind, (model, _builder) in BUILDERS.items():
+                template = active_template(db.session, city.id, kind)
+                assert template is not None, (city.slug, kind)
+                records = db.session.execute(select(model).where(model.city_id == city.id)).scalars().all()
+                assert records, (city.slug, kind)
+                for record in records:
+                    context = build_context(kind, record)
+                    text = _all_text(render(template.content, context))
+                    where = (city.slug, kind, record.id)
+                    assert not re.search(r"\{\{|\}\}|\{%|%\}", text), where
+                    if "organization" in context and context["organization"]["name"]:
+                        assert context["organization"]["name"] in text, where
+                    assert re.search(r"令和(元|\d+|　+)年(\d+月\d+日|　+月　+日|度)", text), where
+                    dated = getattr(record, "start_date", None) or getattr(record, "decided_on", None)
+                    if dated is not None:
+                        assert wareki(dated) in text, where
+                    if kind == "agreement":
+                        for row in record.role_shares:
+                            assert f"{row.item}|{row.city_role}|{row.organization_role}" in text, where
+                        for row in record.cost_shares:
+                            assert f"{row.item}|{yen(row.city_amount)}|{yen(row.organization_amount)}" in text, where
+                        assert yen(record.city_cost_total) in text and yen(record.organization_cost_total) in text
+                    if kind == "completion_report":
+                        for row in context["indicators"]:
+                            assert "|".join((row["name"], row["unit"], row["target"], row["actual"],
+                                             row["achievement"])) in text, where
+                            reports_with_indicators += 1
+                    rendered += 1
+    assert rendered >= 5 * len(BUILDERS) and reports_with_indicators >= 5

@@ -12,14 +12,19 @@ from flask_wtf.file import FileField
 from markupsafe import Markup
 
 from .. import permissions, tenancy
-from ..documents.context import placeholders
+from ..documents.context import build_context, placeholders
 from ..documents.limits import render_limited
 from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
 from ..models.form_definition import FORM_KINDS, FORM_STATES
-from ..services.documents import activate_template, add_template, example_context, example_record
+from ..services.documents import (
+    activate_template,
+    add_template,
+    city_example_context,
+    example_record,
+)
 from .base import KyodoModelView, docx_response
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -120,7 +125,9 @@ class DocumentTemplateView(KyodoModelView):
         template = self.get_one(str(id))
         record = example_record(self.session, template.city_id, template.kind)
         try:
-            data = render_limited(template.content, example_context(template.kind, record))
+            context = (build_context(template.kind, record) if record is not None else
+                       city_example_context(self.session, template.city_id, template.kind))
+            data = render_limited(template.content, context)
         except KyodoError as exc:
             flash(str(exc), "error")
             return redirect(self.get_url(".index_view"))
@@ -132,7 +139,7 @@ class DocumentTemplateView(KyodoModelView):
         kind = request.args.get("kind", "agreement")
         if kind not in DOCUMENT_KINDS:
             abort(404)
-        rows = placeholders(example_context(kind))
+        rows = placeholders(city_example_context(self.session, tenancy.current_city_id(), kind))
         return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
 
 

@@ -60,8 +60,12 @@ def department_context(department: Department | None) -> Context:
 
 
 def answers_context(record: Any) -> Context:
-    definition = getattr(record, "form_definition", None)
-    answers = getattr(record, "answers", None) or {}
+    return answers_for(getattr(record, "form_definition", None),
+                       getattr(record, "answers", None) or {})
+
+
+def answers_for(definition: Any, answers: dict[str, Any]) -> Context:
+    """Answers formatted for Word: every field of the definition, unanswered ones "" or []."""
     if definition is None:
         return dict(answers)
     result: Context = {}
@@ -73,7 +77,10 @@ def answers_context(record: Any) -> Context:
 
 
 def form_context(record: Any) -> Context:
-    definition = getattr(record, "form_definition", None)
+    return form_info(getattr(record, "form_definition", None))
+
+
+def form_info(definition: Any) -> Context:
     return {"title": _s(getattr(definition, "title", "")),
             "number": _s(getattr(definition, "form_number", "")),
             "revision": getattr(definition, "revision", None)}

@@ -39,6 +39,16 @@ def _base() -> dict[str, Any]:
             "project": project}
 
 
+def example_answers(definition: Any) -> dict[str, Any]:
+    """An answer for every field of a form definition, for the reference and test renders."""
+    from ..formschema.definition import fields_of
+    from ..formschema.types import REGISTRY
+
+    if definition is None:
+        return {}
+    return {f["name"]: REGISTRY[f["type"]].example(f) for f in fields_of(definition.schema)}
+
+
 def example_for(kind: str) -> Any:
     base = _base()
     city, project = base["city"], base["project"]

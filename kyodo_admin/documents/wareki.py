@@ -26,10 +26,15 @@ def _year_text(year: int) -> str:
     return "元" if year == 1 else str(year)
 
 
+#: What a missing date prints as: the blanks of a paper form, filled in by hand.
+BLANK_DATE = "令和　　年　　月　　日"
+BLANK_NENDO = "令和　　年度"
+
+
 def wareki(day: dt.date | None) -> str:
-    """令和8年4月1日 (and 令和元年5月1日)."""
+    """令和8年4月1日 (and 令和元年5月1日); a missing date leaves the form's blanks."""
     if day is None:
-        return ""
+        return BLANK_DATE
     era, year = era_year(day)
     return f"{era}{_year_text(year)}年{day.month}月{day.day}日"
 
@@ -42,7 +47,7 @@ def nendo(fiscal_year: int | None) -> str:
     while April 1988 - March 1989 stays 昭和63年度.
     """
     if fiscal_year is None:
-        return ""
+        return BLANK_NENDO
     day = dt.date(fiscal_year, 4, 1)
     for start, _name in ERAS:
         if day < start <= dt.date(fiscal_year, 12, 31):

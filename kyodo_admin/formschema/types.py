@@ -165,6 +165,10 @@ class FieldType:
     def word(self, value: Any, field: FieldDef) -> Any:
         return self.display(value, field)
 
+    def example(self, field: FieldDef) -> Any:
+        """A stored answer for the placeholder reference and test renders."""
+        return f"（{field['label']}）"
+
 
 REGISTRY: dict[str, FieldType] = {}
 
@@ -236,6 +240,9 @@ class _PatternText(TextType):
 @register
 class EmailType(_PatternText):
     name, label = "email", "メールアドレス"
+
+    def example(self, field: FieldDef) -> Any:
+        return "info@example.jp"
     message = "メールアドレスの形式が正しくありません。"
     regex = r".*"
 
@@ -247,6 +254,9 @@ class EmailType(_PatternText):
 @register
 class PhoneType(_PatternText):
     name, label = "phone", "電話番号"
+
+    def example(self, field: FieldDef) -> Any:
+        return "0467-00-0000"
     message = "電話番号は 0467-23-3000 のように数字とハイフンで入力してください。"
     regex = r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$"
 
@@ -254,6 +264,9 @@ class PhoneType(_PatternText):
 @register
 class PostalCodeType(_PatternText):
     name, label = "postal_code", "郵便番号"
+
+    def example(self, field: FieldDef) -> Any:
+        return "248-0012"
     message = "郵便番号は 248-8686 のように7桁で入力してください。"
     regex = r"^\d{3}-?\d{4}$"
 
@@ -268,6 +281,9 @@ class PostalCodeType(_PatternText):
 @register
 class UrlType(_PatternText):
     name, label = "url", "URL"
+
+    def example(self, field: FieldDef) -> Any:
+        return "https://example.jp/"
     message = "http:// または https:// で始まるURLを入力してください。"
     regex = r"^https?://"
 
@@ -278,6 +294,9 @@ class UrlType(_PatternText):
 @register
 class IntegerType(FieldType):
     name, label = "integer", "整数"
+
+    def example(self, field: FieldDef) -> Any:
+        return field.get("min") if isinstance(field.get("min"), int) else 10
     keys = frozenset({"min", "max"})
 
     def check(self, field: FieldDef) -> list[str]:
@@ -305,6 +324,9 @@ class MoneyType(IntegerType):
 
     name, label = "money", "金額（円）"
 
+    def example(self, field: FieldDef) -> Any:
+        return 100_000
+
     def validators(self, field: FieldDef) -> list[Any]:
         number_range = _range(field, default_min=0)
         return [*FieldType.validators(self, field), *([number_range] if number_range else [])]
@@ -319,6 +341,9 @@ class FiscalYearType(IntegerType):
 
     name, label = "fiscal_year", "年度"
 
+    def example(self, field: FieldDef) -> Any:
+        return 2026
+
     def validators(self, field: FieldDef) -> list[Any]:
         low, high = field.get("min", 1989), field.get("max", 2100)
         return [*FieldType.validators(self, field),
@@ -332,6 +357,9 @@ class FiscalYearType(IntegerType):
 @register
 class DateType(FieldType):
     name, label = "date", "日付"
+
+    def example(self, field: FieldDef) -> Any:
+        return "2026-04-01"
 
     def field_class(self, field: FieldDef) -> type[Field]:
         return DateField
@@ -383,6 +411,9 @@ class _ChoiceType(FieldType):
 
 
 class _SingleChoice(_ChoiceType):
+    def example(self, field: FieldDef) -> Any:
+        return (field.get("choices") or [""])[0]
+
     def validators(self, field: FieldDef) -> list[Any]:
         return [InputRequired(message=REQUIRED_MESSAGE)] if field.get("required") else [Optional()]
 
@@ -420,6 +451,9 @@ class RadioType(_SingleChoice):
 class MultiSelectType(_ChoiceType):
     name, label = "multi_select", "複数選択"
 
+    def example(self, field: FieldDef) -> Any:
+        return list(field.get("choices", [])[:2])
+
     def field_class(self, field: FieldDef) -> type[Field]:
         return ChoiceMultipleField
 
@@ -447,6 +481,9 @@ class _NonEmpty:
 class CheckboxType(FieldType):
     name, label = "checkbox", "チェックボックス"
 
+    def example(self, field: FieldDef) -> Any:
+        return True
+
     def field_class(self, field: FieldDef) -> type[Field]:
         return BooleanField
 
@@ -468,6 +505,9 @@ class FileType(FieldType):
     """An attachment; the answer is {"attachment_id", "filename", "size"}."""
 
     name, label = "file", "ファイル添付"
+
+    def example(self, field: FieldDef) -> Any:
+        return {"attachment_id": 0, "filename": "添付資料.pdf", "size": 0}
     keys = frozenset({"max_size"})
     in_table = False
 
@@ -492,6 +532,9 @@ class TableType(FieldType):
     """Repeating rows (budget lines, schedule, role sharing) with typed columns."""
 
     name, label = "table", "表（繰り返し行）"
+
+    def example(self, field: FieldDef) -> Any:
+        return [{c["name"]: REGISTRY[c["type"]].example(c) for c in field.get("columns", [])}]
     keys = frozenset({"columns", "min_rows", "max_rows"})
     in_table = False
 

@@ -41,35 +41,51 @@ def context_names(kind: str) -> set[str]:
 
 
 def example_record(session: Session, city_id: int | None, kind: str) -> Any:
-    """A record of the kind to test-render with: the city's newest, else any city's."""
+    """The city's newest record of the kind (for a preview), or None."""
     model: Any = BUILDERS[kind][0]
-    stmt = select(model).order_by(model.id.desc()).limit(1)
-    if city_id is not None:
-        found = session.execute(stmt.where(model.city_id == city_id)).scalar_one_or_none()
-        if found is not None:
-            return found
-    return session.execute(stmt).scalar_one_or_none()
+    return session.execute(select(model).where(model.city_id == city_id)
+                           .order_by(model.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def example_context(kind: str, record: Any = None) -> dict[str, Any]:
-    if record is not None:
-        return build_context(kind, record)
-    from ..documents.examples import example_for
+class AnyAnswers(dict[str, Any]):
+    """Answers when no city is known (``kyodo templates check`` without --city): any field
+    name is accepted and prints as empty."""
 
-    return build_context(kind, example_for(kind))
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def example_context(kind: str, definition: Any = None, any_answers: bool = False) -> dict[str, Any]:
+    """The context of an example record (never saved), with answers to every field of
+    ``definition`` (the city's current form of the kind)."""
+    from ..documents.context import answers_for, form_info
+    from ..documents.examples import example_answers, example_for
+
+    context = build_context(kind, example_for(kind))
+    context["answers"] = answers_for(definition, example_answers(definition))
+    context["form"] = form_info(definition)
+    if any_answers and definition is None:
+        context["answers"] = AnyAnswers()
+    return context
+
+
+def city_example_context(session: Session, city_id: int | None, kind: str) -> dict[str, Any]:
+    from .form_definitions import current_definition
+
+    definition = current_definition(session, city_id, kind) if city_id is not None else None
+    return example_context(kind, definition, any_answers=city_id is None)
 
 
 def check_upload(session: Session, data: bytes, kind: str, city_id: int | None) -> list[str]:
-    """All problems of an uploaded template for ``kind``, including a test render."""
+    """All problems of an uploaded template for ``kind``, including a test render with an
+    example record filled against the city's current form."""
     if kind not in DOCUMENT_KINDS:
         return ["文書の種類が正しくありません。"]
     problems = check_template(data, context_names(kind))
     if problems:
         return problems
-    record = example_record(session, city_id, kind)
-    context = example_context(kind, record)
     try:
-        render_limited(data, context)
+        render_limited(data, city_example_context(session, city_id, kind))
     except RenderError as exc:
         return [f"テスト作成に失敗しました: {exc}"]
     return []

@@ -180,3 +180,5 @@ def test_wareki_edges():
     assert wareki(dt.date(2019, 4, 30)) == "平成31年4月30日"
     assert wareki(dt.date(2019, 5, 1)) == "令和元年5月1日"
     assert nendo(2019) == "令和元年度" and nendo(1988) == "昭和63年度" and nendo(2026) == "令和8年度"
+    # a missing date prints the blanks of a paper form, to be filled in by hand
+    assert wareki(None) == "令和　　年　　月　　日" and nendo(None) == "令和　　年度"
