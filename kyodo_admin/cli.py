@@ -112,9 +112,10 @@ cli.add_command(templates_cli)
 @click.option("--all", "all_records", is_flag=True)
 @click.option("-o", "--output", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path))
+@click.option("--pdf", "as_pdf", is_flag=True, help="PDFも書き出す（LibreOfficeが必要）")
 @with_appcontext
 def docs_generate_command(slug: str, kind: str, record_id: int | None, all_records: bool,
-                          out_dir: Path) -> None:
+                          out_dir: Path, as_pdf: bool) -> None:
     """Issue documents (archived like those issued in the back office) into DIR."""
     from sqlalchemy import select
 
@@ -150,6 +151,14 @@ def docs_generate_command(slug: str, kind: str, record_id: int | None, all_recor
         path = out_dir / f"{item.document.record_id}_{item.document.filename}"
         path.write_bytes(item.data)
         click.echo(str(path))
+        if as_pdf:
+            from .documents.pdf import to_pdf
+
+            try:
+                path.with_suffix(".pdf").write_bytes(to_pdf(item.data))
+            except KyodoError as exc:
+                raise click.ClickException(f"{path.name}: {exc}") from exc
+            click.echo(str(path.with_suffix(".pdf")))
 
 
 @templates_cli.command("check")

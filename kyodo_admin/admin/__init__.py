@@ -9,6 +9,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
+from ..documents.pdf import available as pdf_available
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -132,4 +133,5 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
+    app.jinja_env.globals["pdf_available"] = pdf_available
     return admin

@@ -24,6 +24,7 @@ from wtforms import HiddenField
 from wtforms.validators import Length, NumberRange
 
 from .. import permissions, tenancy
+from ..documents.pdf import to_pdf
 from ..errors import KyodoError, StaleRecord
 from ..formschema.forms import (
     add_blank_rows,
@@ -64,13 +65,20 @@ def _issue_failure(exc: Exception) -> str:
     return "文書を保管できなかったため、作成を取り消しました。時間をおいてもう一度お試しください。"
 
 
-def docx_response(data: bytes, filename: str) -> Response:
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def file_response(data: bytes, filename: str, mimetype: str = DOCX_MIMETYPE) -> Response:
+    """A download (never cached by a shared proxy) with a Japanese file name."""
     from urllib.parse import quote
 
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
-                    "wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-                             "Cache-Control": "private, no-store"})
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+        "Cache-Control": "private, no-store"})
+
+
+def pdf_name(filename: str) -> str:
+    return filename.rsplit(".", 1)[0] + ".pdf"
 
 
 def neutralize_formula(value: Any) -> Any:
@@ -419,7 +427,15 @@ class KyodoModelView(ModelView):
             self.session.rollback()
             flash(_issue_failure(exc), "error")
             return redirect(self.get_url(".details_view", id=id))
-        return docx_response(issued.data, issued.document.filename)
+        if request.form.get("format") == "pdf":
+            try:
+                return file_response(to_pdf(issued.data), pdf_name(issued.document.filename),
+                                     "application/pdf")
+            except KyodoError as exc:
+                flash(f"Word文書は作成して「発行文書」に保管しました。PDFにはできませんでした: {exc}",
+                      "warning")
+                return redirect(self.get_url(".details_view", id=id))
+        return file_response(issued.data, issued.document.filename)
 
     @action("issue_documents", "Word文書を一括作成（ZIP）")
     def action_issue_documents(self, ids: Any) -> Any:

@@ -14,6 +14,8 @@ from markupsafe import Markup
 from .. import permissions, tenancy
 from ..documents.context import build_context, placeholders
 from ..documents.limits import render_limited
+from ..documents.pdf import available as pdf_available
+from ..documents.pdf import to_pdf
 from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
 from ..models.city import City
@@ -25,7 +27,7 @@ from ..services.documents import (
     city_example_context,
     example_record,
 )
-from .base import KyodoModelView, docx_response
+from .base import DOCX_MIMETYPE, KyodoModelView, file_response, pdf_name
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
@@ -117,7 +119,7 @@ class DocumentTemplateView(KyodoModelView):
     @expose("/download/<int:id>")
     def download(self, id: int) -> Response:
         template = self.get_one(str(id))
-        return docx_response(template.content, template.filename)
+        return file_response(template.content, template.filename)
 
     @expose("/preview/<int:id>")
     def preview(self, id: int) -> Any:
@@ -131,7 +133,7 @@ class DocumentTemplateView(KyodoModelView):
         except KyodoError as exc:
             flash(str(exc), "error")
             return redirect(self.get_url(".index_view"))
-        return docx_response(data, f"プレビュー_{template.filename}")
+        return file_response(data, f"プレビュー_{template.filename}")
 
     @expose("/placeholders/")
     def placeholders_view(self) -> str:
@@ -168,11 +170,7 @@ class ArchiveView(KyodoModelView):
     @expose("/download/<int:id>")
     def download(self, id: int) -> Response:
         row = self.get_one(str(id))  # scoped to the city; 404 otherwise
-        return Response(
-            row.content, mimetype=self.mimetype(row),
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(row.filename)}",
-                     "Cache-Control": "private, no-store"},
-        )
+        return file_response(row.content, row.filename, self.mimetype(row))
 
 
 class GeneratedDocumentView(ArchiveView):
@@ -183,8 +181,26 @@ class GeneratedDocumentView(ArchiveView):
     column_filters = ("kind", "record_type", "created_at")
     choices = {"kind": DOCUMENT_KINDS}
 
+    column_formatters = {
+        "filename": lambda v, c, m, n: Markup('<a href="{}">{}</a>{}').format(
+            v.get_url(".download", id=m.id), m.filename,
+            Markup(' <a class="badge badge-secondary" href="{}">PDF</a>').format(
+                v.get_url(".pdf", id=m.id)) if pdf_available() else ""),
+    }
+
     def mimetype(self, _row: Any) -> str:
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return DOCX_MIMETYPE
+
+    @expose("/pdf/<int:id>")
+    def pdf(self, id: int) -> Any:
+        """The archived document as PDF (converted from the archived bytes, not re-rendered)."""
+        row = self.get_one(str(id))
+        try:
+            data = to_pdf(row.content)
+        except KyodoError as exc:
+            flash(str(exc), "error")
+            return redirect(self.get_url(".index_view"))
+        return file_response(data, pdf_name(row.filename), "application/pdf")
 
 
 class AttachmentView(ArchiveView):
@@ -195,12 +211,6 @@ class AttachmentView(ArchiveView):
 
     def mimetype(self, row: Any) -> str:
         return row.content_type or "application/octet-stream"
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
 
 
 class AuditEventView(KyodoModelView):

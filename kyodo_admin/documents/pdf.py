@@ -1,0 +1,114 @@
+"""PDF from an issued .docx with LibreOffice (when installed).
+
+LibreOffice keeps a user profile that two running instances must not share, so
+each process converts with its own profile (one conversion at a time per
+process). City templates ask for Windows fonts (ＭＳ 明朝, BIZ UD明朝); a
+fontconfig file next to the profile maps them to the IPA fonts Debian ships,
+so the PDF keeps Japanese text in a Mincho face instead of a fallback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from ..errors import KyodoError
+
+TIMEOUT = 120
+
+#: Windows font family -> the Debian fonts that stand in for it, in order.
+FONT_ALIASES: dict[str, tuple[str, ...]] = {
+    "ＭＳ 明朝": ("IPAexMincho", "IPAMincho"),
+    "MS Mincho": ("IPAexMincho", "IPAMincho"),
+    "ＭＳ Ｐ明朝": ("IPAPMincho", "IPAexMincho"),
+    "MS PMincho": ("IPAPMincho", "IPAexMincho"),
+    "BIZ UD明朝": ("BIZ UDMincho", "IPAexMincho", "IPAMincho"),
+    "BIZ UDMincho": ("BIZ UDMincho", "IPAexMincho", "IPAMincho"),
+    "ＭＳ ゴシック": ("IPAexGothic", "IPAGothic"),
+    "MS Gothic": ("IPAexGothic", "IPAGothic"),
+    "BIZ UDゴシック": ("BIZ UDGothic", "IPAexGothic", "IPAGothic"),
+    "BIZ UDGothic": ("BIZ UDGothic", "IPAexGothic", "IPAGothic"),
+    "游明朝": ("IPAexMincho", "IPAMincho"),
+    "Yu Mincho": ("IPAexMincho", "IPAMincho"),
+}
+
+_lock = threading.Lock()
+
+
+class PdfUnavailable(KyodoError):
+    """LibreOffice is not installed on this server."""
+
+
+class PdfFailed(KyodoError):
+    """LibreOffice could not convert the document."""
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def available() -> bool:
+    return soffice() is not None
+
+
+def fontconfig_xml() -> str:
+    aliases = "".join(
+        f"<alias binding=\"same\"><family>{name}</family><prefer>"
+        + "".join(f"<family>{f}</family>" for f in fonts) + "</prefer></alias>"
+        for name, fonts in FONT_ALIASES.items())
+    return ('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+            '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+            f"{aliases}</fontconfig>")
+
+
+def _profile_dir() -> Path:
+    """This process's LibreOffice profile and fontconfig file (created on first use)."""
+    base = Path(tempfile.gettempdir()) / f"kyodo-libreoffice-{os.getuid()}-{os.getpid()}"
+    (base / "profile").mkdir(parents=True, exist_ok=True)
+    conf = base / "fonts.conf"
+    xml = fontconfig_xml()
+    if not conf.exists() or conf.read_text(encoding="utf-8") != xml:
+        conf.write_text(xml, encoding="utf-8")
+    return base
+
+
+def _is_docx(data: bytes) -> bool:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def to_pdf(docx: bytes) -> bytes:
+    """The PDF of a .docx; PdfUnavailable without LibreOffice, PdfFailed on a failure."""
+    if not _is_docx(docx):
+        raise PdfFailed("Word文書（.docx）ではないため、PDFにできません。")
+    program = soffice()
+    if program is None:
+        raise PdfUnavailable("PDFの作成にはLibreOfficeが必要ですが、このサーバーにはインストールされて"
+                             "いません。Word文書（.docx）をダウンロードしてください。")
+    with _lock, tempfile.TemporaryDirectory(prefix="kyodo-pdf-") as work:
+        base = _profile_dir()
+        source = Path(work) / "document.docx"
+        source.write_bytes(docx)
+        env = {**os.environ, "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base)}
+        command = [program, f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
+                   "--norestore", "--nologo", "--nodefault", "--convert-to", "pdf:writer_pdf_Export",
+                   "--outdir", work, str(source)]
+        try:
+            subprocess.run(command, env=env, cwd=work, capture_output=True, timeout=TIMEOUT,
+                           check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PdfFailed(f"PDFの作成が{TIMEOUT}秒を超えたため中止しました。") from exc
+        target = Path(work) / "document.pdf"
+        if not target.exists() or target.stat().st_size == 0:
+            raise PdfFailed("PDFを作成できませんでした。Word文書（.docx）をダウンロードしてください。")
+        return target.read_bytes()

@@ -1,0 +1,101 @@
+"""PDF through LibreOffice: Japanese text in IPA Mincho for templates asking for ＭＳ 明朝.
+
+The LibreOffice tests run where it is installed (``make test`` installs it in CI,
+where its absence fails the run); elsewhere they skip with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin.documents import pdf
+from kyodo_admin.documents.render import render
+from kyodo_admin.extensions import db
+from kyodo_admin.models import GeneratedDocument
+from kyodo_admin.services.documents import SHIPPED, example_context
+
+from ..conftest import csrf_from, flashes
+from .test_issue import ORG_NAME, kamakura, make_agreement, staff  # noqa: F401 - fixtures
+
+
+def needs_libreoffice() -> None:
+    if not pdf.available():
+        message = ("LibreOffice is not installed (Debian packages libreoffice-writer-nogui, "
+                   "fonts-ipafont, fonts-ipaexfont); `make test` installs them in CI")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def pdf_text_and_fonts(data: bytes) -> tuple[str, set[str]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
+             for font in (page["/Resources"].get("/Font") or {}).values()}
+    return "\n".join(page.extract_text() for page in reader.pages).replace(" ", ""), fonts
+
+
+def test_windows_fonts_are_aliased_to_ipa():
+    xml = pdf.fontconfig_xml()
+    assert "<family>ＭＳ 明朝</family><prefer><family>IPAexMincho</family>" in xml
+    assert "<family>BIZ UD明朝</family>" in xml and "/etc/fonts/fonts.conf" in xml
+
+
+def test_an_agreement_becomes_a_pdf_in_mincho():
+    needs_libreoffice()
+    docx = render((SHIPPED / "kamakura" / "agreement.docx").read_bytes(),
+                  example_context("agreement", any_answers=True))
+    data = pdf.to_pdf(docx)
+    assert data.startswith(b"%PDF")
+    text, fonts = pdf_text_and_fonts(data)
+    assert "NPO法人かまくら子育てネット" in text and "令和8年4月1日" in text and "第十条" in text
+    assert any("IPA" in f and "Mincho" in f for f in fonts), fonts
+
+
+def test_only_word_files_are_converted():
+    with pytest.raises(pdf.PdfFailed, match="Word文書（.docx）ではないため"):
+        pdf.to_pdf(b"this is not a document")
+
+
+def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):  # noqa: F811
+    needs_libreoffice()
+    agreement = make_agreement(kamakura)
+    token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
+    response = client.post(f"/admin/agreement/document/agreement/{agreement.id}",
+                           data={"csrf_token": token, "format": "pdf"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert ORG_NAME.replace(" ", "") in pdf_text_and_fonts(response.data)[0]
+    row = db.session.execute(select(GeneratedDocument)).scalar_one()
+    assert row.content.startswith(b"PK") and row.filename.endswith(".docx")
+    again = client.get(f"/admin/generated_document/pdf/{row.id}")
+    assert again.status_code == 200 and again.data.startswith(b"%PDF")
+
+
+def test_without_libreoffice_the_word_file_is_kept_and_the_user_told(client, kamakura, staff,  # noqa: F811
+                                                                     monkeypatch):
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    agreement = make_agreement(kamakura)
+    token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
+    response = client.post(f"/admin/agreement/document/agreement/{agreement.id}",
+                           data={"csrf_token": token, "format": "pdf"}, follow_redirects=True)
+    messages = flashes(response.get_data(as_text=True))
+    assert any("Word文書は作成して「発行文書」に保管しました" in m and "LibreOffice" in m
+               for m in messages), messages
+    assert db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one() == 1
+
+
+def test_cli_writes_pdfs_beside_the_word_files(app, kamakura, tmp_path):  # noqa: F811
+    needs_libreoffice()
+    agreement = make_agreement(kamakura)
+    result = app.test_cli_runner().invoke(args=[
+        "kyodo", "docs", "generate", "--city", "kamakura", "--kind", "agreement",
+        "--record", str(agreement.id), "--pdf", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    pdfs = list(tmp_path.glob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].with_suffix(".docx").exists()
+    assert "令和8年4月1日" in pdf_text_and_fonts(pdfs[0].read_bytes())[0]
