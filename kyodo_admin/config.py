@@ -49,6 +49,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
         "KYODO_PAGE_SIZE": 20,
+        # A bulk issue of more records than this runs in the background with a progress page.
+        "KYODO_BATCH_SYNC_LIMIT": int(os.environ.get("KYODO_BATCH_SYNC_LIMIT", 20)),
     }
     if overrides:
         config.update(overrides)

@@ -9,7 +9,17 @@ import logging
 import zipfile
 from typing import Any, ClassVar
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -35,7 +45,9 @@ from ..formschema.forms import (
     remove_configured_fields,
 )
 from ..models.base import HasFormAnswers, TenantScoped, utcnow
-from ..models.document import GeneratedDocument
+from ..models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
+from ..services.audit import current_actor
+from ..services.batches import batch_state, batch_zip, run_in_background, start_batch
 from ..services.documents import generate_document
 from ..services.form_definitions import current_definition, store_attachment
 from .labels import COLUMN_LABELS
@@ -446,11 +458,17 @@ class KyodoModelView(ModelView):
         except (TypeError, ValueError):
             abort(400)
         kind = self.document_kinds[0]
+        records = self.get_query().filter(self.model.id.in_(pks)).order_by(self.model.id).all()
+        if not records:
+            flash("作成する記録を選んでください。", "error")
+            return redirect(self.get_url(".index_view"))
+        if len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
+            return self._start_batch(kind, records)
         buffer = io.BytesIO()
         names: set[str] = set()
         try:
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for record in self.get_query().filter(self.model.id.in_(pks)).all():
+                for record in records:
                     issued = generate_document(self.session, kind, record,
                                                getattr(current_user, "id", None))
                     name = issued.document.filename
@@ -464,8 +482,48 @@ class KyodoModelView(ModelView):
             flash(f"一括作成を中止しました（作成した文書は保存していません）: {_issue_failure(exc)}",
                   "error")
             return redirect(self.get_url(".index_view"))
-        return Response(buffer.getvalue(), mimetype="application/zip", headers={
-            "Content-Disposition": f"attachment; filename={self.model.__tablename__}_documents.zip"})
+        return file_response(buffer.getvalue(), f"{DOCUMENT_KINDS[kind]}_{len(records)}件.zip",
+                             "application/zip")
+
+    def _start_batch(self, kind: str, records: list[Any]) -> Any:
+        """A long selection: render in the background and show the progress."""
+        if len({r.city_id for r in records}) > 1:
+            flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
+            return redirect(self.get_url(".index_view"))
+        batch = start_batch(self.session, kind, records, getattr(current_user, "id", None))
+        run_in_background(current_app._get_current_object(),  # type: ignore[attr-defined]
+                          batch.id, batch.city_id, current_actor())
+        return redirect(self.get_url(".document_batch", id=batch.id))
+
+    def _batch_or_404(self, id: int) -> Any:
+        if not self._may_issue():
+            abort(403)
+        batch = self.session.execute(select(DocumentBatch).where(
+            DocumentBatch.id == id, DocumentBatch.record_type == self.model.__tablename__)
+        ).scalar_one_or_none()  # city-scoped by the session
+        if batch is None:
+            abort(404)
+        return batch
+
+    @expose("/batch/<int:id>")
+    def document_batch(self, id: int) -> Any:
+        batch = self._batch_or_404(id)
+        return self.render("admin/document_batch.html", batch=batch, state=batch_state(batch),
+                           kind_label=DOCUMENT_KINDS.get(batch.kind, batch.kind))
+
+    @expose("/batch/<int:id>/status")
+    def document_batch_status(self, id: int) -> Any:
+        return jsonify(batch_state(self._batch_or_404(id)))
+
+    @expose("/batch/<int:id>/zip")
+    def document_batch_zip(self, id: int) -> Any:
+        batch = self._batch_or_404(id)
+        if batch_state(batch)["status"] != "done":
+            flash("一括作成はまだ終わっていません。", "error")
+            return redirect(self.get_url(".document_batch", id=id))
+        return file_response(batch_zip(self.session, batch),
+                             f"{DOCUMENT_KINDS.get(batch.kind, batch.kind)}_{batch.total}件.zip",
+                             "application/zip")
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "issue_documents":

@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .base import Base, CityOwned, HasFormAnswers, TenantScoped, fiscal_year_of
 from .city import City, Department
 from .council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
-from .document import Attachment, DocumentTemplate, GeneratedDocument
+from .document import Attachment, DocumentBatch, DocumentTemplate, GeneratedDocument
 from .form_definition import FormDefinition
 from .organization import Organization
 from .project import CollaborationType, Indicator, Project, ProjectPlan
@@ -16,7 +16,7 @@ from .user import Role, User
 __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
-    "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
+    "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
     "Meeting", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
     "Role", "RoleShare", "TenantScoped", "User", "fiscal_year_of",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import Base, CityOwned, TimestampMixin, VersionedMixin
@@ -68,6 +70,36 @@ class GeneratedDocument(CityOwned, TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.filename
+
+
+BATCH_STATES = {"running": "作成中", "done": "完了", "failed": "中止"}
+
+
+class DocumentBatch(CityOwned, TimestampMixin, Base):
+    """A bulk issue too long for one request: its progress, then the archived documents.
+
+    Rendering runs in the background and counts ``done``; the documents are
+    archived together at the end (all or none), and the ZIP is built from them.
+    """
+
+    __tablename__ = "document_batch"
+    label = "一括作成"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(50))
+    record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    error: Mapped[str] = mapped_column(Text, default="")
+    document_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    def __str__(self) -> str:
+        return f"{DOCUMENT_KINDS.get(self.kind, self.kind)} {self.total}件"
 
 
 class Attachment(CityOwned, TimestampMixin, Base):

@@ -146,29 +146,63 @@ class Issued:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document not archived yet, with what the archive row records."""
+
+    city_id: int
+    kind: str
+    template_id: int
+    record_type: str
+    record_id: int
+    record_version: int | None
+    filename: str
+    data: bytes
+
+
 def _filename(kind: str, record: Any) -> str:
     label = re.sub(r'[\\/:*?"<>|\s]+', "_", str(record))[:60]
     return f"{DOCUMENT_KINDS[kind]}_{label}_{dt.date.today():%Y%m%d}.docx"
 
 
-def generate_document(session: Session, kind: str, record: Any,
-                      user_id: int | None) -> Issued:
-    """Render the city's active template for a record and archive the result."""
-    model: Any = BUILDERS[kind][0] if kind in BUILDERS else None
-    if model is None or not isinstance(record, model):
-        raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
-    template = active_template(session, record.city_id, kind)
+def template_for(session: Session, city_id: int, kind: str) -> DocumentTemplate:
+    template = active_template(session, city_id, kind)
     if template is None:
         raise ValidationFailed(f"「{DOCUMENT_KINDS[kind]}」のWord様式が登録されていません。"
                                "設定 > Word様式 から登録してください。")
+    return template
+
+
+def render_document(session: Session, kind: str, record: Any,
+                    template: DocumentTemplate | None = None) -> Rendered:
+    """Render the city's active template (or ``template``) for a record; nothing is written."""
+    model: Any = BUILDERS[kind][0] if kind in BUILDERS else None
+    if model is None or not isinstance(record, model):
+        raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
+    template = template or template_for(session, record.city_id, kind)
     data = render_limited(template.content, build_context(kind, record))
+    return Rendered(city_id=record.city_id, kind=kind, template_id=template.id,
+                    record_type=type(record).__tablename__, record_id=record.id,
+                    record_version=getattr(record, "version", None),
+                    filename=_filename(kind, record), data=data)
+
+
+def archive_document(session: Session, rendered: Rendered, user_id: int | None) -> GeneratedDocument:
+    """The archive row with the bytes, in the caller's transaction (one unit of work)."""
     document = GeneratedDocument(
-        city_id=record.city_id, kind=kind, template_id=template.id,
-        record_type=type(record).__tablename__, record_id=record.id,
-        record_version=getattr(record, "version", None), filename=_filename(kind, record),
-        content=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        created_by_id=user_id,
+        city_id=rendered.city_id, kind=rendered.kind, template_id=rendered.template_id,
+        record_type=rendered.record_type, record_id=rendered.record_id,
+        record_version=rendered.record_version, filename=rendered.filename,
+        content=rendered.data, sha256=hashlib.sha256(rendered.data).hexdigest(),
+        size=len(rendered.data), created_by_id=user_id,
     )
     session.add(document)
     session.flush()
-    return Issued(document, data)
+    return document
+
+
+def generate_document(session: Session, kind: str, record: Any,
+                      user_id: int | None) -> Issued:
+    """Render the city's active template for a record and archive the result."""
+    rendered = render_document(session, kind, record)
+    return Issued(archive_document(session, rendered, user_id), rendered.data)

@@ -1,0 +1,126 @@
+"""Bulk issuing in the background, with progress, for selections too long for one request.
+
+A batch renders its records one by one, committing only its ``done`` counter
+(short write transactions, so other users' saves are not held up by the
+rendering); at the end every document is archived in one transaction, so a
+failed batch archives nothing. The ZIP is built from the archived rows.
+A batch whose worker disappeared (server restart) shows as interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import threading
+import zipfile
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..documents.context import BUILDERS
+from ..errors import KyodoError
+from ..extensions import db, write_intent
+from ..models.base import utcnow
+from ..models.document import DocumentBatch, GeneratedDocument
+from ..tenancy import scoped_to
+from .audit import Actor, reset_actor, set_actor
+from .documents import Rendered, archive_document, render_document, template_for
+
+log = logging.getLogger(__name__)
+
+#: A running batch with no progress for this long is shown as interrupted.
+STALE_AFTER = dt.timedelta(minutes=10)
+FAILED_UNEXPECTEDLY = "予期しないエラーのため一括作成を中止しました（文書は保存していません）。"
+
+
+def start_batch(session: Session, kind: str, records: list[Any], user_id: int | None) -> DocumentBatch:
+    """Record a batch for the records (already scoped to the user's city) and commit it."""
+    model: Any = BUILDERS[kind][0]
+    batch = DocumentBatch(kind=kind, record_type=model.__tablename__,
+                          record_ids=[r.id for r in records], total=len(records),
+                          city_id=records[0].city_id, created_by_id=user_id)
+    session.add(batch)
+    session.commit()
+    return batch
+
+
+def run_in_background(app: Flask, batch_id: int, city_id: int, actor: Actor) -> threading.Thread:
+    thread = threading.Thread(target=run_batch, args=(app, batch_id, city_id, actor),
+                              name=f"kyodo-batch-{batch_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _set(session: Session, batch_id: int, **values: Any) -> None:
+    """A short write of the batch row (its own transaction)."""
+    session.rollback()
+    with write_intent():
+        session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id)
+                        .values(updated_at=utcnow(), **values))
+        session.commit()
+
+
+def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
+    """Render every record of the batch, then archive them all (or nothing)."""
+    with app.app_context(), scoped_to(city_id):
+        token = set_actor(actor)
+        session: Any = db.session  # the thread's own scoped session
+        try:
+            batch = session.get(DocumentBatch, batch_id)
+            if batch is None:
+                return
+            kind, record_ids = batch.kind, list(batch.record_ids)
+            model = BUILDERS[kind][0]
+            template = template_for(session, city_id, kind)
+            rendered: list[Rendered] = []
+            for index, record_id in enumerate(record_ids, start=1):
+                record = session.get(model, record_id)
+                if record is None:
+                    raise KyodoError(f"選択した記録（ID {record_id}）が見つかりません。削除された可能性があります。")
+                try:
+                    rendered.append(render_document(session, kind, record, template))
+                except KyodoError as exc:
+                    raise KyodoError(f"「{record}」: {exc}") from exc
+                _set(session, batch_id, done=index)
+            session.rollback()
+            with write_intent():
+                documents = [archive_document(session, item, actor.user_id) for item in rendered]
+                session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
+                    status="done", updated_at=utcnow(), document_ids=[d.id for d in documents]))
+                session.commit()
+        except KyodoError as exc:
+            _set(session, batch_id, status="failed", error=f"一括作成を中止しました（文書は保存していません）: {exc}")
+        except Exception:  # noqa: BLE001 - the user sees a message, the log the trace
+            log.exception("Document batch %s failed", batch_id)
+            _set(session, batch_id, status="failed", error=FAILED_UNEXPECTEDLY)
+        finally:
+            reset_actor(token)
+            session.remove()
+
+
+def batch_state(batch: DocumentBatch) -> dict[str, Any]:
+    """What the progress page shows (JSON)."""
+    status, error = batch.status, batch.error
+    updated = batch.updated_at
+    if updated is not None and updated.tzinfo is None:
+        updated = updated.replace(tzinfo=dt.UTC)
+    if status == "running" and updated is not None and utcnow() - updated > STALE_AFTER:
+        status, error = "failed", "一括作成が中断されました（サーバーの再起動など）。もう一度実行してください。"
+    return {"status": status, "done": batch.done, "total": batch.total, "error": error}
+
+
+def batch_zip(session: Session, batch: DocumentBatch) -> bytes:
+    """The batch's archived documents as one ZIP (file names made unique)."""
+    rows = session.execute(select(GeneratedDocument).where(
+        GeneratedDocument.id.in_(batch.document_ids or [])).order_by(GeneratedDocument.id)).scalars()
+    buffer = io.BytesIO()
+    names: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for row in rows:
+            name = row.filename if row.filename not in names else f"{row.record_id}_{row.filename}"
+            names.add(name)
+            archive.writestr(name, row.content)
+    return buffer.getvalue()

@@ -1,0 +1,109 @@
+"""Long bulk issues run in the background with a progress page, then give a ZIP."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import GeneratedDocument
+from kyodo_admin.models.document import DocumentBatch
+
+from ..conftest import csrf_from
+from ..factories import CityFactory, UserFactory
+from .test_issue import ORG_NAME, kamakura, make_agreement, staff, texts  # noqa: F401
+
+
+@pytest.fixture
+def small_sync_limit(app):
+    before = app.config["KYODO_BATCH_SYNC_LIMIT"]
+    app.config["KYODO_BATCH_SYNC_LIMIT"] = 2
+    yield
+    app.config["KYODO_BATCH_SYNC_LIMIT"] = before
+
+
+def start(client, ids):
+    token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
+    return client.post("/admin/agreement/action/", data={
+        "csrf_token": token, "action": "issue_documents", "rowid": [str(i) for i in ids]})
+
+
+def wait(client, url: str) -> dict:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        state = client.get(url).get_json()
+        if state["status"] != "running":
+            return state
+        time.sleep(0.2)
+    pytest.fail("the batch did not finish")
+
+
+def archived() -> int:
+    return db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one()
+
+
+def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff,  # noqa: F811
+                                                         small_sync_limit):
+    ids = [make_agreement(kamakura).id for _ in range(4)]
+    response = start(client, ids)
+    assert response.status_code == 302
+    page_url = response.headers["Location"]
+    assert "/admin/agreement/batch/" in page_url
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Word文書の一括作成（協定書、4件）" in page and "kyodo_batch.js" in page
+
+    state = wait(client, page_url + "/status")
+    assert state == {"status": "done", "done": 4, "total": 4, "error": ""}
+    assert "ZIPをダウンロード" in client.get(page_url).get_data(as_text=True)
+    download = client.get(page_url + "/zip")
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        names = archive.namelist()
+        assert len(names) == 4 and len(set(names)) == 4
+        assert all(ORG_NAME in texts(archive.read(n)) for n in names)
+    rows = db.session.execute(select(GeneratedDocument.record_id, GeneratedDocument.created_by_id)).all()
+    assert sorted(r.record_id for r in rows) == ids and {r.created_by_id for r in rows} == {staff.id}
+
+
+def test_a_failing_record_stops_the_batch_and_archives_nothing(client, kamakura, staff,  # noqa: F811
+                                                               small_sync_limit):
+    ids = [make_agreement(kamakura).id, make_agreement(kamakura).id,
+           make_agreement(kamakura, organization=False).id]
+    page_url = start(client, ids).headers["Location"]
+    state = wait(client, page_url + "/status")
+    assert state["status"] == "failed"
+    assert "一括作成を中止しました（文書は保存していません）" in state["error"]
+    assert "差込項目「organization」" in state["error"]
+    assert archived() == 0
+    assert client.get(page_url + "/zip", follow_redirects=True).mimetype == "text/html"
+
+
+def test_another_citys_batch_is_not_found(client, kamakura, staff, login_as,  # noqa: F811
+                                          small_sync_limit):
+    ids = [make_agreement(kamakura).id for _ in range(3)]
+    page_url = start(client, ids).headers["Location"]
+    wait(client, page_url + "/status")
+    other = CityFactory()
+    login_as(UserFactory(city=other))
+    for suffix in ("", "/status", "/zip"):
+        assert client.get(page_url + suffix).status_code == 404
+    batch = db.session.execute(select(DocumentBatch)).scalar_one()
+    assert batch.city_id == kamakura.id and batch.status == "done"
+
+
+def test_an_interrupted_batch_is_reported(client, kamakura, staff):  # noqa: F811
+    import datetime as dt
+
+    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
+                          record_ids=[1], total=1, status="running")
+    db.session.add(batch)
+    db.session.commit()
+    db.session.execute(DocumentBatch.__table__.update().values(
+        updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+    db.session.commit()
+    state = client.get(f"/admin/agreement/batch/{batch.id}/status").get_json()
+    assert state["status"] == "failed" and "中断されました" in state["error"]
