@@ -7,7 +7,7 @@ import time
 import zipfile
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument
@@ -15,7 +15,7 @@ from kyodo_admin.models.document import DocumentBatch
 
 from ..conftest import csrf_from
 from ..factories import CityFactory, UserFactory
-from .test_issue import ORG_NAME, kamakura, make_agreement, staff, texts  # noqa: F401
+from .conftest import ORG_NAME, archived, make_agreement, texts
 
 
 @pytest.fixture
@@ -42,11 +42,7 @@ def wait(client, url: str) -> dict:
     pytest.fail("the batch did not finish")
 
 
-def archived() -> int:
-    return db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one()
-
-
-def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff,  # noqa: F811
+def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff,
                                                          small_sync_limit):
     ids = [make_agreement(kamakura).id for _ in range(4)]
     response = start(client, ids)
@@ -69,7 +65,7 @@ def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff
     assert sorted(r.record_id for r in rows) == ids and {r.created_by_id for r in rows} == {staff.id}
 
 
-def test_a_failing_record_stops_the_batch_and_archives_nothing(client, kamakura, staff,  # noqa: F811
+def test_a_failing_record_stops_the_batch_and_archives_nothing(client, kamakura, staff,
                                                                small_sync_limit):
     ids = [make_agreement(kamakura).id, make_agreement(kamakura).id,
            make_agreement(kamakura, organization=False).id]
@@ -82,7 +78,7 @@ def test_a_failing_record_stops_the_batch_and_archives_nothing(client, kamakura,
     assert client.get(page_url + "/zip", follow_redirects=True).mimetype == "text/html"
 
 
-def test_another_citys_batch_is_not_found(client, kamakura, staff, login_as,  # noqa: F811
+def test_another_citys_batch_is_not_found(client, kamakura, staff, login_as,
                                           small_sync_limit):
     ids = [make_agreement(kamakura).id for _ in range(3)]
     page_url = start(client, ids).headers["Location"]
@@ -95,7 +91,7 @@ def test_another_citys_batch_is_not_found(client, kamakura, staff, login_as,  # 
     assert batch.city_id == kamakura.id and batch.status == "done"
 
 
-def test_an_interrupted_batch_is_reported(client, kamakura, staff):  # noqa: F811
+def test_an_interrupted_batch_is_reported(client, kamakura, staff):
     import datetime as dt
 
     batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",

@@ -19,7 +19,7 @@ from kyodo_admin.models import GeneratedDocument
 from kyodo_admin.services.documents import SHIPPED, example_context
 
 from ..conftest import csrf_from, flashes
-from .test_issue import ORG_NAME, kamakura, make_agreement, staff  # noqa: F401 - fixtures
+from .conftest import ORG_NAME, make_agreement
 
 
 def needs_libreoffice() -> None:
@@ -62,7 +62,7 @@ def test_only_word_files_are_converted():
         pdf.to_pdf(b"this is not a document")
 
 
-def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):  # noqa: F811
+def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):
     needs_libreoffice()
     agreement = make_agreement(kamakura)
     token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
@@ -76,7 +76,7 @@ def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):  # noqa: 
     assert again.status_code == 200 and again.data.startswith(b"%PDF")
 
 
-def test_without_libreoffice_the_word_file_is_kept_and_the_user_told(client, kamakura, staff,  # noqa: F811
+def test_without_libreoffice_the_word_file_is_kept_and_the_user_told(client, kamakura, staff,
                                                                      monkeypatch):
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     agreement = make_agreement(kamakura)
@@ -89,7 +89,7 @@ def test_without_libreoffice_the_word_file_is_kept_and_the_user_told(client, kam
     assert db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one() == 1
 
 
-def test_cli_writes_pdfs_beside_the_word_files(app, kamakura, tmp_path):  # noqa: F811
+def test_cli_writes_pdfs_beside_the_word_files(app, kamakura, tmp_path):
     needs_libreoffice()
     agreement = make_agreement(kamakura)
     result = app.test_cli_runner().invoke(args=[

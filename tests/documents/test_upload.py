@@ -11,20 +11,12 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument, Role
 from kyodo_admin.models.document import DocumentTemplate
-from kyodo_admin.services.documents import SHIPPED, install_shipped_templates
+from kyodo_admin.services.documents import SHIPPED
 
 from ..conftest import csrf_from, flashes
-from ..factories import CityFactory, UserFactory
+from ..factories import UserFactory
 from .bad_templates import BAD_TEMPLATES, clean_template
-from .test_issue import make_agreement
-
-
-@pytest.fixture
-def kamakura(app):
-    city = CityFactory(slug="kamakura", name="鎌倉市", head_title="鎌倉市長")
-    install_shipped_templates(db.session, city)
-    db.session.commit()
-    return city
+from .conftest import make_agreement
 
 
 @pytest.fixture
