@@ -35,7 +35,7 @@ test: install test-deps lint
 
 lint: install
 	$(BIN)/ruff check kyodo_admin tests
-	$(BIN)/mypy kyodo_admin/services kyodo_admin/formschema kyodo_admin/documents
+	$(BIN)/mypy kyodo_admin/services kyodo_admin/formschema kyodo_admin/documents kyodo_admin/workflow
 
 # Rendering speed: ours vs naive docxtpl vs the zip floor (last line: the ratio).
 bench-docs: install

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, event, func
 from sqlalchemy.orm import (
@@ -117,6 +117,18 @@ class HasFormAnswers:
     @declared_attr
     def form_definition(cls) -> Mapped[Any]:  # noqa: N805
         return relationship("FormDefinition")
+
+
+@overload
+def fiscal_year_of(day: dt.date) -> int: ...
+
+
+@overload
+def fiscal_year_of(day: None) -> None: ...
+
+
+@overload
+def fiscal_year_of(day: dt.date | None) -> int | None: ...
 
 
 def fiscal_year_of(day: dt.date | None) -> int | None:

@@ -1,0 +1,1 @@
+"""Workflow: states and transitions as data, and deadlines on the Japanese calendar."""

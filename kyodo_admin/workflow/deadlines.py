@@ -1,0 +1,131 @@
+"""Deadlines on the Japanese calendar, with each city's settings.
+
+- The completion report is due one month after the completion date, counted as
+  the Civil Code counts periods (民法第140条・第143条): the first day is not
+  counted (unless the city counts it), the period ends the day before the
+  corresponding day of the following month, or at that month's end when it has
+  no such day (31 January -> end of February). A due date on a Saturday,
+  Sunday, national holiday (``jpholiday``) or 29 December - 3 January moves to
+  the next open day (民法第142条 and the city's year-end closure).
+- A proposal that needs a budget must arrive by 30 April; a later one is taken
+  for the following year or flagged, per the city's setting.
+- Step-2 decisions by 31 July.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jpholiday
+
+from ..models.base import fiscal_year_of
+
+#: The guidelines' defaults; a city's ``settings`` override them key by key.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "budget_deadline": "04-30",          # MM-DD: proposals needing a budget
+    "late_budget_proposal": "next_year",  # "next_year" or "flag"
+    "step2_deadline": "07-31",           # MM-DD: step-2 decisions
+    "report_months": 1,                  # the report is due this many months after completion
+    "count_completion_day": False,       # 初日算入: the completion day counts as the first day
+    "meetings_per_year": 5,
+    "year_end_closure": True,            # 29 Dec - 3 Jan are closed days
+}
+
+SETTING_LABELS = {
+    "budget_deadline": "予算を伴う提案の締切（月-日）",
+    "late_budget_proposal": "締切後の予算を伴う提案（next_year: 翌年度扱い / flag: 注意表示）",
+    "step2_deadline": "ステップ2（決定）の期限（月-日）",
+    "report_months": "事業報告書の提出期限（完了後の月数）",
+    "count_completion_day": "完了日を期間の初日に算入する",
+    "meetings_per_year": "年度あたりの会議の予定回数",
+    "year_end_closure": "年末年始（12月29日〜1月3日）を閉庁日とする",
+}
+
+
+def settings_for(city: Any) -> dict[str, Any]:
+    """The city's settings over the defaults (unknown keys are kept, bad types ignored)."""
+    stored: Mapping[str, Any] = getattr(city, "settings", None) or {}
+    merged = dict(DEFAULT_SETTINGS)
+    for key, value in stored.items():
+        default = DEFAULT_SETTINGS.get(key)
+        if default is None or isinstance(value, type(default)):
+            merged[key] = value
+    return merged
+
+
+def month_day(fiscal_year: int, mm_dd: str) -> dt.date:
+    """The date of "MM-DD" within a fiscal year (January-March fall in the next year)."""
+    month, day = (int(part) for part in mm_dd.split("-"))
+    return dt.date(fiscal_year if month >= 4 else fiscal_year + 1, month, day)
+
+
+def is_closed(day: dt.date, year_end_closure: bool = True) -> bool:
+    """Saturday, Sunday, a national holiday, or (by default) 29 December - 3 January."""
+    if day.weekday() >= 5 or jpholiday.is_holiday(day):
+        return True
+    return year_end_closure and ((day.month == 12 and day.day >= 29)
+                                 or (day.month == 1 and day.day <= 3))
+
+
+def next_open_day(day: dt.date, year_end_closure: bool = True) -> dt.date:
+    while is_closed(day, year_end_closure):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def add_months(day: dt.date, months: int) -> dt.date | None:
+    """The same day ``months`` later, or None when that month has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    if day.day > calendar.monthrange(year, month)[1]:
+        return None
+    return day.replace(year=year, month=month)
+
+
+def period_end(start: dt.date, months: int, count_first_day: bool = False) -> dt.date:
+    """The last day of a period of ``months`` months from ``start`` (民法第140条・第143条)."""
+    first = start if count_first_day else start + dt.timedelta(days=1)
+    corresponding = add_months(first, months)
+    if corresponding is None:
+        index = first.month - 1 + months
+        year, month = first.year + index // 12, index % 12 + 1
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return corresponding - dt.timedelta(days=1)
+
+
+def report_due(completed_on: dt.date, settings: Mapping[str, Any] | None = None) -> dt.date:
+    """When the completion report is due for a project completed on ``completed_on``."""
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    end = period_end(completed_on, int(s["report_months"]), bool(s["count_completion_day"]))
+    return next_open_day(end, bool(s["year_end_closure"]))
+
+
+@dataclass(frozen=True)
+class BudgetTiming:
+    """Which fiscal year a proposal that needs a budget is taken for."""
+
+    budget_year: int      # the fiscal year whose budget it goes into
+    late: bool            # it arrived after the deadline
+    deadline: dt.date     # the deadline it was measured against
+
+
+def budget_timing(received_on: dt.date, settings: Mapping[str, Any] | None = None) -> BudgetTiming:
+    """A proposal received by the deadline goes into next fiscal year's budget; a later one
+    into the year after (``next_year``) or stays and is flagged (``flag``)."""
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    year = fiscal_year_of(received_on)
+    deadline = month_day(year, s["budget_deadline"])
+    late = received_on > deadline
+    budget_year = year + 1
+    if late and s["late_budget_proposal"] == "next_year":
+        budget_year += 1
+    return BudgetTiming(budget_year, late, deadline)
+
+
+def step2_deadline(fiscal_year: int, settings: Mapping[str, Any] | None = None) -> dt.date:
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    return month_day(fiscal_year, s["step2_deadline"])
