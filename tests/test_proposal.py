@@ -29,10 +29,10 @@ def test_receipt_numbers_follow_the_fiscal_year_and_the_city(client, login_as):
     assert (first.receipt_number, second.receipt_number) == ("2026-001", "2026-002")
     assert (first.fiscal_year, second.fiscal_year) == (2026, 2026)
     assert (next_year.receipt_number, next_year.fiscal_year) == ("2027-001", 2027)
-    assert first.status == "draft" and first.city_id == city.id
+    assert first.status == "submitted" and first.city_id == city.id
 
 
 def test_status_cannot_be_posted(client, login_as):
     login_as(UserFactory(city=CityFactory()))
     proposal = create(client, title="状態を書き換えたい", status="adopted")
-    assert proposal.status == "draft"
+    assert proposal.status == "submitted"

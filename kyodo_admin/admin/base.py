@@ -50,6 +50,7 @@ from ..services.audit import current_actor
 from ..services.batches import batch_state, batch_zip, run_in_background, start_batch
 from ..services.documents import generate_document
 from ..services.form_definitions import current_definition, store_attachment
+from ..services.workflow import apply_transition, available_transitions, state_label
 from .labels import COLUMN_LABELS
 
 log = logging.getLogger(__name__)
@@ -420,6 +421,41 @@ class KyodoModelView(ModelView):
             return False
         self.after_model_delete(model)
         return True
+
+    # -- workflow --------------------------------------------------------------------
+
+    def transitions_for(self, record: Any) -> list[Any]:
+        """Buttons for the record's details page: (transition, reason it is blocked or None)."""
+        if not permissions.can_edit(current_user, record):
+            return []
+        return available_transitions(self.session, current_user, record)
+
+    @expose("/transition/<int:id>/<transition_name>", methods=("POST",))
+    def transition(self, id: int, transition_name: str) -> Any:
+        """Fire a workflow transition (the only way a record's state changes)."""
+        record = self.get_one(str(id))  # city-scoped; 404 otherwise
+        if not permissions.can_edit(current_user, record):
+            abort(403)
+        details = self.get_url(".details_view", id=id)
+        if request.form.get("loaded_version", "") != str(getattr(record, "version", "")):
+            flash(str(StaleRecord()), "error")
+            return redirect(details)
+        try:
+            fired = apply_transition(self.session, record, transition_name, current_user,
+                                     request.form.get("comment", "")[:2000])
+            self.session.commit()
+        except (KyodoError, SQLAlchemyError) as exc:
+            self.session.rollback()
+            flash(str(exc) if isinstance(exc, KyodoError) else
+                  "状態を変更できませんでした。時間をおいてもう一度お試しください。", "error")
+            return redirect(details)
+        flash(f"「{fired.transition.label}」を行いました（{state_label(record, fired.before)} → "
+              f"{state_label(record)}）。", "success")
+        if fired.created is not None:
+            endpoint = type(fired.created).__tablename__
+            flash(f"「{fired.created}」を作成しました。", "info")
+            return redirect(url_for(f"{endpoint}.details_view", id=fired.created.id))
+        return redirect(details)
 
     # -- Word documents --------------------------------------------------------------
 

@@ -31,5 +31,6 @@ class ProposalView(KyodoModelView):
     column_formatters = {"budget_amount": KyodoModelView.yen}
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        if is_created:
+        if is_created:  # entered in the back office = received at the entrance
+            model.status = "submitted"
             assign_receipt_number(self.session, model)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
+from ..services.reports import prepare_report
 from .base import KyodoModelView
 
 
@@ -16,6 +19,10 @@ class CompletionReportView(KyodoModelView):
     form_columns = ("project", "fiscal_year", "due_on", "submitted_on", "summary", "actual_cost")
     column_formatters = {"actual_cost": KyodoModelView.yen}
     managed_columns = ("status",)  # the report's fiscal year is entered
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        if is_created:
+            prepare_report(model)
 
 
 class EvaluationView(KyodoModelView):

@@ -1,0 +1,267 @@
+"""Firing workflow transitions: the one function that changes a record's state.
+
+``apply_transition`` checks the state, the user's role and city, and the guard;
+sets the new state; runs the effects (a project from an adopted proposal, the
+completion report with its due date, an amendment draft…); and records the
+transition (who, when, comment) in the audit trail. Any refusal raises
+TransitionNotAllowed before anything changes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import TransitionNotAllowed
+from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
+from ..models.base import fiscal_year_of
+from ..models.council import REVIEW_RESULTS, Review
+from ..models.project import PROJECT_STATES, Project
+from ..models.proposal import PROPOSAL_STATES, Proposal
+from ..models.report import CompletionReport, Evaluation
+from ..models.user import Role
+from ..workflow.deadlines import report_due, settings_for
+from ..workflow.transitions import Transition, find, transitions_of
+from .audit import record_event
+from .proposals import assign_receipt_number
+
+STATE_LABELS: dict[str, dict[str, str]] = {
+    "proposal": PROPOSAL_STATES, "project": PROJECT_STATES, "agreement": AGREEMENT_STATES,
+}
+
+
+@dataclass(frozen=True)
+class Fired:
+    record: Any
+    transition: Transition
+    before: str
+    #: A record the transition created (the project of an adopted proposal, an amendment).
+    created: Any = None
+
+
+def _table(record: Any) -> str:
+    return str(type(record).__tablename__)
+
+
+def state_label(record: Any, state: str | None = None) -> str:
+    state = record.status if state is None else state
+    return STATE_LABELS.get(_table(record), {}).get(state, state)
+
+
+# -- guards: None when the transition may fire, else why not (Japanese) ----------------------
+
+def _latest_review(session: Session, proposal: Proposal, step: int) -> Review | None:
+    return session.execute(select(Review).where(
+        Review.proposal_id == proposal.id, Review.step == step).order_by(Review.id.desc())
+        .limit(1)).scalar_one_or_none()
+
+
+def _review_guard(step: int, result: str, needs_reasons: bool = False,
+                  needs_advice: bool = False) -> Callable[[Session, Any], str | None]:
+    def guard(session: Session, proposal: Any) -> str | None:
+        review = _latest_review(session, proposal, step)
+        if review is None or review.result != result:
+            return (f"ステップ{step}の審査結果が「{REVIEW_RESULTS[result]}」として記録されていません。"
+                    "先に「審査」で会議の結果を記録してください。")
+        missing = [name for name, needed, value in (("理由", needs_reasons, review.reasons),
+                                                     ("助言", needs_advice, review.advice))
+                   if needed and not (value or "").strip()]
+        if missing:
+            return f"審査結果に{'と'.join(missing)}を記録してください（通知書に載ります）。"
+        return None
+    return guard
+
+
+def _agreement_signed(session: Session, project: Any) -> str | None:
+    if project.collaboration_type is not None and not project.collaboration_type.requires_agreement:
+        return None
+    signed = session.execute(select(Agreement.id).where(
+        Agreement.project_id == project.id, Agreement.status == "signed").limit(1)).first()
+    return None if signed else "締結済の協定書がありません。協定書を締結してから進めてください。"
+
+
+def _report_submitted(session: Session, project: Any) -> str | None:
+    found = session.execute(select(CompletionReport.id).where(
+        CompletionReport.project_id == project.id,
+        CompletionReport.submitted_on.is_not(None)).limit(1)).first()
+    return None if found else "提出日の記録された事業報告書がありません。"
+
+
+def _sides(session: Session, project: Any) -> set[str]:
+    return set(session.execute(select(Evaluation.side).where(
+        Evaluation.project_id == project.id)).scalars())
+
+
+def _both_sides_evaluated(session: Session, project: Any) -> str | None:
+    missing = [label for side, label in (("city", "担当課（市）"), ("organization", "団体"))
+               if side not in _sides(session, project)]
+    return None if not missing else f"{'と'.join(missing)}の評価が登録されていません。"
+
+
+def _council_verified(session: Session, project: Any) -> str | None:
+    return None if "council" in _sides(session, project) else "会議による評価検証が登録されていません。"
+
+
+def _agreement_complete(_session: Session, agreement: Any) -> str | None:
+    missing = [label for label, ok in (("協定期間（開始日・終了日）", agreement.start_date and agreement.end_date),
+                                       ("役割分担", agreement.role_shares)) if not ok]
+    return None if not missing else f"締結の前に{'・'.join(missing)}を入力してください。"
+
+
+GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
+    "step1_passed": _review_guard(1, "passed"),
+    "step1_returned": _review_guard(1, "returned", needs_reasons=True, needs_advice=True),
+    "step1_rejected": _review_guard(1, "rejected", needs_reasons=True),
+    "step2_adopted": _review_guard(2, "adopted"),
+    "step2_not_adopted": _review_guard(2, "not_adopted", needs_reasons=True),
+    "agreement_signed": _agreement_signed,
+    "report_submitted": _report_submitted,
+    "both_sides_evaluated": _both_sides_evaluated,
+    "council_verified": _council_verified,
+    "agreement_complete": _agreement_complete,
+}
+
+
+# -- effects: run after the state is set; may return a record they created ------------------
+
+def _assign_receipt_number(session: Session, proposal: Any, _today: dt.date) -> None:
+    assign_receipt_number(session, proposal)
+
+
+def _create_project(session: Session, proposal: Any, _today: dt.date) -> Project:
+    project = Project(city_id=proposal.city_id, title=proposal.title, proposal=proposal,
+                      organization_id=proposal.organization_id,
+                      department_id=proposal.department_id,
+                      collaboration_type_id=proposal.collaboration_type_id,
+                      budget_amount=proposal.budget_amount, summary=proposal.summary or "",
+                      status="planning")
+    session.add(project)
+    return project
+
+
+def _set_completed_on(_session: Session, project: Any, today: dt.date) -> None:
+    project.completed_on = project.completed_on or today
+
+
+def _create_completion_report(session: Session, project: Any, _today: dt.date) -> Any:
+    year = fiscal_year_of(project.completed_on)
+    existing = session.execute(select(CompletionReport).where(
+        CompletionReport.project_id == project.id, CompletionReport.fiscal_year == year)
+    ).scalar_one_or_none()
+    due = report_due(project.completed_on, settings_for(project.city))
+    if existing is not None:
+        existing.due_on = due
+        return None
+    report = CompletionReport(city_id=project.city_id, project=project, fiscal_year=year, due_on=due)
+    session.add(report)
+    return report
+
+
+def _set_signed_on(_session: Session, agreement: Any, today: dt.date) -> None:
+    agreement.signed_on = agreement.signed_on or today
+
+
+def _supersede_previous(_session: Session, agreement: Any, _today: dt.date) -> None:
+    if agreement.previous is not None and agreement.previous.status == "signed":
+        agreement.previous.status = "amended"
+
+
+def _mark_project_agreed(_session: Session, agreement: Any, _today: dt.date) -> None:
+    if agreement.project.status == "planning":
+        agreement.project.status = "agreed"
+
+
+def _draft_amendment(session: Session, agreement: Any, _today: dt.date) -> Agreement:
+    amendment = Agreement(
+        city_id=agreement.city_id, project_id=agreement.project_id, previous=agreement,
+        title=agreement.title, status="draft", start_date=agreement.start_date,
+        end_date=agreement.end_date, city_signatory=agreement.city_signatory,
+        organization_signatory=agreement.organization_signatory,
+        responsibility=agreement.responsibility, answers=dict(agreement.answers or {}),
+        form_definition_id=agreement.form_definition_id,
+        role_shares=[RoleShare(city_id=r.city_id, item=r.item, city_role=r.city_role,
+                               organization_role=r.organization_role, sort_order=r.sort_order)
+                     for r in agreement.role_shares],
+        cost_shares=[CostShare(city_id=c.city_id, item=c.item, city_amount=c.city_amount,
+                               organization_amount=c.organization_amount, note=c.note,
+                               sort_order=c.sort_order) for c in agreement.cost_shares])
+    session.add(amendment)
+    return amendment
+
+
+EFFECTS: dict[str, Callable[[Session, Any, dt.date], Any]] = {
+    "assign_receipt_number": _assign_receipt_number,
+    "create_project": _create_project,
+    "set_completed_on": _set_completed_on,
+    "create_completion_report": _create_completion_report,
+    "set_signed_on": _set_signed_on,
+    "supersede_previous": _supersede_previous,
+    "mark_project_agreed": _mark_project_agreed,
+    "draft_amendment": _draft_amendment,
+}
+
+
+# -- firing --------------------------------------------------------------------------------
+
+def _role_allows(user: Any, transition: Transition) -> bool:
+    role = getattr(user, "role", None)
+    if role == Role.SYSTEM_ADMIN.value:
+        return True
+    return role in {r.value for r in transition.roles}
+
+
+def _same_city(user: Any, record: Any) -> bool:
+    return getattr(user, "role", None) == Role.SYSTEM_ADMIN.value or (
+        getattr(user, "city_id", None) is not None and user.city_id == record.city_id)
+
+
+def available_transitions(session: Session, user: Any, record: Any
+                          ) -> list[tuple[Transition, str | None]]:
+    """The transitions this user may fire from the record's state, each with the reason
+    its guard blocks it (None when it can fire now)."""
+    if not _same_city(user, record):
+        return []
+    result = []
+    for transition in transitions_of(_table(record)):
+        if record.status in transition.source and _role_allows(user, transition):
+            guard = GUARDS[transition.guard] if transition.guard else None
+            result.append((transition, guard(session, record) if guard else None))
+    return result
+
+
+def apply_transition(session: Session, record: Any, name: str, user: Any, comment: str = "",
+                     today: dt.date | None = None) -> Fired:
+    """Fire transition ``name`` on ``record`` as ``user``; TransitionNotAllowed says why not."""
+    transition = find(_table(record), name)
+    if transition is None:
+        raise TransitionNotAllowed("この記録に対して、その操作はできません。")
+    if record.status not in transition.source:
+        raise TransitionNotAllowed(
+            f"「{transition.label}」は、現在の状態（{state_label(record)}）からは行えません。"
+            "画面を開き直して、最新の状態を確認してください。")
+    if not _role_allows(user, transition) or not _same_city(user, record):
+        raise TransitionNotAllowed(f"「{transition.label}」を行う権限がありません。")
+    if transition.guard:
+        reason = GUARDS[transition.guard](session, record)
+        if reason:
+            raise TransitionNotAllowed(f"「{transition.label}」はまだ行えません: {reason}")
+    comment = (comment or "").strip()
+    if transition.needs_comment and not comment:
+        raise TransitionNotAllowed(f"「{transition.label}」にはコメントを入力してください。")
+    before = record.status
+    if transition.target is not None:
+        record.status = transition.target
+    created = None
+    for effect in transition.effects:
+        made = EFFECTS[effect](session, record, today or dt.date.today())
+        created = made if made is not None else created
+    session.flush()
+    after = record.status
+    record_event(session, record, "transition", comment=f"{transition.label}" + (
+        f": {comment}" if comment else ""), changes={"status": [before, after]})
+    return Fired(record, transition, before, created)
