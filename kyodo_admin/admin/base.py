@@ -422,6 +422,10 @@ class KyodoModelView(ModelView):
         self.after_model_delete(model)
         return True
 
+    def details_extra(self, record: Any) -> Any:
+        """HTML shown under a record's details (agenda, scores, lineage…); None for none."""
+        return None
+
     # -- workflow --------------------------------------------------------------------
 
     def transitions_for(self, record: Any) -> list[Any]:

@@ -1,13 +1,34 @@
-"""Councils, members, meetings, criteria and reviews."""
+"""Councils, members, meetings (agenda, attendance), criteria, reviews and scoring."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request
+from flask_admin import expose
+from flask_login import current_user
+from markupsafe import Markup
+
+from .. import permissions
+from ..errors import KyodoError
 from ..models.council import (
     CRITERION_KINDS,
     MEMBER_SIDES,
     REVIEW_RESULTS,
     REVIEW_STEPS,
+    CouncilMember,
     ReviewScore,
+)
+from ..models.user import Role
+from ..services.reviews import (
+    active_criteria,
+    agenda,
+    check_score,
+    eligible_members,
+    member_of,
+    save_scores,
+    score_table,
+    why_not_scoring,
 )
 from .base import KyodoModelView
 
@@ -33,9 +54,13 @@ class MeetingView(KyodoModelView):
     column_filters = ("step", "held_on", "fiscal_year")
     column_sortable_list = ("title", "step", "held_on", "fiscal_year")
     column_default_sort = ("held_on", True)
-    form_columns = ("council", "title", "step", "held_on", "location", "minutes")
+    form_columns = ("council", "title", "step", "held_on", "location", "attendees", "minutes")
     choices = {"step": REVIEW_STEPS}
     form_args = {"step": {"coerce": int}}
+
+    def details_extra(self, record: Any) -> Any:
+        return Markup(render_template("admin/meeting_agenda.html", meeting=record,
+                                      items=agenda(self.session, record)))
 
 
 class CriterionView(KyodoModelView):
@@ -59,8 +84,76 @@ class ReviewView(KyodoModelView):
     inline_models = [(ReviewScore, {"form_columns": ("id", "criterion", "member", "score",
                                                      "comment")})]
 
+    def create_form(self, obj: Any = None) -> Any:
+        """Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``)."""
+        form = super().create_form(obj)
+        if request.method == "GET":
+            for name in ("proposal", "meeting"):
+                wanted = request.args.get(name, type=int)
+                if wanted and name in form:
+                    related = getattr(self.model, name).property.mapper.class_
+                    form[name].data = self.session.get(related, wanted)
+            step = request.args.get("step", type=int)
+            if step in REVIEW_STEPS and "step" in form:
+                form.step.data = step
+        return form
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        for score in model.scores:
+            check_score(score, current_user)
+
+    def details_extra(self, record: Any) -> Any:
+        return Markup(render_template(
+            "admin/review_scores.html", review=record, table=score_table(self.session, record),
+            may_score=permissions.can_create(current_user, ReviewScore)))
+
+    @expose("/score/<int:id>", methods=("GET", "POST"))
+    def score_view(self, id: int) -> Any:
+        """One member scores every criterion of a review on one screen."""
+        review = self.get_one(str(id))
+        if not permissions.can_create(current_user, ReviewScore):
+            abort(403)
+        if current_user.role == Role.COUNCIL_MEMBER.value:
+            own = (member_of(self.session, current_user, review.meeting.council_id)
+                   if review.meeting is not None else None)
+            members = [own] if own is not None else []
+        else:
+            members = eligible_members(review)
+        member_id = request.values.get("member", type=int) or (members[0].id if members else None)
+        member = self.session.get(CouncilMember, member_id) if member_id else None
+        criteria = active_criteria(self.session)
+        if request.method == "POST":
+            try:
+                entries = {c.id: (_score(request.form.get(f"score_{c.id}")),
+                                  request.form.get(f"comment_{c.id}", "")[:2000])
+                           for c in criteria}
+                saved = save_scores(self.session, review, member, entries, current_user)
+                self.session.commit()
+            except (KyodoError, ValueError) as exc:
+                self.session.rollback()
+                flash(str(exc) if isinstance(exc, KyodoError)
+                      else "評点は半角の整数で入力してください。", "error")
+            else:
+                flash(f"{member}さんの評点を{saved}件保存しました。", "success")
+                return redirect(self.get_url(".details_view", id=id))
+        blocked = why_not_scoring(review, member, current_user) if member is not None else (
+            "あなたはこの会議の構成員として登録されていません。" if not members else None)
+        current = {s.criterion_id: s for s in review.scores
+                   if member is not None and s.member_id == member.id}
+        return self.render("admin/review_score_form.html", review=review, members=members,
+                           member=member, criteria=criteria, current=current, blocked=blocked)
+
 
 class ReviewScoreView(KyodoModelView):
     column_list = ("city", "review", "criterion", "member", "score")
     column_filters = ("score",)
     form_columns = ("review", "criterion", "member", "score", "comment")
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        check_score(model, current_user)
+
+
+def _score(value: str | None) -> int | None:
+    """A score from the form: blank is no score; anything else must be an integer."""
+    value = (value or "").strip()
+    return int(value) if value else None

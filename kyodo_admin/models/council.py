@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
@@ -71,6 +71,15 @@ class CouncilMember(CityOwned, VersionedMixin, TimestampMixin, Base):
         return self.name
 
 
+#: Who attended a meeting (出席者). Members not listed were absent once any are listed.
+meeting_attendee = Table(
+    "meeting_attendee",
+    Base.metadata,
+    Column("meeting_id", ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", ForeignKey("council_member.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Meeting(CityOwned, VersionedMixin, TimestampMixin, Base):
     """One sitting of a council (about five a fiscal year)."""
 
@@ -89,6 +98,8 @@ class Meeting(CityOwned, VersionedMixin, TimestampMixin, Base):
     minutes: Mapped[str] = mapped_column(Text, default="")
 
     council: Mapped[Council] = relationship(back_populates="meetings")
+    attendees: Mapped[list[CouncilMember]] = relationship(secondary=meeting_attendee,
+                                                          order_by="CouncilMember.id")
 
     def derive(self) -> None:
         self.fiscal_year = fiscal_year_of(self.held_on)

@@ -1,0 +1,157 @@
+"""Council reviews: who may score a proposal, the scores, the meeting's agenda.
+
+A member tied to the proposing organization is recused (除斥) from that item;
+department heads (部長) join only step 2; once a meeting's attendance is
+recorded, absent members do not score; a council member enters only their
+own scores. Every refusal is a ValidationFailed with the reason in Japanese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ValidationFailed
+from ..models.council import CouncilMember, Criterion, Meeting, Review, ReviewScore
+from ..models.proposal import Proposal
+from ..models.user import Role
+
+#: The proposal state that waits for each step's meeting.
+WAITING_STATE = {1: "step1_review", 2: "step2_review"}
+
+
+def is_recused(member: CouncilMember, proposal: Proposal) -> bool:
+    return member.organization_id is not None and member.organization_id == proposal.organization_id
+
+
+def eligible_members(review: Review) -> list[CouncilMember]:
+    """The members who may score this review (council, step, attendance, recusal)."""
+    if review.meeting is None:
+        return []
+    attendees = {m.id for m in review.meeting.attendees}
+    return [m for m in review.meeting.council.members
+            if m.active and (review.step == 2 or m.side != "department_head")
+            and (not attendees or m.id in attendees) and not is_recused(m, review.proposal)]
+
+
+def why_not_scoring(review: Review, member: CouncilMember | None, user: Any = None) -> str | None:
+    """None when ``member`` may score ``review`` (entered by ``user``), else the reason."""
+    if member is None:
+        return "採点した構成員を選んでください。"
+    if review.meeting is None:
+        return "審査に会議を設定してから採点してください。"
+    if member.council_id != review.meeting.council_id or not member.active:
+        return f"{member.name}さんはこの会議体の構成員ではないため、採点できません。"
+    if review.step == 1 and member.side == "department_head":
+        return f"{member.name}さんは部長のため、ステップ2の決定にのみ参加します。"
+    attendees = {m.id for m in review.meeting.attendees}
+    if attendees and member.id not in attendees:
+        return f"{member.name}さんはこの会議を欠席したため、採点できません。"
+    if is_recused(member, review.proposal):
+        return (f"{member.name}さんは提案団体の関係者のため、この提案の審査から除斥されています"
+                "（採点できません）。")
+    if getattr(user, "role", None) == Role.COUNCIL_MEMBER.value and member.user_id != user.id:
+        return "他の構成員の評点は入力できません。"
+    return None
+
+
+def check_score(score: ReviewScore, user: Any = None) -> None:
+    """Refuse a score that may not be given (raises ValidationFailed)."""
+    reason = why_not_scoring(score.review, score.member, user)
+    if reason:
+        raise ValidationFailed(reason, field="member")
+    criterion = score.criterion
+    if criterion is None:
+        raise ValidationFailed("審査基準を選んでください。", field="criterion")
+    top = 1 if criterion.kind == "check" else criterion.max_score
+    if score.score is not None and not 0 <= score.score <= top:
+        raise ValidationFailed(f"「{criterion.name}」の評点は0〜{top}で入力してください。", field="score")
+
+
+def member_of(session: Session, user: Any, council_id: int) -> CouncilMember | None:
+    """The council member record of a logged-in council member."""
+    return session.execute(select(CouncilMember).where(
+        CouncilMember.user_id == user.id, CouncilMember.council_id == council_id)).scalar_one_or_none()
+
+
+def active_criteria(session: Session) -> list[Criterion]:
+    return list(session.execute(select(Criterion).where(Criterion.active.is_(True))
+                                .order_by(Criterion.sort_order, Criterion.id)).scalars())
+
+
+def save_scores(session: Session, review: Review, member: CouncilMember | None,
+                entries: dict[int, tuple[int | None, str]], user: Any) -> int:
+    """One member's scores of every criterion, all or none; returns how many were saved."""
+    reason = why_not_scoring(review, member, user)
+    if reason:
+        raise ValidationFailed(reason)
+    assert member is not None
+    existing = {(s.criterion_id, s.member_id): s for s in review.scores}
+    criteria = {c.id: c for c in active_criteria(session)}
+    saved = 0
+    for criterion_id, (value, comment) in entries.items():
+        criterion = criteria.get(criterion_id)
+        if criterion is None:
+            raise ValidationFailed("審査基準が見つかりません。画面を開き直してください。")
+        score = existing.get((criterion_id, member.id))
+        if score is None and value is None and not comment.strip():
+            continue  # left blank: not scored
+        if score is None:
+            score = ReviewScore(review=review, criterion=criterion, member=member,
+                                city_id=review.city_id)
+            session.add(score)
+        score.score, score.comment = value, comment
+        check_score(score, user)
+        saved += 1
+    session.flush()
+    return saved
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """Criteria × members of a review, with each member's total and the average total."""
+
+    criteria: list[Criterion]
+    members: list[CouncilMember]
+    cells: dict[tuple[int, int], ReviewScore]
+    totals: dict[int, int]
+    average: float | None
+    recused: list[CouncilMember]
+
+
+def score_table(session: Session, review: Review) -> ScoreTable:
+    criteria = active_criteria(session)
+    members = sorted({s.member for s in review.scores if s.member is not None}, key=lambda m: m.id)
+    cells = {(s.criterion_id, s.member_id): s for s in review.scores if s.member_id is not None}
+    totals = {m.id: sum(cells[(c.id, m.id)].score or 0 for c in criteria if (c.id, m.id) in cells)
+              for m in members}
+    average = sum(totals.values()) / len(totals) if totals else None
+    recused = [m for m in (review.meeting.council.members if review.meeting else [])
+               if is_recused(m, review.proposal)]
+    return ScoreTable(criteria, members, cells, totals, average, recused)
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    proposal: Proposal
+    review: Review | None
+    recused: list[CouncilMember]
+
+
+def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
+    """The meeting's items: its reviews, and the proposals still waiting for its step."""
+    reviews = list(session.execute(select(Review).where(Review.meeting_id == meeting.id)
+                                   .order_by(Review.id)).scalars())
+    on_agenda = {r.proposal_id for r in reviews}
+    waiting = session.execute(select(Proposal).where(
+        Proposal.status == WAITING_STATE[meeting.step], Proposal.city_id == meeting.city_id)
+        .order_by(Proposal.received_on, Proposal.id)).scalars()
+    members = meeting.council.members
+    items = [AgendaItem(r.proposal, r, [m for m in members if is_recused(m, r.proposal)])
+             for r in reviews]
+    items += [AgendaItem(p, None, [m for m in members if is_recused(m, p)])
+              for p in waiting if p.id not in on_agenda]
+    return items
