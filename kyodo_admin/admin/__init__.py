@@ -10,6 +10,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 from ..documents.pdf import available as pdf_available
+from ..documents.wareki import nendo, wareki, yen
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -134,4 +135,5 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available
+    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen)
     return admin

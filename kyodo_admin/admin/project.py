@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+
 from ..models.project import PROJECT_STATES, Indicator
+from ..services.evaluations import SIDES, project_results
 from .base import KyodoModelView
 
 
@@ -29,6 +35,11 @@ class ProjectView(KyodoModelView):
     choices = {"status": PROJECT_STATES}
     column_formatters = {"budget_amount": KyodoModelView.yen}
     date_ranges = (("start_date", "end_date"), ("start_date", "completed_on"))
+
+    def details_extra(self, record: Any) -> Any:
+        return Markup(render_template("admin/evaluation_results.html", sides=SIDES,
+                                      results=project_results(self.session, record),
+                                      heading="評価（担当課・団体・会議の評価検証）"))
 
 
 class ProjectPlanView(KyodoModelView):

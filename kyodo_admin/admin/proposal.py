@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import render_template
+from markupsafe import Markup
+
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
-from ..services.proposals import assign_receipt_number
+from ..services.evaluations import SIDES, earlier_results
+from ..services.proposals import advice_answered, assign_receipt_number, lineage
 from .base import KyodoModelView
 
 
@@ -34,3 +38,10 @@ class ProposalView(KyodoModelView):
         if is_created:  # entered in the back office = received at the entrance
             model.status = "submitted"
             assign_receipt_number(self.session, model)
+
+    def details_extra(self, record: Any) -> Any:
+        chain = lineage(record)
+        return Markup(render_template(
+            "admin/proposal_lineage.html", proposal=record, chain=chain,
+            answered=advice_answered(self.session, record), sides=SIDES,
+            results=earlier_results(self.session, record, [p.id for p in chain])))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models.base import fiscal_year_of
+from ..models.council import Review
 from ..models.proposal import Proposal
 
 
@@ -31,3 +32,31 @@ def assign_receipt_number(session: Session, proposal: Proposal) -> None:
         numbers = [n for n in session.execute(stmt).scalars() if n is not None]
         serials = [int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()]
     proposal.receipt_number = f"{prefix}{max(serials, default=0) + 1:03d}"
+
+
+def lineage(proposal: Proposal) -> list[Proposal]:
+    """The whole chain of proposals and re-proposals this one belongs to, oldest first
+    (branches in order of their ids)."""
+    root = proposal
+    seen = {root.id}
+    while root.parent is not None and root.parent.id not in seen:
+        root = root.parent
+        seen.add(root.id)
+    chain: list[Proposal] = []
+
+    def walk(node: Proposal) -> None:
+        chain.append(node)
+        for child in sorted(node.children, key=lambda p: p.id):
+            walk(child)
+
+    walk(root)
+    return chain
+
+
+def advice_answered(session: Session, proposal: Proposal) -> Review | None:
+    """The review (with reasons and advice) of the proposal this one proposes again."""
+    if proposal.parent_id is None:
+        return None
+    return session.execute(select(Review).where(Review.proposal_id == proposal.parent_id)
+                           .order_by(Review.step.desc(), Review.id.desc()).limit(1)
+                           ).scalar_one_or_none()

@@ -144,6 +144,24 @@ def _create_project(session: Session, proposal: Any, _today: dt.date) -> Project
     return project
 
 
+def _draft_reproposal(session: Session, proposal: Any, _today: dt.date) -> Proposal:
+    """A new draft proposing the same again (再提案), linked to the old one and its advice."""
+    from .form_definitions import current_definition
+
+    again = Proposal(city_id=proposal.city_id, parent=proposal, status="draft",
+                     title=f"{proposal.title}（再提案）"[:200],
+                     proposer_type=proposal.proposer_type,
+                     organization_id=proposal.organization_id,
+                     department_id=proposal.department_id,
+                     collaboration_type_id=proposal.collaboration_type_id,
+                     needs_budget=proposal.needs_budget, budget_amount=proposal.budget_amount,
+                     summary=proposal.summary or "", answers=dict(proposal.answers or {}),
+                     form_definition=current_definition(session, proposal.city_id, "basic_sheet")
+                     or proposal.form_definition)
+    session.add(again)
+    return again
+
+
 def _set_completed_on(_session: Session, project: Any, today: dt.date) -> None:
     project.completed_on = project.completed_on or today
 
@@ -197,6 +215,7 @@ def _draft_amendment(session: Session, agreement: Any, _today: dt.date) -> Agree
 EFFECTS: dict[str, Callable[[Session, Any, dt.date], Any]] = {
     "assign_receipt_number": _assign_receipt_number,
     "create_project": _create_project,
+    "draft_reproposal": _draft_reproposal,
     "set_completed_on": _set_completed_on,
     "create_completion_report": _create_completion_report,
     "set_signed_on": _set_signed_on,

@@ -46,6 +46,8 @@ PROPOSAL: tuple[Transition, ...] = (
                guard="step2_adopted", effects=("create_project",)),
     Transition("not_adopt", "不採用とする", ("step2_review",), "not_adopted",
                guard="step2_not_adopted", style="danger"),
+    Transition("repropose", "再提案を作成する", ("returned", "rejected"), None,
+               effects=("draft_reproposal",), style="secondary"),
 )
 
 PROJECT: tuple[Transition, ...] = (

@@ -26,6 +26,7 @@ from ..conftest import csrf_from, flashes
 from ..factories import (
     AgreementFactory,
     CityFactory,
+    CompletionReportFactory,
     EvaluationFactory,
     ProjectFactory,
     ProposalFactory,
@@ -236,3 +237,32 @@ def test_a_report_before_the_project_is_completed_is_refused(client, city, staff
     html = response.get_data(as_text=True)
     assert "事業が完了していないため、事業報告書はまだ登録できません" in html
     assert db.session.execute(select(func.count()).select_from(CompletionReport)).scalar_one() == 0
+
+
+def test_a_rejected_proposal_is_proposed_again_with_its_lineage_and_advice(client, city, staff):
+    proposal = ProposalFactory(city=city, status="rejected", title="空き家の活用",
+                               answers={"purpose": "交流拠点をつくる"})
+    ReviewFactory(city=city, proposal=proposal, step=1, result="rejected",
+                  reasons="費用分担が不明確", advice="担当課と役割分担を話し合ってください")
+    page = fire(client, "proposal", proposal, "repropose")
+    html = page.get_data(as_text=True)
+    assert any("「空き家の活用（再提案）」を作成しました" in m for m in flashes(html))
+    again = db.session.execute(select(Proposal).where(Proposal.parent_id == proposal.id)).scalar_one()
+    assert (again.status, again.answers) == ("draft", {"purpose": "交流拠点をつくる"})
+    assert "この再提案が応える審査結果" in html and "担当課と役割分担を話し合ってください" in html
+    assert "提案の経緯（再提案）" in html and "空き家の活用" in html
+    assert status_of(proposal) == "rejected"  # the old one keeps its result
+    original = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    assert "空き家の活用（再提案）" in original  # the lineage shows from either end
+
+
+def test_a_project_shows_the_three_evaluations_side_by_side(client, city, staff):
+    project = ProjectFactory(city=city, status="reported")
+    report = CompletionReportFactory(city=city, project=project, fiscal_year=2026,
+                                     submitted_on=dt.date(2027, 4, 20))
+    for side, rating in (("city", "A"), ("organization", "B")):
+        EvaluationFactory(city=city, project=project, completion_report=report, side=side,
+                          rating=rating, comment=f"{side}の所見")
+    html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    assert "評価（担当課・団体・会議の評価検証）" in html and "令和8年度" in html
+    assert "cityの所見" in html and "organizationの所見" in html and "未登録" in html
