@@ -44,6 +44,7 @@ from ..models.document import DOCUMENT_KINDS
 from ..services.audit_query import events_for
 from ..services.dashboard import dashboard_summary
 from .agreement import AgreementView, CostShareView, RoleShareView
+from .base import list_url
 from .city import CityView, DepartmentView, UserView
 from .configuration import (
     AttachmentView,
@@ -115,7 +116,13 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self) -> str:
-        return self.render("admin/home.html", summary=dashboard_summary(db.session, current_user))
+        from flask import request
+
+        year = request.args.get("year", type=int)
+        if year is not None and not 1989 <= year <= 2100:
+            year = None
+        return self.render("admin/home.html",
+                           summary=dashboard_summary(db.session, current_user, fiscal_year=year))
 
 
 def init_admin(app: Flask) -> Admin:
@@ -136,4 +143,5 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available
     app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen)
+    app.jinja_env.globals["list_url"] = list_url
     return admin

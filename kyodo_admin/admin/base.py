@@ -71,6 +71,26 @@ class KyodoForm(FlaskForm):
     """Form base of the back office: Flask-WTF's CSRF, the same token as every other form."""
 
 
+def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
+    """The URL of a list view with filters applied, e.g.
+    ``list_url("proposal", ("status", "FilterEqual", "submitted"))``; a dotted path
+    (``collaboration_type.name``) names a filter on a related model."""
+    admin = current_app.extensions["admin"][0]
+    view = next(v for v in admin._views if getattr(v, "endpoint", None) == endpoint)
+    args: dict[str, Any] = {}
+    for position, (path, operation, value) in enumerate(conditions):
+        relation, _, column = path.rpartition(".")
+        for index, flt in enumerate(view._filters or ()):
+            key = getattr(getattr(flt, "column", None), "key", None)
+            if key == column and type(flt).__name__ == operation and (
+                    not relation or str(flt.name).startswith(relation)):
+                args[f"flt{position}_{index}"] = value
+                break
+        else:
+            raise LookupError(f"no {operation} filter on {endpoint}.{path}")
+    return url_for(f"{endpoint}.index_view", **args)
+
+
 def _issue_failure(exc: Exception) -> str:
     if isinstance(exc, KyodoError):
         return str(exc)

@@ -1,4 +1,4 @@
-"""Figures for the home screen of one city and fiscal year."""
+"""Figures for the home screen of one city and fiscal year (the session scopes to the city)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,96 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..models.agreement import Agreement
 from ..models.base import fiscal_year_of
-from ..models.project import PROJECT_STATES, Project
+from ..models.city import City
+from ..models.council import Meeting
+from ..models.project import PROJECT_STATES, CollaborationType, Project
 from ..models.proposal import PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
+from ..workflow.deadlines import budget_timing, settings_for, step2_deadline
+
+#: How far ahead "due soon" looks.
+DUE_SOON_DAYS = 30
+
+
+@dataclass
+class TypeFigures:
+    collaboration_type: CollaborationType | None
+    projects: int
+    budget: int
 
 
 @dataclass
 class DashboardSummary:
     fiscal_year: int
+    today: dt.date
     proposals_by_state: list[tuple[str, str, int]] = field(default_factory=list)
     projects_by_state: list[tuple[str, str, int]] = field(default_factory=list)
+    next_meetings: list[Meeting] = field(default_factory=list)
+    meetings_held: int = 0
+    meetings_planned: int = 0
+    due_soon: list[CompletionReport] = field(default_factory=list)
     overdue_reports: list[CompletionReport] = field(default_factory=list)
+    without_agreement: list[Project] = field(default_factory=list)
+    by_type: list[TypeFigures] = field(default_factory=list)
+    late_budget_proposals: list[Proposal] = field(default_factory=list)
+    step2_deadline: dt.date | None = None
+    step2_waiting: int = 0
 
 
-def dashboard_summary(session: Session, _user: Any, today: dt.date | None = None) -> DashboardSummary:
-    """Counts by state and overdue reports; the session's tenancy scopes it to the city."""
+def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
+                      fiscal_year: int | None = None) -> DashboardSummary:
     today = today or dt.date.today()
-    year = fiscal_year_of(today) or today.year
-    summary = DashboardSummary(fiscal_year=year)
-    counts = dict(session.execute(
-        select(Proposal.status, func.count()).group_by(Proposal.status)).all())
+    year = fiscal_year or fiscal_year_of(today)
+    summary = DashboardSummary(fiscal_year=year, today=today)
+    city = session.get(City, user.city_id) if getattr(user, "city_id", None) else None
+    settings = settings_for(city)
+
+    counts = dict(session.execute(select(Proposal.status, func.count()).where(
+        Proposal.fiscal_year == year).group_by(Proposal.status)).all())
     summary.proposals_by_state = [(k, label, counts.get(k, 0)) for k, label in PROPOSAL_STATES.items()]
-    counts = dict(session.execute(
-        select(Project.status, func.count()).group_by(Project.status)).all())
+    counts = dict(session.execute(select(Project.status, func.count()).where(
+        Project.fiscal_year == year).group_by(Project.status)).all())
     summary.projects_by_state = [(k, label, counts.get(k, 0)) for k, label in PROJECT_STATES.items()]
-    summary.overdue_reports = list(session.execute(
-        select(CompletionReport)
-        .where(CompletionReport.submitted_on.is_(None), CompletionReport.due_on < today)
-        .order_by(CompletionReport.due_on)
-    ).scalars())
+
+    summary.next_meetings = list(session.execute(select(Meeting).where(
+        Meeting.held_on >= today).order_by(Meeting.held_on).limit(5)).scalars())
+    summary.meetings_held = session.execute(select(func.count()).select_from(Meeting).where(
+        Meeting.fiscal_year == year, Meeting.held_on < today)).scalar_one()
+    summary.meetings_planned = int(settings["meetings_per_year"])
+
+    open_reports = select(CompletionReport).where(CompletionReport.submitted_on.is_(None))
+    summary.overdue_reports = list(session.execute(open_reports.where(
+        CompletionReport.due_on < today).order_by(CompletionReport.due_on)).scalars())
+    summary.due_soon = list(session.execute(open_reports.where(
+        CompletionReport.due_on >= today,
+        CompletionReport.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS))
+        .order_by(CompletionReport.due_on)).scalars())
+
+    signed = select(Agreement.project_id).where(Agreement.status == "signed")
+    summary.without_agreement = [
+        p for p in session.execute(select(Project).where(
+            Project.status.in_(("planning", "agreed", "running")), Project.id.not_in(signed))
+            .order_by(Project.id)).scalars()
+        if p.collaboration_type is None or p.collaboration_type.requires_agreement]
+
+    rows = session.execute(select(Project.collaboration_type_id, func.count(),
+                                  func.coalesce(func.sum(Project.budget_amount), 0))
+                           .where(Project.fiscal_year == year)
+                           .group_by(Project.collaboration_type_id)).all()
+    types = {t.id: t for t in session.execute(select(CollaborationType)).scalars()}
+    summary.by_type = sorted((TypeFigures(types.get(type_id) if type_id else None, n, int(total))
+                              for type_id, n, total in rows),
+                             key=lambda f: (f.collaboration_type is None,
+                                            getattr(f.collaboration_type, "sort_order", 0)))
+
+    summary.late_budget_proposals = [
+        p for p in session.execute(select(Proposal).where(
+            Proposal.fiscal_year == year, Proposal.needs_budget.is_(True),
+            Proposal.received_on.is_not(None)).order_by(Proposal.received_on)).scalars()
+        if p.received_on is not None and budget_timing(p.received_on, settings).late]
+    summary.step2_deadline = step2_deadline(year, settings)
+    summary.step2_waiting = session.execute(select(func.count()).select_from(Proposal).where(
+        Proposal.fiscal_year == year, Proposal.status.in_(("passed", "step2_review")))).scalar_one()
     return summary

@@ -1,0 +1,88 @@
+"""The home screen: the city's fiscal year at a glance, each figure linking to its list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from kyodo_admin.models import Role
+
+from ..factories import (
+    AgreementFactory,
+    CityFactory,
+    CollaborationTypeFactory,
+    CompletionReportFactory,
+    MeetingFactory,
+    ProjectFactory,
+    ProposalFactory,
+    UserFactory,
+)
+
+TODAY = dt.date.today()
+
+
+def section(html: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"(.*?)</(?:ul|table)>', html, re.S)
+    assert match, element_id
+    return match.group(1)
+
+
+@pytest.fixture
+def home(app, client, login_as):
+    city = CityFactory()
+    other = CityFactory()
+    commissioned = CollaborationTypeFactory(city=city, name="協働委託事業")
+    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    start = dt.date(year, 4, 1)
+    running = ProjectFactory(city=city, title="委託の事業", collaboration_type=commissioned,
+                             status="running", start_date=start, budget_amount=300_000)
+    AgreementFactory(city=city, project=running, status="signed")
+    ProjectFactory(city=city, title="協定のない事業", collaboration_type=commissioned,
+                   status="planning", start_date=start, budget_amount=200_000)
+    done = ProjectFactory(city=city, title="報告遅れの事業", status="completed", start_date=start)
+    CompletionReportFactory(city=city, project=done, fiscal_year=year,
+                            due_on=TODAY - dt.timedelta(days=3))
+    soon = ProjectFactory(city=city, title="もうすぐ期限の事業", status="completed", start_date=start)
+    CompletionReportFactory(city=city, project=soon, fiscal_year=year,
+                            due_on=TODAY + dt.timedelta(days=10))
+    MeetingFactory(city=city, title="次回の会議", held_on=TODAY + dt.timedelta(days=7))
+    ProposalFactory(city=city, title="遅れた予算要求", needs_budget=True,
+                    received_on=dt.date(year, 5, 10), status="submitted")
+    ProposalFactory(city=other, title="他市の提案", received_on=dt.date(year, 5, 10))
+    ProjectFactory(city=other, title="他市の遅れ", status="completed", start_date=start)
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    return client.get("/admin/").get_data(as_text=True)
+
+
+def test_home_shows_what_needs_attention(home):
+    assert "報告遅れの事業" in section(home, "overdue-reports")
+    assert "もうすぐ期限の事業" in section(home, "due-soon")
+    without = section(home, "without-agreement")
+    assert "協定のない事業" in without and "委託の事業" not in without
+    assert "次回の会議" in section(home, "next-meetings")
+    assert "遅れた予算要求" in section(home, "deadlines")
+    by_type = section(home, "by-type")
+    assert "協働委託事業" in by_type and "2件" in by_type and "500,000円" in by_type
+    assert "他市" not in home
+
+
+def test_figures_link_to_the_filtered_lists(client, home):
+    link = re.search(r'<a href="([^"]+)">受付済</a>', section(home, "proposals-by-state")).group(1)
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "遅れた予算要求" in listed and "他市の提案" not in listed
+    overdue_list = re.search(r'<a href="([^"]+)">一覧で見る</a>', home).group(1)
+    listed = client.get(overdue_list.replace("&amp;", "&")).get_data(as_text=True)
+    assert "報告遅れの事業" in listed and "もうすぐ期限の事業" not in listed
+    type_link = re.search(r'<a href="([^"]+)">協働委託事業</a>', home).group(1)
+    listed = client.get(type_link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "委託の事業" in listed and "報告遅れの事業" not in listed
+
+
+def test_another_fiscal_year_can_be_shown(client, home):
+    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    html = client.get(f"/admin/?year={year - 1}").get_data(as_text=True)
+    assert f"（{year - 1}年度）の状況" in html
+    assert "協働委託事業" not in section(html, "by-type")
+    assert client.get("/admin/?year=abc").status_code == 200
