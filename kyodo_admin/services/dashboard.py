@@ -88,7 +88,7 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
                            .where(Project.fiscal_year == year)
                            .group_by(Project.collaboration_type_id)).all()
     types = {t.id: t for t in session.execute(select(CollaborationType)).scalars()}
-    summary.by_type = sorted((TypeFigures(types.get(type_id) if type_id else None, n, int(total))
+    summary.by_type = sorted((TypeFigures(types.get(type_id) if type_id else None, n, int(total or 0))
                               for type_id, n, total in rows),
                              key=lambda f: (f.collaboration_type is None,
                                             getattr(f.collaboration_type, "sort_order", 0)))
