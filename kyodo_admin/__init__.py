@@ -62,6 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .web.auth import bp as auth_bp
 
     app.register_blueprint(auth_bp)
+    from .web.entrance import bp as entrance_bp
+
+    app.register_blueprint(entrance_bp)
     web_errors.register(app)
 
     from .admin import init_admin

@@ -49,6 +49,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
         "KYODO_PAGE_SIZE": 20,
+        # The public entrance: submissions per address, and seconds between two from one browser.
+        "KYODO_ENTRANCE_RATE_LIMIT": os.environ.get("KYODO_ENTRANCE_RATE_LIMIT",
+                                                    "5 per minute;30 per hour"),
+        "KYODO_ENTRANCE_MIN_INTERVAL": int(os.environ.get("KYODO_ENTRANCE_MIN_INTERVAL", 30)),
         # A bulk issue of more records than this runs in the background with a progress page.
         "KYODO_BATCH_SYNC_LIMIT": int(os.environ.get("KYODO_BATCH_SYNC_LIMIT", 20)),
     }

@@ -552,6 +552,8 @@ class TableType(FieldType):
         for column in field.get("columns", []):
             column_type = REGISTRY[column["type"]]
             attrs[column["name"]] = column_type.build({**column, "required": False})
+        # A row is a plain Form: give it WTForms' Japanese messages ("無効な整数です。").
+        attrs["Meta"] = type("Meta", (), {"locales": ("ja_JP", "ja")})
         return type(f"Row_{field['name']}", (Form,), attrs)
 
     def build(self, field: FieldDef) -> UnboundField:

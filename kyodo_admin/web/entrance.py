@@ -1,0 +1,147 @@
+"""The public entrance (協働エントランス) and the disclosure page of each city.
+
+No login: CSRF on the form, the request size limit of the app, a rate limit per
+address and a minimum interval per browser session, and the city's current
+basic-sheet form with its own validation.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from .. import tenancy
+from ..extensions import db, limiter, write_intent
+from ..formschema.forms import add_blank_rows, collect_answers, extend_form_class
+from ..formschema.types import REQUIRED_MESSAGE
+from ..models.city import City
+from ..models.organization import ORGANIZATION_TYPES
+from ..services import audit
+from ..services.entrance import Submission, submit_proposal
+from ..services.form_definitions import current_definition, store_attachment
+
+bp = Blueprint("entrance", __name__, url_prefix="/entrance")
+
+REQUIRED = REQUIRED_MESSAGE
+
+
+class EntranceForm(FlaskForm):
+    title = StringField("提案する事業の名称", validators=[InputRequired(REQUIRED), Length(max=200)])
+    proposer_type = SelectField("提案の区分", choices=[("npo", "団体（NPO等）からの提案"),
+                                                   ("joint", "市との共同提案")], default="npo")
+    organization_name = StringField("団体名", validators=[InputRequired(REQUIRED), Length(max=200)])
+    org_type = SelectField("団体の種類", choices=list(ORGANIZATION_TYPES.items()), default="npo")
+    representative = StringField("代表者名", validators=[InputRequired(REQUIRED), Length(max=100)])
+    email = StringField("連絡先メールアドレス", validators=[
+        InputRequired(REQUIRED), Email("メールアドレスの形式が正しくありません。"), Length(max=200)])
+    phone = StringField("電話番号", validators=[Optional(), Length(max=30), Regexp(
+        r"^[0-9０-９\-－() ]+$", message="電話番号は数字とハイフンで入力してください。")])
+    postal_code = StringField("郵便番号", validators=[Optional(), Regexp(
+        r"^\d{3}-?\d{4}$", message="郵便番号は「123-4567」の形で入力してください。")])
+    address = StringField("所在地", validators=[Optional(), Length(max=300)])
+    needs_budget = BooleanField("市の予算措置が必要な提案です（4月30日までの提案が翌年度の予算の対象です）")
+    budget_amount = IntegerField("予算規模（円）", validators=[Optional(), NumberRange(
+        min=0, max=10_000_000_000, message="0以上の金額を半角数字で入力してください。")])
+    summary = TextAreaField("提案の概要", validators=[InputRequired(REQUIRED), Length(max=4000)])
+
+
+def _city(slug: str) -> City:
+    city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+    if city is None:
+        abort(404)
+    return city
+
+
+def _entrance_limit() -> str:
+    return str(current_app.config["KYODO_ENTRANCE_RATE_LIMIT"])
+
+
+@bp.route("/<slug>/", methods=["GET", "POST"])
+@limiter.limit(_entrance_limit, methods=["POST"])
+def proposal_form(slug: str) -> Any:
+    city = _city(slug)
+    with tenancy.scoped_to(city.id):
+        definition = current_definition(db.session, city.id, "basic_sheet")
+        form_class: Any = EntranceForm
+        if definition is not None:
+            form_class = extend_form_class(EntranceForm, ("entrance", definition.id,
+                                                          definition.version), definition.schema)
+        form = form_class()
+        if form.validate_on_submit():
+            wait = _too_soon()
+            if wait:
+                flash(f"続けて送信されました。{wait}秒ほど待ってから、もう一度送信してください。", "error")
+            else:
+                return _submit(city, form, definition)
+        elif form.is_submitted() and form.errors:
+            flash("入力内容に誤りがあります。赤字の項目を確認してください（入力した内容は残っています）。",
+                  "error")
+        if definition is not None and not form.is_submitted():
+            add_blank_rows(form, definition.schema, count=3)
+        status = 400 if form.is_submitted() else 200
+        return render_template("web/entrance.html", city=city, form=form,
+                               definition=definition), status
+
+
+def _too_soon() -> int:
+    """Seconds left before this browser session may submit again (0: it may)."""
+    interval = int(current_app.config["KYODO_ENTRANCE_MIN_INTERVAL"])
+    last = session.get("entrance_last_submit", 0)
+    left = int(last + interval - time.time())
+    return max(left, 0)
+
+
+def _submit(city: City, form: Any, definition: Any) -> Response:
+    answers: dict[str, Any] = {}
+    token = audit.set_actor(audit.Actor(None, "協働エントランス（公開）"))
+    try:
+        with write_intent():
+            if definition is not None:
+                answers = collect_answers(form, definition.schema, {}, lambda field, upload:
+                                          store_attachment(db.session, upload,
+                                                           field.get("max_size"), None))
+            proposal = submit_proposal(db.session, city, Submission(
+                title=form.title.data, proposer_type=form.proposer_type.data,
+                organization_name=form.organization_name.data, org_type=form.org_type.data,
+                representative=form.representative.data.strip(), email=form.email.data.strip(),
+                phone=(form.phone.data or "").strip(), postal_code=(form.postal_code.data or "").strip(),
+                address=(form.address.data or "").strip(), needs_budget=bool(form.needs_budget.data),
+                budget_amount=form.budget_amount.data, summary=form.summary.data.strip(),
+                answers=answers), definition)
+            receipt = proposal.receipt_number
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        audit.reset_actor(token)
+    session["entrance_last_submit"] = time.time()
+    session["entrance_receipt"] = {"slug": city.slug, "receipt": receipt,
+                                   "title": form.title.data.strip()}
+    return redirect(url_for("entrance.received", slug=city.slug))
+
+
+@bp.route("/<slug>/received")
+def received(slug: str) -> Any:
+    city = _city(slug)
+    shown = session.pop("entrance_receipt", None)
+    if not shown or shown.get("slug") != slug:
+        return redirect(url_for("entrance.proposal_form", slug=slug))
+    return render_template("web/entrance_received.html", city=city, receipt=shown["receipt"],
+                           title=shown["title"])

@@ -1,0 +1,153 @@
+"""The public entrance: anyone submits a basic sheet; bad submissions change nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin import create_app
+from kyodo_admin.extensions import db
+from kyodo_admin.models import AuditEvent, Organization, Proposal, Role
+
+from ..conftest import IsolatedClient, app_config, csrf_from, flashes
+from ..factories import CityFactory, FormDefinitionFactory, UserFactory
+
+SCHEMA = {"sections": [{"title": "提案の内容", "fields": [
+    {"name": "purpose", "label": "提案の目的", "type": "textarea", "required": True},
+    {"name": "field", "label": "活動分野", "type": "select", "choices": ["子育て", "環境"]},
+    {"name": "budget_lines", "label": "収支予算", "type": "table", "columns": [
+        {"name": "item", "label": "費目", "type": "text"},
+        {"name": "amount", "label": "金額", "type": "money"}]},
+]}]}
+
+
+@pytest.fixture
+def city(app):
+    city = CityFactory(slug="minato", name="みなと市", coordinating_section="市民協働課")
+    FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema=SCHEMA,
+                          title="基本シート", form_number="様式第1号")
+    return city
+
+
+def proposals() -> int:
+    return db.session.execute(select(func.count()).select_from(Proposal)).scalar_one()
+
+
+def valid(client, **changes) -> dict:
+    html = client.get("/entrance/minato/").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "title": "川辺の清掃と自然観察", "proposer_type": "npo",
+            "organization_name": "NPO法人 川を守る会", "org_type": "npo",
+            "representative": "川田 花子", "email": "info@kawa.example.jp", "phone": "03-1234-5678",
+            "postal_code": "105-0001", "address": "みなと市1-2-3", "budget_amount": "300000",
+            "summary": "川辺の清掃と観察会を市と協働で行う。",
+            "answers__purpose": "川を身近に感じる人を増やす", "answers__field": "環境",
+            "answers__budget_lines-0-item": "資材費", "answers__budget_lines-0-amount": "50000"}
+    data.update(changes)
+    return data
+
+
+def test_the_form_shows_the_citys_current_basic_sheet(client, city):
+    response = client.get("/entrance/minato/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "みなと市 協働エントランス" in html and "提案の目的" in html and "収支予算" in html
+    assert 'name="csrf_token"' in html
+
+
+def test_a_submission_arrives_as_received_with_a_receipt_number(client, city, login_as):
+    response = client.post("/entrance/minato/", data=valid(client))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    assert f"受付番号 {proposal.receipt_number}" in page and "川辺の清掃と自然観察" in page
+    assert proposal.status == "submitted" and proposal.city_id == city.id
+    assert proposal.receipt_number.endswith("-001") and proposal.budget_amount == 300_000
+    assert proposal.answers == {"purpose": "川を身近に感じる人を増やす", "field": "環境",
+                                "budget_lines": [{"item": "資材費", "amount": 50000}]}
+    assert proposal.form_definition.schema == SCHEMA
+    organization = proposal.organization
+    assert (organization.name, organization.city_id, organization.email) == (
+        "NPO法人 川を守る会", city.id, "info@kawa.example.jp")
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.model == "proposal", AuditEvent.action == "transition")).scalar_one()
+    assert event.actor == "協働エントランス（公開）"
+    # the receipt is shown once; reloading goes back to the form
+    assert client.get("/entrance/minato/received").status_code == 302
+    # the coordinating section sees it in the back office
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    listed = client.get("/admin/proposal/").get_data(as_text=True)
+    assert "川辺の清掃と自然観察" in listed and proposal.receipt_number in listed
+
+
+def test_an_existing_organization_is_reused(client, city):
+    from ..factories import OrganizationFactory
+
+    existing = OrganizationFactory(city=city, name="NPO法人 川を守る会")
+    client.post("/entrance/minato/", data=valid(client))
+    assert db.session.execute(select(Proposal.organization_id)).scalar_one() == existing.id
+    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 1
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"title": ""}, "この項目は必須です"),
+    ({"email": "not-an-address"}, "メールアドレスの形式が正しくありません"),
+    ({"postal_code": "1234"}, "郵便番号は「123-4567」の形で"),
+    ({"budget_amount": "-5"}, "0以上の金額"),
+    ({"answers__purpose": ""}, "この項目は必須です"),
+    ({"answers__field": "宇宙開発"}, "選択肢にない値です"),
+    ({"answers__budget_lines-0-amount": "たくさん"}, "無効な整数です"),
+])
+def test_a_submission_failing_validation_changes_nothing(client, city, changes, message):
+    response = client.post("/entrance/minato/", data=valid(client, **changes))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert any("入力内容に誤りがあります" in m for m in flashes(html))
+    assert message in html
+    assert "川辺の清掃と自然観察" in html or changes.get("title") == ""  # kept for correction
+    assert proposals() == 0
+    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 0
+
+
+def test_a_repeated_submission_too_fast_is_refused(client, city):
+    client.post("/entrance/minato/", data=valid(client))
+    response = client.post("/entrance/minato/", data=valid(client, title="もう一度"))
+    assert any("続けて送信されました" in m for m in flashes(response.get_data(as_text=True)))
+    assert proposals() == 1
+
+
+def test_a_too_large_submission_is_refused(app, client, city):
+    data = valid(client)
+    data["attachment"] = (io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)), "big.pdf")
+    response = client.post("/entrance/minato/", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "送信内容が大きすぎます" in response.get_data(as_text=True)
+    assert proposals() == 0
+
+
+def test_a_submission_without_csrf_is_refused(client, city):
+    data = valid(client)
+    data.pop("csrf_token")
+    response = client.post("/entrance/minato/", data=data)
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert proposals() == 0
+
+
+def test_an_unknown_city_is_not_found(client, city):
+    assert client.get("/entrance/nowhere/").status_code == 404
+
+
+def test_submissions_are_rate_limited_per_address(app, city):
+    limited = create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=True,
+                                    KYODO_ENTRANCE_RATE_LIMIT="2 per minute",
+                                    KYODO_ENTRANCE_MIN_INTERVAL=0))
+    limited.test_client_class = IsolatedClient
+    client = limited.test_client()
+    codes = [client.post("/entrance/minato/", data=valid(client, title=f"提案{i}")).status_code
+             for i in range(3)]
+    assert codes == [302, 302, 429]
+    assert "操作が多すぎます" in client.post("/entrance/minato/", data=valid(client)).get_data(as_text=True)
+    assert proposals() == 2
+    with limited.app_context():
+        db.engine.dispose()
