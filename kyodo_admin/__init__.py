@@ -65,6 +65,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .web.entrance import bp as entrance_bp
 
     app.register_blueprint(entrance_bp)
+    from .web.disclosure import bp as disclosure_bp
+
+    app.register_blueprint(disclosure_bp)
     web_errors.register(app)
 
     from .admin import init_admin

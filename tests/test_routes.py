@@ -9,7 +9,8 @@ from kyodo_admin.models import Role
 from .factories import CityFactory, UserFactory
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "auth.logout", "auth.index",
-                    "entrance.proposal_form", "entrance.received"}  # tested in tests/web
+                    "entrance.proposal_form", "entrance.received",
+                    "disclosure.projects"}  # tested in tests/web
 DUMMY_ARGS = {"export_type": "csv", "id": "1", "filename": "x.css"}
 
 

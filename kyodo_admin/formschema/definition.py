@@ -158,6 +158,13 @@ def fields_of(schema: dict[str, Any]) -> list[FieldDef]:
     return [f for s in schema.get("sections", []) for f in s.get("fields", [])]
 
 
+def public_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without the fields marked ``internal`` (for public pages)."""
+    sections = [{**s, "fields": [f for f in s.get("fields", []) if not f.get("internal")]}
+                for s in schema.get("sections", [])]
+    return {"sections": [s for s in sections if s["fields"]]}
+
+
 # -- validation ----------------------------------------------------------------------
 
 

@@ -74,6 +74,10 @@ class Evaluation(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base
     completion_report: Mapped[CompletionReport | None] = relationship(back_populates="evaluations")
 
     @property
+    def rating_label(self) -> str:
+        return EVALUATION_RATINGS.get(self.rating, self.rating)
+
+    @property
     def side_label(self) -> str:
         return EVALUATION_SIDES.get(self.side, self.side)
 

@@ -61,7 +61,7 @@ class EntranceForm(FlaskForm):
     summary = TextAreaField("提案の概要", validators=[InputRequired(REQUIRED), Length(max=4000)])
 
 
-def _city(slug: str) -> City:
+def city_or_404(slug: str) -> City:
     city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
     if city is None:
         abort(404)
@@ -75,7 +75,7 @@ def _entrance_limit() -> str:
 @bp.route("/<slug>/", methods=["GET", "POST"])
 @limiter.limit(_entrance_limit, methods=["POST"])
 def proposal_form(slug: str) -> Any:
-    city = _city(slug)
+    city = city_or_404(slug)
     with tenancy.scoped_to(city.id):
         definition = current_definition(db.session, city.id, "basic_sheet")
         form_class: Any = EntranceForm
@@ -139,7 +139,7 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
 
 @bp.route("/<slug>/received")
 def received(slug: str) -> Any:
-    city = _city(slug)
+    city = city_or_404(slug)
     shown = session.pop("entrance_receipt", None)
     if not shown or shown.get("slug") != slug:
         return redirect(url_for("entrance.proposal_form", slug=slug))
