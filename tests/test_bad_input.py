@@ -6,12 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from kyodo_admin.extensions import db
-from kyodo_admin.models import Agreement, CostShare, Organization, Project, Proposal
+from kyodo_admin.models import Agreement, CostShare, Indicator, Organization, Project, Proposal
 
 from .conftest import csrf_from, flashes, form_page
 from .factories import (
     AgreementFactory,
     CityFactory,
+    IndicatorFactory,
     OrganizationFactory,
     ProjectFactory,
     ProposalFactory,
@@ -175,3 +176,27 @@ def test_project_with_completed_before_start_is_refused(staff_client):
     values.update({"completed_on": "2020-01-01", "title": "変えた事業"})
     assert_refused(staff_client.post(url, data=values), "事業完了日は開始日以降の日付にしてください")
     assert db.session.get(Project, project.id).title == "元の事業"
+
+
+@pytest.mark.parametrize("target,message", [("abc", "数値を入力してください"),
+                                            ("-5", "0以上の数値を入力してください")])
+def test_bad_indicator_values_are_refused(staff_client, target, message):
+    indicator = IndicatorFactory(city=staff_client.city, name="参加者数", target_value=100)
+    url = f"/admin/indicator/edit/?id={indicator.id}"
+    _html, values = form_page(staff_client, url)
+    values.update({"target_value": target, "name": "変えた名前"})
+    assert_refused(staff_client.post(url, data=values), message)
+    db.session.expire_all()
+    kept = db.session.get(Indicator, indicator.id)
+    assert (kept.name, kept.target_value) == ("参加者数", 100)
+
+
+def test_indicator_values_with_decimals_are_saved(staff_client):
+    indicator = IndicatorFactory(city=staff_client.city, target_value=100)
+    url = f"/admin/indicator/edit/?id={indicator.id}"
+    _html, values = form_page(staff_client, url)
+    values.update({"target_value": "12.5", "actual_value": "10"})
+    assert staff_client.post(url, data=values).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Indicator, indicator.id)
+    assert (saved.target_value, saved.actual_value, saved.achievement) == (12.5, 10, 80.0)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from .conftest import csrf_from
@@ -35,7 +34,8 @@ def test_flask_admin_messages_missing_from_its_catalog_are_japanese(app, client,
 
 def test_the_compiled_catalog_matches_its_source():
     folder = Path(__file__).resolve().parent.parent / "kyodo_admin/translations/ja/LC_MESSAGES"
-    compiled = io.BytesIO()
-    write_mo(compiled, read_po((folder / "admin.po").open("rb")))
-    assert compiled.getvalue() == (folder / "admin.mo").read_bytes(), \
+    source = read_po((folder / "admin.po").open("rb"))
+    compiled = read_mo((folder / "admin.mo").open("rb"))
+    translations = {m.id: m.string for m in source if m.id}
+    assert translations and translations == {m.id: m.string for m in compiled if m.id}, \
         "recompile admin.mo from admin.po (babel.messages.mofile.write_mo)"

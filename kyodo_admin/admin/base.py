@@ -23,14 +23,16 @@ from flask import (
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_form_data
+from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import HiddenField
+from wtforms import FloatField, HiddenField
 from wtforms.validators import Length, NumberRange
 
 from .. import permissions, tenancy
@@ -120,10 +122,30 @@ def neutralize_formula(value: Any) -> Any:
     return value
 
 
+class DecimalNumberField(FloatField):
+    """A number with decimals (目標値 12.5); a clear message instead of WTForms' 「無効なfloat値です」."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("数値を入力してください（例: 12.5）。") from exc
+
+
+class KyodoModelConverter(AdminModelConverter):
+    """Flask-Admin's converter, plus ``Float``/``Double`` columns: SQLAlchemy 2.1 no longer
+    derives them from ``Numeric``, so Flask-Admin would leave them out of the form."""
+
+    @converts("Float", "Double")
+    def handle_float(self, column: Any, field_args: dict[str, Any], **extra: Any) -> FloatField:
+        return DecimalNumberField(**field_args)
+
+
 class KyodoModelView(ModelView):
     """Configuration lives in subclasses; behaviour shared by all views lives here."""
 
     form_base_class = KyodoForm
+    model_form_converter = KyodoModelConverter
     page_size = 20
     can_view_details = True
     export_types = ["csv"]
