@@ -26,6 +26,7 @@ RECORDS = (
 #: What a city admin configures for the city.
 CONFIGURATION = (
     "department", "collaboration_type", "criterion", "form_definition", "document_template",
+    "city_settings",  # the city's own deadlines and addressee (not a table: the settings screen)
 )
 
 # Table name -> role -> allowed verbs. The system admin may do everything.

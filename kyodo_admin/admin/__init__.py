@@ -46,7 +46,7 @@ from ..services.audit_query import events_for
 from ..services.dashboard import dashboard_summary
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .base import list_url
-from .city import CityView, DepartmentView, UserView
+from .city import CitySettingsView, CityView, DepartmentView, UserView
 from .configuration import (
     AttachmentView,
     AuditEventView,
@@ -144,6 +144,8 @@ def init_admin(app: Flask) -> Admin:
                                   endpoint=endpoint))
     admin.add_view(FormBuilderView(name=bilingual("様式エディタ", "Form builder"),
                                    category=SETTINGS, endpoint="form_builder"))
+    admin.add_view(CitySettingsView(name=bilingual("自治体の設定・期限", "City settings"),
+                                    category=SETTINGS, endpoint="city_settings"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS

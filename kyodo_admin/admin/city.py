@@ -1,17 +1,35 @@
-"""Cities, departments and users."""
+"""Cities (and their settings screen), departments and users."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
 from flask_login import current_user
-from wtforms import PasswordField
-from wtforms.validators import Length, Optional, Regexp
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, RadioField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import permissions
-from ..errors import PermissionDenied, ValidationFailed
+from .. import permissions, tenancy
+from ..documents.wareki import nendo, wareki
+from ..errors import KyodoError, PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
+from ..services.cities import update_city_settings
 from ..services.users import set_password
+from ..workflow.deadlines import (
+    DEFAULT_SETTINGS,
+    LATE_BUDGET_CHOICES,
+    SETTING_LABELS,
+    budget_timing,
+    report_due,
+    settings_for,
+    step2_deadline,
+)
 from .base import KyodoModelView
 
 
@@ -73,3 +91,101 @@ class UserView(KyodoModelView):
         if model.role != Role.SYSTEM_ADMIN.value and model.city_id is None and model.city is None \
                 and permissions.is_system_admin(current_user):
             raise ValidationFailed("システム管理者以外の利用者には自治体を指定してください。", field="city")
+
+
+def month_day_check(_form: Any, field: Any) -> None:
+    """"MM-DD" that exists in every year (29 February does not)."""
+    try:
+        dt.datetime.strptime(f"2025-{field.data}", "%Y-%m-%d")
+    except (TypeError, ValueError):
+        raise ValidationError("「04-30」のように、月-日を半角で入力してください"
+                              "（2月29日は指定できません）。") from None
+
+
+class CitySettingsForm(FlaskForm):
+    loaded_version = HiddenField()
+    head_title = StringField("文書の宛先（例: 鎌倉市長）", validators=[
+        InputRequired("文書の宛先を入力してください。"), Length(max=100)])
+    coordinating_section = StringField("協働事業の担当課（調整課）", validators=[Length(max=200)])
+    budget_deadline = StringField(SETTING_LABELS["budget_deadline"], validators=[
+        InputRequired("締切を入力してください。"), month_day_check])
+    late_budget_proposal = RadioField(SETTING_LABELS["late_budget_proposal"],
+                                      choices=list(LATE_BUDGET_CHOICES.items()))
+    step2_deadline = StringField(SETTING_LABELS["step2_deadline"], validators=[
+        InputRequired("期限を入力してください。"), month_day_check])
+    report_months = IntegerField(SETTING_LABELS["report_months"], validators=[
+        InputRequired("月数を入力してください。"),
+        NumberRange(min=1, max=12, message="1から12までの整数を入力してください。")])
+    count_completion_day = BooleanField(SETTING_LABELS["count_completion_day"])
+    year_end_closure = BooleanField(SETTING_LABELS["year_end_closure"])
+    meetings_per_year = IntegerField(SETTING_LABELS["meetings_per_year"], validators=[
+        InputRequired("回数を入力してください。"),
+        NumberRange(min=1, max=24, message="1から24までの整数を入力してください。")])
+
+
+def settings_examples(settings: dict[str, Any], today: dt.date) -> list[tuple[str, str]]:
+    """What the settings mean on concrete dates, shown under the form."""
+    year = today.year if today.month >= 4 else today.year - 1
+    late_day = dt.date(year, 5, 15)
+    late = budget_timing(late_day, settings)
+    completed = dt.date(year + 1, 1, 31)
+    return [
+        (f"{wareki(late_day)}に届いた予算を伴う提案",
+         f"{'締切後' if late.late else '締切内'}（締切 {wareki(late.deadline)}）→ "
+         f"{nendo(late.budget_year)}予算の対象"),
+        (f"{wareki(completed)}に完了した事業の事業報告書",
+         f"提出期限 {wareki(report_due(completed, settings))}"),
+        (f"{nendo(year)}のステップ2（決定）", f"期限 {wareki(step2_deadline(year, settings))}"),
+    ]
+
+
+class CitySettingsView(BaseView):
+    """自治体の設定: the city admin sets the addressee and the deadlines of the city."""
+
+    def is_accessible(self) -> bool:
+        return permissions.can_view(current_user, "city_settings") and \
+            tenancy.current_city_id() is not None
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        city = db.session.get(City, tenancy.current_city_id())
+        if city is None:
+            abort(404)
+        can_edit = permissions.can_edit(current_user, "city_settings")
+        form = CitySettingsForm()
+        if request.method == "GET":
+            form.process(data={"loaded_version": city.version, "head_title": city.head_title,
+                               "coordinating_section": city.coordinating_section,
+                               **settings_for(city)})
+        elif not can_edit:
+            abort(403)
+        elif form.validate():
+            saved = self._save(city, form)
+            if saved is not None:
+                return saved
+        else:
+            flash("保存できませんでした。赤字の項目を確認してください（入力した内容は残っています）。",
+                  "error")
+        return self.render("admin/city_settings.html", city=city, form=form, can_edit=can_edit,
+                           defaults=DEFAULT_SETTINGS,
+                           examples=settings_examples(settings_for(city), dt.date.today()))
+
+    def _save(self, city: City, form: CitySettingsForm) -> Response | None:
+        try:
+            update_city_settings(
+                db.session, city, loaded_version=form.loaded_version.data or "",
+                head_title=form.head_title.data.strip(),
+                coordinating_section=(form.coordinating_section.data or "").strip(),
+                settings={key: getattr(form, key).data for key in DEFAULT_SETTINGS})
+            db.session.commit()
+        except KyodoError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return None
+        flash("設定を保存しました。以後の期限の計算に使われます。", "success")
+        return redirect(url_for(".index"))

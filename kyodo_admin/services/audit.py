@@ -100,13 +100,21 @@ def _record_id(obj: Any) -> str:
     return str(getattr(obj, "id", "") or "")
 
 
+def _city_of(obj: Any, action: str) -> int | None:
+    """The city an event belongs to: the record's, or the city itself when its own settings
+    change (so the city admin sees who changed them)."""
+    if type(obj).__tablename__ == "city":
+        return None if action == "delete" else getattr(obj, "id", None)
+    return getattr(obj, "city_id", None)
+
+
 def _event_row(obj: Any, action: str, changes: dict[str, Any], actor: Actor) -> dict[str, Any]:
     try:
         label = str(obj)[:300]
     except Exception:  # noqa: BLE001 - a label must never stop a save
         label = ""
     return {
-        "city_id": getattr(obj, "city_id", None),
+        "city_id": _city_of(obj, action),
         "created_at": dt.datetime.now(dt.UTC),
         "user_id": actor.user_id,
         "actor": actor.name[:80],

@@ -35,9 +35,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "year_end_closure": True,            # 29 Dec - 3 Jan are closed days
 }
 
+LATE_BUDGET_CHOICES = {
+    "next_year": "次の年度の提案として扱う（予算化は翌々年度）",
+    "flag": "今年度の提案のまま、締切後である旨を表示する",
+}
+
 SETTING_LABELS = {
     "budget_deadline": "予算を伴う提案の締切（月-日）",
-    "late_budget_proposal": "締切後の予算を伴う提案（next_year: 翌年度扱い / flag: 注意表示）",
+    "late_budget_proposal": "締切後に届いた予算を伴う提案の扱い",
     "step2_deadline": "ステップ2（決定）の期限（月-日）",
     "report_months": "事業報告書の提出期限（完了後の月数）",
     "count_completion_day": "完了日を期間の初日に算入する",
