@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import render_template
@@ -10,7 +11,11 @@ from markupsafe import Markup
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import advice_answered, assign_receipt_number, lineage
+from ..workflow.deadlines import budget_timing, settings_for, step2_deadline
 from .base import KyodoModelView
+
+#: States in which the step-2 decision is still to come.
+AWAITING_STEP2 = ("passed", "step2_review")
 
 
 class ProposalView(KyodoModelView):
@@ -40,8 +45,16 @@ class ProposalView(KyodoModelView):
             assign_receipt_number(self.session, model)
 
     def details_extra(self, record: Any) -> Any:
+        """Budget deadline and step-2 deadline (city settings), advice answered, lineage,
+        and the earlier years' evaluations."""
         chain = lineage(record)
+        settings = settings_for(record.city)
+        timing = budget_timing(record.received_on, settings) \
+            if record.needs_budget and record.received_on else None
+        step2_due = step2_deadline(record.fiscal_year, settings) \
+            if record.status in AWAITING_STEP2 and record.fiscal_year else None
         return Markup(render_template(
-            "admin/proposal_lineage.html", proposal=record, chain=chain,
+            "admin/proposal_details_extra.html", proposal=record, chain=chain, timing=timing,
+            step2_due=step2_due, today=dt.date.today(),
             answered=advice_answered(self.session, record), sides=SIDES,
             results=earlier_results(self.session, record, [p.id for p in chain])))

@@ -11,7 +11,7 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, City, CompletionReport, Role
 
 from ..conftest import flashes, form_page
-from ..factories import CityFactory, ProjectFactory, UserFactory
+from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
 from .test_transitions import fire
 
 URL = "/admin/city_settings/"
@@ -132,3 +132,30 @@ def test_staff_see_the_settings_but_cannot_change_them(city, client, login_as):
 def test_council_members_do_not_see_the_settings(city, client, login_as):
     login_as(UserFactory(city=city, role=Role.COUNCIL_MEMBER.value))
     assert client.get(URL).status_code == 403
+
+
+@pytest.mark.parametrize("received,late_setting,expected", [
+    (dt.date(2026, 4, 30), "next_year", ("令和9年度予算", False)),
+    (dt.date(2026, 5, 1), "next_year", ("令和10年度予算", True)),
+    (dt.date(2026, 5, 1), "flag", ("令和9年度予算", True)),
+])
+def test_a_proposal_shows_its_budget_deadline_per_the_setting(admin, city, received, late_setting,
+                                                              expected):
+    city.settings = {"late_budget_proposal": late_setting}
+    proposal = ProposalFactory(city=city, needs_budget=True, received_on=received, status="submitted")
+    db.session.commit()
+    html = admin.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    notice = html[html.index('id="budget-timing"'):].split("</div>")[0]
+    budget_year, late = expected
+    assert "締切 令和8年4月30日" in notice and budget_year in notice
+    assert ("締切後の受付です" in notice) == late
+
+
+def test_a_proposal_awaiting_step_2_shows_the_decision_deadline(admin, city):
+    city.settings = {"step2_deadline": "08-31"}
+    waiting = ProposalFactory(city=city, received_on=dt.date(2026, 4, 10), status="passed")
+    draft = ProposalFactory(city=city, received_on=dt.date(2026, 4, 10), status="submitted")
+    db.session.commit()
+    html = admin.get(f"/admin/proposal/details/?id={waiting.id}").get_data(as_text=True)
+    assert "ステップ2（決定）の期限: 令和8年8月31日" in html
+    assert 'id="step2-deadline"' not in admin.get(f"/admin/proposal/details/?id={draft.id}").get_data(as_text=True)
