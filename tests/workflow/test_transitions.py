@@ -106,6 +106,9 @@ def test_a_proposal_through_step_1_with_the_review_as_guard(client, city, staff)
         ["draft", "submitted"], ["submitted", "step1_review"], ["step1_review", "passed"]]
     assert events[0].comment == "受付する: 窓口で受付" and events[0].user_id == staff.id
     assert events[-1].comment == "ステップ1通過とする: 全会一致"
+    trail = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    trail = trail[trail.index('id="audit-trail"'):]
+    assert "ステップ1検討中 → ステップ1通過" in trail and "step1_review" not in trail
 
 
 def test_returning_needs_reasons_and_advice(client, city, staff):
