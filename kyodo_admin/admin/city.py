@@ -120,7 +120,7 @@ class CitySettingsForm(FlaskForm):
     year_end_closure = BooleanField(SETTING_LABELS["year_end_closure"])
     meetings_per_year = IntegerField(SETTING_LABELS["meetings_per_year"], validators=[
         InputRequired("回数を入力してください。"),
-        NumberRange(min=1, max=24, message="1から24までの整数を入力してください。")])
+        NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])
 
 
 def settings_examples(settings: dict[str, Any], today: dt.date) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request
@@ -10,13 +11,16 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import permissions
-from ..errors import KyodoError
+from ..documents.wareki import nendo
+from ..errors import KyodoError, ValidationFailed
+from ..models.base import fiscal_year_of
 from ..models.council import (
     CRITERION_KINDS,
     MEMBER_SIDES,
     REVIEW_RESULTS,
     REVIEW_STEPS,
     CouncilMember,
+    Meeting,
     ReviewScore,
 )
 from ..models.user import Role
@@ -26,11 +30,13 @@ from ..services.reviews import (
     check_score,
     eligible_members,
     member_of,
+    plan_meetings,
     save_scores,
     score_table,
     why_not_scoring,
 )
-from .base import KyodoModelView
+from ..workflow.deadlines import planned_meeting_dates, settings_for
+from .base import KyodoModelView, list_url
 
 
 class CouncilView(KyodoModelView):
@@ -38,6 +44,34 @@ class CouncilView(KyodoModelView):
     column_searchable_list = ("name",)
     form_columns = ("city", "name", "description")
     unique_in_city = ("name",)
+
+    def details_extra(self, record: Any) -> Any:
+        """The meetings by fiscal year, and the yearly plan for a year that has none yet."""
+        this_year = fiscal_year_of(dt.date.today())
+        years = [(year, [m for m in record.meetings if m.fiscal_year == year],
+                  planned_meeting_dates(year, settings_for(record.city)))
+                 for year in (this_year, this_year + 1)]
+        return Markup(render_template("admin/council_plan.html", council=record, years=years,
+                                      may_plan=permissions.can_create(current_user, Meeting)))
+
+    @expose("/plan/<int:id>", methods=("POST",))
+    def plan_view(self, id: int) -> Any:
+        council = self.get_one(str(id))
+        if not permissions.can_create(current_user, Meeting):
+            abort(403)
+        year = request.form.get("fiscal_year", type=int)
+        try:
+            if year is None:
+                raise ValidationFailed("年度を選んでください。")
+            meetings = plan_meetings(self.session, council, year)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return redirect(self.get_url(".details_view", id=id))
+        flash(f"{nendo(year)}の会議の予定を{len(meetings)}件作成しました。日程は各会議で変更できます。",
+              "success")
+        return redirect(list_url("meeting", ("fiscal_year", "IntEqualFilter", year)))
 
 
 class CouncilMemberView(KyodoModelView):

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..documents.wareki import nendo
 from ..errors import ValidationFailed
-from ..models.council import CouncilMember, Criterion, Meeting, Review, ReviewScore
+from ..models.council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
 from ..models.proposal import Proposal
 from ..models.user import Role
+from ..workflow.deadlines import planned_meeting_dates, settings_for
 
 #: The proposal state that waits for each step's meeting.
 WAITING_STATE = {1: "step1_review", 2: "step2_review"}
@@ -155,3 +157,26 @@ def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
     items += [AgendaItem(p, None, [m for m in members if is_recused(m, p)])
               for p in waiting if p.id not in on_agenda]
     return items
+
+
+def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[Meeting]:
+    """Create the council's meetings of a fiscal year from the city's settings (会議の年間予定):
+    ``meetings_per_year`` sittings, one of them the step-2 decision before its deadline.
+
+    Refused when the council already has meetings in that year, so a plan is made once and
+    then kept by hand (dates moved, meetings added).
+    """
+    existing = session.execute(select(func.count()).select_from(Meeting).where(
+        Meeting.council_id == council.id, Meeting.fiscal_year == fiscal_year)).scalar_one()
+    if existing:
+        raise ValidationFailed(f"{council.name}には{nendo(fiscal_year)}の会議が既に{existing}件"
+                               "登録されています。予定は会議の一覧で個別に追加・変更してください。")
+    meetings = []
+    for number, (day, step) in enumerate(
+            planned_meeting_dates(fiscal_year, settings_for(council.city)), start=1):
+        title = f"{nendo(fiscal_year)} 第{number}回会議" + ("（決定）" if step == 2 else "")
+        meetings.append(Meeting(council=council, title=title, step=step, held_on=day,
+                                minutes="（予定）"))
+    session.add_all(meetings)
+    session.flush()
+    return meetings

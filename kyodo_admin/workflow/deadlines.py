@@ -134,3 +134,38 @@ def budget_timing(received_on: dt.date, settings: Mapping[str, Any] | None = Non
 def step2_deadline(fiscal_year: int, settings: Mapping[str, Any] | None = None) -> dt.date:
     s = {**DEFAULT_SETTINGS, **(settings or {})}
     return month_day(fiscal_year, s["step2_deadline"])
+
+
+def previous_open_day(day: dt.date, year_end_closure: bool = True) -> dt.date:
+    while is_closed(day, year_end_closure):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _wednesday_from(day: dt.date, year_end_closure: bool) -> dt.date:
+    """The first Wednesday on or after ``day`` (the council's usual day), or the next open day."""
+    return next_open_day(day + dt.timedelta(days=(2 - day.weekday()) % 7), year_end_closure)
+
+
+def planned_meeting_dates(fiscal_year: int, settings: Mapping[str, Any] | None = None
+                          ) -> list[tuple[dt.date, int]]:
+    """A fiscal year's council meetings as (date, step), in date order.
+
+    One step-2 meeting (決定) on the last open day a week before the step-2 deadline;
+    the first step-1 meeting in the month after the budget deadline, so that budget
+    proposals are reviewed before step 2; the other step-1 meetings spread evenly from
+    September to February, on Wednesdays, moved past closed days.
+    """
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    closure = bool(s["year_end_closure"])
+    count = max(int(s["meetings_per_year"]), 2)
+    step2 = previous_open_day(step2_deadline(fiscal_year, s) - dt.timedelta(days=7), closure)
+    budget = month_day(fiscal_year, s["budget_deadline"])
+    first = _wednesday_from(budget.replace(day=1) + dt.timedelta(days=31 + 14), closure)
+    if not budget < first < step2:
+        first = _wednesday_from(budget + (step2 - budget) / 2, closure)
+    start, end = dt.date(fiscal_year, 9, 1), dt.date(fiscal_year + 1, 2, 28)
+    rest = count - 2
+    spacing = (end - start) / max(rest, 1)
+    later = [_wednesday_from(start + spacing * (k + 0.5), closure) for k in range(rest)]
+    return sorted([(first, 1), (step2, 2), *((day, 1) for day in later)])

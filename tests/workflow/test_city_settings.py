@@ -83,7 +83,8 @@ def test_a_city_admin_changes_the_deadlines_and_the_cycle_follows(admin, city, c
     ("report_months", "0", "1から12までの整数"),
     ("report_months", "13", "1から12までの整数"),
     ("report_months", "abc", "整数"),
-    ("meetings_per_year", "-1", "1から24までの整数"),
+    ("meetings_per_year", "1", "2から12までの整数"),
+    ("meetings_per_year", "13", "2から12までの整数"),
     ("head_title", "", "文書の宛先を入力してください"),
 ])
 def test_bad_settings_are_refused_and_nothing_changes(admin, city, field, value, message):
