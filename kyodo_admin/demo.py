@@ -109,10 +109,10 @@ CITIES: list[dict[str, Any]] = [
                         "生涯学習部 生涯学習課"],
         "collaboration_types": ["後援", "共催", "委託", "補助", "実行委員会", "その他"],
         "criteria": [
-            ("公益性", "自発的で公益性のある活動か"),
-            ("非営利性", "営利を目的としないか"),
-            ("政治・宗教活動でないこと", "政治活動・宗教活動を目的としないか"),
-            ("公序良俗", "公序良俗に反しないか"),
+            ("公益性", "自発的で公益性のある活動か", "check"),
+            ("非営利性", "営利を目的としないか", "check"),
+            ("政治・宗教活動でないこと", "政治活動・宗教活動を目的としないか", "check"),
+            ("公序良俗", "公序良俗に反しないか", "check"),
             ("目的と目標の共有", "「何のために」と「いつまでにどれだけ」を共有できるか"),
         ],
         "council": "協働事業提案審査会",
@@ -197,9 +197,11 @@ class _Loader:
                                  f"{city.name} 会議構成員")
         types = [self.get_or_create(CollaborationType, {"sort_order": i}, name=name)
                  for i, name in enumerate(spec["collaboration_types"])]
-        criteria = [self.get_or_create(Criterion, {"description": desc, "sort_order": i},
+        # (name, description[, kind]): Koganei's eligibility checks are 適否, the rest points.
+        criteria = [self.get_or_create(Criterion, {"description": desc, "sort_order": i,
+                                                   "kind": kind[0] if kind else "score"},
                                        name=name)
-                    for i, (name, desc) in enumerate(spec["criteria"])]
+                    for i, (name, desc, *kind) in enumerate(spec["criteria"])]
         organizations = []
         for i, name in enumerate(spec["organizations"]):
             is_npo = name.startswith("NPO法人")
@@ -285,8 +287,9 @@ class _Loader:
             }, proposal_id=proposal.id, meeting_id=meeting.id, step=meeting.step)
             for member in members[1:4]:
                 for criterion in criteria:
-                    self.get_or_create(ReviewScore, {"score": 3 if result in ("passed", "adopted")
-                                                     else 2},
+                    score = 1 if criterion.kind == "check" else (
+                        3 if result in ("passed", "adopted") else 2)
+                    self.get_or_create(ReviewScore, {"score": score},
                                        review_id=review.id, criterion_id=criterion.id,
                                        member_id=member.id)
 

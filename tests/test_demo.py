@@ -22,11 +22,13 @@ from kyodo_admin.models import (
     Project,
     ProjectPlan,
     Proposal,
+    ReviewScore,
     User,
 )
 from kyodo_admin.models.organization import corporate_number_is_valid
 from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.permissions import can_create, can_edit, can_view
+from kyodo_admin.services.reviews import check_score
 from kyodo_admin.services.users import DEMO_PASSWORD
 
 from .conftest import IsolatedClient, app_config, database_url, login
@@ -140,6 +142,18 @@ def test_every_screen_answers_200_to_its_users(demo_app, username):
                 assert client.get(f"/admin/{ep}/details/?id={ids[0]}").status_code == 200, ep
                 if can_edit(user, model) and ep not in ("generated_document", "audit_event", "attachment", "form_definition", "document_template"):
                     assert client.get(f"/admin/{ep}/edit/?id={ids[0]}").status_code == 200, ep
+
+
+def test_demo_scores_fit_their_criteria_and_koganei_checks_eligibility(demo_app):
+    with demo_app.app_context():
+        scores = db.session.execute(select(ReviewScore)).scalars().all()
+        assert scores
+        for score in scores:
+            check_score(score)  # recusal, membership and the criterion's range
+        koganei = db.session.execute(select(City).where(City.slug == "koganei")).scalar_one()
+        checks = db.session.execute(select(Criterion.name).where(
+            Criterion.city_id == koganei.id, Criterion.kind == "check")).scalars().all()
+        assert set(checks) == {"公益性", "非営利性", "政治・宗教活動でないこと", "公序良俗"}
 
 
 def test_home_lists_the_overdue_report(demo_app):
