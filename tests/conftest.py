@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kyodo_admin import create_app
-from kyodo_admin.extensions import db
+from kyodo_admin.extensions import db, limiter
 from kyodo_admin.models import Base
 from kyodo_admin.services.users import use_fast_hashing
 
@@ -106,6 +106,16 @@ def app(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flas
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_off_again() -> Iterator[None]:
+    """Flask-Limiter's ``enabled`` lives on the process-wide extension, so a test that builds
+    an app with RATELIMIT_ENABLED would leave limits on (and counting) for the next tests."""
+    yield
+    if limiter.enabled:
+        limiter.reset()
+        limiter.enabled = False
 
 
 @pytest.fixture(autouse=True)
