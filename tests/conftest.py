@@ -113,7 +113,7 @@ def _rate_limits_off_again() -> Iterator[None]:
     """Flask-Limiter's ``enabled`` lives on the process-wide extension, so a test that builds
     an app with RATELIMIT_ENABLED would leave limits on (and counting) for the next tests."""
     yield
-    if limiter.enabled:
+    if limiter.enabled and limiter.initialized:
         limiter.reset()
         limiter.enabled = False
 
