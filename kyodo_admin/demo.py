@@ -260,8 +260,11 @@ class _Loader:
                 "needs_budget": i % 2 == 0,
                 "budget_amount": 300_000 + i * 150_000,
                 "summary": f"{org.name}と{city.name}が協働して取り組む{title}の提案です。",
+                # the seed basic sheets' budget fields fill needs_budget / budget_amount
                 "answers": {"purpose": f"{title}により地域課題を解決する。",
-                            "need": "地域の声から必要性が明らかになっている。"},
+                            "need": "地域の声から必要性が明らかになっている。",
+                            "budget_scale": 300_000 + i * 150_000,
+                            "budget_measure": "必要" if i % 2 == 0 else "不要"},
             }, title=f"{title}")
         # A re-proposal answering the advice given to the returned proposal.
         returned = proposals["returned"]

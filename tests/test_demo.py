@@ -25,6 +25,7 @@ from kyodo_admin.models import (
     ReviewScore,
     User,
 )
+from kyodo_admin.formschema.definition import filled_values
 from kyodo_admin.models.organization import corporate_number_is_valid
 from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.permissions import can_create, can_edit, can_view
@@ -154,6 +155,19 @@ def test_demo_scores_fit_their_criteria_and_koganei_checks_eligibility(demo_app)
         checks = db.session.execute(select(Criterion.name).where(
             Criterion.city_id == koganei.id, Criterion.kind == "check")).scalars().all()
         assert set(checks) == {"公益性", "非営利性", "政治・宗教活動でないこと", "公序良俗"}
+
+
+def test_demo_proposals_agree_with_the_budget_answers_of_their_form(demo_app):
+    with demo_app.app_context():
+        checked = 0
+        for proposal in db.session.execute(select(Proposal)).scalars():
+            if proposal.form_definition is None or "budget_measure" not in proposal.answers:
+                continue
+            filled = filled_values(proposal.form_definition.schema, proposal.answers)
+            assert filled == {"needs_budget": proposal.needs_budget,
+                              "budget_amount": proposal.budget_amount}, proposal.title
+            checked += 1
+        assert checked >= 5 * 7
 
 
 def test_home_lists_the_overdue_report(demo_app):

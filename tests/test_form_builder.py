@@ -101,6 +101,10 @@ def test_admin_adds_a_required_conditional_field_and_publishes(city_admin, kamak
     ({"name": "pat", "label": "形式", "type": "text", "pattern": "([0-9"}, "pattern が正規表現として正しくありません"),
     ({"name": "cond", "label": "条件", "type": "text", "visible_if_field": "nowhere",
       "visible_if_values": "x"}, "存在しない項目「nowhere」"),
+    ({"name": "total", "label": "総額", "type": "text", "fills_column": "budget_amount"},
+     "type integer・money の項目だけが反映できます"),
+    ({"name": "total", "label": "総額", "type": "money", "fills_column": "budget_amount"},
+     "予算規模」（budget_amount）に反映する項目が複数あります"),
 ])
 def test_a_bad_field_is_refused_and_nothing_changes(city_admin, properties, message):
     post(city_admin, f"{BASE}start")
@@ -110,6 +114,26 @@ def test_a_bad_field_is_refused_and_nothing_changes(city_admin, properties, mess
     assert message in html, flashes(html)
     db.session.rollback()
     assert (draft().schema, draft().version) == before
+
+
+def test_a_field_is_set_to_fill_a_proposal_column(city_admin):
+    post(city_admin, f"{BASE}start")
+    url = f"{BASE}field?name=budget_measure"
+    html, values = form_page(city_admin, url)
+    assert values["fills_column"] == "needs_budget" and values["fills_equals"] == "必要"
+    values.update(fills_column="", fills_equals="")
+    city_admin.post(url, data=values, follow_redirects=True)
+    assert "fills" not in field_of(draft().schema, "budget_measure")
+    values = form_page(city_admin, url)[1]
+    values.update(fills_column="needs_budget", fills_equals="不要")
+    city_admin.post(url, data=values, follow_redirects=True)
+    db.session.expire_all()
+    assert field_of(draft().schema, "budget_measure")["fills"] == {
+        "column": "needs_budget", "equals": "不要"}
+
+
+def field_of(schema, name):
+    return next(f for s in schema["sections"] for f in s["fields"] if f["name"] == name)
 
 
 def test_reorder_remove_and_sections(city_admin):

@@ -38,6 +38,7 @@ from wtforms.validators import Length, NumberRange
 from .. import permissions, tenancy
 from ..documents.pdf import to_pdf
 from ..errors import KyodoError, StaleRecord
+from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import (
     add_blank_rows,
     collect_answers,
@@ -380,6 +381,9 @@ class KyodoModelView(ModelView):
                             is_new: bool) -> Any:
         form._kyodo_definition = definition
         form._kyodo_kept_files = {k: v for k, v in answers.items() if isinstance(v, dict)}
+        for column in filled_columns(definition.schema):
+            if column in form:  # entered once, in the configured field that fills it
+                del form[column]
         if request.method == "GET":
             if not is_new:
                 prefill(form, definition.schema, answers)
@@ -404,6 +408,8 @@ class KyodoModelView(ModelView):
         definition = getattr(form, "_kyodo_definition", None)
         if definition is not None:
             model.answers = dict(form._kyodo_answers)  # a new dict, so the change is seen
+            for column, value in filled_values(definition.schema, model.answers).items():
+                setattr(model, column, value)
             if model.form_definition is None:
                 model.form_definition = definition
         super()._on_model_change(form, model, is_created)

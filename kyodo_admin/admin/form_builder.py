@@ -23,7 +23,14 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from .. import permissions, tenancy
 from ..errors import DefinitionInvalid, KyodoError
 from ..extensions import db
-from ..formschema.definition import COMMON_KEYS, diff, fields_of, load_yaml
+from ..formschema.definition import (
+    COMMON_KEYS,
+    FILLABLE_COLUMNS,
+    diff,
+    fields_of,
+    fills_of,
+    load_yaml,
+)
 from ..formschema.forms import extend_form_class
 from ..formschema.types import REGISTRY, TYPE_CHOICES
 from ..models.city import City
@@ -53,6 +60,10 @@ class FieldPropertiesForm(FlaskForm):
     visible_if_field = SelectField("表示条件: この項目が…", choices=[], validate_choice=False)
     visible_if_values = TextAreaField("…次のいずれかの値のときだけ表示（1行に1つ）",
                                       validators=[Optional(), Length(max=2000)])
+    fills_column = SelectField("記録の項目に反映（入力を1か所にする）", choices=[],
+                               validate_choice=False)
+    fills_equals = StringField("…この選択肢のとき「はい」として反映（選択肢の項目のとき）",
+                               validators=[Optional(), Length(max=200)])
     columns = TextAreaField("表の列（YAML）", validators=[Optional(), Length(max=20000)])
 
 
@@ -87,6 +98,10 @@ def field_from_form(form: FieldPropertiesForm, previous: dict[str, Any]) -> dict
             field["visible_if"] = {"field": form.visible_if_field.data, "equals": values_typed[0]}
         else:
             field["visible_if"] = {"field": form.visible_if_field.data, "in": values_typed}
+    if "fills_column" in form and form.fills_column.data:
+        equals = (form.fills_equals.data or "").strip()
+        field["fills"] = {"column": form.fills_column.data, "equals": equals} if equals \
+            else form.fills_column.data
     return {k: v for k, v in field.items() if k in allowed}
 
 
@@ -99,6 +114,9 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
     if field.get("columns"):
         form.columns.data = yaml.safe_dump(field["columns"], allow_unicode=True, sort_keys=False)
     condition = field.get("visible_if") or {}
+    fills = fills_of(field)
+    if "fills_column" in form:
+        form.fills_column.data, form.fills_equals.data = fills if fills else ("", None)
     form.visible_if_field.data = condition.get("field", "")
     values = condition["in"] if "in" in condition else (
         [condition["equals"]] if "equals" in condition else [])
@@ -283,6 +301,11 @@ class FormBuilderView(BaseView):
         form = FieldPropertiesForm()
         others = [f["name"] for f in fields_of(draft.schema) if f["name"] != name]
         form.visible_if_field.choices = [("", "（常に表示）")] + [(n, n) for n in others]
+        form.fills_column.choices = [("", "（反映しない）")] + [
+            (column, f"{label}（{column}）")
+            for column, (label, _types) in FILLABLE_COLUMNS.get(kind, {}).items()]
+        if len(form.fills_column.choices) == 1:  # this kind has no column a field could fill
+            del form["fills_column"], form["fills_equals"]
         if request.method == "GET":
             form_from_field(form, previous or {"type": "text"})
         elif form.validate_on_submit():

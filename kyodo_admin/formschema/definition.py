@@ -28,9 +28,19 @@ SECTION_KEYS = ("title", "fields")
 #: Common field keys, in the order they are written.
 FIELD_KEYS = ("name", "label", "type", "required", "internal", "help", "default", "choices",
               "min_length", "max_length", "min", "max", "pattern", "max_size", "min_rows",
-              "max_rows", "visible_if", "columns")
+              "max_rows", "visible_if", "fills", "columns")
 COMMON_KEYS = frozenset({"name", "label", "type", "required", "internal", "help", "default",
-                         "visible_if"})
+                         "visible_if", "fills"})
+#: Record columns a configured field may fill (``fills``), by form kind: the answer is the
+#: one place the value is entered, and the record's own input for it is not shown.
+#: column -> (label, field types that may fill it; a choice type needs ``equals``).
+FILLABLE_COLUMNS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
+    "basic_sheet": {
+        "needs_budget": ("予算措置の必要", frozenset({"checkbox", "radio", "select"})),
+        "budget_amount": ("予算規模", frozenset({"money", "integer"})),
+    },
+}
+CHOICE_TYPES = frozenset({"radio", "select"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Names a configured field may not take: real columns of records and form internals.
 RESERVED_NAMES = frozenset({
@@ -131,6 +141,8 @@ def _canonical_field(field: FieldDef) -> FieldDef:
             value = [_canonical_field(c) for c in value]
         elif key == "visible_if":
             value = {k: value[k] for k in ("field", "equals", "in") if k in value}
+        elif key == "fills" and isinstance(value, dict):
+            value = {k: value[k] for k in ("column", "equals") if k in value}
         result[key] = value
     return result
 
@@ -156,6 +168,41 @@ def schema_of(definition: dict[str, Any]) -> dict[str, Any]:
 
 def fields_of(schema: dict[str, Any]) -> list[FieldDef]:
     return [f for s in schema.get("sections", []) for f in s.get("fields", [])]
+
+
+def fills_of(field: FieldDef) -> tuple[str, Any] | None:
+    """(column, value that means true) of a field's ``fills``; None when it fills nothing."""
+    fills = field.get("fills")
+    if isinstance(fills, str):
+        return fills, None
+    if isinstance(fills, dict) and isinstance(fills.get("column"), str):
+        return fills["column"], fills.get("equals")
+    return None
+
+
+def filled_columns(schema: dict[str, Any]) -> set[str]:
+    """The record columns the form's fields fill (their own inputs are not shown)."""
+    return {f[0] for f in map(fills_of, fields_of(schema)) if f is not None}
+
+
+def filled_values(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The record columns' values from the answers: a choice equal to ``equals`` (or a ticked
+    checkbox) is true; a number is taken as it is; an unanswered (hidden) field gives None,
+    or False for a yes/no column."""
+    values: dict[str, Any] = {}
+    for field in fields_of(schema):
+        fills = fills_of(field)
+        if fills is None:
+            continue
+        column, equals = fills
+        answer = answers.get(field["name"])
+        if field["type"] in CHOICE_TYPES:
+            values[column] = answer == equals
+        elif field["type"] == "checkbox":
+            values[column] = bool(answer)
+        else:
+            values[column] = answer if isinstance(answer, int) else None
+    return values
 
 
 def public_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +243,8 @@ def _check_field(field: Any, names: set[str], problems: list[Problem], *, column
         return
     if column and not field_type.in_table:
         problems.append(Problem(f"表の列に type「{type_name}」は使えません。", label_name, line))
+    if column and "fills" in field:
+        problems.append(Problem("表の列には fills は使えません。", label_name, line))
     unknown = set(field) - COMMON_KEYS - field_type.keys - {_LINE}
     if unknown:
         problems.append(Problem(f"type「{type_name}」では使えないキーがあります: "
@@ -261,7 +310,40 @@ def check(definition: dict[str, Any]) -> list[Problem]:
         elif target.get("type") in ("table", "file"):
             problems.append(Problem("visible_if で表やファイルの項目は参照できません。",
                                     field.get("name"), line))
+    _check_fills(definition.get("kind"), fields, problems)
     return problems
+
+
+def _check_fills(kind: Any, fields: list[FieldDef], problems: list[Problem]) -> None:
+    fillable = FILLABLE_COLUMNS.get(kind, {}) if isinstance(kind, str) else {}
+    filled: set[str] = set()
+    for field in fields:
+        if "fills" not in field:
+            continue
+        name, line, fills = field.get("name"), field.get(_LINE), fills_of(field)
+        if fills is None or (isinstance(field["fills"], dict)
+                             and set(field["fills"]) - {"column", "equals", _LINE}):
+            problems.append(Problem("fills は記録の項目名、または column と equals で指定してください。",
+                                    name, line))
+            continue
+        column, equals = fills
+        if column not in fillable:
+            known = "、".join(f"{c}（{label}）" for c, (label, _t) in fillable.items()) or "なし"
+            problems.append(Problem(f"fills の「{column}」はこの様式では使えません（使える項目: {known}）。",
+                                    name, line))
+            continue
+        label, types = fillable[column]
+        if field.get("type") not in types:
+            problems.append(Problem(f"「{label}」（{column}）には type {'・'.join(sorted(types))} "
+                                    "の項目だけが反映できます。", name, line))
+        elif field["type"] in CHOICE_TYPES and equals not in (field.get("choices") or []):
+            problems.append(Problem(f"「{label}」に反映する選択肢を fills の equals に、選択肢の"
+                                    "いずれかで指定してください。", name, line))
+        elif field["type"] not in CHOICE_TYPES and equals is not None:
+            problems.append(Problem("fills の equals は選択肢の項目でだけ使えます。", name, line))
+        if column in filled:
+            problems.append(Problem(f"「{label}」（{column}）に反映する項目が複数あります。", name, line))
+        filled.add(column)
 
 
 def validate(definition: dict[str, Any], source: str = "") -> dict[str, Any]:

@@ -28,6 +28,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from .. import tenancy
 from ..extensions import db, limiter, write_intent
+from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import add_blank_rows, collect_answers, extend_form_class
 from ..formschema.types import REQUIRED_MESSAGE
 from ..models.city import City
@@ -83,6 +84,8 @@ def proposal_form(slug: str) -> Any:
             form_class = extend_form_class(EntranceForm, ("entrance", definition.id,
                                                           definition.version), definition.schema)
         form = form_class()
+        for column in filled_columns(definition.schema) if definition is not None else ():
+            del form[column]  # asked once, by the city's form (e.g. 予算措置の必要)
         if form.validate_on_submit():
             wait = _too_soon()
             if wait:
@@ -116,13 +119,18 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
                 answers = collect_answers(form, definition.schema, {}, lambda field, upload:
                                           store_attachment(db.session, upload,
                                                            field.get("max_size"), None))
+            filled = filled_values(definition.schema, answers) if definition is not None else {}
+
+            def core(column: str) -> Any:
+                return filled[column] if column in filled else form[column].data
+
             proposal = submit_proposal(db.session, city, Submission(
                 title=form.title.data, proposer_type=form.proposer_type.data,
                 organization_name=form.organization_name.data, org_type=form.org_type.data,
                 representative=form.representative.data.strip(), email=form.email.data.strip(),
                 phone=(form.phone.data or "").strip(), postal_code=(form.postal_code.data or "").strip(),
-                address=(form.address.data or "").strip(), needs_budget=bool(form.needs_budget.data),
-                budget_amount=form.budget_amount.data, summary=form.summary.data.strip(),
+                address=(form.address.data or "").strip(), needs_budget=bool(core("needs_budget")),
+                budget_amount=core("budget_amount"), summary=form.summary.data.strip(),
                 answers=answers), definition)
             receipt = proposal.receipt_number
             db.session.commit()
