@@ -61,8 +61,8 @@ class CouncilView(KyodoModelView):
             abort(403)
         year = request.form.get("fiscal_year", type=int)
         try:
-            if year is None:
-                raise ValidationFailed("年度を選んでください。")
+            if year is None or not 2000 <= year <= 2100:
+                raise ValidationFailed("計画する年度が正しくありません。画面を開き直してください。")
             meetings = plan_meetings(self.session, council, year)
             self.session.commit()
         except KyodoError as exc:

@@ -80,6 +80,15 @@ def test_a_year_with_a_meeting_is_not_planned_over(client, login_as, council):
     assert len(meetings_of(council)) == 1
 
 
+@pytest.mark.parametrize("year", ["", "abc", "99999", "-1"])
+def test_a_bad_year_is_refused(client, login_as, council, year):
+    login_as(UserFactory(city=council.city, role=Role.STAFF.value))
+    response = plan(client, council, year)
+    assert response.status_code == 200
+    assert any("計画する年度が正しくありません" in m for m in flashes(response.get_data(as_text=True)))
+    assert meetings_of(council) == []
+
+
 def test_council_members_cannot_plan_and_other_cities_cannot_see(client, login_as, council):
     login_as(UserFactory(city=council.city, role=Role.COUNCIL_MEMBER.value))
     details = client.get(f"/admin/council/details/?id={council.id}").get_data(as_text=True)
