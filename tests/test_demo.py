@@ -11,6 +11,7 @@ from kyodo_admin import create_app
 from kyodo_admin.admin import VIEWS
 from kyodo_admin.demo import CITIES, DEMO_LOGINS
 from kyodo_admin.extensions import db
+from kyodo_admin.formschema.definition import filled_values
 from kyodo_admin.models import (
     Agreement,
     City,
@@ -25,7 +26,6 @@ from kyodo_admin.models import (
     ReviewScore,
     User,
 )
-from kyodo_admin.formschema.definition import filled_values
 from kyodo_admin.models.organization import corporate_number_is_valid
 from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.permissions import can_create, can_edit, can_view
