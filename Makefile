@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install run test test-deps lint bench bench-docs clean
+.PHONY: install run test test-deps lint bench bench-docs bench-dashboard clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,11 @@ lint: install
 bench-docs: install
 	$(BIN)/python bench/docs.py
 
-bench: bench-docs
+# Home screen with 5,000 proposals vs one list page (last line: the ratio).
+bench-dashboard: install
+	$(BIN)/python bench/dashboard.py --proposals 5000
+
+bench: bench-docs bench-dashboard
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..models.agreement import Agreement
 from ..models.base import fiscal_year_of
@@ -16,10 +16,38 @@ from ..models.council import Meeting
 from ..models.project import PROJECT_STATES, CollaborationType, Project
 from ..models.proposal import PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
-from ..workflow.deadlines import budget_timing, settings_for, step2_deadline
+from ..workflow.deadlines import month_day, settings_for, step2_deadline
 
 #: How far ahead "due soon" looks.
 DUE_SOON_DAYS = 30
+#: How many rows a list on the home screen shows; the rest is a count and a link.
+SHORTLIST = 10
+
+T = TypeVar("T")
+
+
+@dataclass
+class Shortlist(Generic[T]):
+    """The first rows of a list, and how many there are in all."""
+
+    items: list[T] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+
+def shortlist(session: Session, stmt: Select[Any]) -> Shortlist[Any]:
+    total = session.execute(select(func.count()).select_from(
+        stmt.order_by(None).subquery())).scalar_one()
+    return Shortlist(list(session.execute(stmt.limit(SHORTLIST)).scalars()), total)
 
 
 @dataclass
@@ -38,11 +66,12 @@ class DashboardSummary:
     next_meetings: list[Meeting] = field(default_factory=list)
     meetings_held: int = 0
     meetings_planned: int = 0
-    due_soon: list[CompletionReport] = field(default_factory=list)
-    overdue_reports: list[CompletionReport] = field(default_factory=list)
-    without_agreement: list[Project] = field(default_factory=list)
+    due_soon: Shortlist[CompletionReport] = field(default_factory=Shortlist)
+    overdue_reports: Shortlist[CompletionReport] = field(default_factory=Shortlist)
+    without_agreement: Shortlist[Project] = field(default_factory=Shortlist)
     by_type: list[TypeFigures] = field(default_factory=list)
-    late_budget_proposals: list[Proposal] = field(default_factory=list)
+    late_budget_proposals: Shortlist[Proposal] = field(default_factory=Shortlist)
+    budget_deadline: dt.date | None = None
     step2_deadline: dt.date | None = None
     step2_waiting: int = 0
 
@@ -68,20 +97,20 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
         Meeting.fiscal_year == year, Meeting.held_on < today)).scalar_one()
     summary.meetings_planned = int(settings["meetings_per_year"])
 
-    open_reports = select(CompletionReport).where(CompletionReport.submitted_on.is_(None))
-    summary.overdue_reports = list(session.execute(open_reports.where(
-        CompletionReport.due_on < today).order_by(CompletionReport.due_on)).scalars())
-    summary.due_soon = list(session.execute(open_reports.where(
+    open_reports = select(CompletionReport).where(CompletionReport.submitted_on.is_(None)) \
+        .options(joinedload(CompletionReport.project)).order_by(CompletionReport.due_on)
+    summary.overdue_reports = shortlist(session, open_reports.where(
+        CompletionReport.due_on < today))
+    summary.due_soon = shortlist(session, open_reports.where(
         CompletionReport.due_on >= today,
-        CompletionReport.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS))
-        .order_by(CompletionReport.due_on)).scalars())
+        CompletionReport.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS)))
 
     signed = select(Agreement.project_id).where(Agreement.status == "signed")
-    summary.without_agreement = [
-        p for p in session.execute(select(Project).where(
-            Project.status.in_(("planning", "agreed", "running")), Project.id.not_in(signed))
-            .order_by(Project.id)).scalars()
-        if p.collaboration_type is None or p.collaboration_type.requires_agreement]
+    summary.without_agreement = shortlist(session, select(Project).outerjoin(
+        CollaborationType, Project.collaboration_type_id == CollaborationType.id).where(
+        Project.status.in_(("planning", "agreed", "running")), Project.id.not_in(signed),
+        or_(Project.collaboration_type_id.is_(None), CollaborationType.requires_agreement.is_(True)))
+        .order_by(Project.id))
 
     rows = session.execute(select(Project.collaboration_type_id, func.count(),
                                   func.coalesce(func.sum(Project.budget_amount), 0))
@@ -93,11 +122,10 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
                              key=lambda f: (f.collaboration_type is None,
                                             getattr(f.collaboration_type, "sort_order", 0)))
 
-    summary.late_budget_proposals = [
-        p for p in session.execute(select(Proposal).where(
-            Proposal.fiscal_year == year, Proposal.needs_budget.is_(True),
-            Proposal.received_on.is_not(None)).order_by(Proposal.received_on)).scalars()
-        if p.received_on is not None and budget_timing(p.received_on, settings).late]
+    summary.budget_deadline = month_day(year, settings["budget_deadline"])
+    summary.late_budget_proposals = shortlist(session, select(Proposal).where(
+        Proposal.fiscal_year == year, Proposal.needs_budget.is_(True),
+        Proposal.received_on > summary.budget_deadline).order_by(Proposal.received_on))
     summary.step2_deadline = step2_deadline(year, settings)
     summary.step2_waiting = session.execute(select(func.count()).select_from(Proposal).where(
         Proposal.fiscal_year == year, Proposal.status.in_(("passed", "step2_review")))).scalar_one()

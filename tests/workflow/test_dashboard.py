@@ -8,6 +8,7 @@ import re
 import pytest
 
 from kyodo_admin.models import Role
+from kyodo_admin.services.dashboard import SHORTLIST
 
 from ..factories import (
     AgreementFactory,
@@ -86,3 +87,25 @@ def test_another_fiscal_year_can_be_shown(client, home):
     assert f"（{year - 1}年度）の状況" in html
     assert "協働委託事業" not in section(html, "by-type")
     assert client.get("/admin/?year=abc").status_code == 200
+
+
+def test_long_lists_show_the_first_rows_the_total_and_a_link(client, login_as):
+    city = CityFactory()
+    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    for i in range(SHORTLIST + 3):
+        done = ProjectFactory(city=city, title=f"遅れ{i:02d}", status="completed",
+                              start_date=dt.date(year, 4, 1))
+        CompletionReportFactory(city=city, project=done, fiscal_year=year,
+                                due_on=TODAY - dt.timedelta(days=40 - i))
+        ProposalFactory(city=city, title=f"締切後{i:02d}", needs_budget=True, status="submitted",
+                        received_on=dt.date(year, 5, 2) + dt.timedelta(days=i))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    home = client.get("/admin/").get_data(as_text=True)
+    overdue = section(home, "overdue-reports")
+    assert overdue.count("<li>") == SHORTLIST and "遅れ00" in overdue  # the oldest first
+    assert "ほか3件" in home.split('id="overdue-reports"')[1]
+    deadlines = section(home, "deadlines")
+    assert "締切後00" in deadlines and "締切後12" not in deadlines and "ほか3件" in deadlines
+    link = re.search(r'ほか3件（<a href="([^"]+)">一覧で見る', deadlines).group(1)
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "締切後12" in listed and "締切後00" in listed
