@@ -13,6 +13,7 @@ from flask_login import current_user
 from ..documents.pdf import available as pdf_available
 from ..documents.wareki import nendo, wareki, yen
 from ..extensions import db
+from ..localtime import local_datetime
 from ..models import (
     Agreement,
     Attachment,
@@ -150,6 +151,6 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available
-    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen)
+    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, local_datetime=local_datetime)
     app.jinja_env.globals["list_url"] = list_url
     return admin

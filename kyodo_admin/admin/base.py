@@ -4,6 +4,7 @@ clear Japanese errors, safe CSV export, and generic input checks."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 import zipfile
@@ -25,6 +26,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_form_data
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -47,6 +49,7 @@ from ..formschema.forms import (
     prefill,
     remove_configured_fields,
 )
+from ..localtime import datetime_formatter
 from ..models.base import HasFormAnswers, TenantScoped, utcnow
 from ..models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
 from ..services.audit import current_actor
@@ -147,6 +150,10 @@ class KyodoModelView(ModelView):
 
     form_base_class = KyodoForm
     model_form_converter = KyodoModelConverter
+    # Stored in UTC, shown in JST to the minute.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: datetime_formatter}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: datetime_formatter}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter}
     page_size = 20
     can_view_details = True
     export_types = ["csv"]

@@ -10,7 +10,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import permissions, tenancy
@@ -109,8 +109,8 @@ class CitySettingsForm(FlaskForm):
     coordinating_section = StringField("協働事業の担当課（調整課）", validators=[Length(max=200)])
     budget_deadline = StringField(SETTING_LABELS["budget_deadline"], validators=[
         InputRequired("締切を入力してください。"), month_day_check])
-    late_budget_proposal = RadioField(SETTING_LABELS["late_budget_proposal"],
-                                      choices=list(LATE_BUDGET_CHOICES.items()))
+    late_budget_proposal = SelectField(SETTING_LABELS["late_budget_proposal"],
+                                       choices=list(LATE_BUDGET_CHOICES.items()))
     step2_deadline = StringField(SETTING_LABELS["step2_deadline"], validators=[
         InputRequired("期限を入力してください。"), month_day_check])
     report_months = IntegerField(SETTING_LABELS["report_months"], validators=[

@@ -109,3 +109,16 @@ def test_long_lists_show_the_first_rows_the_total_and_a_link(client, login_as):
     link = re.search(r'ほか3件（<a href="([^"]+)">一覧で見る', deadlines).group(1)
     listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert "締切後12" in listed and "締切後00" in listed
+
+
+def test_the_step_2_waiting_count_links_to_the_same_proposals(client, login_as):
+    city = CityFactory()
+    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    for title, status in (("通過した提案", "passed"), ("決定待ちの提案", "step2_review"),
+                          ("検討中の提案", "step1_review")):
+        ProposalFactory(city=city, title=title, status=status, received_on=dt.date(year, 4, 10))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    deadlines = section(client.get("/admin/").get_data(as_text=True), "deadlines")
+    link = re.search(r'決定待ち <a href="([^"]+)">2件</a>', deadlines).group(1)
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "通過した提案" in listed and "決定待ちの提案" in listed and "検討中の提案" not in listed
