@@ -11,7 +11,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
 from ..documents.pdf import available as pdf_available
-from ..documents.wareki import nendo, wareki, yen
+from ..documents.wareki import nendo, number, wareki, yen
 from ..extensions import db
 from ..localtime import local_datetime
 from ..models import (
@@ -151,6 +151,7 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available
-    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, local_datetime=local_datetime)
+    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, number=number,
+                                 local_datetime=local_datetime)
     app.jinja_env.globals["list_url"] = list_url
     return admin

@@ -39,6 +39,7 @@ from wtforms.validators import Length, NumberRange
 
 from .. import permissions, tenancy
 from ..documents.pdf import to_pdf
+from ..documents.wareki import nendo
 from ..errors import KyodoError, StaleRecord
 from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import (
@@ -136,6 +137,15 @@ class DecimalNumberField(FloatField):
             raise ValueError("数値を入力してください（例: 12.5）。") from exc
 
 
+def _nendo_formatter(_view: Any, _context: Any, model: Any, name: str) -> str:
+    value = getattr(model, name, None)
+    return "" if value is None else nendo(value)
+
+
+def yes_no_formatter(_view: Any, value: bool, _name: str) -> str:
+    return "はい" if value else "いいえ"
+
+
 class KyodoModelConverter(AdminModelConverter):
     """Flask-Admin's converter, plus ``Float``/``Double`` columns: SQLAlchemy 2.1 no longer
     derives them from ``Numeric``, so Flask-Admin would leave them out of the form."""
@@ -150,10 +160,12 @@ class KyodoModelView(ModelView):
 
     form_base_class = KyodoForm
     model_form_converter = KyodoModelConverter
-    # Stored in UTC, shown in JST to the minute.
+    # Times stored in UTC are shown in JST to the minute; yes/no in Japanese.
     column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: datetime_formatter}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: datetime_formatter}
-    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: datetime_formatter,
+                                     bool: yes_no_formatter}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter,
+                                     bool: yes_no_formatter}
     page_size = 20
     can_view_details = True
     export_types = ["csv"]
@@ -194,6 +206,9 @@ class KyodoModelView(ModelView):
             self.form_choices = {
                 k: [(str(a), b) for a, b in v.items()] for k, v in self.choices.items()
             }
+        if "fiscal_year" in model.__table__.columns:  # 令和8年度, as the city writes it
+            self.column_formatters = {"fiscal_year": _nendo_formatter,
+                                      **(self.column_formatters or {})}
         kwargs.setdefault("name", getattr(model, "label", None) or model.__name__)
         super().__init__(model, session, **kwargs)
         if issubclass(model, HasFormAnswers):

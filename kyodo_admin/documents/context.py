@@ -32,6 +32,7 @@ from ..models.organization import ORGANIZATION_TYPES
 from ..models.project import Project
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
+from .wareki import number
 
 Context = dict[str, Any]
 
@@ -103,16 +104,10 @@ def indicators_context(plan: ProjectPlan | None) -> list[Context]:
     rows = []
     for indicator in getattr(plan, "indicators", None) or []:
         rows.append({"name": indicator.name, "unit": indicator.unit,
-                     "target": _number(indicator.target_value),
-                     "actual": _number(indicator.actual_value),
+                     "target": number(indicator.target_value),
+                     "actual": number(indicator.actual_value),
                      "achievement": "" if indicator.achievement is None else f"{indicator.achievement:g}%"})
     return rows
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
 
 
 def _common(record: Any, project: Project | None = None) -> Context:

@@ -57,6 +57,13 @@ def nendo(fiscal_year: int | None) -> str:
     return f"{era}{_year_text(year)}年度"
 
 
+def number(value: float | None) -> str:
+    """1,200 for a whole number, 12.5 otherwise; empty for None (indicator values)."""
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
 def yen(amount: int | None) -> str:
     """1,234,567円."""
     return "" if amount is None else f"{amount:,}円"

@@ -1,0 +1,82 @@
+"""How values read on screen: JST times, はい/いいえ, 令和 fiscal years, numbers without ".0"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+
+from kyodo_admin.extensions import db
+from kyodo_admin.localtime import local_datetime
+from kyodo_admin.models import AuditEvent, Role
+
+from .factories import (
+    CityFactory,
+    CompletionReportFactory,
+    EvaluationFactory,
+    IndicatorFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    ProjectPlanFactory,
+    ProposalFactory,
+    UserFactory,
+)
+
+
+def test_naive_and_aware_utc_become_jst():
+    assert local_datetime(dt.datetime(2026, 11, 24, 23, 30)) == "2026-11-25 08:30"
+    assert local_datetime(dt.datetime(2026, 12, 31, 15, 0, tzinfo=dt.UTC), seconds=True) == \
+        "2027-01-01 00:00:00"
+    assert local_datetime(None) == ""
+
+
+def test_details_lists_exports_and_the_audit_trail_show_jst(client, login_as):
+    city = CityFactory()
+    organization = OrganizationFactory(city=city, name="時刻の会")
+    organization.created_at = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
+    db.session.commit()
+    db.session.execute(update(AuditEvent).where(AuditEvent.model == "organization").values(
+        created_at=dt.datetime(2026, 11, 24, 23, 30, 15, tzinfo=dt.UTC)))  # the trail is append-only
+    db.session.commit()
+    login_as(UserFactory(city=city))
+    details = client.get(f"/admin/organization/details/?id={organization.id}").get_data(as_text=True)
+    assert "2026-11-25 08:30" in details and "2026-11-24 23:30" not in details
+    trail = details[details.index('id="audit-trail"'):]
+    assert "2026-11-25 08:30:15" in trail
+
+
+def test_the_user_list_and_its_export_show_last_login_in_jst(client, login_as):
+    city = CityFactory()
+    UserFactory(city=city, username="jikoku", last_login_at=dt.datetime(2026, 3, 31, 15, 5))
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    assert "2026-04-01 00:05" in client.get("/admin/user/").get_data(as_text=True)
+    export = client.get("/admin/user/export/csv/").get_data(as_text=True)
+    assert "2026-04-01 00:05" in export and "2026-03-31" not in export
+
+
+def test_yes_no_and_fiscal_years_read_in_japanese(client, login_as):
+    city = CityFactory()
+    proposal = ProposalFactory(city=city, needs_budget=False, received_on=dt.date(2026, 5, 1))
+    login_as(UserFactory(city=city))
+    details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    assert "いいえ" in details and ">False<" not in details and "令和8年度" in details
+    assert "令和8年度" in client.get("/admin/proposal/").get_data(as_text=True)
+    trail = details[details.index('id="audit-trail"'):]
+    assert "→ いいえ" in trail and "False" not in trail
+
+
+def test_indicator_values_read_as_numbers(client, login_as):
+    city = CityFactory()
+    project = ProjectFactory(city=city, status="reported")
+    plan = ProjectPlanFactory(city=city, project=project, fiscal_year=2026)
+    IndicatorFactory(city=city, project_plan=plan, name="配布部数", unit="部", target_value=3000,
+                     actual_value=3200)
+    IndicatorFactory(city=city, project_plan=plan, name="満足度", unit="%", target_value=80,
+                     actual_value=84.5)
+    report = CompletionReportFactory(city=city, project=project, fiscal_year=2026,
+                                     submitted_on=dt.date(2027, 4, 20))
+    EvaluationFactory(city=city, project=project, completion_report=report, side="city")
+    login_as(UserFactory(city=city))
+    html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    assert "3,000部" in html and "3,200部" in html and "106.7%" in html
+    assert "84.5%" in html and "3000.0" not in html
