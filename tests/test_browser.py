@@ -7,48 +7,61 @@ import shutil
 import threading
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from kyodo_admin import create_app
 from kyodo_admin.extensions import db
-from kyodo_admin.models import Base
+from kyodo_admin.models import Base, Proposal
 
 from .conftest import TEST_PASSWORD, app_config
-from .factories import CityFactory, ProposalFactory, UserFactory
+from .factories import CityFactory, FormDefinitionFactory, ProposalFactory, UserFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+LINES = {"sections": [{"title": "予算", "fields": [
+    {"name": "lines", "label": "収支予算", "type": "table", "max_rows": 6, "columns": [
+        {"name": "item", "label": "費目", "type": "text"},
+        {"name": "amount", "label": "金額", "type": "money"}]}]}]}
+
+
 @pytest.fixture
 def live_server(tmp_path):
-    app = create_app(app_config(f"sqlite:///{tmp_path / 'browser.sqlite3'}", SERVER_NAME=None))
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'browser.sqlite3'}", SERVER_NAME=None,
+                                KYODO_ENTRANCE_MIN_INTERVAL=0))
     with app.app_context():
         Base.metadata.create_all(db.engine)
-        city = CityFactory(name="鎌倉市")
+        city = CityFactory(name="鎌倉市", slug="kamakura")
         UserFactory(city=city, username="browser-staff")
         ProposalFactory(city=city, title="海辺の清掃活動の提案")
+        FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema=LINES)
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
 
 
-def test_login_edit_and_save_a_proposal(live_server):
+def launch(pw):
     if CHROMIUM is None:
         message = "Chromium is not installed (Debian package 'chromium'); `make test` installs it in CI"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    return pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+
+
+def test_login_edit_and_save_a_proposal(live_server):
     from playwright.sync_api import sync_playwright
 
+    live_server, _app = live_server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+        browser = launch(pw)
         page = browser.new_page(locale="ja-JP")
         page.goto(f"{live_server}/admin/proposal/")
         assert "/login" in page.url
@@ -71,3 +84,32 @@ def test_login_edit_and_save_a_proposal(live_server):
         assert "海辺の清掃と環境学習の提案" in content
         assert "保存" in content  # the success message
         browser.close()
+
+
+def test_rows_are_added_to_a_table_up_to_its_maximum(live_server):
+    from playwright.sync_api import sync_playwright
+
+    url, app = live_server
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(locale="ja-JP")
+        page.goto(f"{url}/entrance/kamakura/")
+        rows = page.locator("#answers__lines tbody tr")
+        button = page.locator(".kyodo-add-row")
+        start = rows.count()
+        assert start < 6 and button.is_visible()
+        while rows.count() < 6:
+            button.click()
+        assert rows.count() == 6 and button.is_hidden()  # the table's maximum
+        page.fill("input[name='answers__lines-5-item']", "講師謝礼")
+        page.fill("input[name='answers__lines-5-amount']", "30000")
+        for name, value in (("title", "川辺の観察会"), ("organization_name", "川の会"),
+                            ("representative", "川田 花子"), ("email", "info@kawa.example.jp"),
+                            ("summary", "観察会を開く。")):
+            page.fill(f"[name={name}]", value)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/received")
+        browser.close()
+    with app.app_context():
+        proposal = db.session.execute(select(Proposal)).scalars().all()[-1]
+        assert proposal.answers["lines"] == [{"item": "講師謝礼", "amount": 30000}]

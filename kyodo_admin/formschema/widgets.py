@@ -12,6 +12,7 @@ class TableWidget:
 
     def __init__(self, field_def: dict[str, Any]) -> None:
         self.columns = field_def.get("columns", [])
+        self.max_rows = field_def.get("max_rows")
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         star = '<span class="text-danger"> *</span>'
@@ -28,11 +29,15 @@ class TableWidget:
                                  for e in sub.errors)
                 cells.append(f"<td>{widget}{errors}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
+        limit = self.max_rows if self.max_rows is not None else ""
         return Markup(
-            f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}">'
+            f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}" '
+            f'data-max-rows="{limit}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            '<small class="form-text text-muted">空欄の行は保存されません。'
-            "行が足りない場合は、保存して編集を続けると空の行が追加されます。</small>"
+            # kyodo.js turns this into a working button; without scripts, saving adds rows.
+            '<button type="button" class="btn btn-sm btn-outline-secondary kyodo-add-row" '
+            f'data-table="{escape(field.id)}" hidden>＋ 行を追加</button>'
+            '<small class="form-text text-muted">空欄の行は保存されません。</small>'
         )
 
 

@@ -25,3 +25,36 @@
   document.addEventListener('change', update);
   document.addEventListener('DOMContentLoaded', update);
 })();
+
+// 「＋ 行を追加」 under a table field: a copy of the last row, emptied, with the next row
+// number in its input names (answers__lines-3-item); up to the table's maximum rows.
+(function () {
+  function addRow(button) {
+    var table = document.getElementById(button.getAttribute('data-table'));
+    var rows = table.tBodies[0].rows;
+    var max = parseInt(table.getAttribute('data-max-rows'), 10);
+    if (!rows.length || (max && rows.length >= max)) { return; }
+    var last = rows[rows.length - 1];
+    var copy = last.cloneNode(true);
+    var index = rows.length;
+    copy.querySelectorAll('input, select, textarea').forEach(function (input) {
+      ['name', 'id'].forEach(function (attr) {
+        var value = input.getAttribute(attr);
+        if (value) { input.setAttribute(attr, value.replace(/-\d+-([^-]+)$/, '-' + index + '-$1')); }
+      });
+      if (input.type === 'checkbox') { input.checked = false; } else { input.value = ''; }
+      input.classList.remove('is-invalid');
+    });
+    copy.querySelectorAll('.invalid-feedback').forEach(function (el) { el.remove(); });
+    last.parentNode.appendChild(copy);
+    button.hidden = !!max && rows.length >= max;
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('.kyodo-add-row').forEach(function (button) {
+      var table = document.getElementById(button.getAttribute('data-table'));
+      var max = parseInt(table.getAttribute('data-max-rows'), 10);
+      button.hidden = !!max && table.tBodies[0].rows.length >= max;
+      button.addEventListener('click', function () { addRow(button); });
+    });
+  });
+})();
