@@ -80,3 +80,24 @@ def test_indicator_values_read_as_numbers(client, login_as):
     html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
     assert "3,000部" in html and "3,200部" in html and "106.7%" in html
     assert "84.5%" in html and "3000.0" not in html
+
+
+def test_the_audit_trail_names_referenced_records(client, login_as):
+    city = CityFactory()
+    organization = OrganizationFactory(city=city, name="NPO法人 名前の会")
+    proposal = ProposalFactory(city=city, organization=organization)
+    login_as(UserFactory(city=city))
+    details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    trail = details[details.index('id="audit-trail"'):]
+    assert "→ NPO法人 名前の会" in trail
+    assert f"→ {city.name}" in trail  # the city column too
+
+
+def test_a_project_page_shows_its_fields_in_reading_order(client, login_as):
+    city = CityFactory()
+    project = ProjectFactory(city=city, title="順序の事業")
+    login_as(UserFactory(city=city))
+    html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    table = html[html.index("<table"):]
+    assert table.index("件名") < table.index("団体") < table.index("開始日")
+    assert "{}" not in table

@@ -43,7 +43,7 @@ from ..models import (
 )
 from ..models.audit import AUDIT_ACTIONS
 from ..models.document import DOCUMENT_KINDS
-from ..services.audit_query import events_for
+from ..services.audit_query import events_for, referenced_label
 from ..services.dashboard import dashboard_summary
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .base import list_url
@@ -148,6 +148,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CitySettingsView(name=bilingual("自治体の設定・期限", "City settings"),
                                     category=SETTINGS, endpoint="city_settings"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
+    app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
+        db.session, model, field, value)
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available

@@ -23,6 +23,9 @@ class CollaborationTypeView(KyodoModelView):
 class ProjectView(KyodoModelView):
     column_list = ("city", "title", "organization", "department", "collaboration_type", "status",
                    "fiscal_year", "start_date", "end_date", "budget_amount")
+    column_details_list = ("city", "title", "status", "proposal", "organization", "department",
+                           "collaboration_type", "start_date", "end_date", "completed_on",
+                           "fiscal_year", "budget_amount", "summary", "created_at", "updated_at")
     column_searchable_list = ("title", "summary")
     column_filters = ("status", "fiscal_year", "start_date", "end_date",
                       "organization.name", "department.name", "collaboration_type.name")
