@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Proposal
+from kyodo_admin.services.proposals import assign_receipt_number
 
 from .conftest import form_page
 from .factories import CityFactory, ProposalFactory, UserFactory
@@ -36,3 +42,38 @@ def test_status_cannot_be_posted(client, login_as):
     login_as(UserFactory(city=CityFactory()))
     proposal = create(client, title="状態を書き換えたい", status="adopted")
     assert proposal.status == "submitted"
+
+
+def test_simultaneous_receipts_get_different_numbers(app, backend):
+    """Two submissions at the same moment: the second waits for the first's number."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE); the lock is PostgreSQL's")
+    city_id = CityFactory().id
+    db.session.commit()
+    engine = db.engine
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with Session(engine) as session:
+                proposal = Proposal(city_id=city_id, title="後の提案", received_on=dt.date(2026, 5, 1))
+                session.add(proposal)
+                assign_receipt_number(session, proposal)
+                session.commit()
+                numbers.append(proposal.receipt_number)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=second)
+    with Session(engine) as first_session:
+        first = Proposal(city_id=city_id, title="先の提案", received_on=dt.date(2026, 5, 1))
+        first_session.add(first)
+        assign_receipt_number(first_session, first)  # holds the lock until it commits
+        thread.start()
+        thread.join(timeout=1)
+        waiting = thread.is_alive()
+        first_session.commit()
+        thread.join(timeout=10)
+        assert waiting and not errors, errors  # the second waited for the first
+        assert [first.receipt_number, *numbers] == ["2026-001", "2026-002"]

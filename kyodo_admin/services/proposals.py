@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models.base import fiscal_year_of
 from ..models.council import Review
 from ..models.proposal import Proposal
+
+#: Advisory-lock namespace for receipt numbering (the key is the city id).
+RECEIPT_LOCK = 7301
 
 
 def assign_receipt_number(session: Session, proposal: Proposal) -> None:
@@ -25,6 +28,11 @@ def assign_receipt_number(session: Session, proposal: Proposal) -> None:
     year = fiscal_year_of(proposal.received_on)
     prefix = f"{year}-"
     city_id = proposal.city_id or (proposal.city.id if proposal.city is not None else None)
+    if session.get_bind().dialect.name == "postgresql":
+        # Two submissions at once (the public entrance) must not both take the next number:
+        # the second waits here until the first commits. SQLite writers are serial already.
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+                        {"namespace": RECEIPT_LOCK, "key": city_id or 0})
     with session.no_autoflush:
         stmt = select(Proposal.receipt_number).where(Proposal.receipt_number.like(prefix + "%"))
         if city_id is not None:
