@@ -14,22 +14,13 @@ from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, Sele
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import permissions, tenancy
-from ..documents.wareki import nendo, wareki
 from ..errors import KyodoError, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
-from ..services.cities import update_city_settings
+from ..services.cities import settings_examples, update_city_settings
 from ..services.users import set_password
-from ..workflow.deadlines import (
-    DEFAULT_SETTINGS,
-    LATE_BUDGET_CHOICES,
-    SETTING_LABELS,
-    budget_timing,
-    report_due,
-    settings_for,
-    step2_deadline,
-)
+from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
 
 
@@ -123,22 +114,6 @@ class CitySettingsForm(FlaskForm):
         NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])
 
 
-def settings_examples(settings: dict[str, Any], today: dt.date) -> list[tuple[str, str]]:
-    """What the settings mean on concrete dates, shown under the form."""
-    year = today.year if today.month >= 4 else today.year - 1
-    late_day = dt.date(year, 5, 15)
-    late = budget_timing(late_day, settings)
-    completed = dt.date(year + 1, 1, 31)
-    return [
-        (f"{wareki(late_day)}に届いた予算を伴う提案",
-         f"{'締切後' if late.late else '締切内'}（締切 {wareki(late.deadline)}）→ "
-         f"{nendo(late.budget_year)}予算の対象"),
-        (f"{wareki(completed)}に完了した事業の事業報告書",
-         f"提出期限 {wareki(report_due(completed, settings))}"),
-        (f"{nendo(year)}のステップ2（決定）", f"期限 {wareki(step2_deadline(year, settings))}"),
-    ]
-
-
 class CitySettingsView(BaseView):
     """自治体の設定: the city admin sets the addressee and the deadlines of the city."""
 
@@ -173,7 +148,7 @@ class CitySettingsView(BaseView):
                   "error")
         return self.render("admin/city_settings.html", city=city, form=form, can_edit=can_edit,
                            defaults=DEFAULT_SETTINGS,
-                           examples=settings_examples(settings_for(city), dt.date.today()))
+                           examples=settings_examples(city, dt.date.today()))
 
     def _save(self, city: City, form: CitySettingsForm) -> Response | None:
         try:

@@ -29,13 +29,13 @@ from ..services.reviews import (
     agenda,
     check_score,
     eligible_members,
+    meeting_plan,
     member_of,
     plan_meetings,
     save_scores,
     score_table,
     why_not_scoring,
 )
-from ..workflow.deadlines import planned_meeting_dates, settings_for
 from .base import KyodoModelView, list_url
 
 
@@ -49,7 +49,7 @@ class CouncilView(KyodoModelView):
         """The meetings by fiscal year, and the yearly plan for a year that has none yet."""
         this_year = fiscal_year_of(dt.date.today())
         years = [(year, [m for m in record.meetings if m.fiscal_year == year],
-                  planned_meeting_dates(year, settings_for(record.city)))
+                  meeting_plan(record, year))
                  for year in (this_year, this_year + 1)]
         return Markup(render_template("admin/council_plan.html", council=record, years=years,
                                       may_plan=permissions.can_create(current_user, Meeting)))

@@ -10,12 +10,13 @@ from markupsafe import Markup
 
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
-from ..services.proposals import advice_answered, assign_receipt_number, lineage
-from ..workflow.deadlines import budget_timing, settings_for, step2_deadline
+from ..services.proposals import (
+    advice_answered,
+    assign_receipt_number,
+    lineage,
+    proposal_deadlines,
+)
 from .base import KyodoModelView
-
-#: States in which the step-2 decision is still to come.
-AWAITING_STEP2 = ("passed", "step2_review")
 
 
 class ProposalView(KyodoModelView):
@@ -48,13 +49,9 @@ class ProposalView(KyodoModelView):
         """Budget deadline and step-2 deadline (city settings), advice answered, lineage,
         and the earlier years' evaluations."""
         chain = lineage(record)
-        settings = settings_for(record.city)
-        timing = budget_timing(record.received_on, settings) \
-            if record.needs_budget and record.received_on else None
-        step2_due = step2_deadline(record.fiscal_year, settings) \
-            if record.status in AWAITING_STEP2 and record.fiscal_year else None
+        deadlines = proposal_deadlines(record)
         return Markup(render_template(
-            "admin/proposal_details_extra.html", proposal=record, chain=chain, timing=timing,
-            step2_due=step2_due, today=dt.date.today(),
+            "admin/proposal_details_extra.html", proposal=record, chain=chain,
+            timing=deadlines.budget, step2_due=deadlines.step2_due, today=dt.date.today(),
             answered=advice_answered(self.session, record), sides=SIDES,
             results=earlier_results(self.session, record, [p.id for p in chain])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..models.base import fiscal_year_of
 from ..models.council import Review
 from ..models.proposal import Proposal
+from ..workflow.deadlines import BudgetTiming, budget_timing, settings_for, step2_deadline
 
 #: Advisory-lock namespace for receipt numbering (the key is the city id).
 RECEIPT_LOCK = 7301
@@ -68,3 +70,24 @@ def advice_answered(session: Session, proposal: Proposal) -> Review | None:
     return session.execute(select(Review).where(Review.proposal_id == proposal.parent_id)
                            .order_by(Review.step.desc(), Review.id.desc()).limit(1)
                            ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ProposalDeadlines:
+    """The deadlines a proposal's page shows (the city's settings)."""
+
+    budget: BudgetTiming | None   # a proposal that needs a budget: late or not, which year
+    step2_due: dt.date | None     # while the step-2 decision is still to come
+
+
+#: States in which the step-2 decision is still to come.
+AWAITING_STEP2 = ("passed", "step2_review")
+
+
+def proposal_deadlines(proposal: Proposal) -> ProposalDeadlines:
+    settings = settings_for(proposal.city)
+    budget = budget_timing(proposal.received_on, settings) \
+        if proposal.needs_budget and proposal.received_on else None
+    step2_due = step2_deadline(proposal.fiscal_year, settings) \
+        if proposal.status in AWAITING_STEP2 and proposal.fiscal_year else None
+    return ProposalDeadlines(budget, step2_due)

@@ -8,6 +8,7 @@ own scores. Every refusal is a ValidationFailed with the reason in Japanese.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +160,11 @@ def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
     return items
 
 
+def meeting_plan(council: Council, fiscal_year: int) -> list[tuple[dt.date, int]]:
+    """The (date, step) of each meeting a plan for the year would create."""
+    return planned_meeting_dates(fiscal_year, settings_for(council.city))
+
+
 def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[Meeting]:
     """Create the council's meetings of a fiscal year from the city's settings (会議の年間予定):
     ``meetings_per_year`` sittings, one of them the step-2 decision before its deadline.
@@ -172,8 +178,7 @@ def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[
         raise ValidationFailed(f"{council.name}には{nendo(fiscal_year)}の会議が既に{existing}件"
                                "登録されています。予定は会議の一覧で個別に追加・変更してください。")
     meetings = []
-    for number, (day, step) in enumerate(
-            planned_meeting_dates(fiscal_year, settings_for(council.city)), start=1):
+    for number, (day, step) in enumerate(meeting_plan(council, fiscal_year), start=1):
         title = f"{nendo(fiscal_year)} 第{number}回会議" + ("（決定）" if step == 2 else "")
         meetings.append(Meeting(council=council, title=title, step=step, held_on=day,
                                 minutes="（予定）"))
