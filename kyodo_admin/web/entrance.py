@@ -29,10 +29,16 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from .. import tenancy
 from ..extensions import db, limiter, write_intent
 from ..formschema.definition import filled_columns, filled_values
-from ..formschema.forms import add_blank_rows, collect_answers, extend_form_class
+from ..formschema.forms import (
+    add_blank_rows,
+    collect_answers,
+    display_answers,
+    extend_form_class,
+)
 from ..formschema.types import REQUIRED_MESSAGE
 from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
+from ..models.proposal import Proposal
 from ..services import audit
 from ..services.entrance import Submission, submit_proposal
 from ..services.form_definitions import current_definition, store_attachment
@@ -132,7 +138,7 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
                 address=(form.address.data or "").strip(), needs_budget=bool(core("needs_budget")),
                 budget_amount=core("budget_amount"), summary=form.summary.data.strip(),
                 answers=answers), definition)
-            receipt = proposal.receipt_number
+            receipt, proposal_id = proposal.receipt_number, proposal.id
             db.session.commit()
     except Exception:
         db.session.rollback()
@@ -141,7 +147,7 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
         audit.reset_actor(token)
     session["entrance_last_submit"] = time.time()
     session["entrance_receipt"] = {"slug": city.slug, "receipt": receipt,
-                                   "title": form.title.data.strip()}
+                                   "title": form.title.data.strip(), "proposal": proposal_id}
     return redirect(url_for("entrance.received", slug=city.slug))
 
 
@@ -151,5 +157,10 @@ def received(slug: str) -> Any:
     shown = session.pop("entrance_receipt", None)
     if not shown or shown.get("slug") != slug:
         return redirect(url_for("entrance.proposal_form", slug=slug))
-    return render_template("web/entrance_received.html", city=city, receipt=shown["receipt"],
-                           title=shown["title"])
+    with tenancy.scoped_to(city.id):  # the proposer's copy of what was just received
+        proposal = db.session.get(Proposal, shown.get("proposal") or 0)
+        answers = display_answers(proposal.form_definition.schema, proposal.answers) \
+            if proposal is not None and proposal.form_definition is not None else []
+        return render_template("web/entrance_received.html", city=city,
+                               receipt=shown["receipt"], title=shown["title"],
+                               proposal=proposal, shown=answers)

@@ -62,6 +62,8 @@ def test_a_submission_arrives_as_received_with_a_receipt_number(client, city, lo
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     proposal = db.session.execute(select(Proposal)).scalar_one()
     assert f"受付番号 {proposal.receipt_number}" in page and "川辺の清掃と自然観察" in page
+    copy = page[page.index('id="submitted-copy"'):]  # the proposer's copy of what was sent
+    assert "NPO法人 川を守る会" in copy and "川を身近に感じる人を増やす" in copy and "資材費" in copy
     assert proposal.status == "submitted" and proposal.city_id == city.id
     assert proposal.receipt_number.endswith("-001") and proposal.budget_amount == 300_000
     assert proposal.answers == {"purpose": "川を身近に感じる人を増やす", "field": "環境",
