@@ -249,6 +249,7 @@ class _Loader:
         proposals: dict[str, Proposal] = {}
         for i, (state, title) in enumerate(PROPOSAL_SCENARIOS):
             org = organizations[i % len(organizations)]
+            budget, needs_budget = 300_000 + i * 150_000, i % 2 == 0
             proposals[state] = self.get_or_create(Proposal, {
                 "receipt_number": None if state == "draft" else f"2026-{i:03d}",
                 "proposer_type": "staff" if i == 4 else ("joint" if i == 6 else "npo"),
@@ -257,14 +258,14 @@ class _Loader:
                 "collaboration_type_id": types[i % len(types)].id,
                 "status": state,
                 "received_on": None if state == "draft" else D(2026, 4, 1) + dt.timedelta(days=i * 9),
-                "needs_budget": i % 2 == 0,
-                "budget_amount": 300_000 + i * 150_000,
+                "needs_budget": needs_budget,
+                "budget_amount": budget,
                 "summary": f"{org.name}と{city.name}が協働して取り組む{title}の提案です。",
                 # the seed basic sheets' budget fields fill needs_budget / budget_amount
                 "answers": {"purpose": f"{title}により地域課題を解決する。",
                             "need": "地域の声から必要性が明らかになっている。",
-                            "budget_scale": 300_000 + i * 150_000,
-                            "budget_measure": "必要" if i % 2 == 0 else "不要"},
+                            "budget_scale": budget,
+                            "budget_measure": "必要" if needs_budget else "不要"},
             }, title=f"{title}")
         # A re-proposal answering the advice given to the returned proposal.
         returned = proposals["returned"]

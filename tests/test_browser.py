@@ -44,72 +44,68 @@ def live_server(tmp_path):
     server.shutdown()
 
 
-def launch(pw):
+@pytest.fixture
+def page():
+    """A Japanese-locale page of headless Chromium (Playwright)."""
     if CHROMIUM is None:
         message = "Chromium is not installed (Debian package 'chromium'); `make test` installs it in CI"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    return pw.chromium.launch(
-        executable_path=CHROMIUM, headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-
-
-def test_login_edit_and_save_a_proposal(live_server):
     from playwright.sync_api import sync_playwright
 
-    live_server, _app = live_server
     with sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_page(locale="ja-JP")
-        page.goto(f"{live_server}/admin/proposal/")
-        assert "/login" in page.url
-        page.fill("input[name=username]", "browser-staff")
-        page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/proposal/")
-        assert "海辺の清掃活動の提案" in page.content()
-
-        page.click("a[title='記録を編集']" if page.locator("a[title='記録を編集']").count()
-                   else "a[href*='/admin/proposal/edit/']")
-        page.wait_for_url("**/admin/proposal/edit/**")
-        page.fill("input[name=title]", "海辺の清掃と環境学習の提案")
-        page.click("input[type=submit][value='保存']" if page.locator(
-            "input[type=submit][value='保存']").count() else "input[type=submit]")
-        page.wait_for_load_state()
-        page.screenshot(path=str(os.environ.get("KYODO_SCREENSHOT", "/tmp/kyodo-browser.png")))
-        content = page.content()
-        assert "/admin/proposal/" in page.url and "/edit/" not in page.url, content[-3000:]
-        assert "海辺の清掃と環境学習の提案" in content
-        assert "保存" in content  # the success message
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield browser.new_page(locale="ja-JP")
         browser.close()
 
 
-def test_rows_are_added_to_a_table_up_to_its_maximum(live_server):
-    from playwright.sync_api import sync_playwright
+def test_login_edit_and_save_a_proposal(live_server, page):
+    url, _app = live_server
+    page.goto(f"{url}/admin/proposal/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "browser-staff")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/proposal/")
+    assert "海辺の清掃活動の提案" in page.content()
 
+    page.click("a[title='記録を編集']" if page.locator("a[title='記録を編集']").count()
+               else "a[href*='/admin/proposal/edit/']")
+    page.wait_for_url("**/admin/proposal/edit/**")
+    page.fill("input[name=title]", "海辺の清掃と環境学習の提案")
+    page.click("input[type=submit][value='保存']" if page.locator(
+        "input[type=submit][value='保存']").count() else "input[type=submit]")
+    page.wait_for_load_state()
+    page.screenshot(path=str(os.environ.get("KYODO_SCREENSHOT", "/tmp/kyodo-browser.png")))
+    content = page.content()
+    assert "/admin/proposal/" in page.url and "/edit/" not in page.url, content[-3000:]
+    assert "海辺の清掃と環境学習の提案" in content
+    assert "保存" in content  # the success message
+
+
+def test_rows_are_added_to_a_table_up_to_its_maximum(live_server, page):
     url, app = live_server
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        page = browser.new_page(locale="ja-JP")
-        page.goto(f"{url}/entrance/kamakura/")
-        rows = page.locator("#answers__lines tbody tr")
-        button = page.locator(".kyodo-add-row")
-        start = rows.count()
-        assert start < 6 and button.is_visible()
-        while rows.count() < 6:
-            button.click()
-        assert rows.count() == 6 and button.is_hidden()  # the table's maximum
-        page.fill("input[name='answers__lines-5-item']", "講師謝礼")
-        page.fill("input[name='answers__lines-5-amount']", "30000")
-        for name, value in (("title", "川辺の観察会"), ("organization_name", "川の会"),
-                            ("representative", "川田 花子"), ("email", "info@kawa.example.jp"),
-                            ("summary", "観察会を開く。")):
-            page.fill(f"[name={name}]", value)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/received")
-        browser.close()
+    page.goto(f"{url}/entrance/kamakura/")
+    rows = page.locator("#answers__lines tbody tr")
+    button = page.locator(".kyodo-add-row")
+    start = rows.count()
+    assert start < 6 and button.is_visible()
+    while rows.count() < 6:
+        button.click()
+    assert rows.count() == 6 and button.is_hidden()  # the table's maximum
+    page.fill("input[name='answers__lines-5-item']", "講師謝礼")
+    page.fill("input[name='answers__lines-5-amount']", "30000")
+    for name, value in (("title", "川辺の観察会"), ("organization_name", "川の会"),
+                        ("representative", "川田 花子"), ("email", "info@kawa.example.jp"),
+                        ("summary", "観察会を開く。")):
+        page.fill(f"[name={name}]", value)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/received")
     with app.app_context():
         proposal = db.session.execute(select(Proposal)).scalars().all()[-1]
         assert proposal.answers["lines"] == [{"item": "講師謝礼", "amount": 30000}]

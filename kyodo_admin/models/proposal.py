@@ -29,6 +29,9 @@ PROPOSAL_STATES = {
     "not_adopted": "不採用",
 }
 
+#: States in which the step-2 decision is still to come.
+AWAITING_STEP2 = ("passed", "step2_review")
+
 
 class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
     """A proposal for a collaboration project, received at the entrance."""

@@ -14,7 +14,7 @@ from ..models.base import fiscal_year_of
 from ..models.city import City
 from ..models.council import Meeting
 from ..models.project import PROJECT_STATES, CollaborationType, Project
-from ..models.proposal import PROPOSAL_STATES, Proposal
+from ..models.proposal import AWAITING_STEP2, PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
 from ..workflow.deadlines import month_day, settings_for, step2_deadline
 
@@ -75,6 +75,11 @@ class DashboardSummary:
     step2_deadline: dt.date | None = None
     step2_waiting: int = 0
 
+    @property
+    def step2_states(self) -> str:
+        """The states step2_waiting counts, as the list filter takes them."""
+        return ",".join(AWAITING_STEP2)
+
 
 def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
                       fiscal_year: int | None = None) -> DashboardSummary:
@@ -128,5 +133,5 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
         Proposal.received_on > summary.budget_deadline).order_by(Proposal.received_on))
     summary.step2_deadline = step2_deadline(year, settings)
     summary.step2_waiting = session.execute(select(func.count()).select_from(Proposal).where(
-        Proposal.fiscal_year == year, Proposal.status.in_(("passed", "step2_review")))).scalar_one()
+        Proposal.fiscal_year == year, Proposal.status.in_(AWAITING_STEP2))).scalar_one()
     return summary

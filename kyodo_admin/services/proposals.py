@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models.base import fiscal_year_of
 from ..models.council import Review
-from ..models.proposal import Proposal
+from ..models.proposal import AWAITING_STEP2, Proposal
 from ..workflow.deadlines import BudgetTiming, budget_timing, settings_for, step2_deadline
 
 #: Advisory-lock namespace for receipt numbering (the key is the city id).
@@ -78,10 +78,6 @@ class ProposalDeadlines:
 
     budget: BudgetTiming | None   # a proposal that needs a budget: late or not, which year
     step2_due: dt.date | None     # while the step-2 decision is still to come
-
-
-#: States in which the step-2 decision is still to come.
-AWAITING_STEP2 = ("passed", "step2_review")
 
 
 def proposal_deadlines(proposal: Proposal) -> ProposalDeadlines:

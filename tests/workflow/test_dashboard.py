@@ -8,6 +8,7 @@ import re
 import pytest
 
 from kyodo_admin.models import Role
+from kyodo_admin.models.base import fiscal_year_of
 from kyodo_admin.services.dashboard import SHORTLIST
 
 from ..factories import (
@@ -35,7 +36,7 @@ def home(app, client, login_as):
     city = CityFactory()
     other = CityFactory()
     commissioned = CollaborationTypeFactory(city=city, name="協働委託事業")
-    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    year = fiscal_year_of(TODAY)
     start = dt.date(year, 4, 1)
     running = ProjectFactory(city=city, title="委託の事業", collaboration_type=commissioned,
                              status="running", start_date=start, budget_amount=300_000)
@@ -82,7 +83,7 @@ def test_figures_link_to_the_filtered_lists(client, home):
 
 
 def test_another_fiscal_year_can_be_shown(client, home):
-    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    year = fiscal_year_of(TODAY)
     html = client.get(f"/admin/?year={year - 1}").get_data(as_text=True)
     assert f"（{year - 1}年度）の状況" in html
     assert "協働委託事業" not in section(html, "by-type")
@@ -91,7 +92,7 @@ def test_another_fiscal_year_can_be_shown(client, home):
 
 def test_long_lists_show_the_first_rows_the_total_and_a_link(client, login_as):
     city = CityFactory()
-    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    year = fiscal_year_of(TODAY)
     for i in range(SHORTLIST + 3):
         done = ProjectFactory(city=city, title=f"遅れ{i:02d}", status="completed",
                               start_date=dt.date(year, 4, 1))
@@ -113,7 +114,7 @@ def test_long_lists_show_the_first_rows_the_total_and_a_link(client, login_as):
 
 def test_the_step_2_waiting_count_links_to_the_same_proposals(client, login_as):
     city = CityFactory()
-    year = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    year = fiscal_year_of(TODAY)
     for title, status in (("通過した提案", "passed"), ("決定待ちの提案", "step2_review"),
                           ("検討中の提案", "step1_review")):
         ProposalFactory(city=city, title=title, status=status, received_on=dt.date(year, 4, 10))

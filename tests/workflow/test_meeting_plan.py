@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Meeting, Role
+from kyodo_admin.models.base import fiscal_year_of
 from kyodo_admin.workflow.deadlines import is_closed, planned_meeting_dates
 
 from ..conftest import csrf_from, flashes
@@ -55,7 +56,7 @@ def meetings_of(council) -> list[Meeting]:
 
 def test_staff_plan_a_year_once(client, login_as, council):
     login_as(UserFactory(city=council.city, role=Role.STAFF.value))
-    year = dt.date.today().year if dt.date.today().month >= 4 else dt.date.today().year - 1
+    year = fiscal_year_of(dt.date.today())
     details = client.get(f"/admin/council/details/?id={council.id}").get_data(as_text=True)
     assert "の会議予定を作成" in details
     response = plan(client, council, year)
