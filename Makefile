@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install run test test-deps lint bench bench-docs bench-dashboard clean
+.PHONY: install run test test-fast test-deps lint bench bench-docs bench-dashboard clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-deps:
 
 test: install test-deps lint
 	$(BIN)/pytest
+
+# The quick loop: SQLite only, no browser or PDF.
+test-fast: install
+	$(BIN)/pytest -k "not postgresql and not browser and not pdf" -x
 
 lint: install
 	$(BIN)/ruff check kyodo_admin tests

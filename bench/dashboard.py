@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 def build_app(folder: Path, proposals: int):
     from sqlalchemy import select
 
-    from kyodo_admin import create_app
+    from kyodo_admin import clock, create_app
     from kyodo_admin.extensions import db
     from kyodo_admin.models import City, CompletionReport, Project, Proposal
     from kyodo_admin.models.base import fiscal_year_of
@@ -42,7 +42,7 @@ def build_app(folder: Path, proposals: int):
     result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
     if result.exit_code != 0:
         raise SystemExit(result.output)
-    today = dt.date.today()
+    today = clock.today()
     year = fiscal_year_of(today)
     states = ["submitted", "step1_review", "passed", "step2_review", "adopted", "returned"]
     with app.app_context():

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from . import clock
 from .config import check_production_config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
     check_production_config(app.config)
+    clock.configure(app.config["KYODO_TIMEZONE"])
     _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import (

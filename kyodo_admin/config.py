@@ -36,7 +36,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(os.environ.get("KYODO_MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "ja",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+        # The cities' local time: dates (受付日, 締結日, due dates, documents) and shown times.
+        "KYODO_TIMEZONE": os.environ.get("KYODO_TIMEZONE", "Asia/Tokyo"),
         "KYODO_LANGUAGES": ["ja", "en"],
         # Failed-login throttling: after this many failures a username is
         # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
@@ -58,6 +59,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     if overrides:
         config.update(overrides)
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", config["KYODO_TIMEZONE"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # psycopg 3 is the driver this project installs.
         config["SQLALCHEMY_DATABASE_URI"] = config["SQLALCHEMY_DATABASE_URI"].replace(

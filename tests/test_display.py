@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import update
 
+from kyodo_admin.clock import local_datetime
 from kyodo_admin.extensions import db
-from kyodo_admin.localtime import local_datetime
 from kyodo_admin.models import AuditEvent, Role
 
 from .factories import (

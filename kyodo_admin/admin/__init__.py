@@ -10,10 +10,10 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
+from ..clock import local_datetime
 from ..documents.pdf import available as pdf_available
 from ..documents.wareki import nendo, number, wareki, yen
 from ..extensions import db
-from ..localtime import local_datetime
 from ..models import (
     Agreement,
     Attachment,

@@ -37,7 +37,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FloatField, HiddenField
 from wtforms.validators import Length, NumberRange
 
-from .. import permissions, tenancy
+from .. import clock, permissions, tenancy
+from ..clock import datetime_formatter
 from ..documents.pdf import to_pdf
 from ..documents.wareki import nendo
 from ..errors import KyodoError, StaleRecord
@@ -50,8 +51,7 @@ from ..formschema.forms import (
     prefill,
     remove_configured_fields,
 )
-from ..localtime import datetime_formatter
-from ..models.base import HasFormAnswers, TenantScoped, utcnow
+from ..models.base import HasFormAnswers, TenantScoped
 from ..models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
 from ..services.audit import current_actor
 from ..services.batches import batch_state, batch_zip, run_in_background, start_batch
@@ -472,7 +472,7 @@ class KyodoModelView(ModelView):
             return False
         # Touch the row so its version moves even when only inline rows changed.
         if hasattr(model, "updated_at"):
-            model.updated_at = utcnow()
+            model.updated_at = clock.now()
         return super().update_model(form, model)
 
     def delete_model(self, model: Any) -> bool:
@@ -688,7 +688,7 @@ class KyodoModelView(ModelView):
         for row in rows:
             writer.writerow(["" if (v := self.get_export_value(row, name)) is None else str(v)
                              for name, _label in self._export_columns])
-        filename = f"{self.model.__tablename__}_{utcnow():%Y%m%d%H%M%S}.csv"
+        filename = f"{self.model.__tablename__}_{clock.local_now():%Y%m%d%H%M%S}.csv"
         return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={filename}"})
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .. import permissions, tenancy
+from .. import clock, permissions, tenancy
 from ..errors import KyodoError, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models.city import City
@@ -148,7 +148,7 @@ class CitySettingsView(BaseView):
                   "error")
         return self.render("admin/city_settings.html", city=city, form=form, can_edit=can_edit,
                            defaults=DEFAULT_SETTINGS,
-                           examples=settings_examples(city, dt.date.today()))
+                           examples=settings_examples(city, clock.today()))
 
     def _save(self, city: City, form: CitySettingsForm) -> Response | None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request
@@ -10,7 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import permissions
+from .. import clock, permissions
 from ..documents.wareki import nendo
 from ..errors import KyodoError, ValidationFailed
 from ..models.base import fiscal_year_of
@@ -47,7 +46,7 @@ class CouncilView(KyodoModelView):
 
     def details_extra(self, record: Any) -> Any:
         """The meetings by fiscal year, and the yearly plan for a year that has none yet."""
-        this_year = fiscal_year_of(dt.date.today())
+        this_year = fiscal_year_of(clock.today())
         years = [(year, [m for m in record.meetings if m.fiscal_year == year],
                   meeting_plan(record, year))
                  for year in (this_year, this_year + 1)]

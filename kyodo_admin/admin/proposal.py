@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
 
+from .. import clock
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import (
@@ -52,6 +52,6 @@ class ProposalView(KyodoModelView):
         deadlines = proposal_deadlines(record)
         return Markup(render_template(
             "admin/proposal_details_extra.html", proposal=record, chain=chain,
-            timing=deadlines.budget, step2_due=deadlines.step2_due, today=dt.date.today(),
+            timing=deadlines.budget, step2_due=deadlines.step2_due, today=clock.today(),
             answered=advice_answered(self.session, record), sides=SIDES,
             results=earlier_results(self.session, record, [p.id for p in chain])))

@@ -10,10 +10,10 @@ definition is present, unanswered ones as "" (tables as []).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from .. import clock
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
 from ..models import (
@@ -112,7 +112,7 @@ def indicators_context(plan: ProjectPlan | None) -> list[Context]:
 
 def _common(record: Any, project: Project | None = None) -> Context:
     city = getattr(record, "city", None)
-    return {"city": city_context(city), "today": dt.date.today(), "form": form_context(record),
+    return {"city": city_context(city), "today": clock.today(), "form": form_context(record),
             "answers": answers_context(record), "project": project_context(project)}
 
 

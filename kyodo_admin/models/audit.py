@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, TenantScoped, utcnow
+from ..clock import now
+from .base import Base, TenantScoped
 
 AUDIT_ACTIONS = {
     "create": "作成",
@@ -29,7 +30,7 @@ class AuditEvent(TenantScoped, Base):
     audited = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     #: The username at the time (kept when the user is deleted); "system" for the CLI.
     actor: Mapped[str] = mapped_column(String(80), default="")

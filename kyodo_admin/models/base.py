@@ -16,6 +16,8 @@ from sqlalchemy.orm import (
     relationship,
 )
 
+from ..clock import now
+
 # Deterministic constraint names, so Alembic migrations are identical on
 # SQLite and PostgreSQL and constraints can be dropped by name.
 NAMING_CONVENTION = {
@@ -25,10 +27,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -44,9 +42,9 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(default=now, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(
-        default=utcnow, onupdate=utcnow, server_default=func.now()
+        default=now, onupdate=now, server_default=func.now()
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..models.audit import AuditEvent
 from ..models.base import Base
 
@@ -115,7 +116,7 @@ def _event_row(obj: Any, action: str, changes: dict[str, Any], actor: Actor) -> 
         label = ""
     return {
         "city_id": _city_of(obj, action),
-        "created_at": dt.datetime.now(dt.UTC),
+        "created_at": clock.now(),
         "user_id": actor.user_id,
         "actor": actor.name[:80],
         "action": action,

@@ -20,10 +20,10 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..clock import now
 from ..documents.context import BUILDERS
 from ..errors import KyodoError
 from ..extensions import db, write_intent
-from ..models.base import utcnow
 from ..models.document import DocumentBatch, GeneratedDocument
 from ..tenancy import scoped_to
 from .audit import Actor, reset_actor, set_actor
@@ -59,7 +59,7 @@ def _set(session: Session, batch_id: int, **values: Any) -> None:
     session.rollback()
     with write_intent():
         session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id)
-                        .values(updated_at=utcnow(), **values))
+                        .values(updated_at=now(), **values))
         session.commit()
 
 
@@ -89,7 +89,7 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
             with write_intent():
                 documents = [archive_document(session, item, actor.user_id) for item in rendered]
                 session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
-                    status="done", updated_at=utcnow(), document_ids=[d.id for d in documents]))
+                    status="done", updated_at=now(), document_ids=[d.id for d in documents]))
                 session.commit()
         except KyodoError as exc:
             _set(session, batch_id, status="failed", error=f"一括作成を中止しました（文書は保存していません）: {exc}")
@@ -107,7 +107,7 @@ def batch_state(batch: DocumentBatch) -> dict[str, Any]:
     updated = batch.updated_at
     if updated is not None and updated.tzinfo is None:
         updated = updated.replace(tzinfo=dt.UTC)
-    if status == "running" and updated is not None and utcnow() - updated > STALE_AFTER:
+    if status == "running" and updated is not None and now() - updated > STALE_AFTER:
         status, error = "failed", "一括作成が中断されました（サーバーの再起動など）。もう一度実行してください。"
     return {"status": status, "done": batch.done, "total": batch.total, "error": error}
 

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from .. import clock
 from ..models.agreement import Agreement
 from ..models.base import fiscal_year_of
 from ..models.city import City
@@ -83,7 +84,7 @@ class DashboardSummary:
 
 def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
                       fiscal_year: int | None = None) -> DashboardSummary:
-    today = today or dt.date.today()
+    today = today or clock.today()
     year = fiscal_year or fiscal_year_of(today)
     summary = DashboardSummary(fiscal_year=year, today=today)
     city = session.get(City, user.city_id) if getattr(user, "city_id", None) else None

@@ -7,7 +7,6 @@ failure leaves neither a row without bytes nor bytes without a row.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..documents.checks import check_template
 from ..documents.context import BUILDERS, build_context
 from ..documents.limits import render_limited
@@ -160,9 +160,9 @@ class Rendered:
     data: bytes
 
 
-def _filename(kind: str, record: Any) -> str:
+def document_filename(kind: str, record: Any) -> str:
     label = re.sub(r'[\\/:*?"<>|\s]+', "_", str(record))[:60]
-    return f"{DOCUMENT_KINDS[kind]}_{label}_{dt.date.today():%Y%m%d}.docx"
+    return f"{DOCUMENT_KINDS[kind]}_{label}_{clock.today():%Y%m%d}.docx"
 
 
 def template_for(session: Session, city_id: int, kind: str) -> DocumentTemplate:
@@ -184,7 +184,7 @@ def render_document(session: Session, kind: str, record: Any,
     return Rendered(city_id=record.city_id, kind=kind, template_id=template.id,
                     record_type=type(record).__tablename__, record_id=record.id,
                     record_version=getattr(record, "version", None),
-                    filename=_filename(kind, record), data=data)
+                    filename=document_filename(kind, record), data=data)
 
 
 def archive_document(session: Session, rendered: Rendered, user_id: int | None) -> GeneratedDocument:

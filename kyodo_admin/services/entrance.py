@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..models.city import City
 from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
@@ -55,7 +56,7 @@ def submit_proposal(session: Session, city: City, submission: Submission,
         session.add(organization)
     proposal = Proposal(city_id=city.id, title=submission.title.strip(), status="submitted",
                         proposer_type=submission.proposer_type, organization=organization,
-                        received_on=today or dt.date.today(),
+                        received_on=today or clock.today(),
                         needs_budget=submission.needs_budget,
                         budget_amount=submission.budget_amount, summary=submission.summary,
                         answers=submission.answers, form_definition=definition)

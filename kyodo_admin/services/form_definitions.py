@@ -9,7 +9,6 @@ they were filled).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import DefinitionInvalid
 from ..formschema.definition import (
     DefinitionProblems,
@@ -94,7 +94,7 @@ def publish_definition(session: Session, city: City, definition: dict[str, Any],
     schema = schema_of(definition)
     title, form_number = definition.get("title", ""), definition.get("form_number", "")
     current = current_definition(session, city.id, kind)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     if current is not None and current.schema == schema and current.title == title \
             and current.form_number == form_number:
         return PublishResult(current, "unchanged")

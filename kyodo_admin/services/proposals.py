@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..models.base import fiscal_year_of
 from ..models.council import Review
 from ..models.proposal import AWAITING_STEP2, Proposal
@@ -24,7 +25,7 @@ def assign_receipt_number(session: Session, proposal: Proposal) -> None:
     the proposal itself for the CLI), so numbering is per city and fiscal year.
     """
     if proposal.received_on is None:
-        proposal.received_on = dt.date.today()
+        proposal.received_on = clock.today()
     if proposal.receipt_number:
         return
     year = fiscal_year_of(proposal.received_on)

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..config import ConfigError
 from ..models.user import User
 from .audit import Actor, record_event, reset_actor, set_actor
@@ -54,7 +55,7 @@ class LoginResult:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

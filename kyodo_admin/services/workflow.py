@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import TransitionNotAllowed
 from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
 from ..models.base import fiscal_year_of
@@ -277,7 +278,7 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
         record.status = transition.target
     created = None
     for effect in transition.effects:
-        made = EFFECTS[effect](session, record, today or dt.date.today())
+        made = EFFECTS[effect](session, record, today or clock.today())
         created = made if made is not None else created
     session.flush()
     after = record.status
