@@ -231,6 +231,11 @@ class _PatternText(TextType):
     keys = frozenset()
     message: ClassVar[str]
     regex: ClassVar[str]
+    #: HTML attributes that give the right keyboard and autofill (type="tel", inputmode).
+    html: ClassVar[dict[str, str]] = {}
+
+    def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
+        return {"render_kw": {**self.html, "placeholder": f"例: {self.example(field)}"}}
 
     def validators(self, field: FieldDef) -> list[Any]:
         return [*FieldType.validators(self, field), _length(field, DEFAULT_TEXT_MAX),
@@ -245,6 +250,7 @@ class EmailType(_PatternText):
         return "info@example.jp"
     message = "メールアドレスの形式が正しくありません。"
     regex = r".*"
+    html = {"type": "email", "autocomplete": "email"}
 
     def validators(self, field: FieldDef) -> list[Any]:
         return [*FieldType.validators(self, field), _length(field, DEFAULT_TEXT_MAX),
@@ -259,6 +265,7 @@ class PhoneType(_PatternText):
         return "0467-00-0000"
     message = "電話番号は 0467-23-3000 のように数字とハイフンで入力してください。"
     regex = r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$"
+    html = {"type": "tel", "autocomplete": "tel"}
 
 
 @register
@@ -269,6 +276,7 @@ class PostalCodeType(_PatternText):
         return "248-0012"
     message = "郵便番号は 248-8686 のように7桁で入力してください。"
     regex = r"^\d{3}-?\d{4}$"
+    html = {"inputmode": "numeric", "autocomplete": "postal-code"}
 
     def to_answer(self, data: Any, field: FieldDef) -> Any:
         digits = re.sub(r"\D", "", data or "")
@@ -286,6 +294,7 @@ class UrlType(_PatternText):
         return "https://example.jp/"
     message = "http:// または https:// で始まるURLを入力してください。"
     regex = r"^https?://"
+    html = {"type": "url"}
 
     def validators(self, field: FieldDef) -> list[Any]:
         return [*super().validators(field), URL(require_tld=True, message=self.message)]

@@ -7,12 +7,19 @@ from typing import Any
 from markupsafe import Markup, escape
 
 
+def data_attributes(kwargs: dict[str, Any]) -> str:
+    """The ``data-*`` attributes of a widget's keyword arguments (visible_if), escaped."""
+    return "".join(f' {escape(k)}="{escape(v)}"' for k, v in kwargs.items()
+                   if k.startswith("data-"))
+
+
 class TableWidget:
     """A table field as an HTML table: one header row, one row of inputs per entry."""
 
     def __init__(self, field_def: dict[str, Any]) -> None:
         self.columns = field_def.get("columns", [])
         self.max_rows = field_def.get("max_rows")
+        self.required = bool(field_def.get("required"))
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         star = '<span class="text-danger"> *</span>'
@@ -30,9 +37,10 @@ class TableWidget:
                 cells.append(f"<td>{widget}{errors}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         limit = self.max_rows if self.max_rows is not None else ""
+        required = ' aria-required="true"' if self.required else ""
         return Markup(
             f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}" '
-            f'data-max-rows="{limit}">'
+            f'data-max-rows="{limit}"{data_attributes(kwargs)}{required}>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             # kyodo.js turns this into a working button; without scripts, saving adds rows.
             '<button type="button" class="btn btn-sm btn-outline-secondary kyodo-add-row" '
@@ -48,15 +56,17 @@ class InlineRadioWidget:
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         kwargs.pop("class", None)
         kwargs.pop("class_", None)
-        data = {k: v for k, v in kwargs.items() if k.startswith("data-")}
-        attrs = "".join(f' {escape(k)}="{escape(v)}"' for k, v in data.items())
+        attrs = data_attributes(kwargs)
+        # Required in the browser too; kyodo.js lifts it while the field is hidden.
+        required = " required" if field.flags.required else ""
         options = []
         for index, (value, label, checked, _render_kw) in enumerate(field.iter_choices()):
             option_id = f"{field.id}-{index}"
             options.append(
                 '<div class="form-check form-check-inline">'
                 f'<input class="form-check-input" type="radio" name="{escape(field.name)}" '
-                f'id="{escape(option_id)}" value="{escape(value)}"{" checked" if checked else ""}>'
+                f'id="{escape(option_id)}" value="{escape(value)}"'
+                f'{" checked" if checked else ""}{required}>'
                 f'<label class="form-check-label" for="{escape(option_id)}">{escape(label)}</label>'
                 "</div>"
             )

@@ -13,14 +13,40 @@
     });
     return values;
   }
-  function update() {
-    document.querySelectorAll('[data-visible-if-field]').forEach(function (el) {
-      var wanted = JSON.parse(el.getAttribute('data-visible-if-values'));
-      var have = currentValues(el.getAttribute('data-visible-if-field'));
-      var shown = have.some(function (v) { return wanted.indexOf(v) !== -1; });
-      var group = el.closest('.form-group') || el;
-      group.style.display = shown ? '' : 'none';
+  // A hidden field is not required in the browser (the server forgives it too), or the
+  // browser would refuse to send the form over a control the user cannot see.
+  function setShown(el, shown) {
+    var group = el.closest('.form-group') || el;
+    group.style.display = shown ? '' : 'none';
+    group.querySelectorAll('input, select, textarea').forEach(function (input) {
+      if (!shown && input.required) {
+        input.required = false;
+        input.setAttribute('data-kyodo-required', '');
+      } else if (shown && input.hasAttribute('data-kyodo-required')) {
+        input.required = true;
+        input.removeAttribute('data-kyodo-required');
+      }
     });
+  }
+  function update() {
+    var hidden = {};
+    var fields = document.querySelectorAll('[data-visible-if-field]');
+    // A field whose condition depends on a hidden field is hidden too; repeat until settled.
+    for (var pass = 0; pass <= fields.length; pass++) {
+      var changed = false;
+      fields.forEach(function (el) {
+        var target = el.getAttribute('data-visible-if-field');
+        var wanted = JSON.parse(el.getAttribute('data-visible-if-values'));
+        var shown = !hidden[target] && currentValues(target).some(function (v) {
+          return wanted.indexOf(v) !== -1;
+        });
+        var name = el.id || el.getAttribute('name');
+        if (!!hidden[name] !== !shown) { changed = true; }
+        hidden[name] = !shown;
+        setShown(el, shown);
+      });
+      if (!changed) { break; }
+    }
   }
   document.addEventListener('change', update);
   document.addEventListener('DOMContentLoaded', update);

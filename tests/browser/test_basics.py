@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Base, Proposal
 
-from .conftest import TEST_PASSWORD, app_config
-from .factories import CityFactory, FormDefinitionFactory, ProposalFactory, UserFactory
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
+from ..conftest import TEST_PASSWORD, app_config
+from ..factories import CityFactory, FormDefinitionFactory, ProposalFactory, UserFactory
+from .conftest import screenshot, serve
 
 LINES = {"sections": [{"title": "予算", "fields": [
     {"name": "lines", "label": "収支予算", "type": "table", "max_rows": 6, "columns": [
@@ -37,31 +30,8 @@ def live_server(tmp_path):
         ProposalFactory(city=city, title="海辺の清掃活動の提案")
         FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema=LINES)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-
-
-@pytest.fixture
-def page():
-    """A Japanese-locale page of headless Chromium (Playwright)."""
-    if CHROMIUM is None:
-        message = "Chromium is not installed (Debian package 'chromium'); `make test` installs it in CI"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        yield browser.new_page(locale="ja-JP")
-        browser.close()
+    for url in serve(app):
+        yield url, app
 
 
 def test_login_edit_and_save_a_proposal(live_server, page):
@@ -81,7 +51,7 @@ def test_login_edit_and_save_a_proposal(live_server, page):
     page.click("input[type=submit][value='保存']" if page.locator(
         "input[type=submit][value='保存']").count() else "input[type=submit]")
     page.wait_for_load_state()
-    page.screenshot(path=str(os.environ.get("KYODO_SCREENSHOT", "/tmp/kyodo-browser.png")))
+    screenshot(page, "proposal-saved")
     content = page.content()
     assert "/admin/proposal/" in page.url and "/edit/" not in page.url, content[-3000:]
     assert "海辺の清掃と環境学習の提案" in content

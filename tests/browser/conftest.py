@@ -1,0 +1,101 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against a live server.
+
+``page`` is a fresh Japanese-locale page; ``demo_server`` serves the five seed cities'
+demo data (``kyodo demo``) on SQLite for the module; ``log_in(page, url, user)`` logs in
+by the login form, as a person does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from kyodo_admin import create_app
+from kyodo_admin.extensions import db
+
+from ..conftest import app_config
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = os.environ.get("KYODO_SCREENSHOTS", "/tmp/kyodo-screenshots")
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per request (a page loads dozens of static files)."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def serve(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Flask]]:
+    """The demo data of the seed cities, served for the whole module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    app = create_app(app_config(f"sqlite:///{path}", SERVER_NAME=None,
+                                KYODO_ENTRANCE_MIN_INTERVAL=0))
+    result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
+    assert result.exit_code == 0, result.output
+    yield from ((url, app) for url in serve(app))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        message = "Chromium is not installed (Debian package 'chromium'); `make test` installs it in CI"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A Japanese-locale page in a context of its own (no cookies from other tests)."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def log_in(page: Any, url: str, username: str, password: str) -> None:
+    page.context.clear_cookies()  # whoever was logged in before
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"login as {username} failed"
+
+
+def screenshot(page: Any, name: str) -> None:
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
