@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from kyodo_admin import create_app, tenancy
@@ -115,13 +117,15 @@ def save(client, url: str, kind: str | None = None, **changes: str):
     return text
 
 
-def fire(client, endpoint: str, record_id: int, name: str, comment: str = "") -> str:
+def fire(client, endpoint: str, record_id: int, name: str, comment: str = "",
+         on: str = "") -> str:
     details = client.get(f"/admin/{endpoint}/details/?id={record_id}").get_data(as_text=True)
     version = re.search(rf'/transition/{record_id}/{name}".*?name="loaded_version" value="(\d+)"',
                         details, re.S)
     assert version, (endpoint, name, "not offered", flashes(details))
     response = client.post(f"/admin/{endpoint}/transition/{record_id}/{name}", data={
-        "csrf_token": csrf_from(details), "loaded_version": version.group(1), "comment": comment},
+        "csrf_token": csrf_from(details), "loaded_version": version.group(1), "comment": comment,
+        "on": on},
         follow_redirects=True)
     messages = flashes(response.get_data(as_text=True))
     assert any("を行いました" in m for m in messages), (endpoint, name, messages)
@@ -237,8 +241,8 @@ def test_the_whole_cycle_in_kamakura(in_kamakura):
 
     # 5. Implementation and completion: the report is due one month later (Civil Code).
     fire(staff, "project", project_id, "start")
-    save(staff, f"/admin/project/edit/?id={project_id}", completed_on="2027-01-31")
-    fire(staff, "project", project_id, "complete")
+    with time_machine.travel(dt.datetime(2027, 2, 1, 9, tzinfo=ZoneInfo("Asia/Tokyo"))):
+        fire(as_user(app, "kamakura-staff"), "project", project_id, "complete", on="2027-01-31")
     report = one(select(CompletionReport).where(CompletionReport.project_id == project_id))
     assert report.due_on == dt.date(2027, 3, 1)  # 28 Feb 2027 is a Sunday
     save(staff, f"/admin/completion_report/edit/?id={report.id}", kind="completion_report",

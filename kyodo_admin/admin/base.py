@@ -41,7 +41,7 @@ from .. import clock, permissions, tenancy
 from ..clock import datetime_formatter
 from ..documents.pdf import to_pdf
 from ..documents.wareki import nendo
-from ..errors import KyodoError, StaleRecord
+from ..errors import KyodoError, StaleRecord, ValidationFailed
 from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import (
     add_blank_rows,
@@ -57,7 +57,12 @@ from ..services.audit import current_actor
 from ..services.batches import batch_state, batch_zip, run_in_background, start_batch
 from ..services.documents import generate_document
 from ..services.form_definitions import current_definition, store_attachment
-from ..services.workflow import apply_transition, available_transitions, state_label
+from ..services.workflow import (
+    apply_transition,
+    available_transitions,
+    date_bounds,
+    state_label,
+)
 from .labels import COLUMN_LABELS
 
 log = logging.getLogger(__name__)
@@ -119,6 +124,16 @@ def file_response(data: bytes, filename: str, mimetype: str = DOCX_MIMETYPE) -> 
 
 def pdf_name(filename: str) -> str:
     return filename.rsplit(".", 1)[0] + ".pdf"
+
+
+def posted_date(value: str | None) -> dt.date | None:
+    """A date posted by a date input (YYYY-MM-DD); None when empty; a clear error otherwise."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from None
 
 
 def neutralize_formula(value: Any) -> Any:
@@ -498,6 +513,12 @@ class KyodoModelView(ModelView):
 
     # -- workflow --------------------------------------------------------------------
 
+    def transition_dates(self, record: Any, transition: Any) -> dict[str, str]:
+        """min, max and the default (today) of the date a transition asks for, ISO."""
+        earliest, latest = date_bounds(self.session, record, transition)
+        return {"min": earliest.isoformat() if earliest else "", "max": latest.isoformat(),
+                "value": min(max(clock.today(), earliest or clock.today()), latest).isoformat()}
+
     def transitions_for(self, record: Any) -> list[Any]:
         """Buttons for the record's details page: (transition, reason it is blocked or None)."""
         if not permissions.can_edit(current_user, record):
@@ -516,15 +537,17 @@ class KyodoModelView(ModelView):
             return redirect(details)
         try:
             fired = apply_transition(self.session, record, transition_name, current_user,
-                                     request.form.get("comment", "")[:2000])
+                                     request.form.get("comment", "")[:2000],
+                                     on=posted_date(request.form.get("on")))
             self.session.commit()
         except (KyodoError, SQLAlchemyError) as exc:
             self.session.rollback()
             flash(str(exc) if isinstance(exc, KyodoError) else
                   "状態を変更できませんでした。時間をおいてもう一度お試しください。", "error")
             return redirect(details)
-        flash(f"「{fired.transition.label}」を行いました（{state_label(record, fired.before)} → "
-              f"{state_label(record)}）。", "success")
+        change = (f"（{state_label(record, fired.before)} → {state_label(record)}）"
+                  if record.status != fired.before else "")
+        flash(f"「{fired.transition.label}」を行いました{change}。", "success")
         if fired.created is not None:
             endpoint = type(fired.created).__tablename__
             flash(f"「{fired.created}」を作成しました。", "info")

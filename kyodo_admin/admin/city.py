@@ -109,6 +109,9 @@ class CitySettingsForm(FlaskForm):
         NumberRange(min=1, max=12, message="1から12までの整数を入力してください。")])
     count_completion_day = BooleanField(SETTING_LABELS["count_completion_day"])
     year_end_closure = BooleanField(SETTING_LABELS["year_end_closure"])
+    days_ahead = IntegerField(SETTING_LABELS["days_ahead"], validators=[
+        InputRequired("日数を入力してください。"),
+        NumberRange(min=0, max=365, message="0から365までの整数を入力してください。")])
     meetings_per_year = IntegerField(SETTING_LABELS["meetings_per_year"], validators=[
         InputRequired("回数を入力してください。"),
         NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..documents.wareki import wareki
 from ..errors import TransitionNotAllowed
 from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
 from ..models.base import fiscal_year_of
@@ -26,7 +27,7 @@ from ..models.project import PROJECT_STATES, Project
 from ..models.proposal import PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport, Evaluation
 from ..models.user import Role
-from ..workflow.deadlines import report_due, settings_for
+from ..workflow.deadlines import budget_timing, report_due, settings_for
 from ..workflow.transitions import Transition, find, transitions_of
 from .audit import record_event
 from .proposals import assign_receipt_number
@@ -130,12 +131,20 @@ GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
 
 # -- effects: run after the state is set; may return a record they created ------------------
 
-def _assign_receipt_number(session: Session, proposal: Any, _today: dt.date) -> None:
+def _assign_receipt_number(session: Session, proposal: Any, _on: dt.date) -> None:
     assign_receipt_number(session, proposal)
 
 
-def _create_project(session: Session, proposal: Any, _today: dt.date) -> Project:
+def _create_project(session: Session, proposal: Any, on: dt.date) -> Project:
+    """The project of an adopted proposal, with a provisional period: the fiscal year whose
+    budget a budget proposal goes into, else the rest of this fiscal year. Signing the
+    agreement replaces it with the agreement's period."""
+    if proposal.needs_budget and proposal.received_on is not None:
+        year = budget_timing(proposal.received_on, settings_for(proposal.city)).budget_year
+    else:
+        year = fiscal_year_of(on)
     project = Project(city_id=proposal.city_id, title=proposal.title, proposal=proposal,
+                      start_date=max(on, dt.date(year, 4, 1)), end_date=dt.date(year + 1, 3, 31),
                       organization_id=proposal.organization_id,
                       department_id=proposal.department_id,
                       collaboration_type_id=proposal.collaboration_type_id,
@@ -145,7 +154,7 @@ def _create_project(session: Session, proposal: Any, _today: dt.date) -> Project
     return project
 
 
-def _draft_reproposal(session: Session, proposal: Any, _today: dt.date) -> Proposal:
+def _draft_reproposal(session: Session, proposal: Any, _on: dt.date) -> Proposal:
     """A new draft proposing the same again (再提案), linked to the old one and its advice."""
     from .form_definitions import current_definition
 
@@ -163,11 +172,11 @@ def _draft_reproposal(session: Session, proposal: Any, _today: dt.date) -> Propo
     return again
 
 
-def _set_completed_on(_session: Session, project: Any, today: dt.date) -> None:
-    project.completed_on = project.completed_on or today
+def _set_completed_on(_session: Session, project: Any, on: dt.date) -> None:
+    project.completed_on = on
 
 
-def _create_completion_report(session: Session, project: Any, _today: dt.date) -> Any:
+def _create_completion_report(session: Session, project: Any, _on: dt.date) -> Any:
     year = fiscal_year_of(project.completed_on)
     existing = session.execute(select(CompletionReport).where(
         CompletionReport.project_id == project.id, CompletionReport.fiscal_year == year)
@@ -181,21 +190,37 @@ def _create_completion_report(session: Session, project: Any, _today: dt.date) -
     return report
 
 
-def _set_signed_on(_session: Session, agreement: Any, today: dt.date) -> None:
-    agreement.signed_on = agreement.signed_on or today
+def _set_signed_on(_session: Session, agreement: Any, on: dt.date) -> None:
+    agreement.signed_on = on
 
 
-def _supersede_previous(_session: Session, agreement: Any, _today: dt.date) -> None:
+def _supersede_previous(_session: Session, agreement: Any, _on: dt.date) -> None:
     if agreement.previous is not None and agreement.previous.status == "signed":
         agreement.previous.status = "amended"
 
 
-def _mark_project_agreed(_session: Session, agreement: Any, _today: dt.date) -> None:
+def _take_agreement_period(session: Session, agreement: Any, _on: dt.date) -> None:
+    """The project runs over the period of its signed agreements (one a year for a project
+    over several fiscal years); its fiscal year follows its start."""
+    signed = session.execute(select(Agreement).where(
+        Agreement.project_id == agreement.project_id, Agreement.status == "signed")
+    ).scalars().all()
+    starts = [a.start_date for a in signed if a.start_date]
+    ends = [a.end_date for a in signed if a.end_date]
+    project = agreement.project
+    if starts:
+        project.start_date = min(starts)
+    if ends:
+        project.end_date = max(ends)
+    project.derive()
+
+
+def _mark_project_agreed(_session: Session, agreement: Any, _on: dt.date) -> None:
     if agreement.project.status == "planning":
         agreement.project.status = "agreed"
 
 
-def _draft_amendment(session: Session, agreement: Any, _today: dt.date) -> Agreement:
+def _draft_amendment(session: Session, agreement: Any, _on: dt.date) -> Agreement:
     amendment = Agreement(
         city_id=agreement.city_id, project_id=agreement.project_id, previous=agreement,
         title=agreement.title, status="draft", start_date=agreement.start_date,
@@ -221,6 +246,7 @@ EFFECTS: dict[str, Callable[[Session, Any, dt.date], Any]] = {
     "create_completion_report": _create_completion_report,
     "set_signed_on": _set_signed_on,
     "supersede_previous": _supersede_previous,
+    "take_agreement_period": _take_agreement_period,
     "mark_project_agreed": _mark_project_agreed,
     "draft_amendment": _draft_amendment,
 }
@@ -254,9 +280,42 @@ def available_transitions(session: Session, user: Any, record: Any
     return result
 
 
+def _signed_agreement_start(session: Session, project: Any) -> dt.date | None:
+    return session.execute(select(func.min(Agreement.start_date)).where(
+        Agreement.project_id == project.id, Agreement.status == "signed")).scalar_one()
+
+
+def date_bounds(session: Session, record: Any, transition: Transition
+                ) -> tuple[dt.date | None, dt.date]:
+    """The earliest and latest date a transition may record: no later than the city's
+    ``days_ahead`` from today (and a 締結日 not after the agreement's end); a 事業完了日 not
+    before the project starts (its signed agreement's start, else its own)."""
+    latest = clock.today() + dt.timedelta(days=settings_for(record.city)["days_ahead"])
+    earliest = None
+    if transition.name == "sign" and record.end_date is not None:
+        latest = min(latest, record.end_date)
+    if transition.name == "complete":
+        earliest = _signed_agreement_start(session, record) or record.start_date
+    return earliest, latest
+
+
+def check_date(session: Session, record: Any, transition: Transition, on: dt.date) -> str | None:
+    """Why ``on`` cannot be the date a transition records, or None."""
+    label = transition.date_label
+    earliest, latest = date_bounds(session, record, transition)
+    if earliest is not None and on < earliest:
+        return (f"{label}（{wareki(on)}）は事業の開始日（{wareki(earliest)}）より前にはできません。"
+                "協定期間・事業期間を確認してください。")
+    if on > latest:
+        return f"{label}（{wareki(on)}）は{wareki(latest)}までの日付にしてください。"
+    return None
+
+
 def apply_transition(session: Session, record: Any, name: str, user: Any, comment: str = "",
-                     today: dt.date | None = None) -> Fired:
-    """Fire transition ``name`` on ``record`` as ``user``; TransitionNotAllowed says why not."""
+                     on: dt.date | None = None) -> Fired:
+    """Fire transition ``name`` on ``record`` as ``user``; TransitionNotAllowed says why not.
+
+    ``on`` is the date the transition records (締結日, 事業完了日), today when not given."""
     transition = find(_table(record), name)
     if transition is None:
         raise TransitionNotAllowed("この記録に対して、その操作はできません。")
@@ -273,12 +332,17 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
     comment = (comment or "").strip()
     if transition.needs_comment and not comment:
         raise TransitionNotAllowed(f"「{transition.label}」にはコメントを入力してください。")
+    on = on or clock.today()
+    if transition.date_label:
+        reason = check_date(session, record, transition, on)
+        if reason:
+            raise TransitionNotAllowed(reason)
     before = record.status
     if transition.target is not None:
         record.status = transition.target
     created = None
     for effect in transition.effects:
-        made = EFFECTS[effect](session, record, today or clock.today())
+        made = EFFECTS[effect](session, record, on)
         created = made if made is not None else created
     session.flush()
     after = record.status

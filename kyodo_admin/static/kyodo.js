@@ -84,3 +84,16 @@
     });
   });
 })();
+
+// Workflow buttons on a record's page: ask the transition's confirmation (data-confirm) and
+// send the shared comment box with whichever button is pressed. No inline handlers.
+(function () {
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains('kyodo-transition')) { return; }
+    var question = form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    var comment = document.getElementById('transition-comment');
+    if (comment) { form.querySelector('input[name=comment]').value = comment.value; }
+  });
+})();

@@ -33,6 +33,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "count_completion_day": False,       # 初日算入: the completion day counts as the first day
     "meetings_per_year": 5,
     "year_end_closure": True,            # 29 Dec - 3 Jan are closed days
+    "days_ahead": 30,                    # a 締結日 or 完了日 may be this many days ahead
 }
 
 LATE_BUDGET_CHOICES = {
@@ -48,6 +49,7 @@ SETTING_LABELS = {
     "count_completion_day": "完了日を期間の初日に算入する",
     "meetings_per_year": "年度あたりの会議の予定回数",
     "year_end_closure": "年末年始（12月29日〜1月3日）を閉庁日とする",
+    "days_ahead": "締結日・事業完了日として入力できる先の日付（今日から何日後まで）",
 }
 
 

@@ -30,6 +30,9 @@ class Transition:
     needs_comment: bool = False
     #: Bootstrap button style.
     style: str = "primary"
+    #: The date the transition records (締結日, 事業完了日), asked with the button and
+    #: defaulting to today; empty when it records none.
+    date_label: str = ""
 
 
 PROPOSAL: tuple[Transition, ...] = (
@@ -55,7 +58,8 @@ PROJECT: tuple[Transition, ...] = (
     Transition("start", "事業を開始する", ("agreed",), "running"),
     Transition("complete", "事業完了とする", ("running",), "completed",
                effects=("set_completed_on", "create_completion_report"),
-               confirm="事業完了にしますか？事業報告書の提出期限が設定されます。"),
+               confirm="事業完了にしますか？事業報告書の提出期限が設定されます。",
+               date_label="事業完了日"),
     Transition("accept_report", "報告を受理する", ("completed",), "reported",
                guard="report_submitted"),
     Transition("finish_evaluation", "評価済にする", ("reported",), "evaluated",
@@ -65,8 +69,9 @@ PROJECT: tuple[Transition, ...] = (
 
 AGREEMENT: tuple[Transition, ...] = (
     Transition("sign", "締結する", ("draft",), "signed", guard="agreement_complete",
-               effects=("set_signed_on", "supersede_previous", "mark_project_agreed"),
-               confirm="締結済にしますか？締結後は変更協定で変更します。"),
+               effects=("set_signed_on", "supersede_previous", "take_agreement_period",
+                        "mark_project_agreed"),
+               confirm="締結済にしますか？締結後は変更協定で変更します。", date_label="締結日"),
     Transition("amend", "変更協定を作成する", ("signed",), None, effects=("draft_amendment",),
                style="secondary"),
 )

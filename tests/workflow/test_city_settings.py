@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from kyodo_admin.extensions import db
@@ -52,7 +54,7 @@ def test_the_defaults_are_shown_with_what_they_mean(admin):
     assert f"{due.month}月{due.day}日" in examples(html)
 
 
-def test_a_city_admin_changes_the_deadlines_and_the_cycle_follows(admin, city, client):
+def test_a_city_admin_changes_the_deadlines_and_the_cycle_follows(admin, city, client, login_as):
     _html, values = form_page(admin, URL)
     values.update(report_months="2", count_completion_day="y", late_budget_proposal="flag",
                   step2_deadline="08-31", head_title="八王子市長")
@@ -64,17 +66,20 @@ def test_a_city_admin_changes_the_deadlines_and_the_cycle_follows(admin, city, c
     assert settings["late_budget_proposal"] == "flag" and settings["step2_deadline"] == "08-31"
     assert settings["legacy_key"] == "kept"
 
-    # The completion report of a project completed on 15 January 2027 is now due two months
-    # later counting the completion day: 14 March 2027, a Sunday -> Monday 15 March.
-    project = ProjectFactory(city=city, status="running", completed_on=dt.date(2027, 1, 15))
-    fire(client, "project", project, "complete")
-    report = db.session.execute(select(CompletionReport)).scalar_one()
-    assert report.due_on == dt.date(2027, 3, 15)
-
     event = db.session.execute(select(AuditEvent).where(
         AuditEvent.model == "city", AuditEvent.action == "update")).scalar_one()
     assert event.city_id == city.id and "settings" in event.changes
     assert city.name in admin.get("/admin/audit_event/").get_data(as_text=True)
+
+    # The completion report of a project completed on 15 January 2027 is now due two months
+    # later counting the completion day: 14 March 2027, a Sunday -> Monday 15 March.
+    project = ProjectFactory(city=city, status="running")
+    with time_machine.travel(dt.datetime(2027, 1, 15, 17, tzinfo=ZoneInfo("Asia/Tokyo"))):
+        login_as(UserFactory(city=city, role=Role.STAFF.value))  # a session of that day
+        fire(client, "project", project, "complete", on=dt.date(2027, 1, 15))
+    report = db.session.execute(select(CompletionReport)).scalar_one()
+    assert report.due_on == dt.date(2027, 3, 15)
+
 
 
 @pytest.mark.parametrize("field,value,message", [

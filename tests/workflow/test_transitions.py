@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from kyodo_admin import clock
 from kyodo_admin.extensions import db
 from kyodo_admin.models import (
     Agreement,
@@ -61,12 +62,14 @@ def staff(city, client, login_as):
     return user
 
 
-def fire(client, endpoint: str, record, name: str, comment: str = "", version=None):
+def fire(client, endpoint: str, record, name: str, comment: str = "", version=None,
+         on: dt.date | None = None):
     html = client.get(f"/admin/{endpoint}/details/?id={record.id}").get_data(as_text=True)
     db.session.refresh(record)
     return client.post(f"/admin/{endpoint}/transition/{record.id}/{name}", data={
         "csrf_token": csrf_from(html), "comment": comment,
-        "loaded_version": str(record.version if version is None else version)},
+        "loaded_version": str(record.version if version is None else version),
+        **({"on": on.isoformat()} if on else {})},
         follow_redirects=True)
 
 
@@ -195,7 +198,7 @@ def test_agreement_signing_amendment_and_project_states(client, city, staff):
     RoleShareFactory(city=city, agreement=agreement)
     fire(client, "agreement", agreement, "sign")
     assert status_of(agreement) == "signed" and status_of(project) == "agreed"
-    assert db.session.get(Agreement, agreement.id).signed_on == dt.date.today()
+    assert db.session.get(Agreement, agreement.id).signed_on == clock.today()
 
     fire(client, "agreement", agreement, "amend")
     amendment = db.session.execute(select(Agreement).where(Agreement.previous_id == agreement.id)).scalar_one()
@@ -206,9 +209,11 @@ def test_agreement_signing_amendment_and_project_states(client, city, staff):
 
 
 def test_completion_creates_the_report_with_its_due_date(client, city, staff):
-    project = ProjectFactory(city=city, status="running", completed_on=dt.date(2026, 1, 31))
-    fire(client, "project", project, "complete")
+    project = ProjectFactory(city=city, status="running", start_date=dt.date(2025, 4, 1),
+                             end_date=dt.date(2026, 3, 31))
+    fire(client, "project", project, "complete", on=dt.date(2026, 1, 31))
     assert status_of(project) == "completed"
+    assert db.session.get(Project, project.id).completed_on == dt.date(2026, 1, 31)
     report = db.session.execute(select(CompletionReport)).scalar_one()
     assert (report.fiscal_year, report.due_on) == (2025, dt.date(2026, 3, 2))
 
