@@ -121,6 +121,8 @@ class Builder:
             self.para(f"【{section['title']}】", bold=True)
             for field in section["fields"]:
                 name = field["name"]
+                if isinstance(field.get("fills"), str) and field["type"] != "table":
+                    continue  # printed once, from the record's column it fills
                 if field["type"] == "table":
                     self.para(field["label"])
                     columns = field["columns"]
@@ -211,8 +213,9 @@ def build_project_plan(b: Builder, city: str, number: str, definition: dict | No
     b.para("事業期間：{{ project.start_date|wareki }}から{{ project.end_date|wareki }}まで")
     b.para("目的（何のために）：{{ plan.purpose }}")
     b.para("目標（いつまでにどれだけ）：{{ plan.target }}")
-    b.para("事業内容：{{ plan.content }}")
-    b.para("スケジュール：{{ plan.schedule }}")
+    if not any(f.get("fills") == "content" for s in (definition or {}).get("sections", [])
+               for f in s["fields"]):
+        b.para("事業内容：{{ plan.content }}")  # else the form's table prints it
     b.para("評価項目及び目標値", bold=True)
     b.table(["評価項目", "単位", "目標値"], ["{{ row.name }}", "{{ row.unit }}", "{{ row.target }}"],
             loop="indicators")

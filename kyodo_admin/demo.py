@@ -310,11 +310,18 @@ class _Loader:
             "completed_on": D(2026, 3, 31), "budget_amount": 1_200_000,
             "summary": "子育て世帯に向けた情報をまとめ、冊子とウェブで発信する。",
         }, title="子育て支援情報発信事業")
+        purpose = "子育て世帯が必要な支援に迷わずたどり着けるようにする（何のために）。"
+        target = "令和8年3月までに冊子3,000部を配布し、利用者満足度80%を達成する（いつまでにどれだけ）。"
+        activities = [{"period": period, "content": content, "owner": owner} for period, content, owner in (
+            ("4月", "企画・庁内情報の収集", "共同"), ("6月", "取材・編集", "団体"),
+            ("9月", "冊子の発行・ウェブサイト公開", "団体"), ("翌2月", "相談会・振り返り", "共同"))]
         plan = self.get_or_create(ProjectPlan, {
-            "purpose": "子育て世帯が必要な支援に迷わずたどり着けるようにする（何のために）。",
-            "target": "令和8年3月までに冊子3,000部を配布し、利用者満足度80%を達成する（いつまでにどれだけ）。",
-            "content": "情報の収集・編集、冊子の発行、ウェブサイトの運営、相談会の開催。",
+            "purpose": purpose, "target": target,
+            "content": "\n".join(f"{a['period']}　{a['content']}　{a['owner']}" for a in activities),
             "schedule": "4月 企画／6月 取材／9月 冊子発行／翌2月 振り返り",
+            # the seed plans' fields fill purpose / target / fiscal_year / content
+            "answers": {"objective": purpose, "goal": target, "fiscal_year_planned": 2025,
+                        "activities": activities},
         }, project_id=done.id, fiscal_year=2025)
         for i, (name, unit, target, actual) in enumerate((
                 ("冊子配布部数", "部", 3000, 3200), ("相談会参加者数", "人", 200, 150),

@@ -24,6 +24,7 @@ class AgreementView(KyodoModelView):
                     "role_shares", "cost_shares")
     choices = {"status": AGREEMENT_STATES}
     date_ranges = (("start_date", "end_date"),)
+    prefill_from_args = ("project",)
     inline_models = [
         (RoleShare, {"form_columns": ("id", "item", "city_role", "organization_role",
                                       "sort_order")}),

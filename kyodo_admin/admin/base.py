@@ -35,7 +35,7 @@ from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FloatField, HiddenField
-from wtforms.validators import Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from .. import clock, permissions, tenancy
 from ..clock import datetime_formatter
@@ -169,6 +169,17 @@ class KyodoModelConverter(AdminModelConverter):
     def handle_float(self, column: Any, field_args: dict[str, Any], **extra: Any) -> FloatField:
         return DecimalNumberField(**field_args)
 
+    def _model_select_field(self, prop: Any, multiple: Any, remote_model: Any,
+                            **kwargs: Any) -> Any:
+        """A required parent (the project of a plan) starts empty, 「（未選択）」, instead of
+        silently defaulting to the first row — another project — and asks to be chosen."""
+        if not multiple and not kwargs.get("allow_blank"):
+            kwargs["allow_blank"] = True
+            kwargs["validators"] = [
+                *(v for v in kwargs.get("validators", []) if not isinstance(v, InputRequired)),
+                DataRequired(message=f"{kwargs.get('label') or '項目'}を選んでください。")]
+        return super()._model_select_field(prop, multiple, remote_model, **kwargs)
+
 
 class KyodoModelView(ModelView):
     """Configuration lives in subclasses; behaviour shared by all views lives here."""
@@ -202,6 +213,9 @@ class KyodoModelView(ModelView):
     unique_in_city: ClassVar[tuple[str, ...]] = ()
     #: Column -> {value: Japanese label} shown in lists, details and forms.
     choices: ClassVar[dict[str, dict[Any, str]]] = {}
+    #: Fields a create link may fill from its query (``/new/?project=3&side=city``): the
+    #: parent record of a button on the parent's page. Relations are looked up in the city.
+    prefill_from_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
         self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
@@ -386,11 +400,32 @@ class KyodoModelView(ModelView):
     def create_form(self, obj: Any = None) -> Any:
         definition = self._definition_for(None)
         if definition is None:
-            return self._adapt_form(super().create_form(obj), obj)
+            return self._prefill(self._adapt_form(super().create_form(obj), obj))
         form_class = extend_form_class(self._create_form_class,
                                        (definition.id, definition.version), definition.schema)
         form = self._adapt_form(form_class(get_form_data(), obj=obj), obj)
-        return self._prepare_configured(form, definition, {}, is_new=True)
+        return self._prefill(self._prepare_configured(form, definition, {}, is_new=True))
+
+    def _prefill(self, form: Any) -> Any:
+        """Fill ``prefill_from_args`` from the query of a create link (GET only)."""
+        if request.method != "GET":
+            return form
+        for name in self.prefill_from_args:
+            wanted = request.args.get(name)
+            if not wanted or name not in form:
+                continue
+            attribute = getattr(self.model, name)
+            if hasattr(attribute.property, "mapper"):
+                related = attribute.property.mapper.class_
+                if wanted.isdigit():  # scoped to the city by the session
+                    form[name].data = self.session.execute(
+                        select(related).where(related.id == int(wanted))).scalar_one_or_none()
+            else:
+                try:
+                    form[name].data = getattr(form[name], "coerce", str)(wanted)
+                except (TypeError, ValueError):
+                    continue
+        return form
 
     def edit_form(self, obj: Any = None) -> Any:
         definition = self._definition_for(obj)

@@ -117,19 +117,8 @@ class ReviewView(KyodoModelView):
     inline_models = [(ReviewScore, {"form_columns": ("id", "criterion", "member", "score",
                                                      "comment")})]
 
-    def create_form(self, obj: Any = None) -> Any:
-        """Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``)."""
-        form = super().create_form(obj)
-        if request.method == "GET":
-            for name in ("proposal", "meeting"):
-                wanted = request.args.get(name, type=int)
-                if wanted and name in form:
-                    related = getattr(self.model, name).property.mapper.class_
-                    form[name].data = self.session.get(related, wanted)
-            step = request.args.get("step", type=int)
-            if step in REVIEW_STEPS and "step" in form:
-                form.step.data = step
-        return form
+    #: Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``).
+    prefill_from_args = ("proposal", "meeting", "step")
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         for score in model.scores:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
+from flask_login import current_user
 from markupsafe import Markup
 
+from .. import permissions
 from ..models.project import PROJECT_STATES, Indicator
-from ..services.evaluations import SIDES, project_results
+from ..models.report import EVALUATION_SIDES
+from ..services.evaluations import SIDES
+from ..services.projects import project_hub
 from .base import KyodoModelView
 
 
@@ -40,8 +44,12 @@ class ProjectView(KyodoModelView):
     date_ranges = (("start_date", "end_date"), ("start_date", "completed_on"))
 
     def details_extra(self, record: Any) -> Any:
-        return Markup(render_template("admin/evaluation_results.html", sides=SIDES,
-                                      results=project_results(self.session, record),
+        hub = project_hub(self.session, record)
+        may = {name: permissions.can_create(current_user, name)
+               for name in ("project_plan", "agreement", "evaluation")}
+        return Markup(render_template("admin/project_hub.html", hub=hub, may=may,
+                                      sides=SIDES, results=hub.results,
+                                      sides_labels=EVALUATION_SIDES,
                                       heading="評価（担当課・団体・会議の評価検証）"))
 
 
@@ -50,9 +58,11 @@ class ProjectPlanView(KyodoModelView):
     column_list = ("city", "project", "fiscal_year", "purpose", "target")
     column_searchable_list = ("purpose", "target", "content")
     column_filters = ("fiscal_year", "project.title")
-    form_columns = ("project", "fiscal_year", "purpose", "target", "content", "schedule",
-                    "indicators")
+    # The city's form asks 目的・目標・年度・事業内容 and fills these columns (``fills``),
+    # so each is asked once; without a form they are typed here.
+    form_columns = ("project", "fiscal_year", "purpose", "target", "content", "indicators")
     managed_columns = ("status",)  # a plan's fiscal year is entered, not derived
+    prefill_from_args = ("project",)
     inline_models = [(Indicator, {"form_columns": ("id", "name", "unit", "target_value",
                                                    "actual_value", "sort_order")})]
 

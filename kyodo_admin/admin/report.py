@@ -19,6 +19,7 @@ class CompletionReportView(KyodoModelView):
     form_columns = ("project", "fiscal_year", "due_on", "submitted_on", "summary", "actual_cost")
     column_formatters = {"actual_cost": KyodoModelView.yen}
     managed_columns = ("status",)  # the report's fiscal year is entered
+    prefill_from_args = ("project",)
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if is_created:
@@ -34,3 +35,4 @@ class EvaluationView(KyodoModelView):
     form_columns = ("project", "completion_report", "side", "evaluator", "evaluated_on", "rating",
                     "comment")
     choices = {"side": EVALUATION_SIDES, "rating": EVALUATION_RATINGS}
+    prefill_from_args = ("project", "completion_report", "side")

@@ -39,6 +39,13 @@ FILLABLE_COLUMNS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
         "needs_budget": ("予算措置の必要", frozenset({"checkbox", "radio", "select"})),
         "budget_amount": ("予算規模", frozenset({"money", "integer"})),
     },
+    "project_plan": {
+        "purpose": ("目的", frozenset({"text", "textarea"})),
+        "target": ("目標", frozenset({"text", "textarea"})),
+        "content": ("事業内容", frozenset({"text", "textarea", "table"})),
+        "schedule": ("スケジュール", frozenset({"text", "textarea", "table"})),
+        "fiscal_year": ("年度", frozenset({"fiscal_year"})),
+    },
 }
 CHOICE_TYPES = frozenset({"radio", "select"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -201,7 +208,7 @@ def filled_values(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, 
         elif field["type"] == "checkbox":
             values[column] = bool(answer)
         else:
-            values[column] = answer if isinstance(answer, int) else None
+            values[column] = REGISTRY[field["type"]].column_value(answer, field)
     return values
 
 

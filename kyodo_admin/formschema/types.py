@@ -165,6 +165,10 @@ class FieldType:
     def word(self, value: Any, field: FieldDef) -> Any:
         return self.display(value, field)
 
+    def column_value(self, value: Any, field: FieldDef) -> Any:
+        """The value a record column takes from this answer (``fills``): a number as it is."""
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     def example(self, field: FieldDef) -> Any:
         """A stored answer for the placeholder reference and test renders."""
         return f"（{field['label']}）"
@@ -205,6 +209,9 @@ class TextType(FieldType):
     def to_answer(self, data: Any, field: FieldDef) -> Any:
         text = (data or "").strip()
         return text or None
+
+    def column_value(self, value: Any, field: FieldDef) -> Any:
+        return value or ""  # text columns are never NULL
 
 
 @register
@@ -597,6 +604,12 @@ class TableType(FieldType):
     def word(self, value: Any, field: FieldDef) -> Any:
         return [{c["name"]: REGISTRY[c["type"]].word(row.get(c["name"]), c)
                  for c in field.get("columns", [])} for row in (value or [])]
+
+    def column_value(self, value: Any, field: FieldDef) -> Any:
+        """A text column filled from the rows: one line a row, its cells separated by 「　」."""
+        return "\n".join("　".join(text for c in field.get("columns", [])
+                                   if (text := REGISTRY[c["type"]].display(row.get(c["name"]), c)))
+                         for row in (value or []))
 
 
 class _TableRows:

@@ -51,7 +51,7 @@ def test_a_choice_and_a_number_fill_the_proposal():
     (("fills: budget_amount", "fills: {column: budget_amount, equals: 1}"),
      "fills の equals は選択肢の項目でだけ使えます"),
     (("fills: budget_amount", "fills: [budget_amount]"), "fills は記録の項目名、または column と equals"),
-    (("kind: basic_sheet", "kind: project_plan"), "使える項目: なし"),
+    (("kind: basic_sheet", "kind: agreement"), "使える項目: なし"),
 ])
 def test_bad_fills_are_refused_with_the_field_and_line(change, message):
     problems = problems_of(FILLED.replace(*change))

@@ -1,0 +1,53 @@
+"""The project page as the hub of a project: every record of the cycle that belongs to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..models.agreement import Agreement
+from ..models.document import GeneratedDocument
+from ..models.project import Project, ProjectPlan
+from ..models.report import CompletionReport, Evaluation
+from .evaluations import YearResult, project_results
+
+
+@dataclass
+class ProjectHub:
+    project: Project
+    plans: list[ProjectPlan] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    reports: list[CompletionReport] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    results: list[YearResult] = field(default_factory=list)
+    documents: list[GeneratedDocument] = field(default_factory=list)
+
+
+def project_hub(session: Session, project: Project) -> ProjectHub:
+    """The project's plans, agreements (newest first), reports, evaluations side by side and
+    the documents issued from any of them, newest first."""
+    def of_project(model: Any, *order: Any) -> list[Any]:
+        return list(session.execute(select(model).where(model.project_id == project.id)
+                                    .order_by(*order)).scalars())
+
+    hub = ProjectHub(
+        project,
+        plans=of_project(ProjectPlan, ProjectPlan.fiscal_year),
+        agreements=of_project(Agreement, Agreement.id.desc()),
+        reports=of_project(CompletionReport, CompletionReport.fiscal_year),
+        evaluations=of_project(Evaluation, Evaluation.id),
+        results=project_results(session, project),
+    )
+    records = [("project", [project.id]), ("project_plan", [p.id for p in hub.plans]),
+               ("agreement", [a.id for a in hub.agreements]),
+               ("completion_report", [r.id for r in hub.reports]),
+               ("evaluation", [e.id for e in hub.evaluations])]
+    conditions = [(GeneratedDocument.record_type == kind) & GeneratedDocument.record_id.in_(ids)
+                  for kind, ids in records if ids]
+    hub.documents = list(session.execute(
+        select(GeneratedDocument).where(or_(*conditions))
+        .order_by(GeneratedDocument.id.desc()).limit(50)).scalars())
+    return hub

@@ -1,0 +1,125 @@
+"""The project page is the hub of the project; the records after it are created from it for
+this project, and a parent picker never silently picks another record. A plan asks 目的・目標・
+年度・事業内容 once (the city's form fills the columns)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import ProjectPlan, Role
+
+from .conftest import flashes, form_page
+from .factories import (
+    AgreementFactory,
+    CityFactory,
+    CompletionReportFactory,
+    EvaluationFactory,
+    FormDefinitionFactory,
+    GeneratedDocumentFactory,
+    IndicatorFactory,
+    ProjectFactory,
+    ProjectPlanFactory,
+    ProposalFactory,
+    UserFactory,
+)
+
+PLAN_FORM = {"sections": [{"title": "事業の目的と目標", "fields": [
+    {"name": "objective", "label": "目的（何のために）", "type": "textarea", "required": True,
+     "fills": "purpose"},
+    {"name": "goal", "label": "目標（いつまでにどれだけ）", "type": "textarea", "fills": "target"},
+    {"name": "year", "label": "実施年度", "type": "fiscal_year", "required": True,
+     "fills": "fiscal_year"},
+    {"name": "activities", "label": "事業内容", "type": "table", "fills": "content", "columns": [
+        {"name": "period", "label": "時期", "type": "text"},
+        {"name": "content", "label": "内容", "type": "text"}]},
+]}]}
+
+
+@pytest.fixture
+def city(app):
+    return CityFactory()
+
+
+@pytest.fixture
+def staff(city, client, login_as):
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    return client
+
+
+def test_the_project_page_shows_every_record_of_the_project(staff, city):
+    proposal = ProposalFactory(city=city, title="海辺の自然教室", receipt_number="2026-007")
+    project = ProjectFactory(city=city, proposal=proposal, title="海辺の自然教室事業",
+                             start_date=dt.date(2026, 7, 1), end_date=dt.date(2027, 2, 28))
+    plan = ProjectPlanFactory(city=city, project=project, fiscal_year=2026)
+    IndicatorFactory(city=city, project_plan=plan, name="参加者数", unit="人", target_value=200,
+                     actual_value=230)
+    agreement = AgreementFactory(city=city, project=project, title="自然教室の協定書",
+                                 status="signed", signed_on=dt.date(2026, 6, 20))
+    report = CompletionReportFactory(city=city, project=project, fiscal_year=2026)
+    EvaluationFactory(city=city, project=project, completion_report=report, side="city",
+                      rating="A")
+    GeneratedDocumentFactory(city=city, record_type="agreement", record_id=agreement.id,
+                             filename="協定書_自然教室.docx")
+    other = ProjectFactory(city=city, title="別の事業")
+    GeneratedDocumentFactory(city=city, record_type="project_plan", record_id=other.id + 999,
+                             filename="別の事業の計画書.docx")
+
+    html = staff.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    hub = html[html.index('id="project-hub"'):]
+    assert f'/admin/proposal/details/?id={proposal.id}"' in hub and "2026-007 海辺の自然教室" in hub
+    assert "令和8年7月1日 〜 令和9年2月28日" in hub and "令和8年度" in hub
+    assert f"/admin/project_plan/details/?id={plan.id}" in hub and "参加者数" in hub
+    assert "230人" in hub and "115%" in hub  # actual and achievement, without ".0"
+    assert "自然教室の協定書" in hub and "締結済" in hub and "令和8年6月20日" in hub
+    assert f"/admin/completion_report/details/?id={report.id}" in hub
+    assert "協定書_自然教室.docx" in hub and "別の事業の計画書.docx" not in hub
+    # buttons that create the next records for this project
+    assert f"/admin/project_plan/new/?project={project.id}" in hub
+    assert f"/admin/agreement/new/?project={project.id}" in hub
+    assert "side=organization" in hub and f"completion_report={report.id}" in hub
+    assert "side=city" not in hub  # the department's evaluation is registered already
+
+
+def test_a_create_link_from_the_project_page_picks_this_project(staff, city):
+    ProjectFactory(city=city, title="先に登録された事業")
+    project = ProjectFactory(city=city, title="この事業")
+    html, values = form_page(staff, f"/admin/agreement/new/?project={project.id}")
+    assert values["project"] == str(project.id)
+    # another city's project in the link is not found, and nothing is picked
+    foreign = ProjectFactory(city=CityFactory())
+    _html, values = form_page(staff, f"/admin/agreement/new/?project={foreign.id}")
+    assert values.get("project") in (None, "", "__None")
+
+
+def test_a_parent_picker_starts_empty_and_must_be_chosen(staff, city):
+    ProjectFactory(city=city, title="先に登録された事業")
+    html, values = form_page(staff, "/admin/project_plan/new/")
+    assert values.get("project") in (None, "", "__None")  # not the first project in the list
+    values.update({"fiscal_year": "2026", "purpose": "目的"})
+    response = staff.post("/admin/project_plan/new/", data=values)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "協働事業を選んでください" in page
+    assert db.session.execute(select(func.count()).select_from(ProjectPlan)).scalar_one() == 0
+    assert flashes(page)
+
+
+def test_a_plan_asks_purpose_target_year_and_content_once(staff, city):
+    FormDefinitionFactory(city=city, kind="project_plan", status="published", schema=PLAN_FORM)
+    project = ProjectFactory(city=city)
+    html, values = form_page(staff, f"/admin/project_plan/new/?project={project.id}")
+    names = re.findall(r'name="([^"]+)"', html)
+    for column in ("purpose", "target", "fiscal_year", "content", "schedule"):
+        assert column not in names, column
+    values.update({"answers__objective": "海を身近に", "answers__goal": "参加者200人",
+                   "answers__year": "2026", "answers__activities-0-period": "7月",
+                   "answers__activities-0-content": "磯の観察会"})
+    response = staff.post(f"/admin/project_plan/new/?project={project.id}", data=values)
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    plan = db.session.execute(select(ProjectPlan)).scalar_one()
+    assert (plan.project_id, plan.purpose, plan.target, plan.fiscal_year, plan.content) == (
+        project.id, "海を身近に", "参加者200人", 2026, "7月　磯の観察会")
