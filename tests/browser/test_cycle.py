@@ -1,0 +1,124 @@
+"""Kamakura's cycle by clicks in Chromium, as the people who do each step, at 06:54 JST — when
+the UTC date is still the previous day, so every date the screens write must be Japan's.
+
+Covered so far: the public entrance with table rows and a hidden conditional field → the
+coordinating section finds the proposal from home → step 1 from the meeting's agenda (review
+created from the agenda, a member's scores, the result with the hidden conditional field left
+hidden) → step 2 → adoption → the project page → its plan created from the hub.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Meeting, Proposal
+from kyodo_admin.services.users import DEMO_PASSWORD
+from kyodo_admin.tenancy import scoped_to
+
+from .conftest import log_in, screenshot
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture
+def dawn():
+    """Today (Japan's date) at 06:54 JST: UTC is still on yesterday. The date is today's so
+    that the browser, whose own clock is not moved, keeps the session cookie."""
+    today = dt.datetime.now(JST).date()
+    with time_machine.travel(dt.datetime.combine(today, dt.time(6, 54), JST), tick=True):
+        assert dt.datetime.now(dt.UTC).date() == today - dt.timedelta(days=1)
+        yield today
+
+
+def flash_text(page) -> str:
+    return " ".join(page.locator(".alert").all_inner_texts())
+
+
+def fire(page, label: str) -> None:
+    """Press a workflow button on a record's page, accepting its confirmation."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#workflow button", has_text=label).click()
+    page.wait_for_load_state()
+    assert "を行いました" in flash_text(page), (label, flash_text(page))
+
+
+def save(page) -> None:
+    page.locator("input[type=submit][value='保存']").click()
+    page.wait_for_load_state()
+    assert "/new/" not in page.url and "/edit/" not in page.url, (
+        page.url, page.locator(".invalid-feedback, .alert").all_inner_texts())
+
+
+def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
+    url, app = demo_server
+    wareki_today = f"令和{dawn.year - 2018}年{dawn.month}月{dawn.day}日"
+
+    # 1. An NPO proposes at the public entrance, with two schedule rows, no budget.
+    page.goto(f"{url}/entrance/kamakura/")
+    for name, value in (("title", "海辺の子ども自然教室"), ("summary", "磯の生き物の観察会を開く。"),
+                        ("organization_name", "NPO法人 湘南の海の学校"),
+                        ("representative", "海野 花子"), ("email", "info@umi.example.jp"),
+                        ("phone", "0467-11-2222"), ("address", "鎌倉市材木座1-1-1"),
+                        ("answers__purpose", "子どもが海の自然を身近に感じる"),
+                        ("answers__need", "海辺で遊ぶ機会が減っている"),
+                        ("answers__plan", "夏休みに観察会を3回開く"),
+                        ("answers__independence", "会費と寄付で運営している"),
+                        ("answers__continuity", "毎年続ける"),
+                        ("answers__profile", "2015年設立の環境教育団体"),
+                        ("answers__contact_person", "海野 花子"),
+                        ("answers__contact_phone", "0467-11-2222")):
+        page.fill(f"[name='{name}']", value)
+    page.fill("[name='answers__schedule-0-period']", "7月")
+    page.fill("[name='answers__schedule-0-activity']", "磯の観察会")
+    page.fill("[name='answers__schedule-1-period']", "8月")
+    page.fill("[name='answers__schedule-1-activity']", "海辺の清掃と報告会")
+    page.check("input[name='answers__budget_measure'][value='不要']")
+    assert page.locator("[name='answers__budget_reason']").is_hidden()
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/received")
+    receipt = re.search(r"受付番号\s*(\d{4}-\d{3})", page.content()).group(1)
+    screenshot(page, "cycle-01-received")
+    with app.app_context():
+        proposal = db.session.execute(select(Proposal).where(
+            Proposal.receipt_number == receipt)).scalar_one()
+        assert proposal.received_on == dawn  # Japan's date, not UTC's yesterday
+        assert [r["period"] for r in proposal.answers["schedule"]] == ["7月", "8月"]
+        assert "budget_reason" not in proposal.answers
+        proposal_id = proposal.id
+        db.session.remove()
+
+    # 2. The coordinating section finds it from home and puts it to step 1.
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/")
+    page.get_by_role("link", name="受付済").first.click()
+    page.wait_for_load_state()
+    assert "海辺の子ども自然教室" in page.content()
+    page.locator(f"a[href*='/admin/proposal/details/?id={proposal_id}']").first.click()
+    page.wait_for_load_state()
+    assert wareki_today in page.content() or dawn.isoformat() in page.content()
+    fire(page, "ステップ1の検討に付す")
+    screenshot(page, "cycle-02-step1")
+
+    # 3. The next step-1 meeting's agenda lists it; the review is created from the agenda.
+    with app.app_context(), scoped_to(proposal.city_id):
+        meeting = db.session.execute(select(Meeting).where(
+            Meeting.step == 1, Meeting.held_on >= dawn).order_by(Meeting.held_on)).scalars().first()
+        assert meeting is not None, "the demo has an upcoming step-1 meeting"
+        meeting_id = meeting.id
+        db.session.remove()
+    page.goto(f"{url}/admin/meeting/details/?id={meeting_id}")
+    row = page.locator("#agenda ~ table tr", has_text="海辺の子ども自然教室")
+    row.get_by_role("link", name="審査を作成").click()
+    page.wait_for_load_state()
+    assert "/admin/review/new/" in page.url
+    page.check("input[name='answers__overall'][value='適']")
+    assert page.locator("[name='answers__conditions']").is_hidden()
+    save(page)
+    screenshot(page, "cycle-03-review")
