@@ -49,6 +49,15 @@ def fire(page, label: str) -> None:
     assert "を行いました" in flash_text(page), (label, flash_text(page))
 
 
+def choose(page, name: str, label: str) -> None:
+    """Pick an option of a Select2 drop-down (Flask-Admin's selects) as a person does: open
+    it, type to search, click the option."""
+    page.locator(f"#s2id_{name} .select2-choice").click()
+    page.locator(".select2-drop-active .select2-input").fill(label)
+    page.locator(".select2-drop-active .select2-result-label", has_text=label).first.click()
+    assert page.locator(f"#s2id_{name} .select2-chosen").inner_text().strip() == label
+
+
 def save(page) -> None:
     page.locator("input[type=submit][value='保存']").click()
     page.wait_for_load_state()
@@ -122,3 +131,29 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     assert page.locator("[name='answers__conditions']").is_hidden()
     save(page)
     screenshot(page, "cycle-03-review")
+
+    # 4. A council member's scores, on the scoring screen reached from the review.
+    page.get_by_title("記録を表示").first.click() if page.get_by_title("記録を表示").count() \
+        else page.locator("a[href*='/admin/review/details/']").first.click()
+    page.wait_for_load_state()
+    review_url = page.url
+    page.get_by_role("link", name="採点する").click()
+    page.wait_for_load_state()
+    for select_ in page.locator("select[name^='score_']").all():
+        values = select_.locator("option").evaluate_all("os => os.map(o => o.value)")
+        select_.select_option([v for v in values if v][-1])
+    page.locator("button", has_text="評点を保存").click()
+    page.wait_for_load_state()
+    assert "保存" in flash_text(page), flash_text(page)
+    screenshot(page, "cycle-04-scores")
+
+    # 5. The result: passed, decided today; then step 1 passed and step 2 from the proposal.
+    page.goto(review_url.replace("/details/", "/edit/"))
+    choose(page, "result", "通過")
+    page.fill("input[name='decided_on']", dawn.isoformat())
+    assert page.locator("[name='answers__conditions']").is_hidden()
+    save(page)
+    page.goto(f"{url}/admin/proposal/details/?id={proposal_id}")
+    fire(page, "ステップ1通過とする")
+    fire(page, "ステップ2の決定に付す")
+    screenshot(page, "cycle-05-step2")
