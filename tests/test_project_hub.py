@@ -79,8 +79,8 @@ def test_the_project_page_shows_every_record_of_the_project(staff, city):
     assert f"/admin/completion_report/details/?id={report.id}" in hub
     assert "協定書_自然教室.docx" in hub and "別の事業の計画書.docx" not in hub
     # buttons that create the next records for this project
-    assert f"/admin/project_plan/new/?project={project.id}" in hub
-    assert f"/admin/agreement/new/?project={project.id}" in hub
+    assert f"/admin/project_plan/new/?project={project.id}&amp;url=" in hub
+    assert f"/admin/agreement/new/?project={project.id}&amp;url=" in hub
     assert "side=organization" in hub and f"completion_report={report.id}" in hub
     assert "side=city" not in hub  # the department's evaluation is registered already
 

@@ -54,7 +54,8 @@ def choose(page, name: str, label: str) -> None:
     it, type to search, click the option."""
     page.locator(f"#s2id_{name} .select2-choice").click()
     page.locator(".select2-drop-active .select2-input").fill(label)
-    page.locator(".select2-drop-active .select2-result-label", has_text=label).first.click()
+    page.locator(".select2-drop-active .select2-result-label",
+                 has_text=re.compile(f"^{re.escape(label)}$")).first.click()
     assert page.locator(f"#s2id_{name} .select2-chosen").inner_text().strip() == label
 
 
@@ -157,3 +158,43 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     fire(page, "ステップ1通過とする")
     fire(page, "ステップ2の決定に付す")
     screenshot(page, "cycle-05-step2")
+
+    # 6. Step 2 from the decision meeting's agenda; adoption creates the project.
+    with app.app_context(), scoped_to(proposal.city_id):
+        meeting_id = db.session.execute(select(Meeting.id).where(Meeting.step == 2)
+                                        .order_by(Meeting.held_on.desc())).scalars().first()
+        db.session.remove()
+    page.goto(f"{url}/admin/meeting/details/?id={meeting_id}")
+    page.locator("#agenda ~ table tr", has_text="海辺の子ども自然教室") \
+        .get_by_role("link", name="審査を作成").click()
+    page.wait_for_load_state()
+    choose(page, "result", "採択")
+    page.fill("input[name='decided_on']", dawn.isoformat())
+    page.check("input[name='answers__overall'][value='適']")
+    save(page)
+    page.goto(f"{url}/admin/proposal/details/?id={proposal_id}")
+    fire(page, "採択する")
+    assert "/admin/project/details/" in page.url  # straight to the new project's page
+    hub = page.locator("#project-hub")
+    assert "海辺の子ども自然教室" in hub.inner_text() and receipt in hub.inner_text()
+    assert "未定" not in page.locator("#project-period").inner_text()  # a provisional period
+    screenshot(page, "cycle-06-project")
+
+    # 7. The plan, from the project's page: the project is chosen, its form asked once.
+    page.get_by_role("link", name="この事業の事業計画書を作成").click()
+    page.wait_for_load_state()
+    assert page.locator("#s2id_project .select2-chosen").inner_text().strip() == "海辺の子ども自然教室"
+    page.fill("[name='answers__objective']", "子どもが海の自然を身近に感じる")
+    page.fill("[name='answers__goal']", "夏休みに3回、延べ200人が参加する")
+    page.fill("[name='answers__fiscal_year_planned']", str(dawn.year if dawn.month >= 4 else dawn.year - 1))
+    page.fill("[name='answers__activities-0-period']", "7月")
+    page.fill("[name='answers__activities-0-content']", "磯の観察会")
+    page.get_by_role("button", name=re.compile("評価項目及び目標値")).click()
+    page.locator("input[name='indicators-0-name']").fill("参加者数")
+    page.locator("input[name='indicators-0-unit']").fill("人")
+    page.locator("input[name='indicators-0-target_value']").fill("200")
+    save(page)
+    assert "/admin/project/details/" in page.url  # back on the project's page
+    plans = page.locator("#project-hub").inner_text()
+    assert "参加者数" in plans and "200人" in plans and "200.0" not in plans
+    screenshot(page, "cycle-07-plan")
