@@ -34,8 +34,9 @@ from markupsafe import Markup
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import FloatField, HiddenField
+from wtforms import DateField, FloatField, HiddenField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import DateInput
 
 from .. import clock, permissions, tenancy
 from ..clock import datetime_formatter
@@ -161,9 +162,27 @@ def yes_no_formatter(_view: Any, value: bool, _name: str) -> str:
     return "はい" if value else "いいえ"
 
 
+class CalendarDateField(DateField):
+    """A date column as the browser's own date picker (``<input type="date">``, sent as
+    2026-04-01 whatever the display language), with a Japanese message for a bad value."""
+
+    widget = DateInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from exc
+
+
 class KyodoModelConverter(AdminModelConverter):
-    """Flask-Admin's converter, plus ``Float``/``Double`` columns: SQLAlchemy 2.1 no longer
-    derives them from ``Numeric``, so Flask-Admin would leave them out of the form."""
+    """Flask-Admin's converter, plus ``Float``/``Double`` columns (SQLAlchemy 2.1 no longer
+    derives them from ``Numeric``, so Flask-Admin would leave them out of the form) and date
+    columns as the browser's date picker instead of a text box with a JavaScript calendar."""
+
+    @converts("Date")
+    def convert_date(self, field_args: dict[str, Any], **extra: Any) -> DateField:
+        return CalendarDateField(**field_args)
 
     @converts("Float", "Double")
     def handle_float(self, column: Any, field_args: dict[str, Any], **extra: Any) -> FloatField:

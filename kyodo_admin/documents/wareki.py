@@ -39,6 +39,12 @@ def wareki(day: dt.date | None) -> str:
     return f"{era}{_year_text(year)}年{day.month}月{day.day}日"
 
 
+def wareki_month(year: int, month: int) -> str:
+    """令和8年7月: a month, named by the era of its first day (April 2019 is 平成31年4月)."""
+    era, in_era = era_year(dt.date(year, month, 1))
+    return f"{era}{_year_text(in_era)}年{month}月"
+
+
 def nendo(fiscal_year: int | None) -> str:
     """令和8年度 for the fiscal year starting 1 April 2026.
 

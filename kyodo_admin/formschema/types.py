@@ -43,7 +43,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..documents.wareki import nendo, wareki, yen
+from ..documents.wareki import nendo, wareki, wareki_month, yen
 
 FieldDef = dict[str, Any]
 
@@ -371,6 +371,38 @@ class FiscalYearType(IntegerType):
 
 
 @register
+class YearMonthType(FieldType):
+    """A month (開始予定時期 令和8年7月) asked with the browser's month picker, kept as "2026-07"."""
+
+    name, label = "year_month", "年月"
+    pattern = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+    def example(self, field: FieldDef) -> Any:
+        return "2026-07"
+
+    def field_class(self, field: FieldDef) -> type[Field]:
+        return StringField
+
+    def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
+        return {"render_kw": {"type": "month", "placeholder": "2026-07"}}
+
+    def validators(self, field: FieldDef) -> list[Any]:
+        return [*super().validators(field),
+                Regexp(self.pattern.pattern, message="年月は 2026-07 のように選んでください。")]
+
+    def to_answer(self, data: Any, field: FieldDef) -> Any:
+        text = (data or "").strip()
+        return text if self.pattern.match(text) else None
+
+    def display(self, value: Any, field: FieldDef) -> str:
+        match = self.pattern.match(value) if isinstance(value, str) else None
+        if match is None:  # an answer kept from a date field ("2026-07-01")
+            return REGISTRY["date"].display(value, field)
+        year, month = int(match.group(1)), int(match.group(2))
+        return wareki_month(year, month) if year >= 1873 else value
+
+
+@register
 class DateType(FieldType):
     name, label = "date", "日付"
 
@@ -400,10 +432,6 @@ class DateType(FieldType):
         return value
 
     def display(self, value: Any, field: FieldDef) -> str:
-        day = self.to_form(value, field)
-        return day.isoformat() if isinstance(day, dt.date) else ""
-
-    def word(self, value: Any, field: FieldDef) -> Any:
         day = self.to_form(value, field)
         return wareki(day) if isinstance(day, dt.date) else ""
 

@@ -22,7 +22,8 @@ def run(field: dict, data: dict | None, key: str = "f"):
 
 
 def test_every_type_is_registered():
-    assert set(REGISTRY) == {"text", "textarea", "integer", "money", "date", "fiscal_year",
+    assert set(REGISTRY) == {"text", "textarea", "integer", "money", "date", "year_month",
+                             "fiscal_year",
                              "select", "multi_select", "radio", "checkbox", "email", "phone",
                              "postal_code", "url", "table", "file"}
 
@@ -78,11 +79,35 @@ def test_money_is_never_negative_and_prints_yen():
     assert REGISTRY["money"].display(value, {}) == "1,234,567円"
 
 
+@pytest.mark.parametrize("raw,ok,value,shown", [
+    ("2026-07", True, "2026-07", "令和8年7月"),
+    ("2019-04", True, "2019-04", "平成31年4月"),
+    ("2019-05", True, "2019-05", "令和元年5月"),
+    ("2026-13", False, None, ""),
+    ("2026-07-01", False, None, ""),
+    ("令和8年7月", False, None, ""),
+])
+def test_year_month_is_a_month_kept_iso_and_shown_in_the_era(raw, ok, value, shown):
+    valid, errors, stored = run({"type": "year_month"}, {"f": raw})
+    assert (valid, stored) == (ok, value)
+    if ok:
+        assert REGISTRY["year_month"].display(stored, {}) == shown
+        assert REGISTRY["year_month"].word(stored, {}) == shown
+    else:
+        assert errors == ["年月は 2026-07 のように選んでください。"]
+    built = REGISTRY["year_month"].build({"name": "f", "label": "開始予定時期", "type": "year_month"})
+    assert built.kwargs["render_kw"]["type"] == "month"  # the browser's month picker
+
+
+def test_a_date_answer_kept_by_a_field_now_asked_as_a_month_still_shows():
+    assert REGISTRY["year_month"].display("2026-07-01", {}) == "令和8年7月1日"
+
+
 def test_date_is_stored_iso_and_printed_in_the_japanese_era():
     ok, _, value = run({"type": "date"}, {"f": "2019-05-01"})
     assert ok and value == "2019-05-01"
     assert REGISTRY["date"].word(value, {}) == "令和元年5月1日"
-    assert REGISTRY["date"].display(value, {}) == "2019-05-01"
+    assert REGISTRY["date"].display(value, {}) == "令和元年5月1日"  # screens show 和暦 too
     assert not run({"type": "date"}, {"f": "2026-02-30"})[0]
     assert not run({"type": "date"}, {"f": "令和8年"})[0]
 
