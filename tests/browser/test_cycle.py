@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from kyodo_admin.documents.wareki import wareki
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Meeting, Proposal
 from kyodo_admin.services.users import DEMO_PASSWORD
@@ -35,6 +36,15 @@ def dawn():
     with time_machine.travel(dt.datetime.combine(today, dt.time(6, 54), JST), tick=True):
         assert dt.datetime.now(dt.UTC).date() == today - dt.timedelta(days=1)
         yield today
+
+
+def docx_text(path) -> str:
+    """Every paragraph and table cell of a .docx, as the city will print it."""
+    import docx
+
+    document = docx.Document(str(path))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
 def flash_text(page) -> str:
@@ -198,3 +208,42 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     plans = page.locator("#project-hub").inner_text()
     assert "参加者数" in plans and "200人" in plans and "200.0" not in plans
     screenshot(page, "cycle-07-plan")
+
+    # 8. The agreement, from the project's page, with role and cost rows; issued as Word.
+    start, end = dawn, dawn + dt.timedelta(days=60)
+    page.get_by_role("link", name="この事業の協定書を作成").click()
+    page.wait_for_load_state()
+    page.fill("input[name='title']", "海辺の子ども自然教室に関する協定書")
+    assert page.locator("input[name='start_date']").get_attribute("type") == "date"
+    page.fill("input[name='start_date']", start.isoformat())
+    page.fill("input[name='end_date']", end.isoformat())
+    page.fill("input[name='city_signatory']", "鎌倉市長 〇〇 〇〇")
+    page.fill("input[name='organization_signatory']", "NPO法人 湘南の海の学校 代表 海野 花子")
+    page.get_by_role("button", name=re.compile("役割分担")).click()
+    page.fill("input[name='role_shares-0-item']", "会場")
+    page.fill("[name='role_shares-0-city_role']", "海岸使用の調整")
+    page.fill("[name='role_shares-0-organization_role']", "観察会の運営")
+    page.get_by_role("button", name=re.compile("経費負担")).click()
+    page.fill("input[name='cost_shares-0-item']", "講師謝礼")
+    page.fill("input[name='cost_shares-0-city_amount']", "300000")
+    page.fill("input[name='cost_shares-0-organization_amount']", "50000")
+    assert page.locator("[name='answers__personal_information_measures']").is_hidden()
+    save(page)
+    assert "/admin/project/details/" in page.url
+    page.locator("#hub-agreements ~ table a", has_text="海辺の子ども自然教室に関する協定書").click()
+    page.wait_for_load_state()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Word文書を作成（協定書）")).click()
+    text = docx_text(download.value.path())
+    assert "海辺の子ども自然教室" in text and wareki(start) in text and wareki(end) in text
+    assert "会場" in text and "300,000円" in text
+    assert text.count("令和　　年") == 1  # only the signing date, left for the pen until signed
+
+    # 9. Signed with the date asked beside the button (today in Japan by default).
+    assert page.locator("input[name='on']").input_value() == dawn.isoformat()
+    fire(page, "締結する")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Word文書を作成（協定書）")).click()
+    text = docx_text(download.value.path())
+    assert "令和　　年" not in text and text.count(wareki(dawn)) >= 2  # signed today, starts today
+    screenshot(page, "cycle-09-signed")
