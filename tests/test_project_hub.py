@@ -123,3 +123,34 @@ def test_a_plan_asks_purpose_target_year_and_content_once(staff, city):
     plan = db.session.execute(select(ProjectPlan)).scalar_one()
     assert (plan.project_id, plan.purpose, plan.target, plan.fiscal_year, plan.content) == (
         project.id, "海を身近に", "参加者200人", 2026, "7月　磯の観察会")
+
+
+AGREEMENT_FORM = {"sections": [{"title": "協定の条件", "fields": [
+    {"name": "intellectual_property", "label": "成果物の権利の帰属", "type": "select",
+     "choices": ["甲に帰属", "乙に帰属"]}]}]}
+
+
+def test_agreement_details_read_like_the_document(staff, city):
+    definition = FormDefinitionFactory(city=city, kind="agreement", status="published",
+                                       schema=AGREEMENT_FORM)
+    agreement = AgreementFactory(city=city, start_date=dt.date(2026, 7, 1),
+                                 end_date=dt.date(2027, 2, 28), form_definition=definition,
+                                 answers={"intellectual_property": "乙に帰属"})
+    from .factories import CostShareFactory, RoleShareFactory
+
+    RoleShareFactory(city=city, agreement=agreement, item="会場", city_role="海岸使用の調整",
+                     organization_role="観察会の運営")
+    CostShareFactory(city=city, agreement=agreement, item="講師謝礼", city_amount=300_000,
+                     organization_amount=50_000)
+    CostShareFactory(city=city, agreement=agreement, item="保険料", city_amount=0,
+                     organization_amount=12_000)
+    html = staff.get(f"/admin/agreement/details/?id={agreement.id}").get_data(as_text=True)
+    roles = html[html.index('id="role-shares"'):html.index('id="cost-shares"')]
+    assert "会場" in roles and "海岸使用の調整" in roles and "観察会の運営" in roles
+    costs = html[html.index('id="cost-shares"'):]
+    costs = costs[:costs.index("</table>")]
+    assert "講師謝礼" in costs and "300,000円" in costs and "12,000円" in costs
+    assert "合計" in costs and "62,000円" in costs and "総額 362,000円" in costs
+    assert "成果物の権利の帰属" in html and "乙に帰属" in html  # the 協定の条件
+    assert "令和8年7月1日" in html and "令和9年2月28日" in html  # dates in 和暦
+    assert "2026-07-01" not in html[:html.index('id="audit-trail"')]

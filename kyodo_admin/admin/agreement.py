@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask import render_template
+from markupsafe import Markup
+
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
 from .base import KyodoModelView
 
@@ -13,12 +16,16 @@ class AgreementView(KyodoModelView):
     column_filters = ("status", "signed_on", "start_date", "project.title")
     column_sortable_list = ("title", "status", "start_date", "end_date", "signed_on")
     column_default_sort = ("id", True)
+    # Like the document: the role and cost tables with totals, and the form's 協定の条件.
     column_details_list = ("city", "title", "project", "status", "previous", "start_date",
                            "end_date", "signed_on", "city_signatory", "organization_signatory",
-                           "responsibility", "role_shares", "cost_shares", "city_cost_total",
-                           "organization_cost_total")
-    column_labels = {"city_cost_total": "甲（市）負担額合計",
-                     "organization_cost_total": "乙（団体）負担額合計"}
+                           "responsibility", "role_shares", "cost_shares", "answers")
+    column_formatters_detail = {
+        "role_shares": lambda v, c, m, n: Markup(render_template(
+            "admin/agreement_shares.html", agreement=m, kind="role")),
+        "cost_shares": lambda v, c, m, n: Markup(render_template(
+            "admin/agreement_shares.html", agreement=m, kind="cost")),
+    }
     form_columns = ("city", "project", "title", "previous", "start_date", "end_date", "signed_on",
                     "city_signatory", "organization_signatory", "responsibility",
                     "role_shares", "cost_shares")
@@ -31,8 +38,6 @@ class AgreementView(KyodoModelView):
         (CostShare, {"form_columns": ("id", "item", "city_amount", "organization_amount", "note",
                                       "sort_order")}),
     ]
-    column_formatters = {"city_cost_total": KyodoModelView.yen,
-                         "organization_cost_total": KyodoModelView.yen}
 
 
 class RoleShareView(KyodoModelView):

@@ -41,7 +41,7 @@ from wtforms.widgets import DateInput
 from .. import clock, permissions, tenancy
 from ..clock import datetime_formatter
 from ..documents.pdf import to_pdf
-from ..documents.wareki import nendo
+from ..documents.wareki import nendo, wareki
 from ..errors import KyodoError, StaleRecord, ValidationFailed
 from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import (
@@ -158,6 +158,10 @@ def _nendo_formatter(_view: Any, _context: Any, model: Any, name: str) -> str:
     return "" if value is None else nendo(value)
 
 
+def wareki_formatter(_view: Any, value: dt.date, _name: str) -> str:
+    return wareki(value)
+
+
 def yes_no_formatter(_view: Any, value: bool, _name: str) -> str:
     return "はい" if value else "いいえ"
 
@@ -205,10 +209,12 @@ class KyodoModelView(ModelView):
 
     form_base_class = KyodoForm
     model_form_converter = KyodoModelConverter
-    # Times stored in UTC are shown in JST to the minute; yes/no in Japanese.
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: datetime_formatter}
+    # Times stored in UTC are shown in JST to the minute, dates in 和暦 (令和8年4月1日) as on
+    # the city's documents (CSV keeps 2026-04-01 for spreadsheets); yes/no in Japanese.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: datetime_formatter,
+                              dt.date: wareki_formatter}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: datetime_formatter,
-                                     bool: yes_no_formatter}
+                                     dt.date: wareki_formatter, bool: yes_no_formatter}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter,
                                      bool: yes_no_formatter}
     page_size = 20
