@@ -154,3 +154,60 @@ def test_agreement_details_read_like_the_document(staff, city):
     assert "成果物の権利の帰属" in html and "乙に帰属" in html  # the 協定の条件
     assert "令和8年7月1日" in html and "令和9年2月28日" in html  # dates in 和暦
     assert "2026-07-01" not in html[:html.index('id="audit-trail"')]
+
+
+def report_with_plan(city, *, plan_year: int, report_year: int):
+    project = ProjectFactory(city=city, status="completed")
+    plan = ProjectPlanFactory(city=city, project=project, fiscal_year=plan_year)
+    indicator = IndicatorFactory(city=city, project_plan=plan, name="参加者数", unit="人",
+                                 target_value=200)
+    report = CompletionReportFactory(city=city, project=project, fiscal_year=report_year)
+    return report, indicator
+
+
+@pytest.mark.parametrize("plan_year", [2026, 2025])  # the same year, or the plan of the year before
+def test_actuals_are_entered_on_the_report_beside_their_targets(staff, city, plan_year):
+    report, indicator = report_with_plan(city, plan_year=plan_year, report_year=2026)
+    html, values = form_page(staff, f"/admin/completion_report/edit/?id={report.id}")
+    key = f"indicator_actual_{indicator.id}"
+    assert "実績値: 参加者数" in html and "目標値 200人" in html and key in values
+    values[key] = "230"
+    response = staff.post(f"/admin/completion_report/edit/?id={report.id}", data=values)
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(type(indicator), indicator.id).actual_value == 230
+    html = staff.get(f"/admin/completion_report/details/?id={report.id}").get_data(as_text=True)
+    table = html[html.index('id="report-indicators"'):]
+    assert "230人" in table and "115%" in table and "230.0" not in table
+    _html, values = form_page(staff, f"/admin/completion_report/edit/?id={report.id}")
+    assert values[key] == "230"  # not 230.0
+
+
+@pytest.mark.parametrize("value,message", [("-5", "0以上の数値を入力してください"),
+                                           ("たくさん", "数値を入力してください")])
+def test_a_bad_actual_is_refused_next_to_the_field(staff, city, value, message):
+    report, indicator = report_with_plan(city, plan_year=2026, report_year=2026)
+    _html, values = form_page(staff, f"/admin/completion_report/edit/?id={report.id}")
+    values[f"indicator_actual_{indicator.id}"] = value
+    values["summary"] = "変更した概要"
+    response = staff.post(f"/admin/completion_report/edit/?id={report.id}", data=values)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(indicator), indicator.id).actual_value is None
+    assert db.session.get(type(report), report.id).summary != "変更した概要"
+
+
+def test_another_projects_indicator_is_refused_and_nothing_changes(staff, city):
+    report, indicator = report_with_plan(city, plan_year=2026, report_year=2026)
+    _other_report, other = report_with_plan(city, plan_year=2026, report_year=2026)
+    _html, values = form_page(staff, f"/admin/completion_report/edit/?id={report.id}")
+    values[f"indicator_actual_{indicator.id}"] = "10"
+    values[f"indicator_actual_{other.id}"] = "999"
+    values["summary"] = "変更した概要"
+    response = staff.post(f"/admin/completion_report/edit/?id={report.id}", data=values)
+    page = response.get_data(as_text=True)
+    assert "この事業報告書の事業計画にない評価項目の実績値は登録できません" in page
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).actual_value is None
+    assert db.session.get(type(indicator), indicator.id).actual_value is None
+    assert db.session.get(type(report), report.id).summary != "変更した概要"

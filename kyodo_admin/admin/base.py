@@ -144,7 +144,15 @@ def neutralize_formula(value: Any) -> Any:
 
 
 class DecimalNumberField(FloatField):
-    """A number with decimals (目標値 12.5); a clear message instead of WTForms' 「無効なfloat値です」."""
+    """A number with decimals (目標値 12.5); a clear message instead of WTForms' 「無効なfloat値です」,
+    and a whole number shown without ".0" (200, not 200.0)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if isinstance(self.data, float) and self.data.is_integer():
+            return str(int(self.data))
+        return super()._value()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
@@ -422,12 +430,18 @@ class KyodoModelView(ModelView):
             form.loaded_version.data = getattr(obj, "version", None) or ""
         return form
 
+    def form_class_for(self, form_class: Any, obj: Any) -> Any:
+        """The form class for this record: a view adds per-record fields here (a report's
+        indicators); configured fields are added after."""
+        return form_class
+
     def create_form(self, obj: Any = None) -> Any:
         definition = self._definition_for(None)
+        form_class = self.form_class_for(self._create_form_class, None)
         if definition is None:
-            return self._prefill(self._adapt_form(super().create_form(obj), obj))
-        form_class = extend_form_class(self._create_form_class,
-                                       (definition.id, definition.version), definition.schema)
+            return self._prefill(self._adapt_form(form_class(get_form_data(), obj=obj), obj))
+        form_class = extend_form_class(form_class, (definition.id, definition.version),
+                                       definition.schema)
         form = self._adapt_form(form_class(get_form_data(), obj=obj), obj)
         return self._prefill(self._prepare_configured(form, definition, {}, is_new=True))
 
@@ -454,10 +468,11 @@ class KyodoModelView(ModelView):
 
     def edit_form(self, obj: Any = None) -> Any:
         definition = self._definition_for(obj)
+        form_class = self.form_class_for(self._edit_form_class, obj)
         if definition is None:
-            return self._adapt_form(super().edit_form(obj), obj)
-        form_class = extend_form_class(self._edit_form_class,
-                                       (definition.id, definition.version), definition.schema)
+            return self._adapt_form(form_class(get_form_data(), obj=obj), obj)
+        form_class = extend_form_class(form_class, (definition.id, definition.version),
+                                       definition.schema)
         form = self._adapt_form(form_class(get_form_data(), obj=obj), obj)
         return self._prepare_configured(form, definition, obj.answers or {}, is_new=False)
 

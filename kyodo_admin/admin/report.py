@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import render_template, request
+from markupsafe import Markup
+from wtforms.validators import NumberRange, Optional
+
+from ..documents.wareki import number
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
-from ..services.reports import prepare_report
-from .base import KyodoModelView
+from ..services.reports import prepare_report, record_actuals, report_indicators
+from .base import DecimalNumberField, KyodoModelView
+
+#: Form field names of the 実績値 inputs: indicator_actual_<indicator id>.
+ACTUAL_PREFIX = "indicator_actual_"
 
 
 class CompletionReportView(KyodoModelView):
@@ -21,9 +29,44 @@ class CompletionReportView(KyodoModelView):
     managed_columns = ("status",)  # the report's fiscal year is entered
     prefill_from_args = ("project",)
 
+    def form_class_for(self, form_class: Any, obj: Any) -> Any:
+        """An 実績値 input for each indicator of the plan the report answers, its target
+        beside it, on the report's own screen."""
+        indicators = report_indicators(self.session, obj) if obj is not None else []
+        if not indicators:
+            return form_class
+        fields = {f"{ACTUAL_PREFIX}{i.id}": DecimalNumberField(
+            f"実績値: {i.name}", default=i.actual_value,
+            description=f"目標値 {number(i.target_value)}{i.unit}" if i.target_value is not None
+            else "目標値は未設定です",
+            validators=[Optional(), NumberRange(min=0, message="0以上の数値を入力してください。")],
+            render_kw={"inputmode": "decimal"}) for i in indicators}
+        return type("CompletionReportFormWithActuals", (form_class,), fields)
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        names = [name for name in form._fields if name.startswith(ACTUAL_PREFIX)]
+        actuals: dict[int, float | None] = {int(n[len(ACTUAL_PREFIX):]): form[n].data
+                                            for n in names}
+        for key in request.form:  # an indicator this screen did not offer (another project's)
+            if key.startswith(ACTUAL_PREFIX) and key[len(ACTUAL_PREFIX):].isdigit():
+                actuals.setdefault(int(key[len(ACTUAL_PREFIX):]), None)
+        for name in names:
+            del form[name]
+        form._kyodo_actuals = actuals
+        return super().update_model(form, model)
+
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if is_created:
             prepare_report(model)
+        actuals = getattr(form, "_kyodo_actuals", None)
+        if actuals:
+            record_actuals(self.session, model, actuals)
+
+    def details_extra(self, record: Any) -> Any:
+        indicators = report_indicators(self.session, record)
+        if not indicators:
+            return None
+        return Markup(render_template("admin/report_indicators.html", r={"indicators": indicators}))
 
 
 class EvaluationView(KyodoModelView):

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models.project import Indicator, Project, ProjectPlan
+from ..models.project import Indicator, Project
 from ..models.proposal import Proposal
 from ..models.report import CompletionReport, Evaluation
+from .reports import report_indicators
 
 SIDES = ("city", "organization", "council")
 
@@ -39,10 +40,7 @@ def project_results(session: Session, project: Project) -> list[YearResult]:
         for evaluation in evaluations:
             if evaluation.completion_report_id in (report.id, None):
                 result.evaluations.setdefault(evaluation.side, evaluation)
-        plan = session.execute(select(ProjectPlan).where(
-            ProjectPlan.project_id == project.id, ProjectPlan.fiscal_year == report.fiscal_year)
-        ).scalar_one_or_none()
-        result.indicators = list(plan.indicators) if plan is not None else []
+        result.indicators = report_indicators(session, report)
         results.append(result)
     return results
 

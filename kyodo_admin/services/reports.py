@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
+from ..models.project import Indicator, ProjectPlan
 from ..workflow.deadlines import report_due, settings_for
 
 #: Project states in which a completion report may exist.
@@ -24,3 +28,34 @@ def prepare_report(report: Any) -> None:
     if project.completed_on is not None:
         report.fiscal_year = report.fiscal_year or fiscal_year_of(project.completed_on)
         report.due_on = report.due_on or report_due(project.completed_on, settings_for(project.city))
+
+
+def plan_for_report(session: Session, report: Any) -> ProjectPlan | None:
+    """The plan whose indicators a report answers: the plan of the report's fiscal year, else
+    the latest earlier one (a project over several years), else the project's first plan."""
+    plans = session.execute(select(ProjectPlan).where(
+        ProjectPlan.project_id == report.project_id).order_by(ProjectPlan.fiscal_year)
+    ).scalars().all()
+    if not plans:
+        return None
+    year = report.fiscal_year
+    earlier = [p for p in plans if year is not None and p.fiscal_year is not None
+               and p.fiscal_year <= year]
+    return earlier[-1] if earlier else plans[0]
+
+
+def report_indicators(session: Session, report: Any) -> list[Indicator]:
+    plan = plan_for_report(session, report) if report is not None else None
+    return list(plan.indicators) if plan is not None else []
+
+
+def record_actuals(session: Session, report: Any, actuals: dict[int, float | None]) -> None:
+    """Set the actual values (実績値) the report gives for its plan's indicators; an indicator
+    of another plan or project is refused before anything changes."""
+    indicators = {i.id: i for i in report_indicators(session, report)}
+    foreign = sorted(set(actuals) - set(indicators))
+    if foreign:
+        raise ValidationFailed("この事業報告書の事業計画にない評価項目の実績値は登録できません"
+                               f"（評価項目 ID {', '.join(map(str, foreign))}）。画面を開き直してください。")
+    for indicator_id, value in actuals.items():
+        indicators[indicator_id].actual_value = value
