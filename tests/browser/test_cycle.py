@@ -185,6 +185,7 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     page.goto(f"{url}/admin/proposal/details/?id={proposal_id}")
     fire(page, "採択する")
     assert "/admin/project/details/" in page.url  # straight to the new project's page
+    project_url = page.url
     hub = page.locator("#project-hub")
     assert "海辺の子ども自然教室" in hub.inner_text() and receipt in hub.inner_text()
     assert "未定" not in page.locator("#project-period").inner_text()  # a provisional period
@@ -247,3 +248,29 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     text = docx_text(download.value.path())
     assert "令和　　年" not in text and text.count(wareki(dawn)) >= 2  # signed today, starts today
     screenshot(page, "cycle-09-signed")
+
+    # 10. The project runs and is completed today; the report is created with its due date.
+    page.goto(project_url)
+    fire(page, "事業を開始する")
+    assert page.locator("input[name='on']").input_value() == dawn.isoformat()
+    assert page.locator("input[name='on']").get_attribute("min") == start.isoformat()
+    fire(page, "事業完了とする")
+    assert "事業報告書" in flash_text(page)
+    assert "/admin/completion_report/details/" in page.url  # straight to the new report
+    report_url = page.url
+
+    # 11. The report: result 達成 (the shortfall reason stays hidden), the indicator's actual.
+    page.goto(report_url.replace("/details/", "/edit/"))
+    page.fill("[name='submitted_on']", dawn.isoformat())
+    page.fill("[name='answers__results']", "観察会を3回開き、延べ230人が参加した。")
+    page.check("input[name='answers__goal_achievement'][value='達成']")
+    assert page.locator("[name='answers__shortfall_reason']").is_hidden()
+    actual = page.get_by_label("実績値: 参加者数")
+    assert "目標値 200人" in page.content()
+    actual.fill("230")
+    page.fill("[name='answers__cost_lines-0-item']", "講師謝礼")
+    page.fill("[name='answers__cost_lines-0-actual']", "300000")
+    save(page)
+    page.goto(report_url)
+    assert "230人" in page.content() and "115%" in page.content()
+    screenshot(page, "cycle-11-report")
