@@ -55,7 +55,9 @@ _grant(
      "department", "attachment"),
     Role.COUNCIL_MEMBER, READ,
 )
-_grant(("review", "review_score", "evaluation"), Role.COUNCIL_MEMBER, WRITE)
+# Members read a review and enter their own scores; the result is the coordinating section's.
+_grant(("review",), Role.COUNCIL_MEMBER, READ)
+_grant(("review_score", "evaluation"), Role.COUNCIL_MEMBER, WRITE)
 
 _grant(RECORDS + CONFIGURATION, Role.VIEWER, READ)
 
@@ -84,7 +86,8 @@ def _same_city(user: Any, obj: Any) -> bool:
         return True
     if _role(user) is Role.SYSTEM_ADMIN:
         return True
-    return getattr(obj, "city_id", None) == user.city_id
+    # A record not saved yet has no city: the tenancy gives it the user's on saving.
+    return getattr(obj, "city_id", None) in (None, user.city_id)
 
 
 def allowed(user: Any, verb: str, model_or_obj: Any) -> bool:
@@ -97,7 +100,15 @@ def allowed(user: Any, verb: str, model_or_obj: Any) -> bool:
         return False
     return verb in MATRIX.get(_table(model_or_obj), {}).get(role, NONE) and _same_city(
         user, model_or_obj
-    )
+    ) and _own_side(role, verb, model_or_obj)
+
+
+def _own_side(role: Role, verb: str, obj: Any) -> bool:
+    """A council member writes the council's verification (評価検証) only, never the
+    department's or the organization's evaluation."""
+    if role is not Role.COUNCIL_MEMBER or verb == VIEW or isinstance(obj, (type, str)):
+        return True
+    return _table(obj) != "evaluation" or getattr(obj, "side", None) == "council"
 
 
 def can_view(user: Any, model_or_obj: Any) -> bool:

@@ -21,8 +21,9 @@ CONFIG_TABLES = {"department", "collaboration_type", "criterion", "form_definiti
                  "document_template"}
 COUNCIL_READS = {"organization", "proposal", "council", "council_member", "meeting", "project",
                  "project_plan", "indicator", "completion_report", "criterion",
-                 "collaboration_type", "department", "attachment"}
-COUNCIL_WRITES = {"review", "review_score", "evaluation"}
+                 "collaboration_type", "department", "attachment", "review"}
+#: A member scores and writes the council's verification; the review's result is staff's.
+COUNCIL_WRITES = {"review_score", "evaluation"}
 
 
 def expected(role: Role, table: str, verb: str) -> bool:
@@ -131,8 +132,10 @@ def test_http_matches_the_matrix(client, login_as, role):
             (ep, "new", status)
         if model in ids:
             status = client.get(f"/admin/{ep}/edit/?id={ids[model]}").status_code
+            own = not (role is Role.COUNCIL_MEMBER and table == "evaluation"
+                       and records[model].side != "council")
             assert status == (200 if expected(role, table, EDIT) and table not in NOT_EDITABLE
-                              else 403), \
+                              and own else 403), \
                 (ep, "edit", status)
             status = client.get(f"/admin/{ep}/details/?id={ids[model]}").status_code
             assert status == (200 if expected(role, table, VIEW) else 403), (ep, "details", status)
@@ -156,3 +159,16 @@ def test_viewer_cannot_post_a_change(client, login_as):
 
     db.session.rollback()
     assert db.session.get(Organization, org_id).name == "元の名前"
+
+
+def test_a_council_member_writes_only_the_councils_evaluation():
+    from kyodo_admin.models import Evaluation
+
+    member = FakeUser(Role.COUNCIL_MEMBER)
+    for side, allowed in (("council", True), ("city", False), ("organization", False)):
+        evaluation = Evaluation(side=side, city_id=1)
+        assert permissions.can_view(member, evaluation)
+        assert permissions.can_edit(member, evaluation) is allowed
+        assert permissions.can_create(member, evaluation) is allowed
+        assert permissions.can_edit(FakeUser(Role.STAFF), evaluation)
+    assert not permissions.can_edit(member, Evaluation(side="council", city_id=2))  # another city

@@ -10,6 +10,7 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
+from .. import clock
 from ..clock import local_datetime
 from ..documents.pdf import available as pdf_available
 from ..documents.wareki import nendo, number, wareki, yen
@@ -38,6 +39,7 @@ from ..models import (
     Proposal,
     Review,
     ReviewScore,
+    Role,
     RoleShare,
     User,
 )
@@ -45,6 +47,7 @@ from ..models.audit import AUDIT_ACTIONS
 from ..models.document import DOCUMENT_KINDS
 from ..services.audit_query import events_for, referenced_label
 from ..services.dashboard import dashboard_summary
+from ..services.reviews import member_home
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .base import list_url
 from .city import CitySettingsView, CityView, DepartmentView, UserView
@@ -120,6 +123,9 @@ class HomeView(AdminIndexView):
     def index(self) -> str:
         from flask import request
 
+        if current_user.role == Role.COUNCIL_MEMBER.value:
+            return self.render("admin/member_home.html",
+                               home=member_home(db.session, current_user, clock.today()))
         year = request.args.get("year", type=int)
         if year is not None and not 1989 <= year <= 2100:
             year = None

@@ -387,6 +387,15 @@ class KyodoModelView(ModelView):
             abort(403)
         return None
 
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        """Flask-Admin's edit view, refused (403) for a record this user may not edit (the
+        permission functions look at the record, e.g. an evaluation's side)."""
+        record_id = request.args.get("id")
+        if record_id is not None and not permissions.can_edit(current_user, self.get_one(record_id)):
+            abort(403)
+        return super().edit_view()
+
     # -- tenancy: the base view scopes too, besides the session ----------------
 
     def _scope(self, query: Any) -> Any:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template, request
+from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import NumberRange, Optional
 
+from .. import permissions
 from ..documents.wareki import number
+from ..errors import PermissionDenied
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
+from ..models.user import Role
 from ..services.reports import prepare_report, record_actuals, report_indicators
 from .base import DecimalNumberField, KyodoModelView
 
@@ -79,3 +83,15 @@ class EvaluationView(KyodoModelView):
                     "comment")
     choices = {"side": EVALUATION_SIDES, "rating": EVALUATION_RATINGS}
     prefill_from_args = ("project", "completion_report", "side")
+
+    def _adapt_form(self, form: Any, obj: Any = None) -> Any:
+        form = super()._adapt_form(form, obj)
+        if current_user.role == Role.COUNCIL_MEMBER.value and "side" in form:
+            form.side.choices = [("council", EVALUATION_SIDES["council"])]
+            if request.method == "GET":
+                form.side.data = "council"
+        return form
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        if not permissions.can_edit(current_user, model):
+            raise PermissionDenied("会議の構成員は、会議による評価検証だけを登録できます。")

@@ -185,3 +185,38 @@ def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[
     session.add_all(meetings)
     session.flush()
     return meetings
+
+
+@dataclass
+class MemberHome:
+    """A council member's first screen: what waits for their score, where they are recused,
+    and their next meetings."""
+
+    members: list[CouncilMember]
+    to_score: list[tuple[Review, CouncilMember, int, int]]  # review, as member, scored, criteria
+    recused: list[tuple[Review, CouncilMember]]
+    meetings: list[Meeting]
+
+
+def member_home(session: Session, user: Any, today: dt.date) -> MemberHome:
+    members = list(session.execute(select(CouncilMember).where(
+        CouncilMember.user_id == user.id, CouncilMember.active.is_(True))).scalars())
+    council_ids = [m.council_id for m in members]
+    by_council = {m.council_id: m for m in members}
+    reviews = session.execute(select(Review).join(Meeting, Review.meeting_id == Meeting.id).where(
+        Meeting.council_id.in_(council_ids), Review.result == "pending")
+        .order_by(Meeting.held_on, Review.id)).scalars().all() if council_ids else []
+    criteria = len(active_criteria(session))
+    home = MemberHome(members, [], [], [])
+    for review in reviews:
+        member = by_council[review.meeting.council_id]
+        if is_recused(member, review.proposal):
+            home.recused.append((review, member))
+        elif why_not_scoring(review, member, user) is None:
+            scored = sum(1 for s in review.scores if s.member_id == member.id and s.score is not None)
+            home.to_score.append((review, member, scored, criteria))
+    if council_ids:
+        home.meetings = list(session.execute(select(Meeting).where(
+            Meeting.council_id.in_(council_ids), Meeting.held_on >= today)
+            .order_by(Meeting.held_on).limit(5)).scalars())
+    return home

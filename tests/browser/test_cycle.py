@@ -274,3 +274,23 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     page.goto(report_url)
     assert "230人" in page.content() and "115%" in page.content()
     screenshot(page, "cycle-11-report")
+
+    # 12. The report is accepted; the department and the organization evaluate, from the hub.
+    page.goto(project_url)
+    fire(page, "報告を受理する")
+    for side, evaluator, rating in (("担当課（市）による評価", "地域のつながり推進課", "A（目標を上回った）"),
+                                    ("団体による評価", "NPO法人 湘南の海の学校", "B（目標どおり）")):
+        page.get_by_role("link", name=f"＋ {side}を登録").click()
+        page.wait_for_load_state()
+        assert page.locator("#s2id_project .select2-chosen").inner_text().strip() == "海辺の子ども自然教室"
+        page.fill("input[name='evaluator']", evaluator)
+        page.fill("input[name='evaluated_on']", dawn.isoformat())
+        choose(page, "rating", rating)
+        page.locator("input[name='answers__achievement_view']").first.check()
+        next_step = page.locator("select[name='answers__next_step'] option").evaluate_all(
+            "os => os.map(o => o.value).filter(v => v)")
+        page.select_option("select[name='answers__next_step']", next_step[0])
+        save(page)
+        assert "/admin/project/details/" in page.url
+    fire(page, "評価済にする")
+    screenshot(page, "cycle-12-evaluated")
