@@ -209,6 +209,8 @@ def member_home(session: Session, user: Any, today: dt.date) -> MemberHome:
     criteria = len(active_criteria(session))
     home = MemberHome(members, [], [], [])
     for review in reviews:
+        if review.meeting is None:  # joined on its meeting: never, but typed as optional
+            continue
         member = by_council[review.meeting.council_id]
         if is_recused(member, review.proposal):
             home.recused.append((review, member))
