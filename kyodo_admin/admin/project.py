@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..models.project import PROJECT_STATES, Indicator
-from ..models.report import EVALUATION_SIDES
+from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
 from ..services.projects import project_hub
 from .base import KyodoModelView
@@ -46,10 +46,13 @@ class ProjectView(KyodoModelView):
     def details_extra(self, record: Any) -> Any:
         hub = project_hub(self.session, record)
         may = {name: permissions.can_create(current_user, name)
-               for name in ("project_plan", "agreement", "evaluation")}
+               for name in ("project_plan", "agreement")}
+        registered = hub.results[0].evaluations if hub.results else {}
+        new_sides = {side: label for side, label in EVALUATION_SIDES.items()
+                     if side not in registered and permissions.can_create(
+                         current_user, Evaluation(side=side, city_id=record.city_id))}
         return Markup(render_template("admin/project_hub.html", hub=hub, may=may,
-                                      sides=SIDES, results=hub.results,
-                                      sides_labels=EVALUATION_SIDES,
+                                      sides=SIDES, results=hub.results, new_sides=new_sides,
                                       heading="評価（担当課・団体・会議の評価検証）"))
 
 

@@ -294,3 +294,30 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
         assert "/admin/project/details/" in page.url
     fire(page, "評価済にする")
     screenshot(page, "cycle-12-evaluated")
+
+    # 13. A council member verifies (評価検証) from the project's page: only that is offered.
+    log_in(page, url, "kamakura-council", DEMO_PASSWORD)
+    assert page.locator("#reviews-to-score, #member-meetings").count()  # the member's own home
+    screenshot(page, "cycle-13-member-home")
+    page.goto(project_url)
+    offered = page.locator("#hub-new-evaluations a").all_inner_texts()
+    assert offered == ["＋ 会議による評価検証を登録"], offered
+    page.get_by_role("link", name="＋ 会議による評価検証を登録").click()
+    page.wait_for_load_state()
+    page.fill("input[name='evaluator']", "協働エントランス会議")
+    page.fill("input[name='evaluated_on']", dawn.isoformat())
+    choose(page, "rating", "A（目標を上回った）")
+    page.locator("input[name='answers__achievement_view']").first.check()
+    page.select_option("select[name='answers__next_step']", "継続")
+    save(page)
+
+    # 14. The coordinating section closes the project; the whole cycle is on its page.
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(project_url)
+    fire(page, "終了する")
+    hub = page.locator("#project-hub").inner_text()
+    for seen in ("担当課（市）", "団体", "会議（評価検証）", "230人", "協定書", "事業報告書"):
+        assert seen in hub, seen
+    assert page.locator("#workflow").count() == 0  # nothing left to do
+    assert "終了" in page.locator("table").first.inner_text()  # 状態
+    screenshot(page, "cycle-14-closed")
