@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
+from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
-from .. import clock
+from .. import clock, permissions
+from ..models.council import Review
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import (
@@ -50,8 +53,12 @@ class ProposalView(KyodoModelView):
         and the earlier years' evaluations."""
         chain = lineage(record)
         deadlines = proposal_deadlines(record)
+        reviews = self.session.execute(select(Review).where(Review.proposal_id == record.id)
+                                       .order_by(Review.step, Review.id)).scalars().all()
+        waiting_step = {"step1_review": 1, "step2_review": 2}.get(record.status)
         return Markup(render_template(
-            "admin/proposal_details_extra.html", proposal=record, chain=chain,
+            "admin/proposal_details_extra.html", proposal=record, chain=chain, reviews=reviews,
+            new_review_step=waiting_step if permissions.can_create(current_user, Review) else None,
             timing=deadlines.budget, step2_due=deadlines.step2_due, today=clock.today(),
             answered=advice_answered(self.session, record), sides=SIDES,
             results=earlier_results(self.session, record, [p.id for p in chain])))

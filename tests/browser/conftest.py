@@ -99,3 +99,46 @@ def log_in(page: Any, url: str, username: str, password: str) -> None:
 def screenshot(page: Any, name: str) -> None:
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+#: What a clerk types into a required field the page leaves empty, by input type.
+FILLERS = {"date": "2026-04-01", "month": "2026-04", "number": "1", "email": "info@example.jp",
+           "tel": "0467-00-0000", "url": "https://example.jp/"}
+
+
+def fill_required(page: Any) -> None:
+    """Fill each visible required control the page leaves empty, as a clerk would."""
+    empty = page.evaluate("""() => Array.from(document.querySelectorAll('[required]'))
+        .filter(e => e.offsetParent !== null)
+        .filter(e => e.type === 'checkbox' ? !e.checked
+                     : e.type === 'radio' ? !document.querySelector(
+                           `[name="${e.name}"]:checked`)
+                     : !e.value)
+        .map(e => [e.name, e.tagName, e.type || '', e.placeholder || e.min || ''])""")
+    for name, tag, kind, placeholder in empty:
+        control = page.locator(f"[name='{name}']")
+        if tag == "SELECT":
+            values = control.first.locator("option").evaluate_all("os => os.map(o => o.value)")
+            control.first.select_option(next(v for v in values if v and v != "__None"))
+        elif kind in ("checkbox", "radio"):
+            control.first.check()
+        else:
+            control.first.fill(placeholder.removeprefix("例: ") or FILLERS.get(kind, "記入例です。"))
+    # A required table needs one row; its first row's cells get a value each.
+    tables = page.evaluate("""() => Array.from(document.querySelectorAll(
+            'table[aria-required=true]'))
+        .filter(t => t.offsetParent !== null)
+        .filter(t => !Array.from(t.querySelectorAll('input, textarea')).some(i => i.value))
+        .map(t => t.id)""")
+    for table in tables:
+        cells = page.locator(f"#{table} tbody tr").first.locator("input, textarea, select")
+        for i in range(cells.count()):
+            cell = cells.nth(i)
+            kind = cell.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+            if kind == "select":
+                values = cell.locator("option").evaluate_all("os => os.map(o => o.value)")
+                cell.select_option(next(v for v in values if v and v != "__None"))
+            elif kind == "checkbox":
+                cell.check()
+            else:
+                cell.fill("1000" if kind == "number" else FILLERS.get(kind, "記入例"))

@@ -23,7 +23,7 @@ from kyodo_admin.models import Meeting, Proposal
 from kyodo_admin.services.users import DEMO_PASSWORD
 from kyodo_admin.tenancy import scoped_to
 
-from .conftest import log_in, screenshot
+from .conftest import fill_required, log_in, screenshot
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -320,3 +320,57 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     assert page.locator("#workflow").count() == 0  # nothing left to do
     assert "終了" in page.locator("table").first.inner_text()  # 状態
     screenshot(page, "cycle-14-closed")
+
+
+def test_a_rejection_with_reasons_its_notice_and_the_reproposal_by_clicks(demo_server, page, dawn):
+    url, app = demo_server
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/")
+    page.get_by_role("link", name="ステップ1検討中").first.click()
+    page.wait_for_load_state()
+    page.locator("a[href*='/admin/proposal/details/']").first.click()
+    page.wait_for_load_state()
+    proposal_url = page.url
+    title = page.locator("table").first.inner_text()
+    assert "高齢者の見守り協働事業" in title
+
+    # The review, from the proposal's own page: 不採択 with reasons and advice.
+    page.get_by_role("link", name="＋ ステップ1の審査を作成").click()
+    page.wait_for_load_state()
+    assert page.locator("#s2id_proposal .select2-chosen").inner_text().strip().endswith(
+        "高齢者の見守り協働事業")
+    choose(page, "result", "不採択")
+    page.fill("[name='reasons']", "既存の見守り事業と対象が重なり、協働の必要性が示されていない。")
+    page.fill("[name='advice']", "対象を単身の高齢者に絞り、地域包括支援センターとの役割分担を示すこと。")
+    page.fill("input[name='decided_on']", dawn.isoformat())
+    save(page)
+    assert page.url.startswith(proposal_url.split("?")[0])  # back on the proposal's page
+    fire(page, "不採択とする")
+    review_link = page.locator("#proposal-reviews ~ table a").first
+    review_link.click()
+    page.wait_for_load_state()
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"Word文書を作成（検討結果通知書）")).click()
+    notice = docx_text(download.value.path())
+    assert "既存の見守り事業と対象が重なり" in notice and "地域包括支援センター" in notice
+    assert wareki(dawn) in notice
+
+    # The re-proposal: drafted from the old one, showing the advice it answers.
+    page.goto(proposal_url)
+    fire(page, "再提案を作成する")
+    assert "/admin/proposal/details/" in page.url and page.url != proposal_url
+    reproposal_url = page.url
+    assert "地域包括支援センター" in page.locator("#answered-advice").inner_text()
+    assert "高齢者の見守り協働事業" in page.locator("#lineage + ol").inner_text()
+    # Edited without a budget: the hidden reason field does not block 保存.
+    page.get_by_role("link", name="編集").first.click()
+    page.wait_for_load_state()
+    page.check("input[name='answers__budget_measure'][value='不要']")
+    assert page.locator("[name='answers__budget_reason']").is_hidden()
+    page.fill("[name='answers__purpose']", "単身の高齢者が地域で孤立しないようにする")
+    fill_required(page)  # what the old proposal left empty
+    save(page)
+    page.goto(reproposal_url)
+    fire(page, "受付する")
+    assert "受付済" in page.locator("table").first.inner_text()
+    screenshot(page, "cycle-reproposal-received")
