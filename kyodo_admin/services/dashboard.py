@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import clock
@@ -114,6 +114,7 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
     signed = select(Agreement.project_id).where(Agreement.status == "signed")
     summary.without_agreement = shortlist(session, select(Project).outerjoin(
         CollaborationType, Project.collaboration_type_id == CollaborationType.id).where(
+        Project.fiscal_year == year,
         Project.status.in_(("planning", "agreed", "running")), Project.id.not_in(signed),
         or_(Project.collaboration_type_id.is_(None), CollaborationType.requires_agreement.is_(True)))
         .order_by(Project.id))
@@ -133,6 +134,15 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
         Proposal.fiscal_year == year, Proposal.needs_budget.is_(True),
         Proposal.received_on > summary.budget_deadline).order_by(Proposal.received_on))
     summary.step2_deadline = step2_deadline(year, settings)
+    # Decided in this year's step 2: this year's proposals, less late budget proposals taken
+    # for the next year, plus last year's taken for this one.
+    def late(fiscal_year: int) -> Any:
+        return and_(Proposal.fiscal_year == fiscal_year, Proposal.needs_budget.is_(True),
+                    Proposal.received_on > month_day(fiscal_year, settings["budget_deadline"]))
+
+    decided_this_year: Any = Proposal.fiscal_year == year
+    if settings["late_budget_proposal"] == "next_year":
+        decided_this_year = or_(and_(decided_this_year, not_(late(year))), late(year - 1))
     summary.step2_waiting = session.execute(select(func.count()).select_from(Proposal).where(
-        Proposal.fiscal_year == year, Proposal.status.in_(AWAITING_STEP2))).scalar_one()
+        decided_this_year, Proposal.status.in_(AWAITING_STEP2))).scalar_one()
     return summary

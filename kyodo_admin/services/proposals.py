@@ -85,6 +85,10 @@ def proposal_deadlines(proposal: Proposal) -> ProposalDeadlines:
     settings = settings_for(proposal.city)
     budget = budget_timing(proposal.received_on, settings) \
         if proposal.needs_budget and proposal.received_on else None
-    step2_due = step2_deadline(proposal.fiscal_year, settings) \
-        if proposal.status in AWAITING_STEP2 and proposal.fiscal_year else None
+    # A late budget proposal taken for the next year is decided in that year's step 2.
+    year = proposal.fiscal_year
+    if year and budget is not None and budget.late and settings["late_budget_proposal"] == "next_year":
+        year += 1
+    step2_due = step2_deadline(year, settings) \
+        if proposal.status in AWAITING_STEP2 and year else None
     return ProposalDeadlines(budget, step2_due)

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from kyodo_admin import clock
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, City, CompletionReport, Role
 from kyodo_admin.models.base import fiscal_year_of
@@ -46,7 +47,7 @@ def test_the_defaults_are_shown_with_what_they_mean(admin):
     assert values["budget_deadline"] == "04-30" and values["step2_deadline"] == "07-31"
     assert values["report_months"] == "1" and values["late_budget_proposal"] == "next_year"
     assert "year_end_closure" in values and "count_completion_day" not in values
-    year = fiscal_year_of(dt.date.today())
+    year = fiscal_year_of(clock.today())
     # A project completed on 31 January: one month runs to the end of February.
     due = dt.date(year + 1, 2, 28 if (year + 1) % 4 else 29)
     while due.weekday() >= 5:

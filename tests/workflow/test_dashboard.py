@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from kyodo_admin import clock
 from kyodo_admin.models import Role
 from kyodo_admin.models.base import fiscal_year_of
 from kyodo_admin.services.dashboard import SHORTLIST
@@ -22,7 +23,7 @@ from ..factories import (
     UserFactory,
 )
 
-TODAY = dt.date.today()
+TODAY = clock.today()  # the app's date (Japan's), not the server's
 
 
 def section(html: str, element_id: str) -> str:
@@ -123,3 +124,48 @@ def test_the_step_2_waiting_count_links_to_the_same_proposals(client, login_as):
     link = re.search(r'決定待ち <a href="([^"]+)">2件</a>', deadlines).group(1)
     listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert "通過した提案" in listed and "決定待ちの提案" in listed and "検討中の提案" not in listed
+
+
+def test_a_late_budget_proposal_taken_next_year_waits_for_next_years_step_2(client, login_as):
+    city = CityFactory()  # late budget proposals go to the next year (the default)
+    year = fiscal_year_of(TODAY)
+    ProposalFactory(city=city, title="締切後の予算提案", status="passed", needs_budget=True,
+                    received_on=dt.date(year, 5, 10))
+    ProposalFactory(city=city, title="締切内の予算提案", status="passed", needs_budget=True,
+                    received_on=dt.date(year, 4, 20))
+    ProposalFactory(city=city, title="昨年度の締切後の予算提案", status="step2_review",
+                    needs_budget=True, received_on=dt.date(year - 1, 6, 1))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    deadlines = section(client.get("/admin/").get_data(as_text=True), "deadlines")
+    assert re.search(r'決定待ち <a href="[^"]+">2件</a>', deadlines), deadlines  # this year's 1 + last year's 1
+    deadlines = section(client.get(f"/admin/?year={year + 1}").get_data(as_text=True), "deadlines")
+    assert re.search(r'決定待ち <a href="[^"]+">1件</a>', deadlines), deadlines  # this year's late one
+
+
+def test_projects_without_agreement_count_the_selected_year(client, login_as):
+    city = CityFactory()
+    year = fiscal_year_of(TODAY)
+    ProjectFactory(city=city, title="今年度の協定なし", status="planning", start_date=dt.date(year, 6, 1),
+                   end_date=dt.date(year + 1, 3, 31))
+    ProjectFactory(city=city, title="来年度の協定なし", status="planning",
+                   start_date=dt.date(year + 1, 6, 1), end_date=dt.date(year + 2, 3, 31))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    this_year = section(client.get("/admin/").get_data(as_text=True), "without-agreement")
+    assert "今年度の協定なし" in this_year and "来年度の協定なし" not in this_year
+    next_year = section(client.get(f"/admin/?year={year + 1}").get_data(as_text=True),
+                        "without-agreement")
+    assert "来年度の協定なし" in next_year and "今年度の協定なし" not in next_year
+
+
+def test_a_late_budget_proposal_shows_next_years_step_2_deadline(app):
+    from kyodo_admin.services.proposals import proposal_deadlines
+
+    city = CityFactory()
+    late = ProposalFactory(city=city, status="passed", needs_budget=True,
+                           received_on=dt.date(2026, 5, 10))
+    in_time = ProposalFactory(city=city, status="passed", needs_budget=True,
+                              received_on=dt.date(2026, 4, 20))
+    assert proposal_deadlines(late).step2_due == dt.date(2027, 7, 31)
+    assert proposal_deadlines(in_time).step2_due == dt.date(2026, 7, 31)
+    city.settings = {"late_budget_proposal": "flag"}  # kept in this year, flagged
+    assert proposal_deadlines(late).step2_due == dt.date(2026, 7, 31)

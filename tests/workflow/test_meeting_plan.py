@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from kyodo_admin import clock
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Meeting, Role
 from kyodo_admin.models.base import fiscal_year_of
@@ -56,7 +57,7 @@ def meetings_of(council) -> list[Meeting]:
 
 def test_staff_plan_a_year_once(client, login_as, council):
     login_as(UserFactory(city=council.city, role=Role.STAFF.value))
-    year = fiscal_year_of(dt.date.today())
+    year = fiscal_year_of(clock.today())
     details = client.get(f"/admin/council/details/?id={council.id}").get_data(as_text=True)
     assert "の会議予定を作成" in details
     response = plan(client, council, year)
