@@ -101,3 +101,29 @@ def test_a_project_page_shows_its_fields_in_reading_order(client, login_as):
     table = html[html.index("<table"):]
     assert table.index("件名") < table.index("団体") < table.index("開始日")
     assert "{}" not in table
+
+
+def test_lists_link_their_records_and_hide_the_city_from_its_own_users(client, login_as):
+    city = CityFactory(name="鎌倉市")
+    proposal = ProposalFactory(city=city, title="海辺の清掃")
+    project = ProjectFactory(city=city, title="海辺の清掃事業", budget_amount=1_200_000,
+                             start_date=dt.date(2026, 4, 1))
+    login_as(UserFactory(city=city))
+    listing = client.get("/admin/proposal/").get_data(as_text=True)
+    assert f'<a href="/admin/proposal/details/?id={proposal.id}">海辺の清掃</a>' in listing
+    assert "col-title" in listing and "col-city" not in listing  # no city column for a city's user
+    details = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    assert "鎌倉市" not in details.split("<table")[1]  # the record's table (the navbar names it)
+    projects = client.get("/admin/project/").get_data(as_text=True)
+    assert "1,200,000円" in projects and "令和8年4月1日" in projects
+    export = client.get("/admin/project/export/csv/").get_data(as_text=True)
+    assert "1200000" in export and "1,200,000円" not in export  # a number for the spreadsheet
+    assert "2026-04-01" in export and "自治体" not in export.splitlines()[0]
+
+
+def test_the_system_admin_still_sees_the_city(client, login_as):
+    city = CityFactory(name="鎌倉市")
+    ProposalFactory(city=city, title="海辺の清掃")
+    login_as(UserFactory(city=None, role=Role.SYSTEM_ADMIN.value))
+    listing = client.get("/admin/proposal/").get_data(as_text=True)
+    assert "col-city" in listing and "鎌倉市" in listing

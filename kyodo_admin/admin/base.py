@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -272,10 +273,60 @@ class KyodoModelView(ModelView):
             self.column_formatters = {"fiscal_year": _nendo_formatter,
                                       **(self.column_formatters or {})}
         kwargs.setdefault("name", getattr(model, "label", None) or model.__name__)
+        # Exports give values as they are (1200000, 2026), not as screens show them.
+        self.column_formatters_export = dict(getattr(self, "column_formatters_export", None) or {})
+        self._link_first_column()
         super().__init__(model, session, **kwargs)
         if issubclass(model, HasFormAnswers):
             self.column_formatters_detail = {**(self.column_formatters_detail or {}),
                                              "answers": lambda v, c, m, n: v._format_answers(c, m, n)}
+
+    # -- columns: the city only for the system admin; the first one links to the record --
+
+    def _for_user(self, columns: list[Any]) -> list[Any]:
+        """A city's users see only their city: its column is noise to them."""
+        if has_request_context() and not permissions.is_system_admin(current_user):
+            return [c for c in columns if c[0] != "city"]
+        return columns
+
+    @property
+    def _list_columns(self) -> list[Any]:
+        return self._for_user(self._all_list_columns)
+
+    @_list_columns.setter
+    def _list_columns(self, columns: list[Any]) -> None:
+        self._all_list_columns = columns
+
+    @property
+    def _details_columns(self) -> list[Any]:
+        return self._for_user(self._all_details_columns)
+
+    @_details_columns.setter
+    def _details_columns(self, columns: list[Any]) -> None:
+        self._all_details_columns = columns
+
+    @property
+    def _export_columns(self) -> list[Any]:
+        return self._for_user(self._all_export_columns)
+
+    @_export_columns.setter
+    def _export_columns(self, columns: list[Any]) -> None:
+        self._all_export_columns = columns
+
+    def _link_first_column(self) -> None:
+        """The title (else the first column: a project, a name…) links to the record's page."""
+        names = [c for c in (self.column_list or ()) if c != "city"]
+        if not names or not self.can_view_details:
+            return
+        first = "title" if "title" in names else names[0]
+        shown = (self.column_formatters or {}).get(first)
+
+        def link(view: Any, context: Any, model: Any, name: str) -> Any:
+            text = shown(view, context, model, name) if shown else getattr(model, name, "")
+            return Markup('<a href="{}">{}</a>').format(
+                view.get_url(".details_view", id=model.id), "" if text is None else text)
+
+        self.column_formatters = {**(self.column_formatters or {}), first: link}
 
     # -- generic input checks -------------------------------------------------
 
