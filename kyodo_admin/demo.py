@@ -398,6 +398,24 @@ def _attach_forms(session: Session, loader: _Loader) -> None:
                 model.city_id == city.id, model.form_definition_id.is_(None))).scalars()
             for row in rows:
                 row.form_definition = definition
+                row.answers = completed_answers(definition.schema, row.answers or {})
+
+
+def completed_answers(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """The demo's answers with every required, shown field answered by its type's example,
+    so a demo record opens and saves as a filled-in form would."""
+    from .formschema.definition import fields_of
+    from .formschema.forms import is_visible
+    from .formschema.types import REGISTRY
+
+    completed = dict(answers)
+    by_name = {f["name"]: f for f in fields_of(schema)}
+    for field in fields_of(schema):
+        if field.get("required") and field["type"] != "file" and field["name"] not in completed \
+                and "fills" not in field and is_visible(field, completed, by_name):
+            example = REGISTRY[field["type"]].example(field)
+            completed[field["name"]] = True if field["type"] == "checkbox" else example
+    return completed
 
 
 def load_demo(session: Session) -> int:

@@ -1,0 +1,36 @@
+"""Lists by clicks: a search and a filter survive opening a record and saving it; the title
+links to the record; the city column is not shown to the city's own staff."""
+
+from __future__ import annotations
+
+from kyodo_admin.services.users import DEMO_PASSWORD
+
+from .conftest import log_in
+
+
+def test_search_and_filter_are_kept_after_a_save(demo_server, page):
+    url, _app = demo_server
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/")
+    page.get_by_role("link", name="ステップ1検討中").first.click()  # a filtered list, from home
+    page.wait_for_load_state()
+    page.fill("input[type=text][name='search']", "見守り")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    listed = page.url
+    assert "search=" in listed and "flt" in listed
+    rows = page.locator("table.model-list tbody tr")
+    count = rows.count()
+    assert page.locator("th.col-city").count() == 0
+    rows.first.locator("a[href*='/admin/proposal/edit/']").click()
+    page.wait_for_load_state()
+    page.locator("input[type=submit][value='保存']").click()
+    page.wait_for_load_state()
+    assert "保存" in " ".join(page.locator(".alert").all_inner_texts())
+    assert "search=" in page.url and "flt" in page.url  # back on the same filtered list
+    assert page.locator("table.model-list tbody tr").count() == count
+    assert page.locator("input[type=text][name='search']").input_value() == "見守り"
+    title = page.locator("table.model-list tbody tr td.col-title a").first
+    title.click()
+    page.wait_for_load_state()
+    assert "/admin/proposal/details/" in page.url
