@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request
+from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import clock, permissions
+from ..errors import KyodoError, StaleRecord
 from ..models.council import Review
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import (
     advice_answered,
     assign_receipt_number,
+    confirm_reproposal,
     lineage,
     proposal_deadlines,
 )
@@ -48,6 +51,26 @@ class ProposalView(KyodoModelView):
             model.status = "submitted"
             assign_receipt_number(self.session, model)
 
+    @expose("/confirm_reproposal/<int:id>", methods=("POST",))
+    def confirm_reproposal(self, id: int) -> Any:
+        """Staff confirm the receipt number a proposer named: the proposals are linked."""
+        record = self.get_one(str(id))
+        if not permissions.can_edit(current_user, record):
+            abort(403)
+        details = self.get_url(".details_view", id=id)
+        if request.form.get("loaded_version", "") != str(record.version):
+            flash(str(StaleRecord()), "error")
+            return redirect(details)
+        try:
+            earlier = confirm_reproposal(self.session, record)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return redirect(details)
+        flash(f"「{earlier}」の再提案として結び付けました。", "success")
+        return redirect(details)
+
     def details_extra(self, record: Any) -> Any:
         """Budget deadline and step-2 deadline (city settings), advice answered, lineage,
         and the earlier years' evaluations."""
@@ -58,6 +81,7 @@ class ProposalView(KyodoModelView):
         waiting_step = {"step1_review": 1, "step2_review": 2}.get(record.status)
         return Markup(render_template(
             "admin/proposal_details_extra.html", proposal=record, chain=chain, reviews=reviews,
+            may_edit=permissions.can_edit(current_user, record),
             new_review_step=waiting_step if permissions.can_create(current_user, Review) else None,
             timing=deadlines.budget, step2_due=deadlines.step2_due, today=clock.today(),
             answered=advice_answered(self.session, record), sides=SIDES,

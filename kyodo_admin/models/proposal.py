@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,6 +69,12 @@ class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
     #: Budget size (予算規模) in yen.
     budget_amount: Mapped[int | None]
     summary: Mapped[str] = mapped_column(Text, default="")
+    #: What the proposer entered about themselves at the public entrance (団体名, 代表者, 連絡先…),
+    #: kept as entered whatever organization record staff match it to.
+    submitted_by: Mapped[dict[str, Any] | None]
+    #: The receipt number of an earlier proposal the proposer says this one proposes again;
+    #: staff confirm it before the two are linked (``parent``).
+    claimed_parent_receipt: Mapped[str | None] = mapped_column(String(30))
     #: Answers to the configurable basic sheet, keyed by field name.
 
     organization: Mapped[Organization | None] = relationship()

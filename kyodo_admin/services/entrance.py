@@ -39,6 +39,14 @@ class Submission:
     budget_amount: int | None
     summary: str
     answers: dict[str, Any]
+    #: The receipt number of an earlier proposal this one proposes again, as the proposer says.
+    reproposal_of: str = ""
+
+    def proposer(self) -> dict[str, str]:
+        """What the proposer entered about themselves, kept on the proposal as entered."""
+        return {"organization_name": self.organization_name.strip(), "org_type": self.org_type,
+                "representative": self.representative, "email": self.email,
+                "phone": self.phone, "postal_code": self.postal_code, "address": self.address}
 
 
 def submit_proposal(session: Session, city: City, submission: Submission,
@@ -59,7 +67,9 @@ def submit_proposal(session: Session, city: City, submission: Submission,
                         received_on=today or clock.today(),
                         needs_budget=submission.needs_budget,
                         budget_amount=submission.budget_amount, summary=submission.summary,
-                        answers=submission.answers, form_definition=definition)
+                        answers=submission.answers, form_definition=definition,
+                        submitted_by=submission.proposer(),
+                        claimed_parent_receipt=submission.reproposal_of or None)
     session.add(proposal)
     session.flush()
     assign_receipt_number(session, proposal)

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.council import Review
 from ..models.proposal import AWAITING_STEP2, Proposal
@@ -92,3 +93,25 @@ def proposal_deadlines(proposal: Proposal) -> ProposalDeadlines:
     step2_due = step2_deadline(year, settings) \
         if proposal.status in AWAITING_STEP2 and year else None
     return ProposalDeadlines(budget, step2_due)
+
+
+def confirm_reproposal(session: Session, proposal: Proposal) -> Proposal:
+    """Link a proposal to the earlier one whose receipt number the proposer named (再提案),
+    once staff have checked it; the old one's reasons and advice then show with it."""
+    receipt = (proposal.claimed_parent_receipt or "").strip()
+    if not receipt:
+        raise ValidationFailed("この提案には、再提案とする前の受付番号が書かれていません。")
+    if proposal.parent_id is not None:
+        raise ValidationFailed("この提案は、すでに前の提案と結び付いています。")
+    earlier = session.execute(select(Proposal).where(
+        Proposal.city_id == proposal.city_id, Proposal.receipt_number == receipt)
+    ).scalar_one_or_none()  # city-scoped as well by the session
+    if earlier is None:
+        raise ValidationFailed(f"受付番号 {receipt} の提案は見つかりません。番号を提案者に確認してください。")
+    ancestor: Proposal | None = earlier
+    while ancestor is not None:  # the earlier one may not be this one or one of its re-proposals
+        if ancestor.id == proposal.id:
+            raise ValidationFailed("この提案自身やその再提案を、前の提案にすることはできません。")
+        ancestor = ancestor.parent
+    proposal.parent = earlier
+    return earlier

@@ -97,3 +97,8 @@
     if (comment) { form.querySelector('input[name=comment]').value = comment.value; }
   });
 })();
+
+// 「印刷する」 buttons (data-print), without inline script.
+document.addEventListener('click', function (event) {
+  if (event.target.closest && event.target.closest('[data-print]')) { window.print(); }
+});

@@ -38,7 +38,7 @@ from ..formschema.forms import (
 from ..formschema.types import REQUIRED_MESSAGE
 from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
-from ..models.proposal import Proposal
+from ..models.proposal import PROPOSER_TYPES, Proposal
 from ..services import audit
 from ..services.entrance import Submission, submit_proposal
 from ..services.form_definitions import current_definition, store_attachment
@@ -66,6 +66,11 @@ class EntranceForm(FlaskForm):
     budget_amount = IntegerField("予算規模（円）", validators=[Optional(), NumberRange(
         min=0, max=10_000_000_000, message="0以上の金額を半角数字で入力してください。")])
     summary = TextAreaField("提案の概要", validators=[InputRequired(REQUIRED), Length(max=4000)])
+    reproposal_of = StringField(
+        "再提案の場合、前の提案の受付番号", description="例: 2025-012（受付の通知に書かれています）",
+        validators=[Optional(), Regexp(r"^\d{4}-\d{3}$",
+                                       message="受付番号は「2025-012」の形で入力してください。")],
+        render_kw={"placeholder": "2025-012", "inputmode": "numeric"})
 
 
 def city_or_404(slug: str) -> City:
@@ -137,7 +142,8 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
                 phone=(form.phone.data or "").strip(), postal_code=(form.postal_code.data or "").strip(),
                 address=(form.address.data or "").strip(), needs_budget=bool(core("needs_budget")),
                 budget_amount=core("budget_amount"), summary=form.summary.data.strip(),
-                answers=answers), definition)
+                answers=answers, reproposal_of=(form.reproposal_of.data or "").strip()),
+                definition)
             receipt, proposal_id = proposal.receipt_number, proposal.id
             db.session.commit()
     except Exception:
@@ -163,4 +169,5 @@ def received(slug: str) -> Any:
             if proposal is not None and proposal.form_definition is not None else []
         return render_template("web/entrance_received.html", city=city,
                                receipt=shown["receipt"], title=shown["title"],
-                               proposal=proposal, shown=answers)
+                               proposal=proposal, shown=answers, proposer_types=PROPOSER_TYPES,
+                               org_types=ORGANIZATION_TYPES)

@@ -100,6 +100,7 @@ def test_an_existing_organization_is_reused(client, city):
     ({"answers__purpose": ""}, "この項目は必須です"),
     ({"answers__field": "宇宙開発"}, "選択肢にない値です"),
     ({"answers__budget_lines-0-amount": "たくさん"}, "無効な整数です"),
+    ({"reproposal_of": "前回の提案"}, "受付番号は「2025-012」の形で入力してください"),
 ])
 def test_a_submission_failing_validation_changes_nothing(client, city, changes, message):
     response = client.post("/entrance/minato/", data=valid(client, **changes))
@@ -153,3 +154,82 @@ def test_submissions_are_rate_limited_per_address(app, city):
     assert proposals() == 2
     with limited.app_context():
         db.engine.dispose()
+
+
+def test_the_form_shows_its_sections_with_their_headings(client, city):
+    html = client.get("/entrance/minato/").get_data(as_text=True)
+    assert '<legend class="h6 w-auto px-2 mb-0">提案の内容</legend>' in html
+    assert html.index("提案の内容</legend>") < html.index("提案の目的")
+
+
+def test_the_copy_keeps_everything_the_proposer_entered(client, city):
+    from ..factories import OrganizationFactory
+
+    OrganizationFactory(city=city, name="NPO法人 川を守る会", representative="前の代表",
+                        phone="03-0000-0000")  # registered before, with other details
+    response = client.post("/entrance/minato/", data=valid(client, reproposal_of="2025-012"))
+    copy = client.get(response.headers["Location"]).get_data(as_text=True)
+    copy = copy[copy.index('id="submitted-proposer"'):]
+    for entered in ("川田 花子", "info@kawa.example.jp", "03-1234-5678", "105-0001",
+                    "みなと市1-2-3", "2025-012", "団体（NPO等）"):
+        assert entered in copy, entered
+    assert "前の代表" not in copy
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    assert proposal.submitted_by["representative"] == "川田 花子"
+    assert proposal.submitted_by["address"] == "みなと市1-2-3"
+    assert proposal.claimed_parent_receipt == "2025-012" and proposal.parent_id is None
+
+
+def _claimed(client, city, receipt: str):
+    client.post("/entrance/minato/", data=valid(client, reproposal_of=receipt))
+    return db.session.execute(select(Proposal).where(
+        Proposal.claimed_parent_receipt == receipt)).scalar_one()
+
+
+def _confirm(client, proposal):
+    html = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    db.session.refresh(proposal)
+    return client.post(f"/admin/proposal/confirm_reproposal/{proposal.id}", data={
+        "csrf_token": csrf_from(html), "loaded_version": str(proposal.version)},
+        follow_redirects=True).get_data(as_text=True), html
+
+
+def test_staff_confirm_the_named_earlier_proposal_and_they_are_linked(client, city, login_as):
+    from ..factories import ProposalFactory
+
+    earlier = ProposalFactory(city=city, receipt_number="2025-012", title="前回の川辺の提案",
+                              status="returned")
+    proposal = _claimed(client, city, "2025-012")
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    page, before = _confirm(client, proposal)
+    assert "受付番号 <strong>2025-012</strong> の再提案としています" in before
+    assert "「2025-012 前回の川辺の提案」の再提案として結び付けました" in " ".join(flashes(page))
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).parent_id == earlier.id
+    assert "前回の川辺の提案" in page[page.index('id="lineage"'):]
+
+
+@pytest.mark.parametrize("receipt,message", [
+    ("2025-999", "受付番号 2025-999 の提案は見つかりません"),
+])
+def test_an_unknown_earlier_receipt_number_is_refused(client, city, login_as, receipt, message):
+    from ..factories import ProposalFactory
+
+    ProposalFactory(city=CityFactory(), receipt_number=receipt)  # another city's: not found
+    proposal = _claimed(client, city, receipt)
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    page, _html = _confirm(client, proposal)
+    assert message in " ".join(flashes(page))
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).parent_id is None
+
+
+def test_a_proposal_cannot_be_its_own_earlier_proposal(client, city, login_as):
+    proposal = _claimed(client, city, "2024-001")
+    proposal.claimed_parent_receipt = proposal.receipt_number  # its own receipt number
+    db.session.commit()
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    page, _html = _confirm(client, proposal)
+    assert "この提案自身やその再提案を、前の提案にすることはできません" in " ".join(flashes(page))
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).parent_id is None
