@@ -159,6 +159,12 @@ def test_file_field_stores_an_attachment_and_keeps_it(staff):
     assert attachment.content == b"%PDF-1.4 test" and attachment.city_id == proposal.city_id
     download = staff.get(f"/admin/attachment/download/{attachment.id}")
     assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    # it opens from the proposal's page, and the attachment list names the proposal
+    details = staff.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    assert f'<a href="/admin/attachment/download/{attachment.id}">定款.pdf</a>' in details
+    assert (attachment.record_type, attachment.record_id) == ("proposal", proposal.id)
+    listing = staff.get("/admin/attachment/").get_data(as_text=True)
+    assert f'/admin/proposal/details/?id={proposal.id}">提案：{proposal}</a>' in listing
     # editing without a new upload keeps the attachment
     url = f"/admin/proposal/edit/?id={proposal.id}"
     _html, values = form_page(staff, url)
@@ -221,3 +227,19 @@ def test_every_record_kind_shows_its_city_form(client, login_as, kind, endpoint)
     login_as(UserFactory(city=city))
     html = client.get(f"/admin/{endpoint}/new/").get_data(as_text=True)
     assert all(label in html for label in labels), [label for label in labels if label not in html]
+
+
+def test_an_attachment_opens_only_for_its_citys_logged_in_users(client, staff, kamakura,
+                                                                 login_as):
+    _html, values = form_page(staff, "/admin/proposal/new/")
+    values.update(FILLED)
+    values["answers__attachment"] = (io.BytesIO(b"%PDF-1.4 secret"), "会計報告.pdf")
+    assert staff.post("/admin/proposal/new/", data=values,
+                      content_type="multipart/form-data").status_code == 302
+    attachment_id = proposals()[0].answers["attachment"]["attachment_id"]
+    url = f"/admin/attachment/download/{attachment_id}"
+    login_as(UserFactory(city=CityFactory(), role=Role.STAFF.value))
+    assert client.get(url).status_code == 404  # another city's staff
+    anonymous = client.application.test_client()  # nobody logged in
+    response = anonymous.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

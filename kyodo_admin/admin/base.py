@@ -44,6 +44,7 @@ from ..clock import datetime_formatter
 from ..documents.pdf import to_pdf
 from ..documents.wareki import nendo, wareki
 from ..errors import KyodoError, StaleRecord, ValidationFailed
+from ..extensions import db
 from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import (
     add_blank_rows,
@@ -53,12 +54,12 @@ from ..formschema.forms import (
     prefill,
     remove_configured_fields,
 )
-from ..models.base import HasFormAnswers, TenantScoped
+from ..models.base import Base, HasFormAnswers, TenantScoped
 from ..models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
 from ..services.audit import current_actor
 from ..services.batches import batch_state, batch_zip, run_in_background, start_batch
 from ..services.documents import generate_document
-from ..services.form_definitions import current_definition, store_attachment
+from ..services.form_definitions import current_definition, link_attachments, store_attachment
 from ..services.workflow import (
     apply_transition,
     available_transitions,
@@ -103,6 +104,20 @@ def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
         else:
             raise LookupError(f"no {operation} filter on {endpoint}.{path}")
     return url_for(f"{endpoint}.index_view", **args)
+
+
+def record_link(table: str | None, record_id: int | None) -> Any:
+    """A link to a record's page named by the record (「2026-007 海辺の自然教室」), for lists
+    that point at records of several kinds (attachments); empty when there is none."""
+    mapper = next((m for m in Base.registry.mappers
+                   if getattr(m.class_, "__tablename__", None) == table), None)
+    if mapper is None or record_id is None:
+        return ""
+    record = db.session.get(mapper.class_, record_id)  # scoped to the city by the session
+    if record is None:
+        return f"#{record_id}（削除済み）"
+    return Markup('<a href="{}">{}：{}</a>').format(
+        url_for(f"{table}.details_view", id=record_id), mapper.class_.label, record)
 
 
 def _issue_failure(exc: Exception) -> str:
@@ -584,6 +599,7 @@ class KyodoModelView(ModelView):
                 setattr(model, column, value)
             if model.form_definition is None:
                 model.form_definition = definition
+            link_attachments(self.session, model)
         super()._on_model_change(form, model, is_created)
 
     def _format_answers(self, _context: Any, model: Any, _name: str) -> Any:
@@ -591,6 +607,7 @@ class KyodoModelView(ModelView):
         if definition is None:
             return ""
         return Markup(render_template("admin/answers.html", definition=definition,
+                                      attachment_links=True,
                                       shown=display_answers(definition.schema,
                                                             model.answers or {})))
 

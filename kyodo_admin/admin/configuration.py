@@ -27,7 +27,7 @@ from ..services.documents import (
     city_example_context,
     example_record,
 )
-from .base import DOCX_MIMETYPE, KyodoModelView, file_response, pdf_name
+from .base import DOCX_MIMETYPE, KyodoModelView, file_response, pdf_name, record_link
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
@@ -206,8 +206,11 @@ class GeneratedDocumentView(ArchiveView):
 class AttachmentView(ArchiveView):
     """Files attached through configured forms."""
 
-    column_list = ("city", "filename", "content_type", "size", "created_at")
+    column_list = ("city", "filename", "record_id", "content_type", "size", "created_at")
+    column_labels = {"record_id": "添付された記録"}
     column_searchable_list = ("filename",)
+    column_formatters = {"record_id": lambda v, c, m, n: record_link(m.record_type, m.record_id)}
+    column_formatters_detail = column_formatters
 
     def mimetype(self, row: Any) -> str:
         return row.content_type or "application/octet-stream"

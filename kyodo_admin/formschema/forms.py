@@ -190,7 +190,9 @@ def display_answers(schema: dict[str, Any], answers: dict[str, Any]) -> list[tup
                 continue
             value = answers[field["name"]]
             field_type = REGISTRY[field["type"]]
-            if field["type"] == "table":
+            if field["type"] == "file" and isinstance(value, dict):
+                shown.append((section.get("title", ""), field["label"], {"file": value}))
+            elif field["type"] == "table":
                 rows = [[REGISTRY[c["type"]].display(row.get(c["name"]), c)
                          for c in field["columns"]] for row in value or []]
                 shown.append((section.get("title", ""), field["label"],

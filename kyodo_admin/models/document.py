@@ -117,6 +117,9 @@ class Attachment(CityOwned, TimestampMixin, Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    #: The record whose form answer holds the file (a proposal's 添付資料…), once it is saved.
+    record_type: Mapped[str | None] = mapped_column(String(50))
+    record_id: Mapped[int | None]
 
     def __str__(self) -> str:
         return self.filename

@@ -21,6 +21,7 @@ from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
 from ..models.proposal import Proposal
 from .audit import record_event
+from .form_definitions import link_attachments
 from .proposals import assign_receipt_number
 
 
@@ -72,6 +73,7 @@ def submit_proposal(session: Session, city: City, submission: Submission,
                         claimed_parent_receipt=submission.reproposal_of or None)
     session.add(proposal)
     session.flush()
+    link_attachments(session, proposal)
     assign_receipt_number(session, proposal)
     session.flush()
     record_event(session, proposal, "transition", comment="協働エントランス（公開ページ）から受付",
