@@ -174,7 +174,7 @@ def export_city(session: Session, city: City, out_dir: Path) -> list[Path]:
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-def link_attachments(session: Session, record: HasFormAnswers) -> None:
+def link_attachments(session: Session, record: Any) -> None:
     """Name the record on the attachments its answers hold (the list shows whose each is)."""
     ids = [v["attachment_id"] for v in (record.answers or {}).values()
            if isinstance(v, dict) and isinstance(v.get("attachment_id"), int)]
@@ -183,7 +183,7 @@ def link_attachments(session: Session, record: HasFormAnswers) -> None:
     if record.id is None:
         session.flush()
     session.execute(update(Attachment).where(Attachment.id.in_(ids), Attachment.record_id.is_(None))
-                    .values(record_type=getattr(record, "__tablename__", None), record_id=record.id))
+                    .values(record_type=type(record).__tablename__, record_id=record.id))
 
 
 def store_attachment(session: Session, upload: Any, max_size: int | None = None,
