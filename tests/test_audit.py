@@ -83,3 +83,28 @@ def test_password_values_never_enter_the_trail(client, login_as):
     event = events("user_account")[-1]
     assert event.changes["password_hash"] == ["***", "***"]
     assert "a-long-secret-password" not in str(event.changes)
+
+
+def test_answer_changes_read_as_the_form_shows_them(client, login_as):
+    from .factories import FormDefinitionFactory, ProposalFactory
+
+    city = CityFactory()
+    definition = FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema={
+        "sections": [{"title": "内容", "fields": [
+            {"name": "purpose", "label": "提案の目的", "type": "textarea"},
+            {"name": "start", "label": "開始予定時期", "type": "year_month"}]}]})
+    proposal = ProposalFactory(city=city, form_definition=definition,
+                               answers={"purpose": "川をきれいに", "start": "2026-07"})
+    db.session.commit()
+    assert proposal.answers["purpose"] == "川をきれいに"  # loaded, as a form loads it
+    proposal.answers = {"purpose": "川と海をきれいに", "start": "2026-09"}
+    db.session.commit()
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    trail = details[details.index('id="audit-trail"'):]
+    assert "<strong>提案の目的</strong>: 川をきれいに → 川と海をきれいに" in trail
+    assert "<strong>開始予定時期</strong>: 令和8年7月 → 令和8年9月" in trail
+    assert "{&#39;purpose&#39;" not in trail and "{'purpose'" not in trail
+    assert "<strong>受付日</strong>: （なし） → 令和8年5月1日" in trail  # dates in 和暦 here too
+    listing = client.get("/admin/audit_event/").get_data(as_text=True)
+    assert ">提案<" in listing.replace("\n", "").replace(" ", "")  # the record kind by its name

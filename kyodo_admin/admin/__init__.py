@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from ..models import (
 )
 from ..models.audit import AUDIT_ACTIONS
 from ..models.document import DOCUMENT_KINDS
-from ..services.audit_query import events_for, referenced_label
+from ..services.audit_query import answer_changes, events_for, referenced_label
 from ..services.dashboard import dashboard_summary
 from ..services.reviews import member_home
 from .agreement import AgreementView, CostShareView, RoleShareView
@@ -108,6 +109,16 @@ VIEWS: list[tuple[type, type, Any, str]] = [
 ]
 
 
+def iso_wareki(value: str) -> str:
+    """A date kept as 2026-05-01 (the audit trail's values) shown as 令和8年5月1日."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return wareki(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 class HomeView(AdminIndexView):
     """The first screen after login: the city's figures for the current fiscal year."""
 
@@ -156,10 +167,11 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
         db.session, model, field, value)
+    app.jinja_env.globals["answer_changes"] = answer_changes
     app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
     app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
     app.jinja_env.globals["pdf_available"] = pdf_available
     app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, number=number,
-                                 local_datetime=local_datetime)
+                                 local_datetime=local_datetime, iso_wareki=iso_wareki)
     app.jinja_env.globals["list_url"] = list_url
     return admin

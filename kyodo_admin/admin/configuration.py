@@ -18,6 +18,7 @@ from ..documents.pdf import available as pdf_available
 from ..documents.pdf import to_pdf
 from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
+from ..models.base import Base
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
 from ..models.form_definition import FORM_KINDS, FORM_STATES
@@ -228,6 +229,13 @@ class AuditEventView(KyodoModelView):
     column_exclude_list = ()
     choices = {"action": AUDIT_ACTIONS}
     can_delete_rows = False
+
+    def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
+        # Record kinds by their Japanese names (提案, 協定書…), not table names.
+        self.choices = {**self.choices, "model": {
+            m.class_.__tablename__: m.class_.label for m in Base.registry.mappers
+            if getattr(m.class_, "label", "")}}
+        super().__init__(model, session, **kwargs)
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]

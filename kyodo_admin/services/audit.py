@@ -33,7 +33,7 @@ class Actor:
     name: str
 
 
-SYSTEM_ACTOR = Actor(None, "system")
+SYSTEM_ACTOR = Actor(None, "システム")
 _actor: ContextVar[Actor] = ContextVar("kyodo_audit_actor", default=SYSTEM_ACTOR)
 
 

@@ -26,6 +26,31 @@ def events_for(session: Session, obj: Any, limit: int = 100) -> list[AuditEvent]
     return list(session.execute(stmt).scalars())
 
 
+def answer_changes(record: Any, before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """A change of a record's form answers as (field label, before, after) for each answer
+    that changed, shown as the form shows it — not as the stored JSON."""
+    from ..formschema.definition import fields_of
+    from ..formschema.types import REGISTRY
+
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    definition = getattr(record, "form_definition", None)
+    fields = {f["name"]: f for f in fields_of(definition.schema)} if definition else {}
+    changed = []
+    for name in dict.fromkeys([*before, *after]):
+        if before.get(name) == after.get(name):
+            continue
+        field = fields.get(name)
+        if field is None:
+            changed.append((name, str(before.get(name, "")), str(after.get(name, ""))))
+            continue
+        field_type = REGISTRY[field["type"]]
+        shown = [field_type.display(value, field) if value is not None else "（なし）"
+                 for value in (before.get(name), after.get(name))]
+        changed.append((field["label"], shown[0] or "（なし）", shown[1] or "（なし）"))
+    return changed
+
+
 def referenced_label(session: Session, model: type, field: str, value: Any) -> str | None:
     """For a foreign-key column of ``model`` (``organization_id``), the label of the row that
     ``value`` refers to (``NPO法人…``), or「#4（削除済み）」; None for other columns."""
