@@ -102,3 +102,25 @@
 document.addEventListener('click', function (event) {
   if (event.target.closest && event.target.closest('[data-print]')) { window.print(); }
 });
+
+// The date pickers of list filters (bootstrap-daterangepicker) in Japanese: its buttons and
+// calendar are hard-coded in English, so every picker gets a Japanese locale unless the user
+// chose English.
+document.addEventListener('DOMContentLoaded', function () {
+  var lang = document.querySelector('meta[name="kyodo-lang"]');
+  var $ = window.jQuery;
+  if ((lang && lang.content === 'en') || !$ || !$.fn.daterangepicker) { return; }
+  var original = $.fn.daterangepicker;
+  var japanese = {
+    applyLabel: '適用', cancelLabel: 'キャンセル', fromLabel: '開始', toLabel: '終了',
+    weekLabel: '週', customRangeLabel: '期間を指定',
+    daysOfWeek: ['日', '月', '火', '水', '木', '金', '土'],
+    monthNames: ['1月', '2月', '3月', '4月', '5月', '6月', '7月', '8月', '9月', '10月', '11月', '12月'],
+    firstDay: 0
+  };
+  $.fn.daterangepicker = function (options, callback) {
+    options = $.extend({}, options || {});
+    options.locale = $.extend({}, japanese, options.locale || {});
+    return original.call(this, options, callback);
+  };
+});

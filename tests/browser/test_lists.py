@@ -34,3 +34,17 @@ def test_search_and_filter_are_kept_after_a_save(demo_server, page):
     title.click()
     page.wait_for_load_state()
     assert "/admin/proposal/details/" in page.url
+
+
+def test_a_date_filters_calendar_is_in_japanese(demo_server, page):
+    url, _app = demo_server
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/proposal/")
+    page.get_by_role("link", name="フィルターを追加").click()
+    page.locator("a.filter", has_text="受付日").first.click()
+    page.locator("input.filter-val").last.click()
+    calendar = page.locator(".daterangepicker").last
+    assert calendar.is_visible()
+    text = calendar.inner_text()
+    assert all(day in text for day in "日月火水木金土") and "12月" in text
+    assert "Su" not in text and "Dec" not in text
