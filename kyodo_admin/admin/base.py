@@ -265,6 +265,8 @@ class KyodoModelView(ModelView):
     #: Fields a create link may fill from its query (``/new/?project=3&side=city``): the
     #: parent record of a button on the parent's page. Relations are looked up in the city.
     prefill_from_args: ClassVar[tuple[str, ...]] = ()
+    #: The list column that links to the record (default: title, name, else the first).
+    link_column: ClassVar[str | None] = None
 
     def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
         self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
@@ -329,11 +331,11 @@ class KyodoModelView(ModelView):
         self._all_export_columns = columns
 
     def _link_first_column(self) -> None:
-        """The title (else the first column: a project, a name…) links to the record's page."""
+        """The title or name (else the first column: a project…) links to the record's page."""
         names = [c for c in (self.column_list or ()) if c != "city"]
         if not names or not self.can_view_details:
             return
-        first = "title" if "title" in names else names[0]
+        first = self.link_column or next((c for c in ("title", "name") if c in names), names[0])
         shown = (self.column_formatters or {}).get(first)
 
         def link(view: Any, context: Any, model: Any, name: str) -> Any:

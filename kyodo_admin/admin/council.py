@@ -28,6 +28,7 @@ from ..services.reviews import (
     agenda,
     check_score,
     eligible_members,
+    is_recused,
     meeting_plan,
     member_of,
     plan_meetings,
@@ -78,7 +79,9 @@ class CouncilMemberView(KyodoModelView):
     column_searchable_list = ("name", "title")
     column_filters = ("side", "active", "council.name")
     form_columns = ("council", "name", "title", "side", "user", "organization", "active")
+    column_labels = {"title": "役職", "organization": "所属団体（除斥の判定）"}
     choices = {"side": MEMBER_SIDES}
+    link_column = "name"
 
 
 class MeetingView(KyodoModelView):
@@ -162,8 +165,11 @@ class ReviewView(KyodoModelView):
             "あなたはこの会議の構成員として登録されていません。" if not members else None)
         current = {s.criterion_id: s for s in review.scores
                    if member is not None and s.member_id == member.id}
+        recused = [m for m in (review.meeting.council.members if review.meeting else [])
+                   if is_recused(m, review.proposal)]
         return self.render("admin/review_score_form.html", review=review, members=members,
-                           member=member, criteria=criteria, current=current, blocked=blocked)
+                           member=member, criteria=criteria, current=current, blocked=blocked,
+                           recused=recused)
 
 
 class ReviewScoreView(KyodoModelView):

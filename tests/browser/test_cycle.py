@@ -143,6 +143,18 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     save(page)
     screenshot(page, "cycle-03-review")
 
+    # A council member from the proposing NPO is recused (除斥): staff record the tie.
+    page.goto(f"{url}/admin/council_member/")
+    page.locator("table.model-list a", has_text="伊藤 健").first.click()
+    page.wait_for_load_state()
+    page.goto(page.url.replace("/details/", "/edit/"))
+    choose(page, "organization", "NPO法人 湘南の海の学校")
+    save(page)
+    page.goto(f"{url}/admin/meeting/details/?id={meeting_id}")
+    row = page.locator("#agenda ~ table tr", has_text="海辺の子ども自然教室")
+    assert "伊藤 健" in row.inner_text()  # listed as recused on the agenda
+    page.goto(f"{url}/admin/review/")
+
     # 4. A council member's scores, on the scoring screen reached from the review.
     page.get_by_title("記録を表示").first.click() if page.get_by_title("記録を表示").count() \
         else page.locator("a[href*='/admin/review/details/']").first.click()
@@ -150,6 +162,11 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     review_url = page.url
     page.get_by_role("link", name="採点する").click()
     page.wait_for_load_state()
+    offered = page.locator("select#member option").all_inner_texts()
+    assert "伊藤 健" not in offered and "高橋 美咲" in offered  # the recused member cannot score
+    assert "伊藤 健" in page.locator("#recused-members").inner_text()
+    with page.expect_navigation():
+        page.select_option("select#member", label="高橋 美咲")
     for select_ in page.locator("select[name^='score_']").all():
         values = select_.locator("option").evaluate_all("os => os.map(o => o.value)")
         select_.select_option([v for v in values if v][-1])
