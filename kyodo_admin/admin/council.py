@@ -122,6 +122,16 @@ class ReviewView(KyodoModelView):
 
     #: Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``).
     prefill_from_args = ("proposal", "meeting", "step")
+    form_args = {**form_args, "decided_on": {
+        "description": "会議で決めた日です（会議から作成すると会議の日、それ以外は今日が入ります）。"}}
+
+    def _prefill(self, form: Any) -> Any:
+        """A new review's decision date: its meeting's day, else today (Japan's), to check."""
+        form = super()._prefill(form)
+        if request.method == "GET" and "decided_on" in form and form.decided_on.data is None:
+            meeting = form.meeting.data if "meeting" in form else None
+            form.decided_on.data = meeting.held_on if meeting is not None else clock.today()
+        return form
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         for score in model.scores:

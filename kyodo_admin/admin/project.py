@@ -7,12 +7,14 @@ from typing import Any
 from flask import render_template
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import inspect
 
 from .. import permissions
 from ..models.project import PROJECT_STATES, Indicator
 from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
 from ..services.projects import project_hub
+from ..services.reports import follow_completion_date
 from .base import KyodoModelView
 
 
@@ -42,6 +44,10 @@ class ProjectView(KyodoModelView):
     choices = {"status": PROJECT_STATES}
     column_formatters = {"budget_amount": KyodoModelView.yen}
     date_ranges = (("start_date", "end_date"), ("start_date", "completed_on"))
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        if not is_created and inspect(model).attrs.completed_on.history.has_changes():
+            follow_completion_date(self.session, model)
 
     def details_extra(self, record: Any) -> Any:
         hub = project_hub(self.session, record)

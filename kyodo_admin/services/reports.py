@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.project import Indicator, ProjectPlan
+from ..models.report import CompletionReport
 from ..workflow.deadlines import report_due, settings_for
 
 #: Project states in which a completion report may exist.
@@ -59,3 +60,15 @@ def record_actuals(session: Session, report: Any, actuals: dict[int, float | Non
                                f"（評価項目 ID {', '.join(map(str, foreign))}）。画面を開き直してください。")
     for indicator_id, value in actuals.items():
         indicators[indicator_id].actual_value = value
+
+
+def follow_completion_date(session: Session, project: Any) -> CompletionReport | None:
+    """After a corrected 事業完了日, the open report's due date follows it (the city's rule)."""
+    if project.completed_on is None:
+        return None
+    report = session.execute(select(CompletionReport).where(
+        CompletionReport.project_id == project.id, CompletionReport.submitted_on.is_(None))
+        .order_by(CompletionReport.fiscal_year.desc()).limit(1)).scalar_one_or_none()
+    if report is not None:
+        report.due_on = report_due(project.completed_on, settings_for(project.city))
+    return report

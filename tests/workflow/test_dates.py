@@ -155,3 +155,40 @@ def test_a_date_that_is_not_a_date_is_refused_with_a_message(staff, city, posted
         follow_redirects=True)
     assert "日付は 2026-04-01 のように" in messages(response)
     assert status_of(project) == "running"
+
+
+def test_a_new_reviews_decision_date_is_its_meetings_day_or_today(staff, city):
+    from ..conftest import form_page
+    from ..factories import MeetingFactory
+
+    proposal = ProposalFactory(city=city, status="step1_review")
+    meeting = MeetingFactory(city=city, held_on=dt.date(2026, 6, 3))
+    _html, values = form_page(staff, f"/admin/review/new/?proposal={proposal.id}&meeting={meeting.id}&step=1")
+    assert values["decided_on"] == "2026-06-03"
+    _html, values = form_page(staff, f"/admin/review/new/?proposal={proposal.id}&step=1")
+    assert values["decided_on"] == "2026-06-10"  # today in Japan
+
+
+def test_a_corrected_completion_date_moves_the_open_reports_due_date(staff, city):
+    from ..conftest import form_page
+
+    project = ProjectFactory(city=city, status="running", start_date=dt.date(2026, 4, 1))
+    fire(staff, "project", project, "complete", on=dt.date(2026, 6, 10))
+    report = db.session.execute(select(CompletionReport)).scalar_one()
+    assert report.due_on == dt.date(2026, 7, 10)
+    url = f"/admin/project/edit/?id={project.id}"
+    _html, values = form_page(staff, url)
+    values["completed_on"] = "2026-05-31"  # the real day, corrected
+    response = staff.post(url, data=values)
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(CompletionReport, report.id).due_on == dt.date(2026, 6, 30)
+
+    _html, values = form_page(staff, url)
+    values["completed_on"] = "2026-03-31"  # before the project starts: refused, nothing moves
+    response = staff.post(url, data=values)
+    assert response.status_code == 200 and "事業完了日は開始日以降の日付にしてください" in \
+        response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).completed_on == dt.date(2026, 5, 31)
+    assert db.session.get(CompletionReport, report.id).due_on == dt.date(2026, 6, 30)
