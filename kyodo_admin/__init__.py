@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from . import clock
@@ -16,7 +16,9 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 def select_locale() -> str:
     """Japanese by default; ``?lang=en`` switches for the rest of the session."""
     languages = ["ja", "en"]
-    asked = request.args.get("lang") if request else None
+    if not has_request_context():  # the CLI, start-up: the default
+        return "ja"
+    asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
     return session.get("lang") if session.get("lang") in languages else "ja"

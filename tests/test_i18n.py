@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -32,10 +34,46 @@ def test_flask_admin_messages_missing_from_its_catalog_are_japanese(app, client,
     assert "Failed to create record." not in text
 
 
-def test_the_compiled_catalog_matches_its_source():
-    folder = Path(__file__).resolve().parent.parent / "kyodo_admin/translations/ja/LC_MESSAGES"
-    source = read_po((folder / "admin.po").open("rb"))
-    compiled = read_mo((folder / "admin.mo").open("rb"))
-    translations = {m.id: m.string for m in source if m.id}
-    assert translations and translations == {m.id: m.string for m in compiled if m.id}, \
-        "recompile admin.mo from admin.po (babel.messages.mofile.write_mo)"
+@pytest.mark.parametrize("catalog", ["ja/LC_MESSAGES/admin", "en/LC_MESSAGES/messages"])
+def test_the_compiled_catalogs_match_their_source(catalog):
+    base = Path(__file__).resolve().parent.parent / "kyodo_admin/translations" / catalog
+    with Path(f"{base}.po").open("rb") as po, Path(f"{base}.mo").open("rb") as mo:
+        source, compiled = read_po(po), read_mo(mo)
+    translations = {(m.context, str(m.id)): m.string for m in source if m.id}
+    assert translations and translations == {
+        (m.context, str(m.id)): m.string for m in compiled if m.id}, \
+        f"recompile {catalog}.mo from its .po (babel.messages.mofile.write_mo)"
+
+
+def test_choices_record_kinds_and_buttons_follow_the_chosen_language(client, login_as):
+    from kyodo_admin.models import Role
+
+    from .factories import AgreementFactory, RoleShareFactory
+
+    city = CityFactory()
+    agreement = AgreementFactory(city=city)
+    RoleShareFactory(city=city, agreement=agreement)
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    url = f"/admin/agreement/details/?id={agreement.id}"
+    japanese = client.get(url).get_data(as_text=True)
+    assert "現在の状態" in japanese and ">締結する</button>" in japanese
+    assert "Word文書を作成（協定書）" in japanese
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "Current state: <strong>Draft</strong>" in english
+    workflow = english[english.index('id="workflow"'):english.index('id="issue-documents"')]
+    assert ">Sign</button>" in workflow and ">Signed</label>" in workflow
+    assert 'data-confirm="Sign this agreement?' in workflow
+    assert "Issue Word document（Agreement）" in english and "History" in english
+    assert "締結する" not in english and "現在の状態" not in english
+    listing = client.get("/admin/proposal/?lang=en").get_data(as_text=True)
+    assert "Proposals" in listing
+    client.get("/admin/?lang=ja")
+
+
+def test_every_message_marked_in_the_templates_has_its_english():
+    root = Path(__file__).resolve().parent.parent / "kyodo_admin"
+    with (root / "translations/en/LC_MESSAGES/messages.po").open("rb") as po:
+        known = {str(m.id) for m in read_po(po) if m.id and m.string}
+    marked = {text for path in (root / "templates").rglob("*.html")
+              for text in re.findall(r"_\('([^']+)'", path.read_text(encoding="utf-8"))}
+    assert marked and marked <= known, sorted(marked - known)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext, lazy_pgettext
 from flask_login import current_user
 
 from .. import clock
@@ -68,16 +69,15 @@ from .council import (
     ReviewView,
 )
 from .form_builder import FormBuilderView
-from .labels import MODEL_NAMES_EN, bilingual
 from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
 
-RECORDS = bilingual("記録", "Records")
-COUNCIL = bilingual("審査", "Review")
-SETTINGS = bilingual("設定", "Settings")
-SYSTEM = bilingual("システム", "System")
+RECORDS = lazy_gettext("記録")
+COUNCIL = lazy_gettext("審査")
+SETTINGS = lazy_gettext("設定")
+SYSTEM = lazy_gettext("システム")
 
 #: (view class, model, menu category, endpoint). The order is the menu's.
 VIEWS: list[tuple[type, type, Any, str]] = [
@@ -153,16 +153,16 @@ def init_admin(app: Flask) -> Admin:
         app,
         name="協働事業管理",
         theme=Bootstrap4Theme(base_template="admin/kyodo_base.html", fluid=True),
-        index_view=HomeView(name=bilingual("ホーム", "Home"), url="/admin"),
+        index_view=HomeView(name=lazy_gettext("ホーム"), url="/admin"),
         translations_path=str(TRANSLATIONS),
     )
     for view_class, model, category, endpoint in VIEWS:
-        name = bilingual(model.label, MODEL_NAMES_EN[model.__tablename__])
+        name = lazy_pgettext("menu", model.label)
         admin.add_view(view_class(model, db.session, name=name, category=category,
                                   endpoint=endpoint))
-    admin.add_view(FormBuilderView(name=bilingual("様式エディタ", "Form builder"),
+    admin.add_view(FormBuilderView(name=lazy_gettext("様式エディタ"),
                                    category=SETTINGS, endpoint="form_builder"))
-    admin.add_view(CitySettingsView(name=bilingual("自治体の設定・期限", "City settings"),
+    admin.add_view(CitySettingsView(name=lazy_gettext("自治体の設定・期限"),
                                     category=SETTINGS, endpoint="city_settings"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(

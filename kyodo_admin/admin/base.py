@@ -29,6 +29,7 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.helpers import get_form_data
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -269,6 +270,9 @@ class KyodoModelView(ModelView):
     link_column: ClassVar[str | None] = None
 
     def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
+        # Choice labels (states, kinds, sides) go through the catalog: English when chosen.
+        self.choices = {k: {a: lazy_gettext(b) for a, b in v.items()}
+                        for k, v in (self.choices or {}).items()}
         self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
         self.form_excluded_columns = tuple(
             dict.fromkeys((*ALWAYS_EXCLUDED, *self.managed_columns, *self.form_excluded_columns))
@@ -699,9 +703,10 @@ class KyodoModelView(ModelView):
             flash(str(exc) if isinstance(exc, KyodoError) else
                   "状態を変更できませんでした。時間をおいてもう一度お試しください。", "error")
             return redirect(details)
-        change = (f"（{state_label(record, fired.before)} → {state_label(record)}）"
+        change = (f"（{gettext(state_label(record, fired.before))} → {gettext(state_label(record))}）"
                   if record.status != fired.before else "")
-        flash(f"「{fired.transition.label}」を行いました{change}。", "success")
+        flash(gettext("「%(action)s」を行いました%(change)s。", action=gettext(fired.transition.label),
+                      change=change), "success")
         if fired.created is not None:
             endpoint = type(fired.created).__tablename__
             flash(f"「{fired.created}」を作成しました。", "info")
