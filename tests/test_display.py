@@ -127,3 +127,11 @@ def test_the_system_admin_still_sees_the_city(client, login_as):
     login_as(UserFactory(city=None, role=Role.SYSTEM_ADMIN.value))
     listing = client.get("/admin/proposal/").get_data(as_text=True)
     assert "col-city" in listing and "鎌倉市" in listing
+
+
+def test_a_records_own_page_does_not_link_its_title_to_itself(client, login_as):
+    city = CityFactory()
+    project = ProjectFactory(city=city, title="海辺の清掃事業")
+    login_as(UserFactory(city=city))
+    details = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    assert f'<a href="/admin/project/details/?id={project.id}">海辺の清掃事業</a>' not in details

@@ -347,6 +347,8 @@ class KyodoModelView(ModelView):
             return Markup('<a href="{}">{}</a>').format(
                 view.get_url(".details_view", id=model.id), "" if text is None else text)
 
+        if self.column_formatters_detail is None:  # the record's own page needs no link to itself
+            self.column_formatters_detail = dict(self.column_formatters or {})
         self.column_formatters = {**(self.column_formatters or {}), first: link}
 
     # -- generic input checks -------------------------------------------------
