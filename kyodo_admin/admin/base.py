@@ -204,6 +204,20 @@ class CalendarDateField(DateField):
             raise ValueError("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from exc
 
 
+class CityColumnHidden:
+    """One of Flask-Admin's cached column lists (``_list_columns``…), read without the city
+    column for a city's own users (``KyodoModelView._for_user``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_all{name}"
+
+    def __get__(self, view: Any, owner: type | None = None) -> Any:
+        return self if view is None else view._for_user(getattr(view, self.slot))
+
+    def __set__(self, view: Any, columns: list[Any]) -> None:
+        setattr(view, self.slot, columns)
+
+
 class KyodoModelConverter(AdminModelConverter):
     """Flask-Admin's converter, plus ``Float``/``Double`` columns (SQLAlchemy 2.1 no longer
     derives them from ``Numeric``, so Flask-Admin would leave them out of the form) and date
@@ -310,29 +324,9 @@ class KyodoModelView(ModelView):
             return [c for c in columns if c[0] != "city"]
         return columns
 
-    @property
-    def _list_columns(self) -> list[Any]:
-        return self._for_user(self._all_list_columns)
-
-    @_list_columns.setter
-    def _list_columns(self, columns: list[Any]) -> None:
-        self._all_list_columns = columns
-
-    @property
-    def _details_columns(self) -> list[Any]:
-        return self._for_user(self._all_details_columns)
-
-    @_details_columns.setter
-    def _details_columns(self, columns: list[Any]) -> None:
-        self._all_details_columns = columns
-
-    @property
-    def _export_columns(self) -> list[Any]:
-        return self._for_user(self._all_export_columns)
-
-    @_export_columns.setter
-    def _export_columns(self, columns: list[Any]) -> None:
-        self._all_export_columns = columns
+    _list_columns = CityColumnHidden()
+    _details_columns = CityColumnHidden()
+    _export_columns = CityColumnHidden()
 
     def _link_first_column(self) -> None:
         """The title or name (else the first column: a project…) links to the record's page."""
