@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+#: The file in the instance folder that keeps the key generated on the first run.
+SECRET_KEY_FILE = "secret_key"
 
 
 class ConfigError(RuntimeError):
@@ -17,12 +19,34 @@ def _instance_path() -> Path:
     return Path(os.environ.get("KYODO_INSTANCE_PATH", Path.cwd() / "instance"))
 
 
+def instance_secret_key(instance: Path) -> str:
+    """The instance's own random key: generated on the first run (readable by its owner only)
+    and kept, so sessions survive a restart. There is no fixed key in the source to forge
+    sessions with."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ.get("KYODO_ENV", "development")
     instance = _instance_path()
+    secret = os.environ.get("SECRET_KEY") or (overrides or {}).get("SECRET_KEY")
+    if not secret and env != "production":  # production sets one key for every machine
+        secret = instance_secret_key(instance)
     config: dict[str, Any] = {
         "KYODO_ENV": env,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'kyodo.sqlite3'}"
         ),
@@ -72,7 +96,7 @@ def check_production_config(config: dict[str, Any]) -> None:
     """Refuse to start in production with settings that are only safe for a demo."""
     if config.get("KYODO_ENV") != "production":
         return
-    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+    if not config.get("SECRET_KEY"):
         raise ConfigError("KYODO_ENV=production: set SECRET_KEY to a random value.")
     if len(config["SECRET_KEY"]) < 32:
         raise ConfigError("KYODO_ENV=production: SECRET_KEY must be at least 32 characters.")

@@ -122,3 +122,39 @@ def test_failed_login_never_changes_the_password(client):
     login(client, "hanako", "wrong")
     db.session.rollback()
     assert db.session.execute(select(User.password_hash)).scalar_one() == before
+
+
+def test_no_fixed_secret_key_in_the_source_and_a_random_one_is_kept(tmp_path, monkeypatch):
+    import stat
+    from pathlib import Path
+
+    from kyodo_admin.config import SECRET_KEY_FILE, load_config
+
+    package = Path(__file__).resolve().parent.parent / "kyodo_admin"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    assert "dev-insecure" not in source and "SECRET_KEY\", \"" not in source
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("KYODO_ENV", raising=False)
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path / "one"))
+    first = load_config()["SECRET_KEY"]
+    assert len(first) >= 32
+    key_file = tmp_path / "one" / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # readable by its owner only
+    assert load_config()["SECRET_KEY"] == first  # kept: sessions survive a restart
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path / "two"))
+    assert load_config()["SECRET_KEY"] != first  # every install has its own
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    assert load_config()["SECRET_KEY"] == "x" * 40  # a set key wins
+
+
+def test_a_session_signed_with_another_key_is_not_accepted(app, client):
+    from flask.sessions import SecureCookieSessionInterface
+
+    user = UserFactory(username="root-ish", role="system_admin", city=None)
+    forged_app = type("Forged", (), {"secret_key": "dev-insecure-secret-key-change-me",
+                                     "config": app.config})
+    serializer = SecureCookieSessionInterface().get_signing_serializer(forged_app)
+    forged = serializer.dumps({"_user_id": str(user.id), "_fresh": True})
+    client.set_cookie("session", forged)
+    response = client.get("/admin/city/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
