@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from markupsafe import escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -140,7 +141,9 @@ class FieldType:
     def build(self, field: FieldDef) -> UnboundField:
         kwargs: dict[str, Any] = {
             "label": field["label"],
-            "description": field.get("help", ""),
+            # Flask-Admin prints a field's description with |safe: a city admin's help text
+            # must reach it escaped, or 「"><img onerror=…>」 would run in every user's browser.
+            "description": escape(field.get("help", "")),
             "validators": self.validators(field),
             **self.field_kwargs(field),
         }
