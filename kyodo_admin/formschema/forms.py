@@ -19,7 +19,7 @@ from wtforms import Form
 from wtforms.fields.core import UnboundField
 
 from .definition import fields_of
-from .types import REGISTRY, FieldDef
+from .types import REGISTRY, FieldDef, max_rows_of
 
 PREFIX = "answers__"
 
@@ -140,9 +140,8 @@ def add_blank_rows(form: Any, schema: dict[str, Any], count: int = 2) -> None:
     for field in fields_of(schema):
         if field["type"] == "table":
             wt_field = form[field_key(field["name"])]
-            limit = field.get("max_rows")
             for _ in range(count):
-                if limit is None or len(wt_field.entries) < limit:
+                if len(wt_field.entries) < max_rows_of(field):
                     wt_field.append_entry()
 
 

@@ -609,9 +609,10 @@ class TableType(FieldType):
         return FieldList(
             FormField(self.row_form(field)),
             label=field["label"],
-            description=field.get("help", ""),
+            description=escape(field.get("help", "")),
             min_entries=max(1, int(field.get("min_rows") or 0)),
-            max_entries=field.get("max_rows"),
+            # One past the limit is read, so that too many rows are refused, not cut off.
+            max_entries=max_rows_of(field) + 1,
             widget=TableWidget(field),
             validators=[_TableRows(field)],
         )
@@ -643,6 +644,15 @@ class TableType(FieldType):
                          for row in (value or []))
 
 
+#: Rows a table takes when its definition sets no ``max_rows`` (a public form could otherwise
+#: store tens of thousands of rows that every later page and document must carry).
+DEFAULT_MAX_ROWS = 100
+
+
+def max_rows_of(field: FieldDef) -> int:
+    return int(field.get("max_rows") or DEFAULT_MAX_ROWS)
+
+
 class _TableRows:
     """Row count limits and required columns of the rows that were filled in."""
 
@@ -650,6 +660,9 @@ class _TableRows:
         self.field = field
 
     def __call__(self, _form: Any, list_field: Any) -> None:
+        limit = max_rows_of(self.field)
+        if len(list_field.entries) > limit:
+            raise ValidationError(f"行は{limit}行までです。行を減らしてください。")
         table = REGISTRY["table"]
         rows = table.to_answer(list_field.data, self.field) or []
         if self.field.get("required") and not rows:

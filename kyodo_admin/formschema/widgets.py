@@ -18,7 +18,9 @@ class TableWidget:
 
     def __init__(self, field_def: dict[str, Any]) -> None:
         self.columns = field_def.get("columns", [])
-        self.max_rows = field_def.get("max_rows")
+        from .types import max_rows_of
+
+        self.max_rows = max_rows_of(field_def)
         self.required = bool(field_def.get("required"))
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
@@ -36,7 +38,7 @@ class TableWidget:
                                  for e in sub.errors)
                 cells.append(f"<td>{widget}{errors}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
-        limit = self.max_rows if self.max_rows is not None else ""
+        limit = self.max_rows
         required = ' aria-required="true"' if self.required else ""
         return Markup(
             f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}" '

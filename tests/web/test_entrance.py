@@ -233,3 +233,31 @@ def test_a_proposal_cannot_be_its_own_earlier_proposal(client, city, login_as):
     assert "この提案自身やその再提案を、前の提案にすることはできません" in " ".join(flashes(page))
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).parent_id is None
+
+
+def test_thirty_thousand_table_rows_are_refused_and_nothing_is_stored(client, city):
+    data = valid(client)
+    for i in range(30_000):
+        data[f"answers__budget_lines-{i}-item"] = f"費目{i}"
+        data[f"answers__budget_lines-{i}-amount"] = "1"
+    response = client.post("/entrance/minato/", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "行は100行までです" in html
+    assert proposals() == 0
+    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 0
+
+
+def test_a_tables_own_max_rows_is_enforced_on_the_server(client, city):
+    from kyodo_admin.models import FormDefinition
+
+    definition = db.session.execute(select(FormDefinition)).scalar_one()
+    schema = {"sections": [{"title": "予算", "fields": [
+        {**SCHEMA["sections"][0]["fields"][2], "max_rows": 3}]}]}
+    definition.schema = schema
+    db.session.commit()
+    data = valid(client)
+    for i in range(4):  # one more than the browser's 「＋ 行を追加」 allows
+        data[f"answers__budget_lines-{i}-item"] = f"費目{i}"
+    response = client.post("/entrance/minato/", data=data)
+    assert response.status_code == 400 and "行は3行までです" in response.get_data(as_text=True)
+    assert proposals() == 0
