@@ -10,7 +10,7 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, User
 
 from .conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
-from .factories import UserFactory
+from .factories import CityFactory, UserFactory
 
 
 def test_login_and_logout(client):
@@ -158,3 +158,37 @@ def test_a_session_signed_with_another_key_is_not_accepted(app, client):
     client.set_cookie("session", forged)
     response = client.get("/admin/city/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
+    from kyodo_admin.models import City, Role
+
+    from .conftest import flashes, form_page
+
+    city = CityFactory(slug="minato", name="みなと市")
+    clerk = UserFactory(city=city, username="hanako", display_name="花子")
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    url = f"/admin/user/edit/?id={clerk.id}"
+    _html, values = form_page(client, url)
+    values.update(display_name="山田 花子")
+    values.pop("active", None)  # deactivate the account
+    response = client.post(url, data=values)
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    db.session.expire_all()
+    saved = db.session.get(User, clerk.id)
+    assert (saved.display_name, saved.active, saved.username) == ("山田 花子", False, "hanako")
+    # the username of another user is still refused
+    other = UserFactory(city=city, username="taro")
+    _html, values = form_page(client, f"/admin/user/edit/?id={other.id}")
+    values["username"] = "hanako"
+    response = client.post(f"/admin/user/edit/?id={other.id}", data=values)
+    assert response.status_code == 200 and "既に存在します" in response.get_data(as_text=True)
+
+    login_as(UserFactory(city=None, role=Role.SYSTEM_ADMIN.value))
+    url = f"/admin/city/edit/?id={city.id}"
+    _html, values = form_page(client, url)
+    values["head_title"] = "みなと市長"
+    response = client.post(url, data=values)
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(City, city.id).head_title == "みなと市長"

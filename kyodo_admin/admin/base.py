@@ -84,7 +84,16 @@ ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_defin
 
 
 class KyodoForm(FlaskForm):
-    """Form base of the back office: Flask-WTF's CSRF, the same token as every other form."""
+    """Form base of the back office: Flask-WTF's CSRF, the same token as every other form.
+
+    Keeps the edited record as ``_obj``, as Flask-Admin's own form base does: its Unique
+    validator compares against it, or saving an existing user or city would always say
+    「既に存在します」."""
+
+    def __init__(self, formdata: Any = None, obj: Any = None, prefix: str = "",
+                 **kwargs: Any) -> None:
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
 def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
