@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -200,3 +202,39 @@ def test_indicator_values_with_decimals_are_saved(staff_client):
     db.session.expire_all()
     saved = db.session.get(Indicator, indicator.id)
     assert (saved.target_value, saved.actual_value, saved.achievement) == (12.5, 10, 80.0)
+
+
+@pytest.mark.parametrize("year", ["1000", "99999", "0"])
+def test_a_mistyped_fiscal_year_is_refused(staff_client, year):
+    from kyodo_admin.models import ProjectPlan
+
+    project = ProjectFactory(city=staff_client.city)
+    response = post_new(staff_client, "project_plan", project=str(project.id),
+                        fiscal_year=year, purpose="目的")
+    assert_refused(response, "年度は1989から2100までの西暦で入力してください")
+    assert count(ProjectPlan) == 0
+
+
+@pytest.mark.parametrize("day", ["1000-01-01", "2200-04-01"])
+def test_a_date_out_of_any_sane_range_is_refused(staff_client, day):
+    response = post_new(staff_client, "organization", name="日付の会", founded_on=day)
+    assert_refused(response, "日付は1868年から2100年までの範囲で入力してください")
+    assert count(Organization) == 0
+
+
+def test_a_stored_odd_year_never_breaks_a_list(staff_client):
+    from kyodo_admin.models import ProjectPlan
+
+    from .factories import ProjectPlanFactory
+
+    plan = ProjectPlanFactory(city=staff_client.city, fiscal_year=2026)
+    db.session.execute(ProjectPlan.__table__.update().values(fiscal_year=1000))  # from before
+    organization = OrganizationFactory(city=staff_client.city)
+    db.session.execute(Organization.__table__.update().values(
+        founded_on=dt.date(1000, 1, 1)))
+    db.session.commit()
+    for url in ("/admin/project_plan/", f"/admin/project_plan/details/?id={plan.id}",
+                "/admin/organization/", f"/admin/organization/details/?id={organization.id}"):
+        response = staff_client.get(url)
+        assert response.status_code == 200, url
+    assert "1000年度" in staff_client.get("/admin/project_plan/").get_data(as_text=True)

@@ -71,6 +71,8 @@ from .labels import COLUMN_LABELS
 
 log = logging.getLogger(__name__)
 
+#: The fiscal years a record may name (a mistyped 1000 would be refused, not stored).
+FIRST_YEAR, LAST_YEAR = 1989, 2100
 #: Longest text accepted in a free-text (Text) column.
 MAX_TEXT_LENGTH = 4000
 #: Integer columns that can never be negative (money in yen, counts, scores).
@@ -211,6 +213,9 @@ class CalendarDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from exc
+        if self.data is not None and not 1868 <= self.data.year <= LAST_YEAR:
+            self.data = None
+            raise ValueError(f"日付は1868年から{LAST_YEAR}年までの範囲で入力してください。")
 
 
 class CityColumnHidden:
@@ -369,6 +374,9 @@ class KyodoModelView(ModelView):
                 extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
             if column.name.endswith("_value") and not isinstance(column.type, Integer):
                 extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
+            if column.name == "fiscal_year":
+                extra.append(NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=(
+                    f"年度は{FIRST_YEAR}から{LAST_YEAR}までの西暦で入力してください（例: 2026）。")))
             if extra:
                 args = form_args.setdefault(column.name, {})
                 args["validators"] = [*args.get("validators", []), *extra]

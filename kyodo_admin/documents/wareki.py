@@ -35,12 +35,16 @@ def wareki(day: dt.date | None) -> str:
     """令和8年4月1日 (and 令和元年5月1日); a missing date leaves the form's blanks."""
     if day is None:
         return BLANK_DATE
+    if day < ERAS[-1][0]:  # before the calendar printed here: shown, never an error
+        return f"{day.year}年{day.month}月{day.day}日"
     era, year = era_year(day)
     return f"{era}{_year_text(year)}年{day.month}月{day.day}日"
 
 
 def wareki_month(year: int, month: int) -> str:
     """令和8年7月: a month, named by the era of its first day (April 2019 is 平成31年4月)."""
+    if dt.date(year, month, 1) < ERAS[-1][0]:
+        return f"{year}年{month}月"
     era, in_era = era_year(dt.date(year, month, 1))
     return f"{era}{_year_text(in_era)}年{month}月"
 
@@ -54,6 +58,8 @@ def nendo(fiscal_year: int | None) -> str:
     """
     if fiscal_year is None:
         return BLANK_NENDO
+    if not ERAS[-1][0].year <= fiscal_year <= dt.MAXYEAR - 1:  # shown, never an error
+        return f"{fiscal_year}年度"
     day = dt.date(fiscal_year, 4, 1)
     for start, _name in ERAS:
         if day < start <= dt.date(fiscal_year, 12, 31):

@@ -401,8 +401,7 @@ class YearMonthType(FieldType):
         match = self.pattern.match(value) if isinstance(value, str) else None
         if match is None:  # an answer kept from a date field ("2026-07-01")
             return REGISTRY["date"].display(value, field)
-        year, month = int(match.group(1)), int(match.group(2))
-        return wareki_month(year, month) if year >= 1873 else value
+        return wareki_month(int(match.group(1)), int(match.group(2)))
 
 
 @register
