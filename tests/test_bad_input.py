@@ -238,3 +238,33 @@ def test_a_stored_odd_year_never_breaks_a_list(staff_client):
         response = staff_client.get(url)
         assert response.status_code == 200, url
     assert "1000年度" in staff_client.get("/admin/project_plan/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("/admin/proposal/?page=-1", 200), ("/admin/proposal/?page=99999999999999999999", 200),
+    ("/admin/proposal/?page_size=-5", 200),
+    ("/admin/proposal/details/?id=99999999999999999999", 404),
+    ("/admin/proposal/edit/?id=-3", 404), ("/admin/proposal/details/?id=abc", 404),
+])
+def test_odd_page_and_id_values_never_give_a_500(staff_client, url, expected):
+    ProposalFactory(city=staff_client.city, title="一覧の提案")
+    response = staff_client.get(url)
+    assert response.status_code == expected, url
+    if expected == 200:
+        assert "一覧の提案" in response.get_data(as_text=True)
+
+
+def test_logged_in_pages_are_not_cached(staff_client, client):
+    response = staff_client.get("/admin/proposal/")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    public = client.application.test_client().get("/login")
+    assert "no-store" not in public.headers.get("Cache-Control", "")
+
+
+def test_invisible_characters_are_taken_out_of_file_names():
+    from kyodo_admin.services.form_definitions import clean_filename
+
+    assert clean_filename("請求書\u202efdp.exe") == "請求書fdp.exe"
+    assert clean_filename("../../etc/passwd") == "passwd"
+    assert clean_filename("a\x00b\u200b.pdf") == "ab.pdf"
+    assert clean_filename("\u202e") == "file"

@@ -73,6 +73,9 @@ log = logging.getLogger(__name__)
 
 #: The fiscal years a record may name (a mistyped 1000 would be refused, not stored).
 FIRST_YEAR, LAST_YEAR = 1989, 2100
+#: The largest id an Integer column holds, and the last page a list is asked for.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
 #: Longest text accepted in a free-text (Text) column.
 MAX_TEXT_LENGTH = 4000
 #: Integer columns that can never be negative (money in yen, counts, scores).
@@ -495,11 +498,23 @@ class KyodoModelView(ModelView):
     def get_count_query(self) -> Any:
         return self._scope(super().get_count_query())
 
+    def _get_list_extra_args(self) -> Any:
+        """The list's query, with a page number that cannot be negative or absurd (-1 or a
+        20-digit page would reach the database as a bad OFFSET)."""
+        args = super()._get_list_extra_args()
+        if not 0 <= args.page <= MAX_PAGE:
+            args.page = 0
+        if not 0 <= (args.page_size or 0) <= 1000:
+            args.page_size = 0
+        return args
+
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own ``get_one`` uses ``session.get`` and skips ``get_query``."""
         try:
             pk = int(id)
         except (TypeError, ValueError):
+            abort(404)
+        if not 0 < pk <= MAX_ID:  # a 20-digit id is no record (and overflows the column)
             abort(404)
         obj = self.get_query().filter(self.model.id == pk).one_or_none()
         if obj is None or not permissions.can_view(current_user, obj):

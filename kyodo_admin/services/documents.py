@@ -24,6 +24,7 @@ from ..documents.render import RenderError
 from ..errors import ValidationFailed
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
+from .form_definitions import clean_filename
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"
 
@@ -100,7 +101,8 @@ def add_template(session: Session, city: City, kind: str, filename: str, data: b
                                field="upload")
     top = session.execute(select(func.max(DocumentTemplate.revision)).where(
         DocumentTemplate.city_id == city.id, DocumentTemplate.kind == kind)).scalar() or 0
-    template = DocumentTemplate(city=city, kind=kind, revision=top + 1, filename=filename[-200:],
+    template = DocumentTemplate(city=city, kind=kind, revision=top + 1,
+                                filename=clean_filename(filename, f"{kind}.docx"),
                                 content=data, sha256=hashlib.sha256(data).hexdigest(),
                                 size=len(data), uploaded_by_id=user_id)
     session.add(template)

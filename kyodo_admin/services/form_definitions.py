@@ -10,6 +10,7 @@ they were filled).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,14 @@ def link_attachments(session: Session, record: Any) -> None:
                     .values(record_type=type(record).__tablename__, record_id=record.id))
 
 
+def clean_filename(name: str | None, default: str = "file") -> str:
+    """An uploaded file's name without its folders, control and invisible format characters
+    (U+202E would show 「evil\u202Efdp.exe」 as 「evilexe.pdf」), at most 200 characters."""
+    base = Path(name or "").name
+    kept = "".join(c for c in base if unicodedata.category(c) not in ("Cc", "Cf"))
+    return (kept.strip() or default)[-200:]
+
+
 def store_attachment(session: Session, upload: Any, max_size: int | None = None,
                      user_id: int | None = None) -> dict[str, Any]:
     """Save an uploaded file; returns the answer value that points at it."""
@@ -195,7 +204,7 @@ def store_attachment(session: Session, upload: Any, max_size: int | None = None,
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise ValidationFailed(f"添付ファイルが大きすぎます（{limit // 1024 // 1024}MBまで）。")
-    filename = (Path(upload.filename or "file").name or "file")[-200:]
+    filename = clean_filename(upload.filename)
     attachment = Attachment(filename=filename, content=data, size=len(data),
                             content_type=(upload.mimetype or "application/octet-stream")[:100],
                             sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=user_id)
