@@ -31,7 +31,6 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -55,6 +54,7 @@ from ..formschema.forms import (
     prefill,
     remove_configured_fields,
 )
+from ..inputs import CleanForm
 from ..models.base import Base, HasFormAnswers, TenantScoped
 from ..models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
 from ..services.audit import current_actor
@@ -88,8 +88,9 @@ BLANK_CHOICE = "（未選択）"
 ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_definition")
 
 
-class KyodoForm(FlaskForm):
-    """Form base of the back office: Flask-WTF's CSRF, the same token as every other form.
+class KyodoForm(CleanForm):
+    """Form base of the back office: Flask-WTF's CSRF, the same token as every other form,
+    and no control characters in what is submitted.
 
     Keeps the edited record as ``_obj``, as Flask-Admin's own form base does: its Unique
     validator compares against it, or saving an existing user or city would always say

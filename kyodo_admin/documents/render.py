@@ -69,9 +69,25 @@ def checkbox(value: Any) -> str:
 FILTERS: dict[str, Any] = {"wareki": wareki, "nendo": nendo, "yen": yen, "checkbox": checkbox}
 
 
+#: Characters XML 1.0 cannot carry at all (controls, lone surrogates, U+FFFE/U+FFFF).
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return NOT_IN_XML.sub("", text)
+
+
+def _finalize(value: Any) -> Any:
+    """What a placeholder prints: nothing for None, and never a character XML cannot carry
+    (a control character typed before inputs were cleaned would make Word refuse the file)."""
+    if value is None:
+        return ""
+    return xml_safe(value) if isinstance(value, str) else value
+
+
 def make_environment() -> KyodoSandbox:
     env = KyodoSandbox(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
-                       finalize=lambda value: "" if value is None else value)
+                       finalize=_finalize)
     env.filters.update(FILTERS)
     return env
 

@@ -20,7 +20,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -36,6 +35,7 @@ from ..formschema.forms import (
     extend_form_class,
 )
 from ..formschema.types import REQUIRED_MESSAGE
+from ..inputs import CleanForm
 from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.proposal import PROPOSER_TYPES, Proposal
@@ -48,7 +48,7 @@ bp = Blueprint("entrance", __name__, url_prefix="/entrance")
 REQUIRED = REQUIRED_MESSAGE
 
 
-class EntranceForm(FlaskForm):
+class EntranceForm(CleanForm):
     title = StringField("提案する事業の名称", validators=[InputRequired(REQUIRED), Length(max=200)])
     proposer_type = SelectField("提案の区分", choices=[("npo", "団体（NPO等）からの提案"),
                                                    ("joint", "市との共同提案")], default="npo")

@@ -150,3 +150,14 @@ def test_details_page_offers_the_document(client, kamakura, staff):
     agreement = make_agreement(kamakura)
     html = client.get(f"/admin/agreement/details/?id={agreement.id}").get_data(as_text=True)
     assert re.search(rf'action="[^"]*/admin/agreement/document/agreement/{agreement.id}"', html)
+
+
+def test_a_control_character_stored_before_never_reaches_a_docx(client, kamakura, staff):
+    agreement = make_agreement(kamakura)
+    agreement.responsibility = "甲乙\x01協議\x1bのうえ負担する。"  # typed before inputs were cleaned
+    db.session.commit()
+    response = issue(client, agreement.id)
+    assert response.status_code == 200
+    text = texts(response.data)  # python-docx opens it
+    assert "甲乙協議のうえ負担する。" in text
+    assert "\x01" not in text and "\x1b" not in text

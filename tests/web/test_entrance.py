@@ -261,3 +261,13 @@ def test_a_tables_own_max_rows_is_enforced_on_the_server(client, city):
     response = client.post("/entrance/minato/", data=data)
     assert response.status_code == 400 and "行は3行までです" in response.get_data(as_text=True)
     assert proposals() == 0
+
+
+def test_control_characters_never_reach_the_record(client, city):
+    response = client.post("/entrance/minato/", data=valid(
+        client, title="川辺の\x00清掃", summary="観察会\x07を開く。\n二行目",
+        answers__purpose="川を\x0b身近に\tする"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    assert proposal.title == "川辺の清掃" and proposal.summary == "観察会を開く。\n二行目"
+    assert proposal.answers["purpose"] == "川を身近に\tする"

@@ -1,0 +1,34 @@
+"""Input hygiene shared by every form (back office and public entrance).
+
+Control characters (U+0000–U+001F except tab and line breaks, and U+007F) are taken out of
+every submitted text before validation: NUL is refused by PostgreSQL, and the others make a
+.docx that Word cannot open (the renderer drops them too: ``documents.render.xml_safe``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    return CONTROL.sub("", text)
+
+
+class CleanForm(FlaskForm):
+    """Flask-WTF's form (CSRF) whose submitted texts arrive without control characters."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            data = super().wrap_formdata(form, formdata)
+            if data is None:
+                return None
+            cleaned: MultiDict[str, Any] = MultiDict()
+            for key, value in data.items(multi=True):
+                cleaned.add(key, strip_controls(value) if isinstance(value, str) else value)
+            return cleaned
