@@ -192,3 +192,39 @@ def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
     assert response.status_code == 302, flashes(response.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.get(City, city.id).head_title == "みなと市長"
+
+
+@pytest.mark.parametrize("password,message", [
+    ("short1", "パスワードは10文字以上にしてください"),
+    ("password123", "推測されやすいパスワード"),
+    ("1234567890", "推測されやすいパスワード"),
+    ("aaaaaaaaaaaa", "推測されやすいパスワード"),
+    ("hanako-2026-spring", "パスワードにユーザー名を含めないでください"),
+])
+def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password, message):
+    from kyodo_admin.models import Role
+
+    from .conftest import form_page
+
+    city = CityFactory()
+    clerk = UserFactory(city=city, username="hanako")
+    before = clerk.password_hash
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    url = f"/admin/user/edit/?id={clerk.id}"
+    _html, values = form_page(client, url)
+    values["password"] = password
+    response = client.post(url, data=values)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in html
+    db.session.expire_all()
+    assert db.session.get(User, clerk.id).password_hash == before
+
+
+def test_the_cli_refuses_a_weak_password(app):
+    user = UserFactory(username="taro")
+    before = user.password_hash
+    result = app.test_cli_runner().invoke(args=["kyodo", "set-password", "taro"],
+                                          input="password123\npassword123\n")
+    assert result.exit_code != 0 and "推測されやすい" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
 from ..services.cities import settings_examples, update_city_settings
-from ..services.users import set_password
+from ..services.users import password_problem, set_password
 from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
 
@@ -43,6 +43,14 @@ class DepartmentView(KyodoModelView):
     unique_in_city = ("name",)
 
 
+def strong_password(form: Any, field: Any) -> None:
+    """The password policy next to the field (the same rule as ``set_password``)."""
+    username = form.username.data if "username" in form else ""
+    problem = password_problem(field.data or "", username or "") if field.data else None
+    if problem:
+        raise ValidationError(problem)
+
+
 class UserView(KyodoModelView):
     column_list = ("city", "username", "display_name", "role", "department", "active",
                    "last_login_at")
@@ -55,9 +63,10 @@ class UserView(KyodoModelView):
     form_columns = ("city", "username", "display_name", "email", "role", "department", "active",
                     "password")
     form_extra_fields = {
-        "password": PasswordField("パスワード", validators=[Optional(), Length(min=8, max=200,
-                                  message="パスワードは8文字以上200文字以内にしてください。")],
-                                  description="変更する場合のみ入力してください（新規作成時は必須）。"),
+        "password": PasswordField("パスワード", validators=[Optional(), Length(
+            max=200, message="パスワードは200文字以内にしてください。"), strong_password],
+            description="変更する場合のみ入力してください（新規作成時は必須）。"
+                        "10文字以上で、推測されやすいものやユーザー名を含むものは使えません。"),
     }
     choices = {"role": {r.value: label for r, label in ROLE_LABELS.items()}}
     form_args = {

@@ -40,11 +40,31 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+#: Shortest password accepted.
+MIN_PASSWORD_LENGTH = 10
+#: Passwords that appear first in every guessing list (compared ignoring case).
+COMMON_PASSWORDS = frozenset(["password", "password1", "password123", "passw0rd", "12345678", "123456789", "1234567890", "0123456789", "qwertyuiop", "qwerty123", "1q2w3e4r5t", "iloveyou123", "admin12345", "administrator", "welcome123", "letmein123", "abc1234567", "monkey1234", "dragon1234", "sunshine12", "princess12", "football12", "baseball12", "11111111", "00000000", "1111111111", "0000000000", "abcdefghij", "kyodo-demo", "changeme123", "p@ssw0rd123", "password12", "qwertyuiop1"])
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a password is too weak (Japanese), or None: long enough, not a common one, not
+    the username, not one character repeated."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
+        return "よく使われていて推測されやすいパスワードです。別のものにしてください。"
+    if username and len(username) >= 3 and username.lower() in lowered:
+        return "パスワードにユーザー名を含めないでください。"
+    return None
+
+
 def set_password(user: User, password: str) -> None:
-    if len(password) < 8:
+    problem = password_problem(password, user.username or "")
+    if problem:
         from ..errors import ValidationFailed
 
-        raise ValidationFailed("パスワードは8文字以上にしてください。", field="password")
+        raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
 
 
