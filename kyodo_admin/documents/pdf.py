@@ -9,8 +9,10 @@ so the PDF keeps Japanese text in a Mincho face instead of a fallback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -18,7 +20,9 @@ from pathlib import Path
 
 from ..errors import KyodoError
 
-TIMEOUT = 120
+#: Seconds a conversion may take (``KYODO_PDF_TIMEOUT``); keep the web worker's own timeout
+#: (gunicorn ``--timeout``) longer, so the conversion is stopped here, with a message.
+TIMEOUT = int(os.environ.get("KYODO_PDF_TIMEOUT", 60))
 
 #: Windows font family -> the Debian fonts that stand in for it, in order.
 FONT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -87,6 +91,12 @@ def _is_docx(data: bytes) -> bool:
         return False
 
 
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def to_pdf(docx: bytes) -> bytes:
     """The PDF of a .docx; PdfUnavailable without LibreOffice, PdfFailed on a failure."""
     if not _is_docx(docx):
@@ -103,11 +113,17 @@ def to_pdf(docx: bytes) -> bytes:
         command = [program, f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
                    "--norestore", "--nologo", "--nodefault", "--convert-to", "pdf:writer_pdf_Export",
                    "--outdir", work, str(source)]
+        # Its own process group: `soffice` is a wrapper that starts `soffice.bin`, and a
+        # timeout must stop both (and free the profile for the next conversion).
+        process = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            subprocess.run(command, env=env, cwd=work, capture_output=True, timeout=TIMEOUT,
-                           check=False)
+            process.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired as exc:
+            _kill_group(process)
             raise PdfFailed(f"PDFの作成が{TIMEOUT}秒を超えたため中止しました。") from exc
+        finally:
+            _kill_group(process)  # whatever the wrapper left behind
         target = Path(work) / "document.pdf"
         if not target.exists() or target.stat().st_size == 0:
             raise PdfFailed("PDFを作成できませんでした。Word文書（.docx）をダウンロードしてください。")

@@ -19,6 +19,7 @@ from kyodo_admin.models import GeneratedDocument
 from kyodo_admin.services.documents import SHIPPED, example_context
 
 from ..conftest import csrf_from, flashes
+from .bad_templates import clean_template
 from .conftest import ORG_NAME, make_agreement
 
 
@@ -99,3 +100,22 @@ def test_cli_writes_pdfs_beside_the_word_files(app, kamakura, tmp_path):
     pdfs = list(tmp_path.glob("*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].with_suffix(".docx").exists()
     assert "令和8年4月1日" in pdf_text_and_fonts(pdfs[0].read_bytes())[0]
+
+
+def test_a_timed_out_conversion_leaves_no_process_behind(tmp_path, monkeypatch):
+    """The `soffice` wrapper starts `soffice.bin` and a timeout must stop both: here a
+    stand-in wrapper starts a child and both would sleep for minutes."""
+    import subprocess
+    import time
+
+    marker = f"3{os.getpid() % 1000:03d}7"
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\n( sleep {marker} ) &\nsleep {marker}1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(pdf, "soffice", lambda: str(fake))
+    monkeypatch.setattr(pdf, "TIMEOUT", 1)
+    with pytest.raises(pdf.PdfFailed, match="1秒を超えたため中止しました"):
+        pdf.to_pdf(clean_template())
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "a process of the conversion was left running"
