@@ -40,6 +40,10 @@ TEMPLATED_PARTS = re.compile(
     r"docProps/core\.xml)$")
 #: Longest string a template may build with ``*`` (the sandbox's range() is bounded already).
 MAX_PRODUCT = 100_000
+#: Largest width or length a text filter may be asked for (``center(3*10**7)``…).
+MAX_FILTER_ARGUMENT = 10_000
+#: Most characters one part of a document may come to, whatever made them.
+MAX_PART_CHARS = 5_000_000
 
 
 class RenderError(KyodoError):
@@ -67,6 +71,22 @@ def checkbox(value: Any) -> str:
 
 
 FILTERS: dict[str, Any] = {"wareki": wareki, "nendo": nendo, "yen": yen, "checkbox": checkbox}
+#: Jinja's own filters that make text as long as a number they are given.
+SIZED_FILTERS = ("center", "indent", "wordwrap", "truncate", "format")
+WIDTH_IN_FORMAT = re.compile(r"%[-+ #0]*(\d+)")
+
+
+def _bounded(name: str, original: Any) -> Any:
+    """A text filter refused before it runs when asked for a huge width or length."""
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        numbers = [a for a in (*args[1:], *kwargs.values())
+                   if isinstance(a, int) and not isinstance(a, bool)]
+        if name == "format" and args and isinstance(args[0], str):
+            numbers += [int(w) for w in WIDTH_IN_FORMAT.findall(args[0])]
+        if any(abs(n) > MAX_FILTER_ARGUMENT for n in numbers):
+            raise SecurityError(f"{name}: argument too large")
+        return original(*args, **kwargs)
+    return bounded
 
 
 #: Characters XML 1.0 cannot carry at all (controls, lone surrogates, U+FFFE/U+FFFF).
@@ -89,6 +109,7 @@ def make_environment() -> KyodoSandbox:
     env = KyodoSandbox(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
                        finalize=_finalize)
     env.filters.update(FILTERS)
+    env.filters.update({name: _bounded(name, env.filters[name]) for name in SIZED_FILTERS})
     return env
 
 
@@ -162,6 +183,9 @@ def describe(exc: Exception, part: str = "", source: str = "") -> str:
         match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
         name = (match.group(1) or match.group(2)) if match else str(exc)
         return f"テンプレートの差込項目「{name}」に対応するデータがありません{prefix}。"
+    if isinstance(exc, SecurityError) and "too large" in str(exc):
+        return (f"テンプレートが作る文書が大きくなりすぎるため、作成を中止しました{prefix}。"
+                "繰り返しの回数や center・format などの幅の指定を見直してください。")
     if isinstance(exc, SecurityError):
         return f"テンプレートに許可されていない処理が含まれています{prefix}。"
     if isinstance(exc, TemplateError):
@@ -173,6 +197,18 @@ def describe(exc: Exception, part: str = "", source: str = "") -> str:
     return f"テンプレートを処理できません{prefix}: {exc}"
 
 
+def _bounded_render(template: Any, context: Mapping[str, Any]) -> str:
+    """The part's text, stopped as soon as it passes MAX_PART_CHARS (a loop or filter that
+    would make a document no one can open)."""
+    chunks, size = [], 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > MAX_PART_CHARS:
+            raise SecurityError("document too large")
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
 def render(data: bytes, context: Mapping[str, Any]) -> bytes:
     """Render a .docx template with ``context``; raise RenderError with a clear message."""
     compiled = compile_template(data)
@@ -182,7 +218,8 @@ def render(data: bytes, context: Mapping[str, Any]) -> bytes:
             template = compiled.templates.get(info.filename)
             if template is not None:
                 try:
-                    content = _finish(info.filename, template.render(context)).encode("utf-8")
+                    content = _finish(info.filename, _bounded_render(template, context)
+                                      ).encode("utf-8")
                 except (TemplateError, SecurityError) as exc:
                     raise RenderError(describe(exc, info.filename)) from exc
                 except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:

@@ -59,7 +59,7 @@ def test_hostile_template_executes_nothing(tmp_path, where):
 
 
 def test_big_strings_are_refused():
-    with pytest.raises(RenderError, match="許可されていない処理"):
+    with pytest.raises(RenderError, match="文書が大きくなりすぎる"):
         render(template(["{{ 'a' * 10**8 }}"]), CONTEXT)
     with pytest.raises(RenderError):
         render(template(["{{ 10 ** 100000 }}"]), CONTEXT)
@@ -114,3 +114,21 @@ def test_shipped_templates_are_reproducible(tmp_path):
                    capture_output=True)
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before}
     assert after == before
+
+
+@pytest.mark.parametrize("body", [
+    "{{ organization.name|center(30000000) }}",
+    "{{ organization.name|indent(50000000) }}",
+    "{{ '%99999999s'|format(organization.name) }}",
+    "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",  # 100 MB from small steps
+])
+def test_a_template_that_would_make_a_huge_document_is_stopped(body):
+    with pytest.raises(RenderError, match="文書が大きくなりすぎる"):
+        render(template([body]), CONTEXT)
+
+
+def test_ordinary_widths_still_work():
+    out = reopen(render(template(["[{{ city.name|center(9) }}]", "{{ '%05d'|format(42) }}"]),
+                        CONTEXT))
+    text = "\n".join(p.text for p in out.paragraphs)
+    assert "[   鎌倉市   ]" in text and "00042" in text
