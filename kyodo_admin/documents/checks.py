@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -65,7 +66,13 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     for info in infos:
         if not info.filename.endswith((".xml", ".rels")):
             continue
-        raw = archive.read(info)
+        try:  # sizes in the directory can lie: the read is bounded and checked (CRC)
+            with archive.open(info) as member:
+                raw = member.read(MAX_ENTRY_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+            return ["Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。"]
+        if len(raw) > MAX_ENTRY_BYTES:
+            return ["展開後のサイズが大きすぎます（圧縮爆弾の疑い）。"]
         tree, problem = _parse_part(info.filename, raw)
         if problem:
             problems.append(problem)

@@ -144,6 +144,18 @@ def utf16_document() -> bytes:
     return rezip(clean_template(), change)
 
 
+def lying_sizes() -> bytes:
+    """A zip whose directory says document.xml is 100 bytes (it is larger): read truthfully."""
+    data = bytearray(clean_template())
+    at = data.find(b"PK\x01\x02")  # the central directory's entries
+    while at != -1:
+        length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + length] == b"word/document.xml":
+            data[at + 24:at + 28] = (100).to_bytes(4, "little")  # its uncompressed size
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
 def syntax_error() -> bytes:
     return clean_template("前文", "{% if organization.name %}団体名")
 
@@ -181,6 +193,7 @@ BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
     "include_picture_field": (include_picture_field, "外部から内容を取り込むフィールド（INCLUDEPICTURE）"),
     "utf16_doctype": (utf16_doctype, "XMLの実体宣言"),
     "utf16_document": (utf16_document, "文字コードがUTF-8ではありません"),
+    "lying_sizes": (lying_sizes, "サイズが偽られています"),
     "syntax_error": (syntax_error, "「{% if organization.name %}団体名」の段落"),
     "unknown_placeholder": (unknown_placeholder, "この種類の文書にない差込項目があります: applicant_seal"),
     "fullwidth_braces": (fullwidth_braces, "全角の括弧や％"),
