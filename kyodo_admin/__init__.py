@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
-from flask_login import current_user
+from flask import Flask, flash, g, has_request_context, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
 from . import clock
 from .config import check_production_config, load_config
@@ -96,14 +97,36 @@ def _migrations_dir() -> Any:
     return Path(__file__).resolve().parent.parent / "migrations"
 
 
+def _session_expired(app: Flask) -> bool:
+    """Whether this session has been idle, or open, for longer than the settings allow;
+    a session that goes on is stamped with this request's time."""
+    now = time.time()
+    login_at = session.setdefault("kyodo_login_at", now)
+    seen_at = session.get("kyodo_seen_at", now)
+    if now - seen_at > app.config["KYODO_SESSION_IDLE_MINUTES"] * 60 or \
+            now - login_at > app.config["KYODO_SESSION_MAX_HOURS"] * 3600:
+        return True
+    if now - seen_at > 60:  # at most one new cookie a minute
+        session["kyodo_seen_at"] = now
+    else:
+        session.setdefault("kyodo_seen_at", now)
+    return False
+
+
 def _register_request_context(app: Flask) -> None:
     """Bind the tenancy and the audit actor to the logged-in user for each request."""
     from . import tenancy
     from .services import audit
 
     @app.before_request
-    def _bind_user() -> None:
+    def _bind_user() -> Any:
         user = current_user
+        if user.is_authenticated and _session_expired(app):
+            logout_user()
+            session.pop("kyodo_login_at", None)
+            flash("一定時間操作がなかったか、ログインしてから時間が経ったため、ログアウトしました。"
+                  "もう一度ログインしてください。", "warning")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if user.is_authenticated:
             city_id = None if user.is_system_admin else (user.city_id or -1)
             g._kyodo_tenancy_token = tenancy.set_current_city(city_id)

@@ -67,6 +67,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
         "KYODO_LOGIN_MAX_FAILURES": 5,
         "KYODO_LOGIN_LOCK_MINUTES": 15,
+        # A session ends after this long without a request, and this long after logging in.
+        "KYODO_SESSION_IDLE_MINUTES": int(os.environ.get("KYODO_SESSION_IDLE_MINUTES", 120)),
+        "KYODO_SESSION_MAX_HOURS": int(os.environ.get("KYODO_SESSION_MAX_HOURS", 12)),
         "KYODO_LOGIN_RATE_LIMIT": os.environ.get("KYODO_LOGIN_RATE_LIMIT", "30 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,

@@ -228,3 +228,63 @@ def test_the_cli_refuses_a_weak_password(app):
     assert result.exit_code != 0 and "推測されやすい" in result.output
     db.session.expire_all()
     assert db.session.get(User, user.id).password_hash == before
+
+
+def _logged_in_copy(client, app):
+    """A second browser holding a copy of this client's session cookie (a replay)."""
+    cookie = client.get_cookie("session")
+    other = app.test_client()
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def test_a_cookie_replayed_after_logout_is_refused(app, client, login_as):
+    from .conftest import csrf_from
+
+    user = UserFactory(city=CityFactory())
+    login_as(user)
+    copy = _logged_in_copy(client, app)
+    assert copy.get("/admin/proposal/").status_code == 200  # the copy works while logged in
+    token = csrf_from(client.get("/logout").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    response = copy.get("/admin/proposal/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("change", ["password", "role", "active"])
+def test_a_new_password_role_or_deactivation_ends_the_users_sessions(app, client, login_as, change):
+    user = UserFactory(city=CityFactory())
+    login_as(user)
+    assert client.get("/admin/proposal/").status_code == 200
+    if change == "password":
+        from kyodo_admin.services.users import set_password
+
+        set_password(user, "a-brand-new-passphrase")
+    elif change == "role":
+        user.role = "viewer"
+    else:
+        user.active = False
+    db.session.commit()
+    response = client.get("/admin/proposal/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_idle_session_and_an_old_one_end(app, client, login_as):
+    import time
+
+    import time_machine
+
+    login_as(UserFactory(city=CityFactory()))
+    now = time.time()
+    with time_machine.travel(now + 119 * 60, tick=False):
+        assert client.get("/admin/proposal/").status_code == 200  # still within 120 minutes
+    with time_machine.travel(now + 119 * 60 + 121 * 60, tick=False):
+        response = client.get("/admin/proposal/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login_as(UserFactory(city=CityFactory()))
+    start = time.time()
+    for hours in range(1, 13):  # busy all day, a request every hour
+        with time_machine.travel(start + hours * 3600 - 60, tick=False):
+            assert client.get("/admin/proposal/").status_code == 200, hours
+    with time_machine.travel(start + 12 * 3600 + 60, tick=False):
+        assert client.get("/admin/proposal/").status_code == 302  # 12 hours after logging in

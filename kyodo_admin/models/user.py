@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, TimestampMixin, VersionedMixin
@@ -30,6 +31,10 @@ ROLE_LABELS = {
 }
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
     """A person who logs in. Everyone but a system admin belongs to one city."""
 
@@ -49,6 +54,10 @@ class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
     failed_login_count: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+    #: Part of every session's id: a new one ends all of the user's sessions (logout, a new
+    #: password, another role, deactivation), since a session is only a signed cookie.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token,
+                                               server_default="")
 
     city: Mapped[City | None] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -56,6 +65,12 @@ class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active)
+
+    def get_id(self) -> str:  # Flask-Login: what the session keeps
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        self.session_token = new_session_token()
 
     @property
     def is_system_admin(self) -> bool:
@@ -67,3 +82,12 @@ class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+@event.listens_for(User, "before_update")
+def _end_sessions_on_change(_mapper: object, _connection: object, user: User) -> None:
+    """A new password, another role or deactivation ends the user's sessions everywhere."""
+    state = inspect(user)
+    if any(state.attrs[name].history.has_changes() for name in ("password_hash", "role", "active")) \
+            and not state.attrs.session_token.history.has_changes():
+        user.end_sessions()

@@ -110,6 +110,8 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
         user.failed_login_count = 0
         user.locked_until = None
         user.last_login_at = _now()
+        if not user.session_token:  # an account from before session tokens
+            user.end_sessions()
         session.flush()
         record_event(session, user, "login")
         return LoginResult(user)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -19,11 +30,16 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    """The user of a session, only while its token is the user's current one."""
+    user_id, _, token = (session_id or "").partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    if user is None or not token or not secrets.compare_digest(token, user.session_token or ""):
+        return None
+    return user
 
 
 login_manager.login_view = "auth.login"
@@ -76,6 +92,7 @@ def login() -> Response | str:
         db.session.commit()
         if result.user is not None:
             login_user(result.user)
+            session["kyodo_login_at"] = session["kyodo_seen_at"] = time.time()
             return redirect(next_url or url_for("admin.index"))
         flash(result.message, "danger")
     status = 200 if request.method == "GET" or not form.errors else 400
@@ -85,6 +102,9 @@ def login() -> Response | str:
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | str:
     if request.method == "POST":
+        if current_user.is_authenticated:  # this cookie, and any copy of it, is over
+            current_user.end_sessions()
+            db.session.commit()
         logout_user()
         flash("ログアウトしました。", "info")
         return redirect(url_for("auth.login"))
