@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kyodo_admin import create_app
 from kyodo_admin.extensions import db
@@ -288,3 +288,61 @@ def test_an_idle_session_and_an_old_one_end(app, client, login_as):
             assert client.get("/admin/proposal/").status_code == 200, hours
     with time_machine.travel(start + 12 * 3600 + 60, tick=False):
         assert client.get("/admin/proposal/").status_code == 302  # 12 hours after logging in
+
+
+def _simultaneous_logins(app, username: str, password: str, count: int = 10) -> list[int]:
+    """``count`` browsers post the login form at the same moment; their status codes."""
+    import threading
+
+    from .conftest import csrf_from
+
+    barrier = threading.Barrier(count)
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            client = app.test_client()
+            token = csrf_from(client.get("/login").get_data(as_text=True))
+            barrier.wait(timeout=20)
+            response = client.post("/login", data={"username": username, "password": password,
+                                                   "csrf_token": token})
+            codes.append(response.status_code)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return codes
+
+
+def test_simultaneous_logins_to_one_account_all_succeed(app):
+    from kyodo_admin.models import AuditEvent
+
+    user = UserFactory(city=CityFactory(), username="busy")
+    db.session.commit()
+    codes = _simultaneous_logins(app, "busy", TEST_PASSWORD)
+    assert codes == [302] * 10, codes  # no 500 from a version conflict on the user row
+    db.session.rollback()  # a new snapshot
+    assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.model == "user_account", AuditEvent.action == "login",
+        AuditEvent.record_id == str(user.id))).scalar_one() == 10
+
+
+def test_simultaneous_wrong_passwords_are_each_counted(app, monkeypatch):
+    monkeypatch.setitem(app.config, "KYODO_LOGIN_MAX_FAILURES", 20)  # all 10 are checked
+    user = UserFactory(city=CityFactory(), username="target")
+    db.session.commit()
+    codes = _simultaneous_logins(app, "target", "wrong-password-123")
+    assert 500 not in codes and len(codes) == 10
+    db.session.rollback()  # a new snapshot
+    fresh = db.session.get(User, user.id)
+    assert fresh.failed_login_count == 10 and fresh.locked_until is None
+    _simultaneous_logins(app, "target", "wrong-password-123")
+    db.session.rollback()  # a new snapshot
+    fresh = db.session.get(User, user.id)
+    assert fresh.failed_login_count >= 20 and fresh.locked_until is not None  # locked at 20

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..config import ConfigError
-from ..models.user import User
+from ..models.user import User, new_session_token
 from .audit import Actor, record_event, reset_actor, set_actor
 
 DEMO_PASSWORD = "kyodo-demo"
@@ -100,19 +100,26 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
                 f"{lock_minutes}分ほどしてから再度お試しください。",
             )
         if not user.is_active or not verify_password(user.password_hash, password):
-            user.failed_login_count = (user.failed_login_count or 0) + 1
-            if user.failed_login_count >= max_failures:
-                user.locked_until = _now() + dt.timedelta(minutes=lock_minutes)
-                user.failed_login_count = 0
-            session.flush()
+            # One atomic UPDATE per failure, outside the row's version: simultaneous wrong
+            # passwords are each counted, and never collide.
+            failures = session.execute(
+                update(User).where(User.id == user.id)
+                .values(failed_login_count=User.failed_login_count + 1)
+                .returning(User.failed_login_count)
+                .execution_options(synchronize_session=False)).scalar_one()
+            if failures >= max_failures:
+                session.execute(update(User).where(User.id == user.id).values(
+                    locked_until=_now() + dt.timedelta(minutes=lock_minutes))
+                    .execution_options(synchronize_session=False))
             record_event(session, user, "login_failed")
             return bad
-        user.failed_login_count = 0
-        user.locked_until = None
-        user.last_login_at = _now()
-        if not user.session_token:  # an account from before session tokens
-            user.end_sessions()
-        session.flush()
+        # Simultaneous logins to one account only set the same bookkeeping: no version check.
+        session.execute(update(User).where(User.id == user.id).values(
+            failed_login_count=0, locked_until=None, last_login_at=_now(),
+            session_token=case((User.session_token == "", new_session_token()),
+                               else_=User.session_token))
+            .execution_options(synchronize_session=False))
+        session.expire(user)  # read back what was just written (the session token)
         record_event(session, user, "login")
         return LoginResult(user)
     finally:
