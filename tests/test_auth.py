@@ -39,8 +39,25 @@ def test_repeated_failures_lock_the_account(app, client):
     for _ in range(app.config["KYODO_LOGIN_MAX_FAILURES"]):
         login(client, "hanako", "wrong-password")
     response = login(client, "hanako")  # the right password, but locked now
-    assert "一時的にロック" in response.get_data(as_text=True)
+    locked = response.get_data(as_text=True)
+    assert "しばらく（15分ほど）ログインできなくなります" in locked
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_locked_account_and_an_unknown_name_read_the_same(app, client):
+    """Nothing on the page tells whether a name exists or is locked."""
+    import re
+
+    UserFactory(username="hanako")
+    for _ in range(app.config["KYODO_LOGIN_MAX_FAILURES"]):
+        login(client, "hanako", "wrong-password")
+
+    def message(username: str, password: str) -> str:
+        html = login(client, username, password).get_data(as_text=True)
+        return " ".join(re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', html, re.S))
+
+    assert message("hanako", "correct-horse-battery") == message("nobody-here", "whatever-123") \
+        == message("hanako", "wrong-password")
 
 
 def test_ip_rate_limit_on_login(tmp_path):

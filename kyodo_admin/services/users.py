@@ -87,18 +87,19 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
                  lock_minutes: int) -> LoginResult:
     """Check a login. After ``max_failures`` failures in a row the account is locked."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    bad = LoginResult(None, "ユーザー名またはパスワードが正しくありません。")
+    # One message and the same work for every failure — unknown name, wrong password,
+    # inactive or locked account — so a login attempt tells nobody which names exist.
+    bad = LoginResult(None, "ユーザー名またはパスワードが正しくありません。続けて間違えると、"
+                            f"しばらく（{lock_minutes}分ほど）ログインできなくなります。")
     if user is None:
-        verify_password(_DUMMY_HASH(), password)  # same work for unknown names
+        verify_password(_DUMMY_HASH(), password)
         return bad
     token = set_actor(Actor(user.id, user.username))
     try:
         if user.locked_until is not None and _aware(user.locked_until) > _now():
-            return LoginResult(
-                None,
-                "ログインに続けて失敗したため、このアカウントは一時的にロックされています。"
-                f"{lock_minutes}分ほどしてから再度お試しください。",
-            )
+            verify_password(user.password_hash, password)
+            record_event(session, user, "login_failed")
+            return bad
         if not user.is_active or not verify_password(user.password_hash, password):
             # One atomic UPDATE per failure, outside the row's version: simultaneous wrong
             # passwords are each counted, and never collide.
