@@ -94,6 +94,8 @@ class DocumentBatch(CityOwned, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     error: Mapped[str] = mapped_column(Text, default="")
     document_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The process running it ("host:pid"): on the same machine, a dead one is seen at once.
+    owner: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

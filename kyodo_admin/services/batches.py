@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
+import socket
 import threading
 import zipfile
 from typing import Any
@@ -31,8 +33,28 @@ from .documents import Rendered, archive_document, render_document, template_for
 
 log = logging.getLogger(__name__)
 
-#: A running batch with no progress for this long is shown as interrupted.
-STALE_AFTER = dt.timedelta(minutes=10)
+#: A running batch with no progress for this long is shown as interrupted (each record is
+#: rendered within the worker's 20 s limit, so a live batch always moves sooner).
+STALE_AFTER = dt.timedelta(seconds=90)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """Whether the batch's process is known to be gone: it ran on this machine and its
+    process no longer exists (another machine's is judged by the heartbeat alone)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 FAILED_UNEXPECTEDLY = "予期しないエラーのため一括作成を中止しました（文書は保存していません）。"
 
 
@@ -41,7 +63,8 @@ def start_batch(session: Session, kind: str, records: list[Any], user_id: int | 
     model: Any = BUILDERS[kind][0]
     batch = DocumentBatch(kind=kind, record_type=model.__tablename__,
                           record_ids=[r.id for r in records], total=len(records),
-                          city_id=records[0].city_id, created_by_id=user_id)
+                          city_id=records[0].city_id, created_by_id=user_id,
+                          owner=this_process())
     session.add(batch)
     session.commit()
     return batch
@@ -107,7 +130,8 @@ def batch_state(batch: DocumentBatch) -> dict[str, Any]:
     updated = batch.updated_at
     if updated is not None and updated.tzinfo is None:
         updated = updated.replace(tzinfo=dt.UTC)
-    if status == "running" and updated is not None and now() - updated > STALE_AFTER:
+    if status == "running" and (owner_is_dead(batch.owner or "") or (
+            updated is not None and now() - updated > STALE_AFTER)):
         status, error = "failed", "一括作成が中断されました（サーバーの再起動など）。もう一度実行してください。"
     return {"status": status, "done": batch.done, "total": batch.total, "error": error}
 

@@ -103,3 +103,24 @@ def test_an_interrupted_batch_is_reported(client, kamakura, staff):
     db.session.commit()
     state = client.get(f"/admin/agreement/batch/{batch.id}/status").get_json()
     assert state["status"] == "failed" and "中断されました" in state["error"]
+
+
+def test_a_batch_whose_process_was_killed_shows_as_interrupted_at_once(client, kamakura, staff):
+    """A batch is run by a process of the web server; when that process is killed, the
+    progress page says so on its next poll, not after a timeout."""
+    import socket
+    import subprocess
+    import sys
+
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
+                          record_ids=[1, 2], total=2, done=1, status="running",
+                          owner=f"{socket.gethostname()}:{worker.pid}")
+    db.session.add(batch)
+    db.session.commit()
+    url = f"/admin/agreement/batch/{batch.id}/status"
+    assert client.get(url).get_json()["status"] == "running"  # alive, and just updated
+    worker.kill()
+    worker.wait()
+    state = client.get(url).get_json()
+    assert state["status"] == "failed" and "中断されました" in state["error"]
