@@ -127,6 +127,9 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
 class FormBuilderView(BaseView):
     """様式エディタ: one page per form kind of the user's city."""
 
+    #: Confirmations before publishing or retiring (data-confirm), without inline script.
+    extra_js = ["/static/kyodo.js"]
+
     def is_accessible(self) -> bool:
         return permissions.can_edit(current_user, FormDefinition) and \
             tenancy.current_city_id() is not None

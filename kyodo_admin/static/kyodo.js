@@ -85,14 +85,15 @@
   });
 })();
 
-// Workflow buttons on a record's page: ask the transition's confirmation (data-confirm) and
-// send the shared comment box with whichever button is pressed. No inline handlers.
+// Forms that ask first (data-confirm: workflow buttons, the form builder's publish and
+// retire) and the workflow's shared comment box sent with whichever button is pressed.
+// No inline handlers.
 (function () {
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains('kyodo-transition')) { return; }
-    var question = form.getAttribute('data-confirm');
+    var question = form.getAttribute && form.getAttribute('data-confirm');
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    if (!form.classList || !form.classList.contains('kyodo-transition')) { return; }
     var comment = document.getElementById('transition-comment');
     if (comment) { form.querySelector('input[name=comment]').value = comment.value; }
   });
@@ -123,4 +124,11 @@ document.addEventListener('DOMContentLoaded', function () {
     options.locale = $.extend({}, japanese, options.locale || {});
     return original.call(this, options, callback);
   };
+});
+
+// A select that submits its form when changed (data-autosubmit: the scoring screen's member).
+document.addEventListener('change', function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute('data-autosubmit')) {
+    event.target.form.submit();
+  }
 });
