@@ -371,12 +371,20 @@ class _Loader:
         }, title="地域環境美化協働事業")
         self.get_or_create(CompletionReport, {"due_on": D(2026, 10, 30)},
                            project_id=overdue.id, fiscal_year=2026)
-        # A project in planning without a signed agreement yet.
-        self.get_or_create(Project, {
+        # A project in planning, its agreement drafted but not signed yet.
+        planning = self.get_or_create(Project, {
             "department_id": departments[0].id, "organization_id": organizations[2].id,
             "collaboration_type_id": types[0].id, "status": "planning",
             "start_date": D(2027, 4, 1), "end_date": D(2028, 3, 31), "budget_amount": 800_000,
         }, title="防災ボランティア育成協働事業")
+        draft = self.get_or_create(Agreement, {
+            "status": "draft", "start_date": D(2027, 4, 1), "end_date": D(2028, 3, 31),
+            "city_signatory": f"{city.head_title} 〇〇 〇〇",
+            "responsibility": "事業の実施に伴う事故の責任は、原因に応じて甲乙協議のうえ負担する。",
+        }, project_id=planning.id, title="防災ボランティア育成協働事業に関する協定書（案）")
+        self.get_or_create(RoleShare, {"city_role": "訓練会場の確保、防災情報の提供",
+                                       "organization_role": "講座の企画と運営", "sort_order": 0},
+                           agreement_id=draft.id, item="防災講座")
 
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models.user import Role
+from .workflow.transitions import read_only_reason
 
 VIEW, CREATE, EDIT, DELETE, EXPORT = "view", "create", "edit", "delete", "export"
 ALL = frozenset({VIEW, CREATE, EDIT, DELETE, EXPORT})
@@ -120,7 +121,17 @@ def can_create(user: Any, model_or_obj: Any) -> bool:
 
 
 def can_edit(user: Any, model_or_obj: Any) -> bool:
-    return allowed(user, EDIT, model_or_obj)
+    """The role's right to edit, and for a record also its state's: a signed agreement or a
+    decided proposal is not edited through its form."""
+    if not allowed(user, EDIT, model_or_obj):
+        return False
+    return isinstance(model_or_obj, (type, str)) or read_only_reason(model_or_obj) is None
+
+
+def can_fire(user: Any, record: Any) -> bool:
+    """Whether the user may fire workflow transitions on the record (the transition table then
+    says which): the role's right to edit its kind, whatever its state."""
+    return allowed(user, EDIT, record)
 
 
 def can_delete(user: Any, model_or_obj: Any) -> bool:

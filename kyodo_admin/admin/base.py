@@ -67,6 +67,7 @@ from ..services.workflow import (
     date_bounds,
     state_label,
 )
+from ..workflow.transitions import read_only_reason
 from .labels import COLUMN_LABELS
 
 log = logging.getLogger(__name__)
@@ -478,11 +479,18 @@ class KyodoModelView(ModelView):
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Any:
-        """Flask-Admin's edit view, refused (403) for a record this user may not edit (the
-        permission functions look at the record, e.g. an evaluation's side)."""
+        """Flask-Admin's edit view for a record this user may edit. The permission functions
+        look at the record: its state (a signed agreement goes back to its page, saying why)
+        and, e.g., an evaluation's side (403)."""
         record_id = request.args.get("id")
-        if record_id is not None and not permissions.can_edit(current_user, self.get_one(record_id)):
-            abort(403)
+        if record_id is not None:
+            record = self.get_one(record_id)
+            reason = read_only_reason(record)
+            if reason and permissions.can_fire(current_user, record):
+                flash(reason, "warning")
+                return redirect(self.get_url(".details_view", id=record.id))
+            if not permissions.can_edit(current_user, record):
+                abort(403)
         return super().edit_view()
 
     # -- tenancy: the base view scopes too, besides the session ----------------
@@ -627,6 +635,9 @@ class KyodoModelView(ModelView):
         remove_configured_fields(form, definition.schema)
 
     def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        reason = read_only_reason(model)  # e.g. a role row added to a signed agreement
+        if reason:
+            raise ValidationFailed(reason)
         definition = getattr(form, "_kyodo_definition", None)
         if definition is not None:
             model.answers = dict(form._kyodo_answers)  # a new dict, so the change is seen
@@ -678,6 +689,10 @@ class KyodoModelView(ModelView):
         return super().update_model(form, model)
 
     def delete_model(self, model: Any) -> bool:
+        reason = read_only_reason(model)
+        if reason:
+            flash(reason, "error")
+            return False
         try:
             self.on_model_delete(model)
             self.session.delete(model)
@@ -708,7 +723,7 @@ class KyodoModelView(ModelView):
 
     def transitions_for(self, record: Any) -> list[Any]:
         """Buttons for the record's details page: (transition, reason it is blocked or None)."""
-        if not permissions.can_edit(current_user, record):
+        if not permissions.can_fire(current_user, record):
             return []
         return available_transitions(self.session, current_user, record)
 
@@ -716,7 +731,7 @@ class KyodoModelView(ModelView):
     def transition(self, id: int, transition_name: str) -> Any:
         """Fire a workflow transition (the only way a record's state changes)."""
         record = self.get_one(str(id))  # city-scoped; 404 otherwise
-        if not permissions.can_edit(current_user, record):
+        if not permissions.can_fire(current_user, record):
             abort(403)
         details = self.get_url(".details_view", id=id)
         if request.form.get("loaded_version", "") != str(getattr(record, "version", "")):

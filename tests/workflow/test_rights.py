@@ -1,0 +1,91 @@
+"""Rights follow the state: a signed agreement (and its role and cost rows) or a decided
+proposal does not change through its form; it changes by a transition (a 変更協定)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Agreement, Proposal, Role, RoleShare
+from kyodo_admin.permissions import can_edit, can_fire
+
+from ..conftest import csrf_from, flashes, form_page
+from ..factories import (
+    AgreementFactory,
+    CityFactory,
+    ProjectFactory,
+    ProposalFactory,
+    RoleShareFactory,
+    UserFactory,
+)
+from .test_transitions import fire
+
+
+def staff_of(city, login_as):
+    user = UserFactory(city=city, role=Role.STAFF.value)
+    login_as(user)
+    return user
+
+
+def test_a_signed_agreement_is_not_edited_through_its_form(client, login_as):
+    city = CityFactory()
+    user = staff_of(city, login_as)
+    agreement = AgreementFactory(city=city, status="signed", title="協定書（締結済）")
+    row = RoleShareFactory(city=city, agreement=agreement, item="会場")
+    assert not can_edit(user, agreement) and can_fire(user, agreement)
+    assert not can_edit(user, row) and can_edit(user, Agreement)
+
+    response = client.get(f"/admin/agreement/edit/?id={agreement.id}", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "締結済の協定書は変更できません" in " ".join(flashes(page))
+    assert "/admin/agreement/details/" in response.request.url
+    html = client.get(f"/admin/agreement/details/?id={agreement.id}").get_data(as_text=True)
+    response = client.post(f"/admin/agreement/edit/?id={agreement.id}", data={
+        "csrf_token": csrf_from(html), "title": "書き換えた題名", "loaded_version": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).title == "協定書（締結済）"
+
+    # nor its rows, through their own screens
+    assert "締結済の協定書は変更できません" in " ".join(flashes(client.get(
+        f"/admin/role_share/edit/?id={row.id}", follow_redirects=True).get_data(as_text=True)))
+    _html, values = form_page(client, "/admin/role_share/new/")
+    values.update(agreement=str(agreement.id), item="追加した役割", city_role="x",
+                  organization_role="y")
+    response = client.post("/admin/role_share/new/", data=values)
+    assert "締結済の協定書は変更できません" in response.get_data(as_text=True)
+    assert db.session.execute(select(func.count()).select_from(RoleShare)).scalar_one() == 1
+    token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
+    client.post("/admin/agreement/delete/", data={"id": agreement.id, "csrf_token": token})
+    assert db.session.get(Agreement, agreement.id) is not None
+
+    # it changes by an amendment, which is a draft until signed
+    fire(client, "agreement", agreement, "amend")
+    amendment = db.session.execute(select(Agreement).where(
+        Agreement.previous_id == agreement.id)).scalar_one()
+    assert amendment.status == "draft"
+    assert client.get(f"/admin/agreement/edit/?id={amendment.id}").status_code == 200
+
+
+def test_a_decided_proposal_is_read_only(client, login_as):
+    city = CityFactory()
+    staff_of(city, login_as)
+    adopted = ProposalFactory(city=city, status="adopted", title="採択された提案")
+    pending = ProposalFactory(city=city, status="submitted")
+    response = client.get(f"/admin/proposal/edit/?id={adopted.id}", follow_redirects=True)
+    assert "決定済の提案（採択）は変更できません" in " ".join(flashes(response.get_data(as_text=True)))
+    assert client.get(f"/admin/proposal/edit/?id={pending.id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Proposal, adopted.id).title == "採択された提案"
+
+
+def test_the_draft_agreement_of_a_project_in_planning_is_edited(client, login_as):
+    city = CityFactory()
+    staff_of(city, login_as)
+    agreement = AgreementFactory(city=city, project=ProjectFactory(city=city, status="planning"))
+    url = f"/admin/agreement/edit/?id={agreement.id}"
+    _html, values = form_page(client, url)
+    values["title"] = "題名を直した協定書"
+    assert client.post(url, data=values).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).title == "題名を直した協定書"
