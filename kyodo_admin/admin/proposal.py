@@ -17,11 +17,11 @@ from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import (
     advice_answered,
-    assign_receipt_number,
     confirm_reproposal,
     lineage,
     proposal_deadlines,
 )
+from ..services.workflow import apply_transition
 from .base import KyodoModelView
 
 
@@ -47,9 +47,11 @@ class ProposalView(KyodoModelView):
     column_formatters = {"budget_amount": KyodoModelView.yen}
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        if is_created:  # entered in the back office = received at the entrance
-            model.status = "submitted"
-            assign_receipt_number(self.session, model)
+        if is_created:  # entered in the back office = received: the 「受付する」 transition
+            model.status = "draft"
+            self.session.flush()  # the tenancy gives it the user's city
+            apply_transition(self.session, model, "submit", current_user,
+                             "事務局で入力して受付")
 
     @expose("/confirm_reproposal/<int:id>", methods=("POST",))
     def confirm_reproposal(self, id: int) -> Any:

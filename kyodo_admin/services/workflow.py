@@ -131,11 +131,11 @@ GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
 
 # -- effects: run after the state is set; may return a record they created ------------------
 
-def _assign_receipt_number(session: Session, proposal: Any, _on: dt.date) -> None:
+def _assign_receipt_number(session: Session, proposal: Any, _on: dt.date, _user: Any) -> None:
     assign_receipt_number(session, proposal)
 
 
-def _create_project(session: Session, proposal: Any, on: dt.date) -> Project:
+def _create_project(session: Session, proposal: Any, on: dt.date, _user: Any) -> Project:
     """The project of an adopted proposal, with a provisional period: the fiscal year whose
     budget a budget proposal goes into, else the rest of this fiscal year. Signing the
     agreement replaces it with the agreement's period."""
@@ -154,7 +154,7 @@ def _create_project(session: Session, proposal: Any, on: dt.date) -> Project:
     return project
 
 
-def _draft_reproposal(session: Session, proposal: Any, _on: dt.date) -> Proposal:
+def _draft_reproposal(session: Session, proposal: Any, _on: dt.date, _user: Any) -> Proposal:
     """A new draft proposing the same again (再提案), linked to the old one and its advice."""
     from .form_definitions import current_definition
 
@@ -172,11 +172,11 @@ def _draft_reproposal(session: Session, proposal: Any, _on: dt.date) -> Proposal
     return again
 
 
-def _set_completed_on(_session: Session, project: Any, on: dt.date) -> None:
+def _set_completed_on(_session: Session, project: Any, on: dt.date, _user: Any) -> None:
     project.completed_on = on
 
 
-def _create_completion_report(session: Session, project: Any, _on: dt.date) -> Any:
+def _create_completion_report(session: Session, project: Any, _on: dt.date, _user: Any) -> Any:
     year = fiscal_year_of(project.completed_on)
     existing = session.execute(select(CompletionReport).where(
         CompletionReport.project_id == project.id, CompletionReport.fiscal_year == year)
@@ -190,16 +190,16 @@ def _create_completion_report(session: Session, project: Any, _on: dt.date) -> A
     return report
 
 
-def _set_signed_on(_session: Session, agreement: Any, on: dt.date) -> None:
+def _set_signed_on(_session: Session, agreement: Any, on: dt.date, _user: Any) -> None:
     agreement.signed_on = on
 
 
-def _supersede_previous(_session: Session, agreement: Any, _on: dt.date) -> None:
+def _supersede_previous(_session: Session, agreement: Any, _on: dt.date, _user: Any) -> None:
     if agreement.previous is not None and agreement.previous.status == "signed":
         agreement.previous.status = "amended"
 
 
-def _take_agreement_period(session: Session, agreement: Any, _on: dt.date) -> None:
+def _take_agreement_period(session: Session, agreement: Any, _on: dt.date, _user: Any) -> None:
     """The project runs over the period of its signed agreements (one a year for a project
     over several fiscal years); its fiscal year follows its start."""
     signed = session.execute(select(Agreement).where(
@@ -215,12 +215,13 @@ def _take_agreement_period(session: Session, agreement: Any, _on: dt.date) -> No
     project.derive()
 
 
-def _mark_project_agreed(_session: Session, agreement: Any, _on: dt.date) -> None:
+def _mark_project_agreed(session: Session, agreement: Any, on: dt.date, user: Any) -> None:
+    """Signing the agreement fires the project's own 「協定締結済にする」 (its guard and audit)."""
     if agreement.project.status == "planning":
-        agreement.project.status = "agreed"
+        apply_transition(session, agreement.project, "agree", user, "協定書の締結による", on=on)
 
 
-def _draft_amendment(session: Session, agreement: Any, _on: dt.date) -> Agreement:
+def _draft_amendment(session: Session, agreement: Any, _on: dt.date, _user: Any) -> Agreement:
     amendment = Agreement(
         city_id=agreement.city_id, project_id=agreement.project_id, previous=agreement,
         title=agreement.title, status="draft", start_date=agreement.start_date,
@@ -238,7 +239,7 @@ def _draft_amendment(session: Session, agreement: Any, _on: dt.date) -> Agreemen
     return amendment
 
 
-EFFECTS: dict[str, Callable[[Session, Any, dt.date], Any]] = {
+EFFECTS: dict[str, Callable[[Session, Any, dt.date, Any], Any]] = {
     "assign_receipt_number": _assign_receipt_number,
     "create_project": _create_project,
     "draft_reproposal": _draft_reproposal,
@@ -342,7 +343,7 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
         record.status = transition.target
     created = None
     for effect in transition.effects:
-        made = EFFECTS[effect](session, record, on)
+        made = EFFECTS[effect](session, record, on, user)
         created = made if made is not None else created
     session.flush()
     after = record.status

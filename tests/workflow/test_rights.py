@@ -89,3 +89,27 @@ def test_the_draft_agreement_of_a_project_in_planning_is_edited(client, login_as
     assert client.post(url, data=values).status_code == 302
     db.session.expire_all()
     assert db.session.get(Agreement, agreement.id).title == "題名を直した協定書"
+
+
+def test_states_change_only_through_transitions_with_their_trail(client, login_as):
+    from kyodo_admin.models import AuditEvent, Project
+
+    city = CityFactory()
+    staff_of(city, login_as)
+    # a proposal typed in by staff is received by the 「受付する」 transition
+    _html, values = form_page(client, "/admin/proposal/new/")
+    values.update(title="窓口で受けた提案")
+    assert client.post("/admin/proposal/new/", data=values).status_code == 302
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    assert proposal.status == "submitted" and proposal.receipt_number
+    # signing fires the project's own 「協定締結済にする」
+    project = ProjectFactory(city=city, status="planning")
+    agreement = AgreementFactory(city=city, project=project)
+    RoleShareFactory(city=city, agreement=agreement)
+    fire(client, "agreement", agreement, "sign")
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).status == "agreed"
+    trail = db.session.execute(select(AuditEvent.model, AuditEvent.comment).where(
+        AuditEvent.action == "transition")).all()
+    assert ("proposal", "受付する: 事務局で入力して受付") in trail
+    assert ("project", "協定締結済にする: 協定書の締結による") in trail
