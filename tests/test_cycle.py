@@ -176,6 +176,16 @@ def test_the_whole_cycle_in_kamakura(in_kamakura):
 
     staff = as_user(app, "kamakura-staff")
     issue(staff, "proposal", "basic_sheet", proposal_id)
+    # The coordinating section confirms which registered organization proposed it.
+    assert organization_id is None  # a name typed at the entrance is not trusted by itself
+    details = staff.get(f"/admin/proposal/details/?id={proposal_id}").get_data(as_text=True)
+    assert "登録済みの「NPO法人かまくら子育てネット」として確認" in details
+    organization_id = int(re.search(r'name="organization_id" value="(\d+)"', details).group(1))
+    response = staff.post(f"/admin/proposal/match_organization/{proposal_id}", data={
+        "csrf_token": csrf_from(details), "organization_id": str(organization_id),
+        "loaded_version": re.search(r'match_organization/\d+".*?name="loaded_version" value="(\d+)"',
+                                    details, re.S).group(1)}, follow_redirects=True)
+    assert any("として確認しました" in m for m in flashes(response.get_data(as_text=True)))
 
     # 2. Step 1: on the agenda of the step-1 meeting; the council user is recused.
     fire(staff, "proposal", proposal_id, "start_step1")

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from .. import clock, permissions
 from ..errors import KyodoError, StaleRecord
 from ..models.council import Review
+from ..models.organization import Organization
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
+from ..services.entrance import match_organization, suggested_organizations
 from ..services.evaluations import SIDES, earlier_results
 from ..services.proposals import (
     advice_answered,
@@ -73,6 +75,35 @@ class ProposalView(KyodoModelView):
         flash(f"「{earlier}」の再提案として結び付けました。", "success")
         return redirect(details)
 
+    @expose("/match_organization/<int:id>", methods=("POST",))
+    def match_organization(self, id: int) -> Any:
+        """Staff tie a proposal from the entrance to a registered organization, or register
+        the one its proposer entered."""
+        record = self.get_one(str(id))
+        if not permissions.can_edit(current_user, record):
+            abort(403)
+        details = self.get_url(".details_view", id=id)
+        if request.form.get("loaded_version", "") != str(record.version):
+            flash(str(StaleRecord()), "error")
+            return redirect(details)
+        chosen = None
+        wanted = request.form.get("organization_id", "")
+        if wanted:
+            chosen = self.session.execute(select(Organization).where(
+                Organization.id == int(wanted) if wanted.isdigit() else False)).scalar_one_or_none()
+            if chosen is None:
+                flash("選んだ団体が見つかりません。", "error")
+                return redirect(details)
+        try:
+            organization = match_organization(self.session, record, chosen)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return redirect(details)
+        flash(f"この提案の団体を「{organization}」として確認しました。", "success")
+        return redirect(details)
+
     def details_extra(self, record: Any) -> Any:
         """Budget deadline and step-2 deadline (city settings), advice answered, lineage,
         and the earlier years' evaluations."""
@@ -84,6 +115,8 @@ class ProposalView(KyodoModelView):
         return Markup(render_template(
             "admin/proposal_details_extra.html", proposal=record, chain=chain, reviews=reviews,
             may_edit=permissions.can_edit(current_user, record),
+            suggested=suggested_organizations(self.session, record)
+            if record.organization_id is None and record.submitted_by else [],
             new_review_step=waiting_step if permissions.can_create(current_user, Review) else None,
             timing=deadlines.budget, step2_due=deadlines.step2_due, today=clock.today(),
             answered=advice_answered(self.session, record), sides=SIDES,

@@ -56,6 +56,20 @@ def organization_context(org: Organization | None) -> Context:
     }
 
 
+def proposer_context(proposal: Proposal) -> Context:
+    """The proposing organization: the registered one, or (before staff have matched it)
+    what the proposer entered at the entrance."""
+    if proposal.organization is not None or not proposal.submitted_by:
+        return organization_context(proposal.organization)
+    entered = proposal.submitted_by
+    return {
+        "name": _s(entered.get("organization_name")), "representative": _s(entered.get("representative")),
+        "postal_code": _s(entered.get("postal_code")), "address": _s(entered.get("address")),
+        "phone": _s(entered.get("phone")), "email": _s(entered.get("email")),
+        "corporate_number": "", "type": ORGANIZATION_TYPES.get(entered.get("org_type") or "", ""),
+    }
+
+
 def department_context(department: Department | None) -> Context:
     return {"name": _s(getattr(department, "name", "")), "phone": _s(getattr(department, "phone", ""))}
 
@@ -127,7 +141,7 @@ def _partner(project: Project) -> Context:
 def basic_sheet(proposal: Proposal) -> Context:
     return {
         **_common(proposal),
-        "organization": organization_context(proposal.organization),
+        "organization": proposer_context(proposal),
         "department": department_context(proposal.department),
         "proposal": {
             "receipt_number": _s(proposal.receipt_number), "title": _s(proposal.title),
@@ -145,7 +159,7 @@ def review_result_notice(review: Review) -> Context:
     proposal = review.proposal
     return {
         **_common(review),
-        "organization": organization_context(proposal.organization),
+        "organization": proposer_context(proposal),
         "department": department_context(proposal.department),
         "proposal": {"receipt_number": _s(proposal.receipt_number), "title": _s(proposal.title),
                      "received_on": proposal.received_on},

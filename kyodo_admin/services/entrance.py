@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..errors import ValidationFailed
 from ..models.city import City
 from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
@@ -52,19 +53,14 @@ class Submission:
 
 def submit_proposal(session: Session, city: City, submission: Submission,
                     definition: FormDefinition | None, today: dt.date | None = None) -> Proposal:
-    """Register a public submission as a received proposal (受付済) with a receipt number."""
-    name = submission.organization_name.strip()
-    organization = session.execute(select(Organization).where(
-        Organization.city_id == city.id, Organization.name == name)).scalar_one_or_none()
-    if organization is None:
-        organization = Organization(city_id=city.id, name=name, org_type=submission.org_type,
-                                    representative=submission.representative,
-                                    email=submission.email, phone=submission.phone,
-                                    postal_code=submission.postal_code, address=submission.address,
-                                    note="協働エントランス（公開ページ）からの提案で登録")
-        session.add(organization)
+    """Register a public submission as a received proposal (受付済) with a receipt number.
+
+    The proposal keeps what the submitter entered about themselves (``submitted_by``) and is
+    tied to no organization: anyone may type a registered NPO's name, so matching it to an
+    organization is a staff step (``match_organization``), and no submission can collide
+    with another naming the same new organization."""
     proposal = Proposal(city_id=city.id, title=submission.title.strip(), status="submitted",
-                        proposer_type=submission.proposer_type, organization=organization,
+                        proposer_type=submission.proposer_type, organization=None,
                         received_on=today or clock.today(),
                         needs_budget=submission.needs_budget,
                         budget_amount=submission.budget_amount, summary=submission.summary,
@@ -79,3 +75,43 @@ def submit_proposal(session: Session, city: City, submission: Submission,
     record_event(session, proposal, "transition", comment="協働エントランス（公開ページ）から受付",
                  changes={"status": [None, "submitted"]})
     return proposal
+
+
+def suggested_organizations(session: Session, proposal: Proposal) -> list[Organization]:
+    """Registered organizations the submitter may be: the same name, else a name containing
+    what was entered (city-scoped by the session)."""
+    name = ((proposal.submitted_by or {}).get("organization_name") or "").strip()
+    if not name:
+        return []
+    same = session.execute(select(Organization).where(Organization.name == name)).scalars().all()
+    if same:
+        return list(same)
+    return list(session.execute(select(Organization).where(
+        Organization.name.contains(name)).order_by(Organization.name).limit(5)).scalars())
+
+
+def match_organization(session: Session, proposal: Proposal,
+                       organization: Organization | None) -> Organization:
+    """Staff tie a submitted proposal to a registered organization, or (``None``) register the
+    one the submitter entered as a new organization."""
+    if proposal.organization_id is not None:
+        raise ValidationFailed("この提案の団体は確認済みです。")
+    entered = proposal.submitted_by or {}
+    if organization is None:
+        name = (entered.get("organization_name") or "").strip()
+        if not name:
+            raise ValidationFailed("提案者が入力した団体名がありません。一覧から団体を選んでください。")
+        taken = session.execute(select(Organization.id).where(
+            Organization.city_id == proposal.city_id, Organization.name == name)).first()
+        if taken:
+            raise ValidationFailed(f"「{name}」は既に登録されています。登録済みの団体として確認してください。")
+        organization = Organization(
+            city_id=proposal.city_id, name=name, org_type=entered.get("org_type") or "other",
+            representative=entered.get("representative") or "", email=entered.get("email") or "",
+            phone=entered.get("phone") or "", postal_code=entered.get("postal_code") or "",
+            address=entered.get("address") or "",
+            note="協働エントランス（公開ページ）からの提案をもとに登録")
+        session.add(organization)
+    proposal.organization = organization
+    session.flush()
+    return organization

@@ -123,6 +123,10 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     page.locator(f"a[href*='/admin/proposal/details/?id={proposal_id}']").first.click()
     page.wait_for_load_state()
     assert wareki_today in page.content() or dawn.isoformat() in page.content()
+    # A new NPO: staff register it from what the proposer entered (a typed name is no proof).
+    page.get_by_role("button", name="入力された内容で新しい団体として登録").click()
+    page.wait_for_load_state()
+    assert "「NPO法人 湘南の海の学校」として確認しました" in flash_text(page)
     fire(page, "ステップ1の検討に付す")
     screenshot(page, "cycle-02-step1")
 

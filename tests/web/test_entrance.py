@@ -69,9 +69,9 @@ def test_a_submission_arrives_as_received_with_a_receipt_number(client, city, lo
     assert proposal.answers == {"purpose": "川を身近に感じる人を増やす", "field": "環境",
                                 "budget_lines": [{"item": "資材費", "amount": 50000}]}
     assert proposal.form_definition.schema == SCHEMA
-    organization = proposal.organization
-    assert (organization.name, organization.city_id, organization.email) == (
-        "NPO法人 川を守る会", city.id, "info@kawa.example.jp")
+    assert proposal.organization is None  # matched by staff, not by the name typed here
+    assert (proposal.submitted_by["organization_name"], proposal.submitted_by["email"]) == (
+        "NPO法人 川を守る会", "info@kawa.example.jp")
     event = db.session.execute(select(AuditEvent).where(
         AuditEvent.model == "proposal", AuditEvent.action == "transition")).scalar_one()
     assert event.actor == "協働エントランス（公開）"
@@ -83,13 +83,62 @@ def test_a_submission_arrives_as_received_with_a_receipt_number(client, city, lo
     assert "川辺の清掃と自然観察" in listed and proposal.receipt_number in listed
 
 
-def test_an_existing_organization_is_reused(client, city):
+def test_a_registered_name_is_suggested_and_staff_confirm_it(client, city, login_as):
     from ..factories import OrganizationFactory
 
-    existing = OrganizationFactory(city=city, name="NPO法人 川を守る会")
+    existing = OrganizationFactory(city=city, name="NPO法人 川を守る会", email="real@kawa.jp")
+    client.post("/entrance/minato/", data=valid(client, email="someone-else@example.jp"))
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    assert proposal.organization_id is None  # anyone can type a registered NPO's name
+    assert db.session.get(Organization, existing.id).email == "real@kawa.jp"  # untouched
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    html = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    assert "登録済みの「NPO法人 川を守る会」として確認" in html
+    response = client.post(f"/admin/proposal/match_organization/{proposal.id}", data={
+        "csrf_token": csrf_from(html), "organization_id": str(existing.id),
+        "loaded_version": str(proposal.version)}, follow_redirects=True)
+    assert "として確認しました" in " ".join(flashes(response.get_data(as_text=True)))
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).organization_id == existing.id
+
+
+def test_staff_register_a_new_organization_from_what_was_entered(client, city, login_as):
     client.post("/entrance/minato/", data=valid(client))
-    assert db.session.execute(select(Proposal.organization_id)).scalar_one() == existing.id
-    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 1
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    html = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    response = client.post(f"/admin/proposal/match_organization/{proposal.id}", data={
+        "csrf_token": csrf_from(html), "loaded_version": str(proposal.version)},
+        follow_redirects=True)
+    assert "として確認しました" in " ".join(flashes(response.get_data(as_text=True)))
+    db.session.expire_all()
+    organization = db.session.get(Proposal, proposal.id).organization
+    assert (organization.name, organization.representative, organization.address) == (
+        "NPO法人 川を守る会", "川田 花子", "みなと市1-2-3")
+
+
+def test_simultaneous_submissions_naming_the_same_new_organization_all_arrive(app, city):
+    import threading
+
+    barrier, codes, errors = threading.Barrier(5), [], []
+
+    def submit(i: int) -> None:
+        try:
+            client = app.test_client()
+            data = valid(client, title=f"同時の提案{i}")
+            barrier.wait(timeout=20)
+            codes.append(client.post("/entrance/minato/", data=data).status_code)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and codes == [302] * 5, (errors, codes)
+    db.session.rollback()
+    assert proposals() == 5
 
 
 @pytest.mark.parametrize(("changes", "message"), [
