@@ -320,3 +320,13 @@ def test_control_characters_never_reach_the_record(client, city):
     proposal = db.session.execute(select(Proposal)).scalar_one()
     assert proposal.title == "川辺の清掃" and proposal.summary == "観察会を開く。\n二行目"
     assert proposal.answers["purpose"] == "川を身近に\tする"
+
+
+def test_a_basic_sheet_before_the_organization_is_confirmed_prints_what_was_entered(client, city):
+    from kyodo_admin.documents.context import basic_sheet
+
+    client.post("/entrance/minato/", data=valid(client))
+    proposal = db.session.execute(select(Proposal)).scalar_one()
+    organization = basic_sheet(proposal)["organization"]
+    assert (organization["name"], organization["representative"], organization["address"]) == (
+        "NPO法人 川を守る会", "川田 花子", "みなと市1-2-3")
