@@ -59,3 +59,51 @@ def test_no_route_fails_for_any_role(app, client, login_as, role):
         assert response.status_code in (200, 302, 400, 403, 404), \
             (endpoint, url, response.status_code)
         assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_during_a_database_outage_a_logged_in_user_gets_the_japanese_error_page(
+        app, client, login_as, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from kyodo_admin.extensions import login_manager
+
+    from .factories import CityFactory, UserFactory
+
+    login_as(UserFactory(city=CityFactory()))
+
+    def database_down(_session_id):
+        raise OperationalError("SELECT user_account", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    monkeypatch.setattr(login_manager, "_user_callback", database_down)
+    response = client.get("/admin/proposal/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "システムエラーが発生しました" in html and "SELECT" not in html
+    assert "Internal Server Error" not in html
+
+
+def test_when_even_the_error_page_cannot_render_a_plain_japanese_page_is_sent(
+        app, client, login_as, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from kyodo_admin.extensions import login_manager
+    from kyodo_admin.web import errors
+
+    from .factories import CityFactory, UserFactory
+
+    login_as(UserFactory(city=CityFactory()))
+
+    def database_down(_session_id):
+        raise OperationalError("SELECT user_account", {}, Exception("connection refused"))
+
+    def cannot_render(*_args, **_kwargs):
+        raise OperationalError("SELECT user_account", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(login_manager, "_user_callback", database_down)
+    monkeypatch.setattr(errors, "render_template", cannot_render)
+    response = client.get("/admin/proposal/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and '<html lang="ja">' in html
+    assert "システムエラーが発生しました（500）" in html and "Internal Server Error" not in html

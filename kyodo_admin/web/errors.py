@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -26,8 +27,26 @@ MESSAGES = {
 
 def _page(code: int, detail: str | None = None) -> tuple[str, int]:
     title, message = MESSAGES.get(code, MESSAGES[500])
-    return render_template("web/error.html", code=code, title=title,
-                           message=detail or message), code
+    try:
+        return render_template("web/error.html", code=code, title=title,
+                               message=detail or message), code
+    except Exception:  # noqa: BLE001 - e.g. the database is down: rendering asks for the user
+        log.exception("The error page could not be rendered; a plain one is sent")
+        return PLAIN_PAGE.format(title=escape(title), code=code,
+                                 message=escape(detail or message)), code
+
+
+#: The error page without a template, for when even rendering fails (a database outage).
+PLAIN_PAGE = ('<!DOCTYPE html><html lang="ja"><head><meta charset="UTF-8"><title>{title}</title>'
+              '</head><body style="font-family: sans-serif; margin: 2rem"><h1 style="font-size: 1.2rem">'
+              '{title}（{code}）</h1><p>{message}</p><p><a href="/">トップへ戻る</a></p></body></html>')
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone with the database
+        log.warning("Rollback after an error failed", exc_info=True)
 
 
 def register(app: Flask) -> None:
@@ -43,7 +62,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(SQLAlchemyError)
     def _db(exc: SQLAlchemyError) -> tuple[str, int]:
         log.exception("Database error on %s", request.path)
-        db.session.rollback()
+        _rollback()
         return _page(500)
 
     @app.errorhandler(Exception)
@@ -51,5 +70,5 @@ def register(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http(exc)
         log.exception("Unhandled error on %s", request.path)
-        db.session.rollback()
+        _rollback()
         return _page(500)
