@@ -149,11 +149,13 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def init_admin(app: Flask) -> Admin:
+    from .. import csp_nonce
     admin = Admin(
         app,
         name="協働事業管理",
         theme=Bootstrap4Theme(base_template="admin/kyodo_base.html", fluid=True),
         index_view=HomeView(name=lazy_gettext("ホーム"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
         translations_path=str(TRANSLATIONS),
     )
     for view_class, model, category, endpoint in VIEWS:

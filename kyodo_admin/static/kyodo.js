@@ -132,3 +132,22 @@ document.addEventListener('change', function (event) {
     event.target.form.submit();
   }
 });
+
+// Flask-Admin's 「追加」 of an inline row (role or cost rows, indicators), without inline script.
+document.addEventListener('click', function (event) {
+  var button = event.target.closest && event.target.closest('[data-inline-add]');
+  if (!button || !window.faForm) { return; }
+  event.preventDefault();
+  window.faForm.addInlineField(button, button.getAttribute('data-inline-add'));
+});
+
+// Flask-Admin's bulk actions (「選択」 menu) and its filter menu, without inline script.
+document.addEventListener('click', function (event) {
+  if (event.target.closest && event.target.closest('a.filter[href="#"]')) {
+    event.preventDefault();  // Flask-Admin's own script adds the filter
+  }
+  var link = event.target.closest && event.target.closest('[data-model-action]');
+  if (!link || !window.modelActions) { return; }
+  event.preventDefault();
+  window.modelActions.execute(link.getAttribute('data-model-action'));
+});
