@@ -40,6 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(config))
     check_production_config(app.config)
     clock.configure(app.config["KYODO_TIMEZONE"])
+    if app.config["KYODO_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["KYODO_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from . import (

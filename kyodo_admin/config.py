@@ -67,6 +67,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
         "KYODO_LOGIN_MAX_FAILURES": 5,
         "KYODO_LOGIN_LOCK_MINUTES": 15,
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the address
+        # lockouts and rate limits count by): 0 when the app is reached directly.
+        "KYODO_TRUSTED_PROXIES": int(os.environ.get("KYODO_TRUSTED_PROXIES", 0)),
         # A session ends after this long without a request, and this long after logging in.
         "KYODO_SESSION_IDLE_MINUTES": int(os.environ.get("KYODO_SESSION_IDLE_MINUTES", 120)),
         "KYODO_SESSION_MAX_HOURS": int(os.environ.get("KYODO_SESSION_MAX_HOURS", 12)),

@@ -362,4 +362,33 @@ def test_simultaneous_wrong_passwords_are_each_counted(app, monkeypatch):
     _simultaneous_logins(app, "target", "wrong-password-123")
     db.session.rollback()  # a new snapshot
     fresh = db.session.get(User, user.id)
-    assert fresh.failed_login_count >= 20 and fresh.locked_until is not None  # locked at 20
+    assert fresh.failed_login_count == 20
+    from kyodo_admin.models import LoginFailure
+
+    lock = db.session.execute(select(LoginFailure).where(LoginFailure.user_id == user.id)
+                              ).scalar_one()
+    assert lock.locked_until is not None  # locked at 20, for this address
+
+
+def test_a_stranger_cannot_lock_out_a_clerk(app, client):
+    """Failures from one address lock that address out of the account, not the clerk."""
+    from .conftest import csrf_from
+
+    UserFactory(username="hanako")
+    stranger = app.test_client()
+    for _ in range(app.config["KYODO_LOGIN_MAX_FAILURES"] + 2):
+        token = csrf_from(stranger.get("/login").get_data(as_text=True))
+        stranger.post("/login", data={"username": "hanako", "password": "guess-1234567",
+                                      "csrf_token": token},
+                      environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    token = csrf_from(stranger.get("/login").get_data(as_text=True))
+    response = stranger.post("/login", data={"username": "hanako", "password": TEST_PASSWORD,
+                                             "csrf_token": token},
+                             environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 200  # even the right password: that address is locked
+    clerk = app.test_client()
+    token = csrf_from(clerk.get("/login").get_data(as_text=True))
+    response = clerk.post("/login", data={"username": "hanako", "password": TEST_PASSWORD,
+                                          "csrf_token": token},
+                          environ_base={"REMOTE_ADDR": "192.0.2.20"})
+    assert response.status_code == 302  # the clerk, from the office, logs in

@@ -7,7 +7,7 @@ import secrets
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, event, inspect
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, TimestampMixin, VersionedMixin
@@ -82,6 +82,23 @@ class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class LoginFailure(Base):
+    """Failed logins to one account from one address, and the lock they brought: a stranger
+    guessing a clerk's password locks out only the stranger's own address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+    label = "ログイン失敗"
+    audited = False  # each failure is in the audit trail as a login_failed event already
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
 
 
 @event.listens_for(User, "before_update")

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..config import ConfigError
-from ..models.user import User, new_session_token
+from ..models.user import LoginFailure, User, new_session_token
 from .audit import Actor, record_event, reset_actor, set_actor
 
 DEMO_PASSWORD = "kyodo-demo"
@@ -83,9 +85,22 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _count_failure(session: Session, user_id: int, address: str) -> int:
+    """One more failure from ``address`` (an atomic upsert: simultaneous ones all count)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(LoginFailure).values(user_id=user_id, address=address, failures=1)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["user_id", "address"],
+        set_={"failures": LoginFailure.failures + 1}).returning(LoginFailure.failures)
+    return int(session.execute(upsert).scalar_one())
+
+
 def authenticate(session: Session, username: str, password: str, *, max_failures: int,
-                 lock_minutes: int) -> LoginResult:
-    """Check a login. After ``max_failures`` failures in a row the account is locked."""
+                 lock_minutes: int, address: str = "") -> LoginResult:
+    """Check a login. After ``max_failures`` failures in a row from one address, that address
+    is locked out of the account for ``lock_minutes`` — not the account for everyone, so a
+    stranger cannot lock out a clerk. The account keeps its exact total of failures."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     # One message and the same work for every failure — unknown name, wrong password,
     # inactive or locked account — so a login attempt tells nobody which names exist.
@@ -94,32 +109,37 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     if user is None:
         verify_password(_DUMMY_HASH(), password)
         return bad
+    address = (address or "unknown")[:64]
     token = set_actor(Actor(user.id, user.username))
     try:
-        if user.locked_until is not None and _aware(user.locked_until) > _now():
+        lock = session.execute(select(LoginFailure.locked_until).where(
+            LoginFailure.user_id == user.id, LoginFailure.address == address)).scalar()
+        locked = any(until is not None and _aware(until) > _now()
+                     for until in (lock, user.locked_until))  # user.locked_until: set by hand
+        if locked:
             verify_password(user.password_hash, password)
             record_event(session, user, "login_failed")
             return bad
         if not user.is_active or not verify_password(user.password_hash, password):
-            # One atomic UPDATE per failure, outside the row's version: simultaneous wrong
-            # passwords are each counted, and never collide.
-            failures = session.execute(
-                update(User).where(User.id == user.id)
-                .values(failed_login_count=User.failed_login_count + 1)
-                .returning(User.failed_login_count)
-                .execution_options(synchronize_session=False)).scalar_one()
-            if failures >= max_failures:
-                session.execute(update(User).where(User.id == user.id).values(
-                    locked_until=_now() + dt.timedelta(minutes=lock_minutes))
-                    .execution_options(synchronize_session=False))
+            # Atomic statements outside the user row's version: simultaneous wrong passwords
+            # are each counted, and never collide.
+            session.execute(update(User).where(User.id == user.id)
+                            .values(failed_login_count=User.failed_login_count + 1)
+                            .execution_options(synchronize_session=False))
+            if _count_failure(session, user.id, address) >= max_failures:
+                session.execute(update(LoginFailure).where(
+                    LoginFailure.user_id == user.id, LoginFailure.address == address).values(
+                    locked_until=_now() + dt.timedelta(minutes=lock_minutes), failures=0))
             record_event(session, user, "login_failed")
             return bad
         # Simultaneous logins to one account only set the same bookkeeping: no version check.
         session.execute(update(User).where(User.id == user.id).values(
-            failed_login_count=0, locked_until=None, last_login_at=_now(),
+            failed_login_count=0, last_login_at=_now(),
             session_token=case((User.session_token == "", new_session_token()),
                                else_=User.session_token))
             .execution_options(synchronize_session=False))
+        session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id,
+                                                   LoginFailure.address == address))
         session.expire(user)  # read back what was just written (the session token)
         record_event(session, user, "login")
         return LoginResult(user)

@@ -88,6 +88,7 @@ def login() -> Response | str:
             db.session, form.username.data.strip(), form.password.data,
             max_failures=current_app.config["KYODO_LOGIN_MAX_FAILURES"],
             lock_minutes=current_app.config["KYODO_LOGIN_LOCK_MINUTES"],
+            address=request.remote_addr or "",
         )
         db.session.commit()
         if result.user is not None:
