@@ -101,6 +101,18 @@ class LoginFailure(Base):
     locked_until: Mapped[dt.datetime | None]
 
 
+class Throttle(Base):
+    """When something was last done under a key (an address's last public submission):
+    held in the database, so the wait holds across workers and machines."""
+
+    __tablename__ = "throttle"
+    label = "送信間隔"
+    audited = False
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_at: Mapped[dt.datetime]
+
+
 @event.listens_for(User, "before_update")
 def _end_sessions_on_change(_mapper: object, _connection: object, user: User) -> None:
     """A new password, another role or deactivation ends the user's sessions everywhere."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -21,6 +23,7 @@ from ..models.city import City
 from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
 from ..models.proposal import Proposal
+from ..models.user import Throttle
 from .audit import record_event
 from .form_definitions import link_attachments
 from .proposals import assign_receipt_number
@@ -115,3 +118,21 @@ def match_organization(session: Session, proposal: Proposal,
     proposal.organization = organization
     session.flush()
     return organization
+
+
+def seconds_to_wait(session: Session, key: str, interval: int) -> int:
+    """Seconds left before ``key`` (an address at one city's entrance) may submit again."""
+    last = session.execute(select(Throttle.last_at).where(Throttle.key == key)).scalar()
+    if last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return max(0, int((last - clock.now()).total_seconds()) + interval)
+
+
+def note_submission(session: Session, key: str) -> None:
+    """Remember now as ``key``'s last submission (an upsert; the caller commits)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Throttle).values(key=key[:200], last_at=clock.now())
+    session.execute(statement.on_conflict_do_update(index_elements=["key"],
+                                                    set_={"last_at": statement.excluded.last_at}))

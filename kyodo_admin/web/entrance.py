@@ -7,7 +7,6 @@ basic-sheet form with its own validation.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import (
@@ -17,6 +16,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -40,7 +40,7 @@ from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.proposal import PROPOSER_TYPES, Proposal
 from ..services import audit
-from ..services.entrance import Submission, submit_proposal
+from ..services.entrance import Submission, note_submission, seconds_to_wait, submit_proposal
 from ..services.form_definitions import current_definition, store_attachment
 
 bp = Blueprint("entrance", __name__, url_prefix="/entrance")
@@ -98,7 +98,8 @@ def proposal_form(slug: str) -> Any:
         for column in filled_columns(definition.schema) if definition is not None else ():
             del form[column]  # asked once, by the city's form (e.g. 予算措置の必要)
         if form.validate_on_submit():
-            wait = _too_soon()
+            wait = seconds_to_wait(db.session, _throttle_key(city),
+                                   int(current_app.config["KYODO_ENTRANCE_MIN_INTERVAL"]))
             if wait:
                 flash(f"続けて送信されました。{wait}秒ほど待ってから、もう一度送信してください。", "error")
             else:
@@ -113,12 +114,9 @@ def proposal_form(slug: str) -> Any:
                                definition=definition), status
 
 
-def _too_soon() -> int:
-    """Seconds left before this browser session may submit again (0: it may)."""
-    interval = int(current_app.config["KYODO_ENTRANCE_MIN_INTERVAL"])
-    last = session.get("entrance_last_submit", 0)
-    left = int(last + interval - time.time())
-    return max(left, 0)
+def _throttle_key(city: City) -> str:
+    """The minimum interval counts per address at each city's entrance (not per cookie)."""
+    return f"entrance:{city.id}:{request.remote_addr or 'unknown'}"
 
 
 def _submit(city: City, form: Any, definition: Any) -> Response:
@@ -145,13 +143,13 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
                 answers=answers, reproposal_of=(form.reproposal_of.data or "").strip()),
                 definition)
             receipt, proposal_id = proposal.receipt_number, proposal.id
+            note_submission(db.session, _throttle_key(city))
             db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     finally:
         audit.reset_actor(token)
-    session["entrance_last_submit"] = time.time()
     session["entrance_receipt"] = {"slug": city.slug, "receipt": receipt,
                                    "title": form.title.data.strip(), "proposal": proposal_id}
     return redirect(url_for("entrance.received", slug=city.slug))

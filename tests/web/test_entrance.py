@@ -127,7 +127,8 @@ def test_simultaneous_submissions_naming_the_same_new_organization_all_arrive(ap
             client = app.test_client()
             data = valid(client, title=f"同時の提案{i}")
             barrier.wait(timeout=20)
-            codes.append(client.post("/entrance/minato/", data=data).status_code)
+            codes.append(client.post("/entrance/minato/", data=data, environ_base={
+                "REMOTE_ADDR": f"198.51.100.{i + 1}"}).status_code)  # five proposers
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -330,3 +331,16 @@ def test_a_basic_sheet_before_the_organization_is_confirmed_prints_what_was_ente
     organization = basic_sheet(proposal)["organization"]
     assert (organization["name"], organization["representative"], organization["address"]) == (
         "NPO法人 川を守る会", "川田 花子", "みなと市1-2-3")
+
+
+def test_the_minimum_interval_counts_per_address_not_per_cookie(client, city):
+    first = client.post("/entrance/minato/", data=valid(client))
+    assert first.status_code == 302
+    fresh_browser = client.application.test_client()  # no cookie from the first submission
+    response = fresh_browser.post("/entrance/minato/", data=valid(fresh_browser, title="もう一度"))
+    assert any("続けて送信されました" in m for m in flashes(response.get_data(as_text=True)))
+    assert proposals() == 1
+    elsewhere = client.application.test_client()
+    response = elsewhere.post("/entrance/minato/", data=valid(elsewhere, title="別の人の提案"),
+                              environ_base={"REMOTE_ADDR": "198.51.100.77"})
+    assert response.status_code == 302 and proposals() == 2
