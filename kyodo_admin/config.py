@@ -74,7 +74,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_SESSION_IDLE_MINUTES": int(os.environ.get("KYODO_SESSION_IDLE_MINUTES", 120)),
         "KYODO_SESSION_MAX_HOURS": int(os.environ.get("KYODO_SESSION_MAX_HOURS", 12)),
         "KYODO_LOGIN_RATE_LIMIT": os.environ.get("KYODO_LOGIN_RATE_LIMIT", "30 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # The app's database by default (limits hold across workers and machines); Redis
+        # (redis://…) is faster where there is one.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "kyodo-database://"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "FLASK_ADMIN_SWATCH": "default",
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,

@@ -16,6 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
+from . import ratelimit  # noqa: F401 - registers the kyodo-database:// rate-limit storage
 from .models.base import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -74,6 +74,34 @@ def test_ip_rate_limit_on_login(tmp_path):
     assert "操作が多すぎます" in responses[3].get_data(as_text=True)
 
 
+def test_the_login_limit_holds_across_workers(tmp_path):
+    """Two workers (two app instances on one database) share the counter: the limit is not
+    multiplied by the number of workers, as it was with in-memory counters."""
+    url = f"sqlite:///{tmp_path / 'workers.sqlite3'}"
+    workers = [create_app(app_config(url, RATELIMIT_ENABLED=True,
+                                     KYODO_LOGIN_RATE_LIMIT="4 per minute")) for _ in range(2)]
+    assert workers[0].config["RATELIMIT_STORAGE_URI"] == "kyodo-database://"
+    with workers[0].app_context():
+        from kyodo_admin.models import Base
+
+        Base.metadata.create_all(db.engine)
+    codes = []
+    for attempt in range(6):  # a load balancer sends them to either worker
+        worker = workers[attempt % 2]
+        worker.test_client_class = IsolatedClient
+        codes.append(login(worker.test_client(), "nobody", "x").status_code)
+    assert codes == [200, 200, 200, 200, 429, 429], codes
+    with workers[1].app_context():  # the count is in the database every worker reads
+        from kyodo_admin.models import RateLimitCounter
+
+        counts = db.session.execute(select(RateLimitCounter.count)).scalars().all()
+        assert max(counts) >= 4
+        db.session.remove()
+    for worker in workers:
+        with worker.app_context():
+            db.engine.dispose()
+
+
 def test_missing_or_wrong_csrf_token_is_refused(client):
     UserFactory(username="hanako")
     client.get("/login")

@@ -11,12 +11,13 @@ from .organization import Organization
 from .project import CollaborationType, Indicator, Project, ProjectPlan
 from .proposal import Proposal
 from .report import CompletionReport, Evaluation
-from .user import LoginFailure, Role, Throttle, User
+from .user import LoginFailure, RateLimitCounter, Role, Throttle, User
 
 __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
     "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
     "Meeting", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
-    "LoginFailure", "Role", "RoleShare", "TenantScoped", "Throttle", "User", "fiscal_year_of",
+    "LoginFailure", "RateLimitCounter", "Role", "RoleShare", "TenantScoped", "Throttle", "User",
+    "fiscal_year_of",
 ]

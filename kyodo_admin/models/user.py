@@ -113,6 +113,18 @@ class Throttle(Base):
     last_at: Mapped[dt.datetime]
 
 
+class RateLimitCounter(Base):
+    """A rate limit's hits in its current window (``kyodo_admin.ratelimit``)."""
+
+    __tablename__ = "rate_limit_counter"
+    label = "操作回数の制限"
+    audited = False
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[float]
+
+
 @event.listens_for(User, "before_update")
 def _end_sessions_on_change(_mapper: object, _connection: object, user: User) -> None:
     """A new password, another role or deactivation ends the user's sessions everywhere."""
