@@ -709,6 +709,27 @@ class KyodoModelView(ModelView):
         self.after_model_delete(model)
         return True
 
+    def act_on_record(self, id: int, act: Any, may: Any = permissions.can_edit) -> Any:
+        """A POST from a record's page that acts on it: city-scoped (404), allowed (403), at
+        the version the user loaded; ``act(record)`` returns the message to show. A refusal
+        (KyodoError) is shown and undoes everything."""
+        record = self.get_one(str(id))
+        if not may(current_user, record):
+            abort(403)
+        details = self.get_url(".details_view", id=id)
+        if request.form.get("loaded_version", "") != str(getattr(record, "version", "")):
+            flash(str(StaleRecord()), "error")
+            return redirect(details)
+        try:
+            message = act(record)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+            return redirect(details)
+        flash(message, "success")
+        return redirect(details)
+
     def details_extra(self, record: Any) -> Any:
         """HTML shown under a record's details (agenda, scores, lineage…); None for none."""
         return None

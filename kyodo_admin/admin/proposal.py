@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request
+from flask import render_template, request
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import clock, permissions
-from ..errors import KyodoError, StaleRecord
+from ..errors import ValidationFailed
 from ..models.council import Review
 from ..models.organization import Organization
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
@@ -58,51 +58,25 @@ class ProposalView(KyodoModelView):
     @expose("/confirm_reproposal/<int:id>", methods=("POST",))
     def confirm_reproposal(self, id: int) -> Any:
         """Staff confirm the receipt number a proposer named: the proposals are linked."""
-        record = self.get_one(str(id))
-        if not permissions.can_edit(current_user, record):
-            abort(403)
-        details = self.get_url(".details_view", id=id)
-        if request.form.get("loaded_version", "") != str(record.version):
-            flash(str(StaleRecord()), "error")
-            return redirect(details)
-        try:
-            earlier = confirm_reproposal(self.session, record)
-            self.session.commit()
-        except KyodoError as exc:
-            self.session.rollback()
-            flash(str(exc), "error")
-            return redirect(details)
-        flash(f"「{earlier}」の再提案として結び付けました。", "success")
-        return redirect(details)
+        return self.act_on_record(id, lambda record: (
+            f"「{confirm_reproposal(self.session, record)}」の再提案として結び付けました。"))
 
     @expose("/match_organization/<int:id>", methods=("POST",))
     def match_organization(self, id: int) -> Any:
         """Staff tie a proposal from the entrance to a registered organization, or register
         the one its proposer entered."""
-        record = self.get_one(str(id))
-        if not permissions.can_edit(current_user, record):
-            abort(403)
-        details = self.get_url(".details_view", id=id)
-        if request.form.get("loaded_version", "") != str(record.version):
-            flash(str(StaleRecord()), "error")
-            return redirect(details)
-        chosen = None
-        wanted = request.form.get("organization_id", "")
-        if wanted:
-            chosen = self.session.execute(select(Organization).where(
-                Organization.id == int(wanted) if wanted.isdigit() else False)).scalar_one_or_none()
-            if chosen is None:
-                flash("選んだ団体が見つかりません。", "error")
-                return redirect(details)
-        try:
+        def act(record: Any) -> str:
+            chosen = None
+            wanted = request.form.get("organization_id", "")
+            if wanted:
+                chosen = self.session.execute(select(Organization).where(
+                    Organization.id == (int(wanted) if wanted.isdigit() else 0))
+                ).scalar_one_or_none()  # scoped to the city
+                if chosen is None:
+                    raise ValidationFailed("選んだ団体が見つかりません。")
             organization = match_organization(self.session, record, chosen)
-            self.session.commit()
-        except KyodoError as exc:
-            self.session.rollback()
-            flash(str(exc), "error")
-            return redirect(details)
-        flash(f"この提案の団体を「{organization}」として確認しました。", "success")
-        return redirect(details)
+            return f"この提案の団体を「{organization}」として確認しました。"
+        return self.act_on_record(id, act)
 
     def details_extra(self, record: Any) -> Any:
         """Budget deadline and step-2 deadline (city settings), advice answered, lineage,
