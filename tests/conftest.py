@@ -132,16 +132,15 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         db.session.rollback()
         db.session.remove()
+        # Per-table DELETE, children first: cheap on both backends (a TRUNCATE of every table
+        # after each test cost PostgreSQL about 0.6 s a test).
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                                     + " RESTART IDENTITY CASCADE"))
-            else:
+            if db.engine.dialect.name == "sqlite":
                 # Self-references (an amendment's previous agreement) are checked at commit.
                 conn.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
-                for table in tables:
-                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+            for table in tables:
+                conn.execute(sa.text(f'DELETE FROM "{table}"'))
         ctx.pop()
 
 
