@@ -19,9 +19,7 @@ from typing import Any
 import yaml
 
 from ..errors import DefinitionInvalid
-from .types import REGISTRY
-
-FieldDef = dict[str, Any]
+from .types import REGISTRY, FieldDef
 
 TOP_KEYS = ("city", "kind", "title", "form_number", "sections")
 SECTION_KEYS = ("title", "fields")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from markupsafe import escape
@@ -259,7 +258,6 @@ class EmailType(_PatternText):
     def example(self, field: FieldDef) -> Any:
         return "info@example.jp"
     message = "メールアドレスの形式が正しくありません。"
-    regex = r".*"
     html = {"type": "email", "autocomplete": "email"}
 
     def validators(self, field: FieldDef) -> list[Any]:
@@ -678,5 +676,3 @@ class _TableRows:
 
 #: Builder drop-down: (type name, Japanese label).
 TYPE_CHOICES: list[tuple[str, str]] = [(name, t.label) for name, t in REGISTRY.items()]
-
-Formatter = Callable[[Any, FieldDef], str]
