@@ -14,10 +14,9 @@ from typing import Any
 from flask import current_app, has_app_context
 from limits.storage import Storage
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from .models.base import upsert_insert
 from .models.user import RateLimitCounter
 
 
@@ -39,9 +38,9 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         engine = self._engine()
-        insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
         table = RateLimitCounter.__table__
-        statement = insert(table).values(key=key[:250], count=amount, expires_at=now + expiry)
+        statement = upsert_insert(engine, table).values(key=key[:250], count=amount,
+                                                        expires_at=now + expiry)
         expired = table.c.expires_at <= now
         upsert = statement.on_conflict_do_update(index_elements=["key"], set_={
             "count": case((expired, amount), else_=table.c.count + amount),

@@ -117,6 +117,15 @@ class HasFormAnswers:
         return relationship("FormDefinition")
 
 
+def upsert_insert(bind: Any, table: Any) -> Any:
+    """``INSERT`` for ``table`` that takes ``on_conflict_do_update`` on the bind's dialect
+    (PostgreSQL, else SQLite): the atomic counters and stamps that must not race."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 @overload
 def fiscal_year_of(day: dt.date) -> int: ...
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import ValidationFailed
+from ..models.base import upsert_insert
 from ..models.city import City
 from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
@@ -132,7 +131,7 @@ def seconds_to_wait(session: Session, key: str, interval: int) -> int:
 
 def note_submission(session: Session, key: str) -> None:
     """Remember now as ``key``'s last submission (an upsert; the caller commits)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Throttle).values(key=key[:200], last_at=clock.now())
+    statement = upsert_insert(session.get_bind(), Throttle).values(key=key[:200],
+                                                                   last_at=clock.now())
     session.execute(statement.on_conflict_do_update(index_elements=["key"],
                                                     set_={"last_at": statement.excluded.last_at}))

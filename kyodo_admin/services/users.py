@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..config import ConfigError
+from ..models.base import upsert_insert
 from ..models.user import LoginFailure, User, new_session_token
 from .audit import Actor, record_event, reset_actor, set_actor
 
@@ -87,9 +86,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def _count_failure(session: Session, user_id: int, address: str) -> int:
     """One more failure from ``address`` (an atomic upsert: simultaneous ones all count)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(LoginFailure).values(user_id=user_id, address=address, failures=1)
+    statement = upsert_insert(session.get_bind(), LoginFailure).values(
+        user_id=user_id, address=address, failures=1)
     upsert = statement.on_conflict_do_update(
         index_elements=["user_id", "address"],
         set_={"failures": LoginFailure.failures + 1}).returning(LoginFailure.failures)
