@@ -709,17 +709,25 @@ class KyodoModelView(ModelView):
         self.after_model_delete(model)
         return True
 
-    def act_on_record(self, id: int, act: Any, may: Any = permissions.can_edit) -> Any:
-        """A POST from a record's page that acts on it: city-scoped (404), allowed (403), at
-        the version the user loaded; ``act(record)`` returns the message to show. A refusal
-        (KyodoError) is shown and undoes everything."""
+    def _posted_record(self, id: int, may: Any) -> tuple[Any, str, Any]:
+        """The record a POST from its page acts on — city-scoped (404), allowed (403) — its
+        page's URL, and a redirect back (with the message) when it changed since it was
+        loaded, else None."""
         record = self.get_one(str(id))
         if not may(current_user, record):
             abort(403)
         details = self.get_url(".details_view", id=id)
         if request.form.get("loaded_version", "") != str(getattr(record, "version", "")):
             flash(str(StaleRecord()), "error")
-            return redirect(details)
+            return record, details, redirect(details)
+        return record, details, None
+
+    def act_on_record(self, id: int, act: Any, may: Any = permissions.can_edit) -> Any:
+        """A POST from a record's page that acts on it (``_posted_record``); ``act(record)``
+        returns the message to show. A refusal (KyodoError) is shown and undoes everything."""
+        record, details, stale = self._posted_record(id, may)
+        if stale is not None:
+            return stale
         try:
             message = act(record)
             self.session.commit()
@@ -751,13 +759,9 @@ class KyodoModelView(ModelView):
     @expose("/transition/<int:id>/<transition_name>", methods=("POST",))
     def transition(self, id: int, transition_name: str) -> Any:
         """Fire a workflow transition (the only way a record's state changes)."""
-        record = self.get_one(str(id))  # city-scoped; 404 otherwise
-        if not permissions.can_fire(current_user, record):
-            abort(403)
-        details = self.get_url(".details_view", id=id)
-        if request.form.get("loaded_version", "") != str(getattr(record, "version", "")):
-            flash(str(StaleRecord()), "error")
-            return redirect(details)
+        record, details, stale = self._posted_record(id, permissions.can_fire)
+        if stale is not None:
+            return stale
         try:
             fired = apply_transition(self.session, record, transition_name, current_user,
                                      request.form.get("comment", "")[:2000],
