@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,14 @@ def project_results(session: Session, project: Project) -> list[YearResult]:
         CompletionReport.project_id == project.id).order_by(CompletionReport.fiscal_year.desc())
     ).scalars().all()
     evaluations = session.execute(select(Evaluation).where(
-        Evaluation.project_id == project.id)).scalars().all()
+        Evaluation.project_id == project.id).order_by(Evaluation.id)).scalars().all()
+    return year_results(session, project, reports, evaluations)
+
+
+def year_results(session: Session, project: Project, reports: Sequence[CompletionReport],
+                 evaluations: Sequence[Evaluation]) -> list[YearResult]:
+    """The project's years from its reports (in the order given) and evaluations, already
+    loaded: each report with the evaluations of each side and its plan's indicators."""
     results = []
     for report in reports:
         result = YearResult(project, report.fiscal_year, report)

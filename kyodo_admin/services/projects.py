@@ -12,7 +12,7 @@ from ..models.agreement import Agreement
 from ..models.document import GeneratedDocument
 from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
-from .evaluations import YearResult, project_results
+from .evaluations import YearResult, year_results
 
 
 @dataclass
@@ -39,8 +39,8 @@ def project_hub(session: Session, project: Project) -> ProjectHub:
         agreements=of_project(Agreement, Agreement.id.desc()),
         reports=of_project(CompletionReport, CompletionReport.fiscal_year),
         evaluations=of_project(Evaluation, Evaluation.id),
-        results=project_results(session, project),
     )
+    hub.results = year_results(session, project, hub.reports[::-1], hub.evaluations)
     records = [("project", [project.id]), ("project_plan", [p.id for p in hub.plans]),
                ("agreement", [a.id for a in hub.agreements]),
                ("completion_report", [r.id for r in hub.reports]),
