@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 #: The fiscal years a record may name (a mistyped 1000 would be refused, not stored).
 FIRST_YEAR, LAST_YEAR = 1989, 2100
+#: What a date that is not a date gets (a form's date picker, a transition's date).
+BAD_DATE = "日付は 2026-04-01 のように、カレンダーから選んで入力してください。"
 #: The largest id an Integer column holds, and the last page a list is asked for.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
@@ -167,7 +169,7 @@ def posted_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationFailed("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from None
+        raise ValidationFailed(BAD_DATE) from None
 
 
 def neutralize_formula(value: Any) -> Any:
@@ -217,7 +219,7 @@ class CalendarDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("日付は 2026-04-01 のように、カレンダーから選んで入力してください。") from exc
+            raise ValueError(BAD_DATE) from exc
         if self.data is not None and not 1868 <= self.data.year <= LAST_YEAR:
             self.data = None
             raise ValueError(f"日付は1868年から{LAST_YEAR}年までの範囲で入力してください。")
