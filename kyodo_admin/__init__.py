@@ -141,15 +141,17 @@ def _register_request_context(app: Flask) -> None:
                   "もう一度ログインしてください。", "warning")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if user.is_authenticated:
-            city_id = None if user.is_system_admin else (user.city_id or -1)
-            g._kyodo_tenancy_token = tenancy.set_current_city(city_id)
+            scope = tenancy.ALL_CITIES if user.is_system_admin else (user.city_id or -1)
             g._kyodo_actor_token = audit.set_actor(audit.Actor(user.id, user.username))
+        else:
+            scope = tenancy.NOT_SET  # anonymous pages name their city themselves
+        g._kyodo_tenancy_token = tenancy.set_scope(scope)
 
     @app.teardown_request
     def _unbind_user(_exc: BaseException | None) -> None:
         token = g.pop("_kyodo_tenancy_token", None)
         if token is not None:
-            tenancy.reset_current_city(token)
+            tenancy.reset_scope(token)
         token = g.pop("_kyodo_actor_token", None)
         if token is not None:
             audit.reset_actor(token)

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-cli = AppGroup("kyodo", help="kyodo_admin: 協働事業管理システムのコマンド")
+from . import tenancy
+
+
+class CommandGroup(AppGroup):
+    """The operator of a command is the system administrator: every command runs
+    inside ``all_cities()`` and names a city itself where it works on one."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(f: Callable[..., Any]) -> click.Command:
+            @functools.wraps(f)
+            def across_cities(*a: Any, **kw: Any) -> Any:
+                with tenancy.all_cities():
+                    return f(*a, **kw)
+
+            return register(across_cities)
+
+        return decorator
+
+
+cli = CommandGroup("kyodo", help="kyodo_admin: 協働事業管理システムのコマンド")
 
 
 @cli.command("demo")

@@ -7,13 +7,18 @@ exports). Before each flush, new city-owned rows get the current city, and any
 many-to-one reference to another city's row is refused.
 
 The current city is set per request from the logged-in user (``g``) and may be
-set explicitly (CLI, tests, public pages) with ``scoped_to(city_id)``.
-A system administrator has no current city and sees every city.
+set explicitly (public pages, background work) with ``scoped_to(city_id)``.
+
+Tenancy fails closed: with no current city, a query or a write that touches a
+city-owned table raises ``TenancyNotSet``. Reading across cities is an explicit
+act, ``with all_cities():``, taken for the system administrator's requests, the
+CLI and the few lookups that come before a city is known (logging in).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -21,37 +26,91 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import MANYTOONE
+from sqlalchemy.sql.util import find_tables
 
 from .errors import CrossCityReference
-from .models.base import CityOwned, TenantScoped
+from .models.base import Base, CityOwned, TenantScoped
 
-#: None = no scoping (system admin, CLI); an int = that city only.
-_current_city: ContextVar[int | None] = ContextVar("kyodo_current_city", default=None)
+
+class _AllCities:
+    def __repr__(self) -> str:
+        return "ALL_CITIES"
+
+
+#: The scope of the system administrator and the CLI: every city, no criteria added.
+ALL_CITIES = _AllCities()
+#: Not set (the default): city-owned tables refuse to be read or written.
+NOT_SET = None
+
+Scope = int | _AllCities | None
+_current_city: ContextVar[Scope] = ContextVar("kyodo_current_city", default=NOT_SET)
 
 #: Execution option that turns scoping off for one statement (internal checks only).
 SKIP = "kyodo_skip_tenancy"
 
 
+class TenancyNotSet(RuntimeError):
+    """A city-owned table was queried with no current city and outside ``all_cities()``."""
+
+
 def current_city_id() -> int | None:
-    return _current_city.get()
+    """The current city's id; None for every city (system administrator) or none set."""
+    scope = _current_city.get()
+    return scope if isinstance(scope, int) else None
 
 
-def set_current_city(city_id: int | None) -> Any:
-    """Set the current city; returns a token for ``reset_current_city``."""
-    return _current_city.set(city_id)
+def sees_all_cities() -> bool:
+    return _current_city.get() is ALL_CITIES
 
 
-def reset_current_city(token: Any) -> None:
+def set_scope(scope: Scope) -> Any:
+    """Set the scope (a city id, ``ALL_CITIES`` or ``NOT_SET``); returns a reset token."""
+    return _current_city.set(scope)
+
+
+def reset_scope(token: Any) -> None:
     _current_city.reset(token)
 
 
 @contextlib.contextmanager
-def scoped_to(city_id: int | None) -> Iterator[None]:
-    token = set_current_city(city_id)
+def _scope(scope: Scope) -> Iterator[None]:
+    token = set_scope(scope)
     try:
         yield
     finally:
-        reset_current_city(token)
+        reset_scope(token)
+
+
+def scoped_to(city_id: int) -> contextlib.AbstractContextManager[None]:
+    """Within the block, queries see ``city_id``'s rows only and new rows belong to it."""
+    if not isinstance(city_id, int):
+        raise TypeError(f"scoped_to needs a city id, not {city_id!r}; use all_cities()")
+    return _scope(city_id)
+
+
+def all_cities() -> contextlib.AbstractContextManager[None]:
+    """Within the block, queries see every city (system administrator, CLI, login lookup)."""
+    return _scope(ALL_CITIES)
+
+
+def not_set() -> contextlib.AbstractContextManager[None]:
+    """Within the block, no city is current (an anonymous request): city tables refuse."""
+    return _scope(NOT_SET)
+
+
+@functools.cache
+def _city_tables() -> frozenset[Any]:
+    return frozenset(m.local_table for m in Base.registry.mappers
+                     if issubclass(m.class_, TenantScoped))
+
+
+def _touches_city_rows(state: ORMExecuteState) -> bool:
+    """Whether the statement names a city table anywhere (entities, FROM, subqueries)."""
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    tables = find_tables(state.statement, check_columns=True, include_selects=True,
+                         include_crud=True)
+    return not _city_tables().isdisjoint(tables)
 
 
 def _city_criteria(city_id: int) -> Any:
@@ -62,10 +121,17 @@ def _city_criteria(city_id: int) -> Any:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_select(state: ORMExecuteState) -> None:
-    city_id = _current_city.get()
-    if city_id is None or not state.is_select or state.execution_options.get(SKIP):
+    scope = _current_city.get()
+    if scope is ALL_CITIES or state.execution_options.get(SKIP):
         return
-    state.statement = state.statement.options(_city_criteria(city_id))
+    if scope is NOT_SET:
+        if _touches_city_rows(state):
+            raise TenancyNotSet(
+                "No current city: scope the work with scoped_to(city_id), or read every "
+                "city explicitly inside all_cities().")
+        return
+    if state.is_select:
+        state.statement = state.statement.options(_city_criteria(scope))
 
 
 def _parent_city(obj: Any) -> int | None:
@@ -120,7 +186,13 @@ def _check_references(session: Session, obj: Any, is_new: bool) -> None:
 def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> None:
     from .models.city import City
 
-    city_id = _current_city.get()
+    scope = _current_city.get()
+    if scope is NOT_SET and any(
+            isinstance(obj, TenantScoped) for obj in (*session.new, *session.dirty,
+                                                      *session.deleted)):
+        raise TenancyNotSet("No current city: a city's rows are written inside "
+                            "scoped_to(city_id) or all_cities().")
+    city_id = scope if isinstance(scope, int) else None
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue

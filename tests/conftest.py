@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kyodo_admin import create_app
+from kyodo_admin import create_app, tenancy
 from kyodo_admin.extensions import db, limiter
 from kyodo_admin.models import Base
 from kyodo_admin.services.users import use_fast_hashing
@@ -116,6 +116,15 @@ def _rate_limits_off_again() -> Iterator[None]:
     if limiter.enabled and limiter.initialized:
         limiter.reset()
         limiter.enabled = False
+
+
+@pytest.fixture(autouse=True)
+def _test_sees_all_cities() -> Iterator[None]:
+    """The test itself arranges and inspects every city's rows. Each request it sends runs
+    in a fresh context (IsolatedClient, the browser tests' server thread), where tenancy
+    fails closed as in production."""
+    with tenancy.all_cities():
+        yield
 
 
 @pytest.fixture(autouse=True)

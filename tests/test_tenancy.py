@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from kyodo_admin.admin import VIEWS
 from kyodo_admin.extensions import db
 from kyodo_admin.models import (
+    City,
     Department,
     GeneratedDocument,
     Organization,
@@ -18,7 +19,7 @@ from kyodo_admin.models import (
     Role,
     TenantScoped,
 )
-from kyodo_admin.tenancy import scoped_to
+from kyodo_admin.tenancy import TenancyNotSet, all_cities, not_set, scoped_to
 
 from .conftest import csrf_from, flashes, form_page
 from .factories import FACTORIES, CityFactory, DepartmentFactory, OrganizationFactory, UserFactory
@@ -105,7 +106,7 @@ def test_session_scoping_covers_select_and_session_get(app, two_cities):
         assert db.session.get(Organization, ids[1]) is None
         assert db.session.get(Organization, ids[0]) is not None
     db.session.expunge_all()
-    with scoped_to(None):  # the system administrator sees every city
+    with all_cities():  # the system administrator sees every city
         assert sorted(db.session.execute(select(Organization.id)).scalars()) == sorted(ids)
 
 
@@ -184,3 +185,40 @@ def test_system_admin_sees_every_city(client, login_as, two_cities):
     assert "A団体" in html and "B団体" in html
     assert client.get("/admin/city/").status_code == 200
     assert not flashes(html)
+
+
+def test_without_a_city_queries_and_writes_raise_outside_all_cities(app, two_cities):
+    """Tenancy fails closed: code that forgets to name a city reads nothing and writes nothing."""
+    a, b, _ = two_cities
+    org_id, city_b = OrganizationFactory(city=b).id, b.id
+    db.session.commit()
+    db.session.expunge_all()
+    with not_set():
+        with pytest.raises(TenancyNotSet):
+            db.session.execute(select(Organization)).all()
+        with pytest.raises(TenancyNotSet):
+            db.session.get(Organization, org_id)
+        with pytest.raises(TenancyNotSet):
+            db.session.execute(select(func.count()).select_from(Proposal)).scalar_one()
+        db.session.add(Organization(name="どこの団体"))
+        with pytest.raises(TenancyNotSet):
+            db.session.flush()
+        db.session.rollback()
+        # A table that belongs to no city stays readable (the list of cities for the entrance).
+        assert {c.name for c in db.session.execute(select(City)).scalars()} == {"A市", "B市"}
+        with all_cities():  # the explicit way to read across cities
+            assert db.session.get(Organization, org_id).city_id == city_b
+    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 1
+
+
+def test_an_anonymous_request_has_no_city_even_inside_all_cities(app, two_cities):
+    """The request binding sets the scope itself: an anonymous request never inherits one."""
+    with app.test_request_context("/entrance/"):
+        app.preprocess_request()
+        with pytest.raises(TenancyNotSet):
+            db.session.execute(select(Organization)).all()
+
+
+def test_scoped_to_refuses_no_city():
+    with pytest.raises(TypeError), scoped_to(None):
+        pass

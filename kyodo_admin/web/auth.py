@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from .. import tenancy
 from ..extensions import db, limiter, login_manager
 from ..models.user import User
 from ..services.users import authenticate
@@ -34,7 +35,8 @@ def _load_user(session_id: str) -> User | None:
     """The user of a session, only while its token is the user's current one."""
     user_id, _, token = (session_id or "").partition(":")
     try:
-        user = db.session.get(User, int(user_id))
+        with tenancy.all_cities():  # the session names the user, and with it the city
+            user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
     if user is None or not token or not secrets.compare_digest(token, user.session_token or ""):
@@ -84,17 +86,18 @@ def login() -> Response | str:
         return redirect(next_url or url_for("admin.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(
-            db.session, form.username.data.strip(), form.password.data,
-            max_failures=current_app.config["KYODO_LOGIN_MAX_FAILURES"],
-            lock_minutes=current_app.config["KYODO_LOGIN_LOCK_MINUTES"],
-            address=request.remote_addr or "",
-        )
-        db.session.commit()
-        if result.user is not None:
-            login_user(result.user)
-            session["kyodo_login_at"] = session["kyodo_seen_at"] = time.time()
-            return redirect(next_url or url_for("admin.index"))
+        with tenancy.all_cities():  # the user name decides the city
+            result = authenticate(
+                db.session, form.username.data.strip(), form.password.data,
+                max_failures=current_app.config["KYODO_LOGIN_MAX_FAILURES"],
+                lock_minutes=current_app.config["KYODO_LOGIN_LOCK_MINUTES"],
+                address=request.remote_addr or "",
+            )
+            db.session.commit()
+            if result.user is not None:
+                login_user(result.user)
+                session["kyodo_login_at"] = session["kyodo_seen_at"] = time.time()
+                return redirect(next_url or url_for("admin.index"))
         flash(result.message, "danger")
     status = 200 if request.method == "GET" or not form.errors else 400
     return render_template("web/login.html", form=form, next_url=next_url), status

@@ -26,7 +26,7 @@ from kyodo_admin.models import (
     Review,
 )
 from kyodo_admin.services.users import DEMO_PASSWORD
-from kyodo_admin.tenancy import scoped_to
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from .conftest import fill_required, log_in, screenshot
 
@@ -51,7 +51,7 @@ def first_record(app: Any, slug: str, model: type) -> tuple[int, dict[str, Any]]
 
 def answers_of(app: Any, model: type, record_id: int) -> dict[str, Any]:
     with app.app_context():
-        with scoped_to(None):
+        with all_cities():
             record = db.session.get(model, record_id)
             answers = dict(record.answers or {})
         db.session.remove()
