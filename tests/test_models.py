@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kyodo_admin.admin.base import FORMULA_PREFIXES, neutralize_formula
+from kyodo_admin.admin.mixins.export import FORMULA_PREFIXES, neutralize_formula
 from kyodo_admin.demo import corporate_number
 from kyodo_admin.models import Agreement, CostShare, Indicator, fiscal_year_of
 from kyodo_admin.models.organization import corporate_number_is_valid

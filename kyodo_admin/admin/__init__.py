@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext, lazy_pgettext
@@ -51,7 +51,6 @@ from ..services.audit_query import answer_changes, events_for, referenced_label
 from ..services.dashboard import dashboard_summary
 from ..services.reviews import member_home
 from .agreement import AgreementView, CostShareView, RoleShareView
-from .base import list_url
 from .city import CitySettingsView, CityView, DepartmentView, UserView
 from .configuration import (
     AttachmentView,
@@ -69,10 +68,12 @@ from .council import (
     ReviewView,
 )
 from .form_builder import FormBuilderView
+from .mixins import LoginRequiredMixin
 from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
+from .responses import list_url
 
 RECORDS = lazy_gettext("記録")
 COUNCIL = lazy_gettext("審査")
@@ -119,21 +120,11 @@ def iso_wareki(value: str) -> str:
     return value
 
 
-class HomeView(AdminIndexView):
+class HomeView(LoginRequiredMixin, AdminIndexView):
     """The first screen after login: the city's figures for the current fiscal year."""
-
-    def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        from flask import redirect, request, url_for
-
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @expose("/")
     def index(self) -> str:
-        from flask import request
-
         if current_user.role == Role.COUNCIL_MEMBER.value:
             return self.render("admin/member_home.html",
                                home=member_home(db.session, current_user, clock.today()))

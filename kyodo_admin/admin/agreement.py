@@ -7,9 +7,10 @@ from markupsafe import Markup
 
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
 from .base import KyodoModelView
+from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 
 
-class AgreementView(KyodoModelView):
+class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("agreement",)
     column_list = ("city", "title", "project", "status", "start_date", "end_date", "signed_on")
     column_searchable_list = ("title", "city_signatory", "organization_signatory")

@@ -22,6 +22,7 @@ from ..services.cities import settings_examples, update_city_settings
 from ..services.users import password_problem, set_password
 from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
+from .mixins import LoginRequiredMixin
 
 
 class CityView(KyodoModelView):
@@ -126,17 +127,12 @@ class CitySettingsForm(FlaskForm):
         NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])
 
 
-class CitySettingsView(BaseView):
+class CitySettingsView(LoginRequiredMixin, BaseView):
     """自治体の設定: the city admin sets the addressee and the deadlines of the city."""
 
-    def is_accessible(self) -> bool:
+    def may_open(self) -> bool:
         return permissions.can_view(current_user, "city_settings") and \
             tenancy.current_city_id() is not None
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:

@@ -28,7 +28,8 @@ from ..services.documents import (
     city_example_context,
     example_record,
 )
-from .base import DOCX_MIMETYPE, KyodoModelView, file_response, pdf_name, record_link
+from .base import KyodoModelView
+from .responses import DOCX_MIMETYPE, file_response, pdf_name, record_link
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 

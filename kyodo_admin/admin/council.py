@@ -36,7 +36,9 @@ from ..services.reviews import (
     score_table,
     why_not_scoring,
 )
-from .base import KyodoModelView, list_url
+from .base import KyodoModelView
+from .mixins import ConfiguredFormMixin, DocumentsMixin
+from .responses import list_url
 
 
 class CouncilView(KyodoModelView):
@@ -108,7 +110,7 @@ class CriterionView(KyodoModelView):
     unique_in_city = ("name",)
 
 
-class ReviewView(KyodoModelView):
+class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("review_result_notice",)
     column_list = ("city", "proposal", "step", "meeting", "result", "decided_on")
     column_searchable_list = ("reasons", "advice")

@@ -37,6 +37,7 @@ from ..models.city import City
 from ..models.form_definition import FORM_KINDS, FormDefinition
 from ..services import form_builder as builder
 from ..services.form_definitions import current_definition, records_using
+from .mixins import LoginRequiredMixin
 
 
 class FieldPropertiesForm(FlaskForm):
@@ -124,20 +125,15 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
         str(v).lower() if isinstance(v, bool) else str(v) for v in values)
 
 
-class FormBuilderView(BaseView):
+class FormBuilderView(LoginRequiredMixin, BaseView):
     """様式エディタ: one page per form kind of the user's city."""
 
     #: Confirmations before publishing or retiring (data-confirm), without inline script.
     extra_js = ["/static/kyodo.js"]
 
-    def is_accessible(self) -> bool:
+    def may_open(self) -> bool:
         return permissions.can_edit(current_user, FormDefinition) and \
             tenancy.current_city_id() is not None
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
 
     # -- helpers -------------------------------------------------------------------
 

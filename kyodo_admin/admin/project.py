@@ -16,6 +16,7 @@ from ..services.evaluations import SIDES
 from ..services.projects import project_hub
 from ..services.reports import follow_completion_date
 from .base import KyodoModelView
+from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 
 
 class CollaborationTypeView(KyodoModelView):
@@ -26,7 +27,7 @@ class CollaborationTypeView(KyodoModelView):
     unique_in_city = ("name",)
 
 
-class ProjectView(KyodoModelView):
+class ProjectView(WorkflowMixin, KyodoModelView):
     column_list = ("city", "title", "organization", "department", "collaboration_type", "status",
                    "fiscal_year", "start_date", "end_date", "budget_amount")
     column_details_list = ("city", "title", "status", "proposal", "organization", "department",
@@ -62,7 +63,7 @@ class ProjectView(KyodoModelView):
                                       heading="評価（担当課・団体・会議の評価検証）"))
 
 
-class ProjectPlanView(KyodoModelView):
+class ProjectPlanView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("project_plan",)
     column_list = ("city", "project", "fiscal_year", "purpose", "target")
     column_searchable_list = ("purpose", "target", "content")

@@ -25,9 +25,10 @@ from ..services.proposals import (
 )
 from ..services.workflow import apply_transition
 from .base import KyodoModelView
+from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 
 
-class ProposalView(KyodoModelView):
+class ProposalView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("basic_sheet",)
     column_list = ("city", "receipt_number", "title", "organization", "proposer_type", "status",
                    "received_on", "fiscal_year", "budget_amount")

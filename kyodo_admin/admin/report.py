@@ -15,13 +15,15 @@ from ..errors import PermissionDenied
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
 from ..models.user import Role
 from ..services.reports import prepare_report, record_actuals, report_indicators
-from .base import DecimalNumberField, KyodoModelView
+from .base import KyodoModelView
+from .fields import DecimalNumberField
+from .mixins import ConfiguredFormMixin, DocumentsMixin
 
 #: Form field names of the 実績値 inputs: indicator_actual_<indicator id>.
 ACTUAL_PREFIX = "indicator_actual_"
 
 
-class CompletionReportView(KyodoModelView):
+class CompletionReportView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("completion_report",)
     column_list = ("city", "project", "fiscal_year", "due_on", "submitted_on", "actual_cost")
     column_searchable_list = ("summary",)
@@ -47,7 +49,9 @@ class CompletionReportView(KyodoModelView):
             render_kw={"inputmode": "decimal"}) for i in indicators}
         return type("CompletionReportFormWithActuals", (form_class,), fields)
 
-    def update_model(self, form: Any, model: Any) -> bool:
+    def collect_extras(self, form: Any, model: Any) -> None:
+        """The 実績値 inputs are the indicators', not the report's columns."""
+        super().collect_extras(form, model)
         names = [name for name in form._fields if name.startswith(ACTUAL_PREFIX)]
         actuals: dict[int, float | None] = {int(n[len(ACTUAL_PREFIX):]): form[n].data
                                             for n in names}
@@ -57,7 +61,6 @@ class CompletionReportView(KyodoModelView):
         for name in names:
             del form[name]
         form._kyodo_actuals = actuals
-        return super().update_model(form, model)
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if is_created:
@@ -73,7 +76,7 @@ class CompletionReportView(KyodoModelView):
         return Markup(render_template("admin/report_indicators.html", r={"indicators": indicators}))
 
 
-class EvaluationView(KyodoModelView):
+class EvaluationView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("evaluation",)
     column_list = ("city", "project", "completion_report", "side", "evaluator", "evaluated_on",
                    "rating")

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import zipfile
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
@@ -29,7 +30,13 @@ from ..extensions import db, write_intent
 from ..models.document import DocumentBatch, GeneratedDocument
 from ..tenancy import scoped_to
 from .audit import Actor, reset_actor, set_actor
-from .documents import Rendered, archive_document, render_document, template_for
+from .documents import (
+    Rendered,
+    archive_document,
+    generate_document,
+    render_document,
+    template_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +143,27 @@ def batch_state(batch: DocumentBatch) -> dict[str, Any]:
     return {"status": status, "done": batch.done, "total": batch.total, "error": error}
 
 
-def batch_zip(session: Session, batch: DocumentBatch) -> bytes:
-    """The batch's archived documents as one ZIP (file names made unique)."""
-    rows = session.execute(select(GeneratedDocument).where(
-        GeneratedDocument.id.in_(batch.document_ids or [])).order_by(GeneratedDocument.id)).scalars()
+def zip_files(files: Iterable[tuple[int, str, bytes]]) -> bytes:
+    """One ZIP of (record id, file name, content); a name met twice gets its record's id."""
     buffer = io.BytesIO()
     names: set[str] = set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for row in rows:
-            name = row.filename if row.filename not in names else f"{row.record_id}_{row.filename}"
+        for record_id, filename, content in files:
+            name = filename if filename not in names else f"{record_id}_{filename}"
             names.add(name)
-            archive.writestr(name, row.content)
+            archive.writestr(name, content)
     return buffer.getvalue()
+
+
+def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | None) -> bytes:
+    """Issue and archive a document for each record (a short selection, in the request);
+    the caller commits, or rolls back to archive none."""
+    issued = [generate_document(session, kind, record, user_id) for record in records]
+    return zip_files((i.document.record_id, i.document.filename, i.data) for i in issued)
+
+
+def batch_zip(session: Session, batch: DocumentBatch) -> bytes:
+    """The batch's archived documents as one ZIP."""
+    rows = session.execute(select(GeneratedDocument).where(
+        GeneratedDocument.id.in_(batch.document_ids or [])).order_by(GeneratedDocument.id)).scalars()
+    return zip_files((row.record_id, row.filename, row.content) for row in rows)

@@ -24,7 +24,7 @@ from ..models.organization import Organization
 from ..models.proposal import Proposal
 from ..models.user import Throttle
 from .audit import record_event
-from .form_definitions import link_attachments
+from .configured_forms import apply_answers
 from .proposals import assign_receipt_number
 
 
@@ -66,12 +66,12 @@ def submit_proposal(session: Session, city: City, submission: Submission,
                         received_on=today or clock.today(),
                         needs_budget=submission.needs_budget,
                         budget_amount=submission.budget_amount, summary=submission.summary,
-                        answers=submission.answers, form_definition=definition,
-                        submitted_by=submission.proposer(),
+                        answers=submission.answers, submitted_by=submission.proposer(),
                         claimed_parent_receipt=submission.reproposal_of or None)
     session.add(proposal)
     session.flush()
-    link_attachments(session, proposal)
+    if definition is not None:  # the columns its fields fill (予算措置の必要) come from them
+        apply_answers(session, proposal, definition, submission.answers)
     assign_receipt_number(session, proposal)
     session.flush()
     record_event(session, proposal, "transition", comment="協働エントランス（公開ページ）から受付",

@@ -27,21 +27,14 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from .. import tenancy
 from ..extensions import db, limiter, write_intent
-from ..formschema.definition import filled_columns, filled_values
-from ..formschema.forms import (
-    add_blank_rows,
-    collect_answers,
-    display_answers,
-    extend_form_class,
-)
+from ..formschema.forms import add_blank_rows, display_answers
 from ..formschema.types import REQUIRED_MESSAGE
 from ..inputs import CleanForm
 from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.proposal import PROPOSER_TYPES, Proposal
-from ..services import audit
+from ..services import audit, configured_forms
 from ..services.entrance import Submission, note_submission, seconds_to_wait, submit_proposal
-from ..services.form_definitions import current_definition, store_attachment
 
 bp = Blueprint("entrance", __name__, url_prefix="/entrance")
 
@@ -89,14 +82,13 @@ def _entrance_limit() -> str:
 def proposal_form(slug: str) -> Any:
     city = city_or_404(slug)
     with tenancy.scoped_to(city.id):
-        definition = current_definition(db.session, city.id, "basic_sheet")
+        definition = configured_forms.definition_for(db.session, Proposal, city_id=city.id)
         form_class: Any = EntranceForm
         if definition is not None:
-            form_class = extend_form_class(EntranceForm, ("entrance", definition.id,
-                                                          definition.version), definition.schema)
+            form_class = configured_forms.form_class(EntranceForm, definition, "entrance")
         form = form_class()
-        for column in filled_columns(definition.schema) if definition is not None else ():
-            del form[column]  # asked once, by the city's form (e.g. 予算措置の必要)
+        if definition is not None:
+            configured_forms.ask_once(form, definition)  # e.g. 予算措置の必要
         if form.validate_on_submit():
             wait = seconds_to_wait(db.session, _throttle_key(city),
                                    int(current_app.config["KYODO_ENTRANCE_MIN_INTERVAL"]))
@@ -125,13 +117,10 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
     try:
         with write_intent():
             if definition is not None:
-                answers = collect_answers(form, definition.schema, {}, lambda field, upload:
-                                          store_attachment(db.session, upload,
-                                                           field.get("max_size"), None))
-            filled = filled_values(definition.schema, answers) if definition is not None else {}
+                answers = configured_forms.take_answers(db.session, form, definition, {}, None)
 
-            def core(column: str) -> Any:
-                return filled[column] if column in filled else form[column].data
+            def core(column: str) -> Any:  # None when the city's form asks it instead
+                return form[column].data if column in form else None
 
             proposal = submit_proposal(db.session, city, Submission(
                 title=form.title.data, proposer_type=form.proposer_type.data,

@@ -1,0 +1,137 @@
+"""Opt-in: Word documents issued from a record's page, and in bulk from its list (a ZIP
+at once, or in the background with progress for a long selection)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask import abort, current_app, flash, jsonify, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_login import current_user
+from sqlalchemy import select
+
+from ... import permissions
+from ...documents.pdf import to_pdf
+from ...errors import KyodoError
+from ...models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
+from ...services.audit import current_actor
+from ...services.batches import (
+    batch_state,
+    batch_zip,
+    issue_zip,
+    run_in_background,
+    start_batch,
+)
+from ...services.documents import generate_document
+from ..responses import FAILED, commit_or_flash, file_response, pdf_name
+
+#: Said when an issued document could not be archived (the database failed).
+ARCHIVE_FAILED = "文書を保管できなかったため、作成を取り消しました。時間をおいてもう一度お試しください。"
+
+
+class DocumentsMixin:
+    model: Any
+    session: Any
+
+    #: Word documents that can be issued from a record of this view (the first in bulk).
+    document_kinds: ClassVar[tuple[str, ...]] = ()
+
+    def _may_issue(self) -> bool:
+        return bool(self.document_kinds) and permissions.can_create(current_user, GeneratedDocument)
+
+    def _user_id(self) -> int | None:
+        return getattr(current_user, "id", None)
+
+    @expose("/document/<kind>/<int:id>", methods=("POST",))
+    def issue_document(self, kind: str, id: int) -> Any:
+        """Issue a Word document from a record, archive it, and download it."""
+        if kind not in self.document_kinds or not self._may_issue():
+            abort(403)
+        record = self.get_one(str(id))  # type: ignore[attr-defined]
+        details = self.get_url(".details_view", id=id)  # type: ignore[attr-defined]
+        issued = commit_or_flash(self.session, lambda: generate_document(
+            self.session, kind, record, self._user_id()), database_message=ARCHIVE_FAILED)
+        if issued is FAILED:
+            return redirect(details)
+        if request.form.get("format") == "pdf":
+            try:
+                return file_response(to_pdf(issued.data), pdf_name(issued.document.filename),
+                                     "application/pdf")
+            except KyodoError as exc:
+                flash(f"Word文書は作成して「発行文書」に保管しました。PDFにはできませんでした: {exc}",
+                      "warning")
+                return redirect(details)
+        return file_response(issued.data, issued.document.filename)
+
+    @action("issue_documents", "Word文書を一括作成（ZIP）")
+    def action_issue_documents(self, ids: Any) -> Any:
+        if not self._may_issue():
+            abort(403)
+        try:
+            pks = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        kind = self.document_kinds[0]
+        index = self.get_url(".index_view")  # type: ignore[attr-defined]
+        records = self.get_query().filter(  # type: ignore[attr-defined]
+            self.model.id.in_(pks)).order_by(self.model.id).all()
+        if not records:
+            flash("作成する記録を選んでください。", "error")
+            return redirect(index)
+        if len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
+            return self._start_batch(kind, records)
+        data = commit_or_flash(
+            self.session, lambda: issue_zip(self.session, kind, records, self._user_id()),
+            prefix="一括作成を中止しました（作成した文書は保存していません）: ",
+            database_message=ARCHIVE_FAILED)
+        if data is FAILED:
+            return redirect(index)
+        return file_response(data, f"{DOCUMENT_KINDS[kind]}_{len(records)}件.zip",
+                             "application/zip")
+
+    def _start_batch(self, kind: str, records: list[Any]) -> Any:
+        """A long selection: render in the background and show the progress."""
+        if len({r.city_id for r in records}) > 1:
+            flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
+            return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
+        batch = start_batch(self.session, kind, records, self._user_id())
+        run_in_background(current_app._get_current_object(),  # type: ignore[attr-defined]
+                          batch.id, batch.city_id, current_actor())
+        return redirect(self.get_url(".document_batch", id=batch.id))  # type: ignore[attr-defined]
+
+    def _batch_or_404(self, id: int) -> Any:
+        if not self._may_issue():
+            abort(403)
+        batch = self.session.execute(select(DocumentBatch).where(
+            DocumentBatch.id == id, DocumentBatch.record_type == self.model.__tablename__)
+        ).scalar_one_or_none()  # city-scoped by the session
+        if batch is None:
+            abort(404)
+        return batch
+
+    @expose("/batch/<int:id>")
+    def document_batch(self, id: int) -> Any:
+        batch = self._batch_or_404(id)
+        return self.render("admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
+                           state=batch_state(batch),
+                           kind_label=DOCUMENT_KINDS.get(batch.kind, batch.kind))
+
+    @expose("/batch/<int:id>/status")
+    def document_batch_status(self, id: int) -> Any:
+        return jsonify(batch_state(self._batch_or_404(id)))
+
+    @expose("/batch/<int:id>/zip")
+    def document_batch_zip(self, id: int) -> Any:
+        batch = self._batch_or_404(id)
+        if batch_state(batch)["status"] != "done":
+            flash("一括作成はまだ終わっていません。", "error")
+            return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
+        return file_response(batch_zip(self.session, batch),
+                             f"{DOCUMENT_KINDS.get(batch.kind, batch.kind)}_{batch.total}件.zip",
+                             "application/zip")
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "issue_documents":
+            return self._may_issue()
+        return bool(super().is_action_allowed(name))  # type: ignore[misc]
