@@ -419,10 +419,10 @@ def completed_answers(schema: dict[str, Any], answers: dict[str, Any]) -> dict[s
     completed = dict(answers)
     by_name = {f["name"]: f for f in fields_of(schema)}
     for field in fields_of(schema):
-        if field.get("required") and field["type"] != "file" and field["name"] not in completed \
+        if field.get("required") and not REGISTRY[field["type"]].stores_upload \
+                and field["name"] not in completed \
                 and "fills" not in field and is_visible(field, completed, by_name):
-            example = REGISTRY[field["type"]].example(field)
-            completed[field["name"]] = True if field["type"] == "checkbox" else example
+            completed[field["name"]] = REGISTRY[field["type"]].example(field)
     return completed
 
 

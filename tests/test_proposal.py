@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Proposal
 from kyodo_admin.services.proposals import assign_receipt_number
+from kyodo_admin.tenancy import scoped_to
 
 from .conftest import form_page
 from .factories import CityFactory, ProposalFactory, UserFactory
@@ -55,8 +56,8 @@ def test_simultaneous_receipts_get_different_numbers(app, backend):
     errors: list[BaseException] = []
 
     def second() -> None:
-        try:
-            with Session(engine) as session:
+        try:  # a thread starts with no city: it names its own
+            with scoped_to(city_id), Session(engine) as session:
                 proposal = Proposal(city_id=city_id, title="後の提案", received_on=dt.date(2026, 5, 1))
                 session.add(proposal)
                 assign_receipt_number(session, proposal)

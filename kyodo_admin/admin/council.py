@@ -18,27 +18,21 @@ from ..models.council import (
     MEMBER_SIDES,
     REVIEW_RESULTS,
     REVIEW_STEPS,
-    CouncilMember,
     Meeting,
     ReviewScore,
 )
-from ..models.user import Role
 from ..services.reviews import (
-    active_criteria,
     agenda,
     check_score,
-    eligible_members,
-    is_recused,
     meeting_plan,
-    member_of,
     plan_meetings,
     save_scores,
+    score_sheet,
     score_table,
-    why_not_scoring,
 )
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin
-from .responses import list_url
+from .responses import FAILED, commit_or_flash, list_url
 
 
 class CouncilView(KyodoModelView):
@@ -150,38 +144,22 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
         review = self.get_one(str(id))
         if not permissions.can_create(current_user, ReviewScore):
             abort(403)
-        if current_user.role == Role.COUNCIL_MEMBER.value:
-            own = (member_of(self.session, current_user, review.meeting.council_id)
-                   if review.meeting is not None else None)
-            members = [own] if own is not None else []
-        else:
-            members = eligible_members(review)
-        member_id = request.values.get("member", type=int) or (members[0].id if members else None)
-        member = self.session.get(CouncilMember, member_id) if member_id else None
-        criteria = active_criteria(self.session)
+        sheet = score_sheet(self.session, current_user, review,
+                            request.values.get("member", type=int))
         if request.method == "POST":
             try:
                 entries = {c.id: (_score(request.form.get(f"score_{c.id}")),
                                   request.form.get(f"comment_{c.id}", "")[:2000])
-                           for c in criteria}
-                saved = save_scores(self.session, review, member, entries, current_user)
-                self.session.commit()
-            except (KyodoError, ValueError) as exc:
-                self.session.rollback()
-                flash(str(exc) if isinstance(exc, KyodoError)
-                      else "評点は半角の整数で入力してください。", "error")
+                           for c in sheet.criteria}
+            except ValueError:
+                flash("評点は半角の整数で入力してください。", "error")
             else:
-                flash(f"{member}さんの評点を{saved}件保存しました。", "success")
-                return redirect(self.get_url(".details_view", id=id))
-        blocked = why_not_scoring(review, member, current_user) if member is not None else (
-            "あなたはこの会議の構成員として登録されていません。" if not members else None)
-        current = {s.criterion_id: s for s in review.scores
-                   if member is not None and s.member_id == member.id}
-        recused = [m for m in (review.meeting.council.members if review.meeting else [])
-                   if is_recused(m, review.proposal)]
-        return self.render("admin/review_score_form.html", review=review, members=members,
-                           member=member, criteria=criteria, current=current, blocked=blocked,
-                           recused=recused)
+                saved = commit_or_flash(self.session, lambda: save_scores(
+                    self.session, review, sheet.member, entries, current_user))
+                if saved is not FAILED:
+                    flash(f"{sheet.member}さんの評点を{saved}件保存しました。", "success")
+                    return redirect(self.get_url(".details_view", id=id))
+        return self.render("admin/review_score_form.html", review=review, sheet=sheet)
 
 
 class ReviewScoreView(KyodoModelView):

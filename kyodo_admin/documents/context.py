@@ -85,9 +85,7 @@ def answers_for(definition: Any, answers: dict[str, Any]) -> Context:
         return dict(answers)
     result: Context = {}
     for field in fields_of(definition.schema):
-        value = answers.get(field["name"])
-        empty: Any = [] if field["type"] == "table" else ""
-        result[field["name"]] = empty if value is None else REGISTRY[field["type"]].word(value, field)
+        result[field["name"]] = REGISTRY[field["type"]].word_value(answers.get(field["name"]), field)
     return result
 
 

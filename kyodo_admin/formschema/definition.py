@@ -45,7 +45,6 @@ FILLABLE_COLUMNS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
         "fiscal_year": ("年度", frozenset({"fiscal_year"})),
     },
 }
-CHOICE_TYPES = frozenset({"radio", "select"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Names a configured field may not take: real columns of records and form internals.
 RESERVED_NAMES = frozenset({
@@ -200,13 +199,8 @@ def filled_values(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, 
         if fills is None:
             continue
         column, equals = fills
-        answer = answers.get(field["name"])
-        if field["type"] in CHOICE_TYPES:
-            values[column] = answer == equals
-        elif field["type"] == "checkbox":
-            values[column] = bool(answer)
-        else:
-            values[column] = REGISTRY[field["type"]].column_value(answer, field)
+        values[column] = REGISTRY[field["type"]].fills_value(answers.get(field["name"]), field,
+                                                             equals)
     return values
 
 
@@ -261,10 +255,9 @@ def _check_field(field: Any, names: set[str], problems: list[Problem], *, column
         if key in field and (not isinstance(field[key], int) or field[key] < 0):
             problems.append(Problem(f"{key} は0以上の整数で指定してください。", label_name, line))
     problems.extend(Problem(m, label_name, line) for m in field_type.check(field))
-    if type_name == "table" and isinstance(field.get("columns"), list):
-        column_names: set[str] = set()
-        for column_def in field["columns"]:
-            _check_field(column_def, column_names, problems, column=True, parent=name)
+    column_names: set[str] = set()
+    for column_def in field_type.sub_fields(field):
+        _check_field(column_def, column_names, problems, column=True, parent=name)
 
 
 def check(definition: dict[str, Any]) -> list[Problem]:
@@ -312,7 +305,7 @@ def check(definition: dict[str, Any]) -> list[Problem]:
                                     "参照しています。", field.get("name"), line))
         elif target is field:
             problems.append(Problem("visible_if で自分自身は参照できません。", field.get("name"), line))
-        elif target.get("type") in ("table", "file"):
+        elif target.get("type") in REGISTRY and not REGISTRY[target["type"]].conditionable:
             problems.append(Problem("visible_if で表やファイルの項目は参照できません。",
                                     field.get("name"), line))
     _check_fills(definition.get("kind"), fields, problems)
@@ -341,10 +334,10 @@ def _check_fills(kind: Any, fields: list[FieldDef], problems: list[Problem]) -> 
         if field.get("type") not in types:
             problems.append(Problem(f"「{label}」（{column}）には type {'・'.join(sorted(types))} "
                                     "の項目だけが反映できます。", name, line))
-        elif field["type"] in CHOICE_TYPES and equals not in (field.get("choices") or []):
+        elif REGISTRY[field["type"]].fills_by_choice and equals not in (field.get("choices") or []):
             problems.append(Problem(f"「{label}」に反映する選択肢を fills の equals に、選択肢の"
                                     "いずれかで指定してください。", name, line))
-        elif field["type"] not in CHOICE_TYPES and equals is not None:
+        elif not REGISTRY[field["type"]].fills_by_choice and equals is not None:
             problems.append(Problem("fills の equals は選択肢の項目でだけ使えます。", name, line))
         if column in filled:
             problems.append(Problem(f"「{label}」（{column}）に反映する項目が複数あります。", name, line))

@@ -19,7 +19,7 @@ from wtforms import Form
 from wtforms.fields.core import UnboundField
 
 from .definition import fields_of
-from .types import REGISTRY, FieldDef, max_rows_of
+from .types import REGISTRY, FieldDef
 
 PREFIX = "answers__"
 
@@ -88,10 +88,9 @@ def is_visible(field: FieldDef, values: dict[str, Any], by_name: dict[str, Field
 def _current_values(form: Any, schema: dict[str, Any]) -> dict[str, Any]:
     values = {}
     for field in fields_of(schema):
-        if field["type"] in ("table", "file"):
-            continue
-        wt_field = form[field_key(field["name"])]
-        values[field["name"]] = REGISTRY[field["type"]].to_answer(wt_field.data, field)
+        field_type = REGISTRY[field["type"]]
+        if field_type.conditionable:
+            values[field["name"]] = field_type.to_answer(form[field_key(field["name"])].data, field)
     return values
 
 
@@ -107,42 +106,28 @@ def _validate_with_visibility(form: Any, extra_validators: Any = None) -> bool:
     for name in hidden_fields(form, form._kyodo_schema):
         form[field_key(name)].errors = []
     kept = getattr(form, "_kyodo_kept_files", {})
+    hidden = hidden_fields(form, form._kyodo_schema)
     for field in fields_of(form._kyodo_schema):
-        if field["type"] == "file" and field.get("required") \
-                and field["name"] not in hidden_fields(form, form._kyodo_schema):
-            wt_field = form[field_key(field["name"])]
-            if not _has_upload(wt_field) and not kept.get(field["name"]):
-                wt_field.errors = [*wt_field.errors, "ファイルを添付してください。"]
+        if field["name"] in hidden:
+            continue
+        wt_field = form[field_key(field["name"])]
+        problem = REGISTRY[field["type"]].missing(wt_field, field, kept.get(field["name"]))
+        if problem:
+            wt_field.errors = [*wt_field.errors, problem]
     return not any(f.errors for f in form)
-
-
-def _has_upload(wt_field: Any) -> bool:
-    return bool(getattr(wt_field.data, "filename", ""))
 
 
 def prefill(form: Any, schema: dict[str, Any], answers: dict[str, Any]) -> None:
     """Put stored answers into the form's configured fields (a GET of the edit screen)."""
     for field in fields_of(schema):
-        if field["name"] not in answers:
-            continue
-        wt_field = form[field_key(field["name"])]
-        value = REGISTRY[field["type"]].to_form(answers[field["name"]], field)
-        if field["type"] == "table":
-            while len(wt_field.entries):
-                wt_field.pop_entry()
-            for row in value:
-                wt_field.append_entry(row)
-        else:
-            wt_field.data = value
+        if field["name"] in answers:
+            REGISTRY[field["type"]].prefill(form[field_key(field["name"])],
+                                            answers[field["name"]], field)
 
 
 def add_blank_rows(form: Any, schema: dict[str, Any], count: int = 2) -> None:
     for field in fields_of(schema):
-        if field["type"] == "table":
-            wt_field = form[field_key(field["name"])]
-            for _ in range(count):
-                if len(wt_field.entries) < max_rows_of(field):
-                    wt_field.append_entry()
+        REGISTRY[field["type"]].add_blank_rows(form[field_key(field["name"])], field, count)
 
 
 def collect_answers(form: Any, schema: dict[str, Any], previous: dict[str, Any],
@@ -158,14 +143,8 @@ def collect_answers(form: Any, schema: dict[str, Any], previous: dict[str, Any],
         name = field["name"]
         if name in hidden:
             continue
-        wt_field = form[field_key(name)]
-        if field["type"] == "file":
-            if _has_upload(wt_field) and store_file is not None:
-                value = store_file(field, wt_field.data)
-            else:
-                value = previous.get(name)
-        else:
-            value = REGISTRY[field["type"]].to_answer(wt_field.data, field)
+        value = REGISTRY[field["type"]].collect(form[field_key(name)], field,
+                                                previous.get(name), store_file)
         if value is not None:
             answers[name] = value
     return answers
@@ -187,16 +166,6 @@ def display_answers(schema: dict[str, Any], answers: dict[str, Any]) -> list[tup
         for field in section.get("fields", []):
             if not is_visible(field, answers, by_name) or field["name"] not in answers:
                 continue
-            value = answers[field["name"]]
-            field_type = REGISTRY[field["type"]]
-            if field["type"] == "file" and isinstance(value, dict):
-                shown.append((section.get("title", ""), field["label"], {"file": value}))
-            elif field["type"] == "table":
-                rows = [[REGISTRY[c["type"]].display(row.get(c["name"]), c)
-                         for c in field["columns"]] for row in value or []]
-                shown.append((section.get("title", ""), field["label"],
-                              {"columns": [c["label"] for c in field["columns"]], "rows": rows}))
-            else:
-                shown.append((section.get("title", ""), field["label"],
-                              field_type.display(value, field)))
+            shown.append((section.get("title", ""), field["label"],
+                          REGISTRY[field["type"]].shown(answers[field["name"]], field)))
     return shown

@@ -121,6 +121,10 @@ class FieldType:
     keys: ClassVar[frozenset[str]] = frozenset()
     #: Whether the type may be a column of a table.
     in_table: ClassVar[bool] = True
+    #: Whether another field's ``visible_if`` may depend on it (its answer is one value).
+    conditionable: ClassVar[bool] = True
+    #: Whether its answer points at an uploaded file (nothing to invent for a demo record).
+    stores_upload: ClassVar[bool] = False
 
     def check(self, field: FieldDef) -> list[str]:
         """Problems with the type-specific part of a definition (messages in Japanese)."""
@@ -167,13 +171,49 @@ class FieldType:
     def word(self, value: Any, field: FieldDef) -> Any:
         return self.display(value, field)
 
+    #: Whether a ``fills`` of it names the choice that means true (``equals``).
+    fills_by_choice: ClassVar[bool] = False
+
     def column_value(self, value: Any, field: FieldDef) -> Any:
         """The value a record column takes from this answer (``fills``): a number as it is."""
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
+        """The filled column's value; ``equals`` is the choice meaning true (choice types)."""
+        return self.column_value(value, field)
+
     def example(self, field: FieldDef) -> Any:
         """A stored answer for the placeholder reference and test renders."""
         return f"（{field['label']}）"
+
+    # -- in a bound form (``formschema/forms.py``) ------------------------------------
+
+    def sub_fields(self, field: FieldDef) -> list[FieldDef]:
+        """Fields nested in this one (a table's columns), checked like fields."""
+        return []
+
+    def prefill(self, wt_field: Any, value: Any, field: FieldDef) -> None:
+        """Put a stored answer into the bound field (the edit screen)."""
+        wt_field.data = self.to_form(value, field)
+
+    def add_blank_rows(self, wt_field: Any, field: FieldDef, count: int) -> None:
+        """Empty rows to type into (tables only)."""
+
+    def collect(self, wt_field: Any, field: FieldDef, previous: Any, store_file: Any) -> Any:
+        """The answer to store from a validated bound field (``previous``: the stored one)."""
+        return self.to_answer(wt_field.data, field)
+
+    def missing(self, wt_field: Any, field: FieldDef, kept: Any) -> str | None:
+        """Why a required, shown field is still empty beyond its validators (None: it is not)."""
+        return None
+
+    def shown(self, value: Any, field: FieldDef) -> Any:
+        """The answer on the record's page: text, or a structure the template draws."""
+        return self.display(value, field)
+
+    def word_value(self, value: Any, field: FieldDef) -> Any:
+        """The answer in a Word document; an unanswered field is empty, never missing."""
+        return "" if value is None else self.word(value, field)
 
 
 REGISTRY: dict[str, FieldType] = {}
@@ -455,6 +495,11 @@ class _ChoiceType(FieldType):
 
 
 class _SingleChoice(_ChoiceType):
+    fills_by_choice = True
+
+    def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
+        return value == equals
+
     def example(self, field: FieldDef) -> Any:
         return (field.get("choices") or [""])[0]
 
@@ -543,6 +588,9 @@ class CheckboxType(FieldType):
     def word(self, value: Any, field: FieldDef) -> Any:
         return "☑" if value else "☐"
 
+    def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
+        return bool(value)  # unanswered (hidden) is "no"
+
 
 @register
 class FileType(FieldType):
@@ -554,12 +602,32 @@ class FileType(FieldType):
         return {"attachment_id": 0, "filename": "添付資料.pdf", "size": 0}
     keys = frozenset({"max_size"})
     in_table = False
+    conditionable = False
+    stores_upload = True
 
     def field_class(self, field: FieldDef) -> type[Field]:
         return FileField
 
     def validators(self, field: FieldDef) -> list[Any]:
-        return []  # "required" is checked against the kept attachment, see forms.py
+        return []  # "required" is checked against the kept attachment, see ``missing``
+
+    @staticmethod
+    def has_upload(wt_field: Any) -> bool:
+        return bool(getattr(wt_field.data, "filename", ""))
+
+    def collect(self, wt_field: Any, field: FieldDef, previous: Any, store_file: Any) -> Any:
+        """A new upload is stored (``store_file(field, upload)``); none keeps the previous file."""
+        if self.has_upload(wt_field) and store_file is not None:
+            return store_file(field, wt_field.data)
+        return previous
+
+    def missing(self, wt_field: Any, field: FieldDef, kept: Any) -> str | None:
+        if field.get("required") and not self.has_upload(wt_field) and not kept:
+            return "ファイルを添付してください。"
+        return None
+
+    def shown(self, value: Any, field: FieldDef) -> Any:
+        return {"file": value} if isinstance(value, dict) else self.display(value, field)
 
     def to_answer(self, data: Any, field: FieldDef) -> Any:
         return data if isinstance(data, dict) else None
@@ -581,6 +649,31 @@ class TableType(FieldType):
         return [{c["name"]: REGISTRY[c["type"]].example(c) for c in field.get("columns", [])}]
     keys = frozenset({"columns", "min_rows", "max_rows"})
     in_table = False
+    conditionable = False
+
+    def sub_fields(self, field: FieldDef) -> list[FieldDef]:
+        columns = field.get("columns")
+        return list(columns) if isinstance(columns, list) else []
+
+    def prefill(self, wt_field: Any, value: Any, field: FieldDef) -> None:
+        while len(wt_field.entries):
+            wt_field.pop_entry()
+        for row in self.to_form(value, field):
+            wt_field.append_entry(row)
+
+    def add_blank_rows(self, wt_field: Any, field: FieldDef, count: int) -> None:
+        for _ in range(count):
+            if len(wt_field.entries) < max_rows_of(field):
+                wt_field.append_entry()
+
+    def shown(self, value: Any, field: FieldDef) -> Any:
+        columns = field["columns"]
+        return {"columns": [c["label"] for c in columns],
+                "rows": [[REGISTRY[c["type"]].display(row.get(c["name"]), c) for c in columns]
+                         for row in value or []]}
+
+    def word_value(self, value: Any, field: FieldDef) -> Any:
+        return [] if value is None else self.word(value, field)
 
     def check(self, field: FieldDef) -> list[str]:
         columns = field.get("columns")
@@ -660,8 +753,7 @@ class _TableRows:
         limit = max_rows_of(self.field)
         if len(list_field.entries) > limit:
             raise ValidationError(f"行は{limit}行までです。行を減らしてください。")
-        table = REGISTRY["table"]
-        rows = table.to_answer(list_field.data, self.field) or []
+        rows = REGISTRY["table"].to_answer(list_field.data, self.field) or []
         if self.field.get("required") and not rows:
             raise ValidationError("1行以上入力してください。")
         min_rows = self.field.get("min_rows") or 0

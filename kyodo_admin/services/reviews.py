@@ -85,6 +85,44 @@ def active_criteria(session: Session) -> list[Criterion]:
                                 .order_by(Criterion.sort_order, Criterion.id)).scalars())
 
 
+@dataclass
+class ScoreSheet:
+    """The scoring screen of one review for one user: whom they may score as, the member
+    chosen, the criteria, the member's scores so far, why scoring is refused (or None) and
+    the members recused from this proposal."""
+
+    members: list[CouncilMember]
+    member: CouncilMember | None
+    criteria: list[Criterion]
+    current: dict[int, ReviewScore]
+    blocked: str | None
+    recused: list[CouncilMember]
+
+
+def scoring_members(session: Session, user: Any, review: Review) -> list[CouncilMember]:
+    """A council member scores as themselves only; staff enter scores for any eligible
+    member (from the paper sheets of the meeting)."""
+    if user.role == Role.COUNCIL_MEMBER.value:
+        own = member_of(session, user, review.meeting.council_id) if review.meeting else None
+        return [own] if own is not None else []
+    return eligible_members(review)
+
+
+def score_sheet(session: Session, user: Any, review: Review, member_id: int | None) -> ScoreSheet:
+    members = scoring_members(session, user, review)
+    member_id = member_id or (members[0].id if members else None)
+    member = session.get(CouncilMember, member_id) if member_id else None  # city-scoped
+    if member is not None:
+        blocked = why_not_scoring(review, member, user)
+    else:
+        blocked = None if members else "あなたはこの会議の構成員として登録されていません。"
+    current = {s.criterion_id: s for s in review.scores
+               if member is not None and s.member_id == member.id}
+    recused = [m for m in (review.meeting.council.members if review.meeting else [])
+               if is_recused(m, review.proposal)]
+    return ScoreSheet(members, member, active_criteria(session), current, blocked, recused)
+
+
 def save_scores(session: Session, review: Review, member: CouncilMember | None,
                 entries: dict[int, tuple[int | None, str]], user: Any) -> int:
     """One member's scores of every criterion, all or none; returns how many were saved."""

@@ -207,3 +207,19 @@ def test_wareki_edges():
     assert nendo(2019) == "令和元年度" and nendo(1988) == "昭和63年度" and nendo(2026) == "令和8年度"
     # a missing date prints the blanks of a paper form, to be filled in by hand
     assert wareki(None) == "令和　　年　　月　　日" and nendo(None) == "令和　　年度"
+
+
+def test_field_types_own_their_behaviour():
+    """No module outside the registry asks which type a field is: a new type is one class."""
+    import re
+    from pathlib import Path
+
+    import kyodo_admin
+
+    package = Path(kyodo_admin.__file__).parent
+    asks = re.compile(r"""(\["type"\]|\.get\("type"\)|type_name)\s*(==|!=|in)\s*[("']""")
+    offenders = [f"{path.relative_to(package)}:{number}"
+                 for path in package.rglob("*.py") if path.name != "types.py"
+                 for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if asks.search(line)]
+    assert offenders == []
