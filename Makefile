@@ -39,7 +39,7 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check kyodo_admin tests
-	$(BIN)/mypy kyodo_admin/services kyodo_admin/formschema kyodo_admin/documents kyodo_admin/workflow
+	$(BIN)/mypy kyodo_admin
 
 # Rendering speed: ours vs naive docxtpl vs the zip floor (last line: the ratio).
 bench-docs: install

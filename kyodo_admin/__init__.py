@@ -7,7 +7,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, g, has_request_context, redirect, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 
 from . import clock
@@ -16,14 +26,16 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
-    """Japanese by default; ``?lang=en`` switches for the rest of the session."""
-    languages = ["ja", "en"]
+    """The first of ``KYODO_LANGUAGES`` (Japanese) by default; ``?lang=en`` switches for the
+    rest of the session."""
     if not has_request_context():  # the CLI, start-up: the default
         return "ja"
+    languages: list[str] = current_app.config["KYODO_LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
-    return session.get("lang") if session.get("lang") in languages else "ja"
+    chosen = session.get("lang")
+    return chosen if isinstance(chosen, str) and chosen in languages else languages[0]
 
 
 def _ensure_sqlite_directory(url: str) -> None:

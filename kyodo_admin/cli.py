@@ -18,7 +18,8 @@ class CommandGroup(AppGroup):
     """The operator of a command is the system administrator: every command runs
     inside ``all_cities()`` and names a city itself where it works on one."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    def command(  # type: ignore[override]
+            self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
         register = super().command(*args, **kwargs)
 
         def decorator(f: Callable[..., Any]) -> click.Command:
@@ -156,7 +157,7 @@ def docs_generate_command(slug: str, kind: str, record_id: int | None, all_recor
     city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
     if city is None:
         raise click.ClickException(f"自治体「{slug}」が見つかりません。")
-    model = BUILDERS[kind][0]
+    model: Any = BUILDERS[kind][0]
     stmt = select(model).where(model.city_id == city.id).order_by(model.id)
     if record_id is not None:
         stmt = stmt.where(model.id == record_id)

@@ -62,6 +62,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "ja",
         # The cities' local time: dates (受付日, 締結日, due dates, documents) and shown times.
         "KYODO_TIMEZONE": os.environ.get("KYODO_TIMEZONE", "Asia/Tokyo"),
+        # The languages a user may switch to (?lang=en); the first is the default.
         "KYODO_LANGUAGES": ["ja", "en"],
         # Failed-login throttling: after this many failures a username is
         # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
@@ -78,10 +79,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (redis://…) is faster where there is one.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "kyodo-database://"),
         "RATELIMIT_HEADERS_ENABLED": False,
-        "FLASK_ADMIN_SWATCH": "default",
         "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
         "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
-        "KYODO_PAGE_SIZE": 20,
+        # Rows on one page of a list.
+        "KYODO_PAGE_SIZE": int(os.environ.get("KYODO_PAGE_SIZE", 20)),
         # The public entrance: submissions per address, and seconds between two from one browser.
         "KYODO_ENTRANCE_RATE_LIMIT": os.environ.get("KYODO_ENTRANCE_RATE_LIMIT",
                                                     "5 per minute;30 per hour"),

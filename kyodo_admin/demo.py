@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .models import (
     Agreement,
@@ -37,6 +36,7 @@ from .models import (
     User,
 )
 from .services.users import DEMO_PASSWORD, hash_password, verify_password
+from .sessions import Session
 from .tenancy import scoped_to
 
 D = dt.date
@@ -303,6 +303,7 @@ class _Loader:
                   types: list[CollaborationType], organizations: list[Organization]) -> None:
         # A project of the last fiscal year: agreed, done, reported and evaluated.
         partner = proposal.organization
+        assert partner is not None, "the adopted demo proposal names its organization"
         done = self.get_or_create(Project, {
             "proposal_id": proposal.id, "department_id": departments[1].id,
             "organization_id": proposal.organization_id, "collaboration_type_id": types[0].id,
@@ -311,16 +312,16 @@ class _Loader:
             "summary": "子育て世帯に向けた情報をまとめ、冊子とウェブで発信する。",
         }, title="子育て支援情報発信事業")
         purpose = "子育て世帯が必要な支援に迷わずたどり着けるようにする（何のために）。"
-        target = "令和8年3月までに冊子3,000部を配布し、利用者満足度80%を達成する（いつまでにどれだけ）。"
+        goal = "令和8年3月までに冊子3,000部を配布し、利用者満足度80%を達成する（いつまでにどれだけ）。"
         activities = [{"period": period, "content": content, "owner": owner} for period, content, owner in (
             ("4月", "企画・庁内情報の収集", "共同"), ("6月", "取材・編集", "団体"),
             ("9月", "冊子の発行・ウェブサイト公開", "団体"), ("翌2月", "相談会・振り返り", "共同"))]
         plan = self.get_or_create(ProjectPlan, {
-            "purpose": purpose, "target": target,
+            "purpose": purpose, "target": goal,
             "content": "\n".join(f"{a['period']}　{a['content']}　{a['owner']}" for a in activities),
             "schedule": "4月 企画／6月 取材／9月 冊子発行／翌2月 振り返り",
             # the seed plans' fields fill purpose / target / fiscal_year / content
-            "answers": {"objective": purpose, "goal": target, "fiscal_year_planned": 2025,
+            "answers": {"objective": purpose, "goal": goal, "fiscal_year_planned": 2025,
                         "activities": activities},
         }, project_id=done.id, fiscal_year=2025)
         for i, (name, unit, target, actual) in enumerate((
@@ -398,6 +399,7 @@ def _attach_forms(session: Session, loader: _Loader) -> None:
     results = import_files(session, paths)
     loader.created += sum(1 for _path, r in results if r.outcome == "created")
     for city in session.execute(select(City)).scalars():
+        model: Any
         for kind, model in record_models().items():
             definition = current_definition(session, city.id, kind)
             if definition is None:

@@ -70,9 +70,9 @@ class DatabaseStorage(Storage):
         if not has_app_context():  # nothing reachable (the counters live in an app's database)
             return 0
         with self._engine().begin() as connection:
-            return int(connection.execute(delete(RateLimitCounter.__table__)).rowcount)
+            return int(connection.execute(delete(RateLimitCounter)).rowcount)
 
     def clear(self, key: str) -> None:
         with self._engine().begin() as connection:
-            connection.execute(delete(RateLimitCounter.__table__).where(
-                RateLimitCounter.__table__.c.key == key[:250]))
+            connection.execute(delete(RateLimitCounter).where(
+                RateLimitCounter.key == key[:250]))

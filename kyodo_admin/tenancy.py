@@ -21,11 +21,12 @@ import contextlib
 import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.interfaces import MANYTOONE
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from .errors import CrossCityReference
@@ -108,7 +109,7 @@ def _touches_city_rows(state: ORMExecuteState) -> bool:
     """Whether the statement names a city table anywhere (entities, FROM, subqueries)."""
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
-    tables = find_tables(state.statement, check_columns=True, include_selects=True,
+    tables = find_tables(cast(ClauseElement, state.statement), check_columns=True, include_selects=True,
                          include_crud=True)
     return not _city_tables().isdisjoint(tables)
 
@@ -130,7 +131,7 @@ def _scope_select(state: ORMExecuteState) -> None:
                 "No current city: scope the work with scoped_to(city_id), or read every "
                 "city explicitly inside all_cities().")
         return
-    if state.is_select:
+    if state.is_select and isinstance(scope, int):
         state.statement = state.statement.options(_city_criteria(scope))
 
 
@@ -199,7 +200,7 @@ def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> Non
         if city_id is not None:
             # The city always comes from the logged-in user; a posted one is ignored.
             if hasattr(type(obj), "city"):
-                obj.city = session.get(City, city_id)
+                obj.city = session.get(City, city_id)  # type: ignore[attr-defined]
             obj.city_id = city_id
         elif obj.city_id is None and getattr(obj, "city", None) is None:
             obj.city_id = _parent_city(obj)

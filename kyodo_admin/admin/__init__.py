@@ -21,6 +21,7 @@ from ..models import (
     Agreement,
     Attachment,
     AuditEvent,
+    Base,
     City,
     CollaborationType,
     CompletionReport,
@@ -81,7 +82,7 @@ SETTINGS = lazy_gettext("設定")
 SYSTEM = lazy_gettext("システム")
 
 #: (view class, model, menu category, endpoint). The order is the menu's.
-VIEWS: list[tuple[type, type, Any, str]] = [
+VIEWS: list[tuple[type, type[Base], Any, str]] = [
     (ProposalView, Proposal, None, "proposal"),
     (ProjectView, Project, None, "project"),
     (OrganizationView, Organization, None, "organization"),
@@ -150,9 +151,10 @@ def init_admin(app: Flask) -> Admin:
         translations_path=str(TRANSLATIONS),
     )
     for view_class, model, category, endpoint in VIEWS:
-        name = lazy_pgettext("menu", model.label)
-        admin.add_view(view_class(model, db.session, name=name, category=category,
-                                  endpoint=endpoint))
+        view = view_class(model, db.session, name=lazy_pgettext("menu", model.label),
+                          category=category, endpoint=endpoint)
+        view.page_size = app.config["KYODO_PAGE_SIZE"]
+        admin.add_view(view)
     admin.add_view(FormBuilderView(name=lazy_gettext("様式エディタ"),
                                    category=SETTINGS, endpoint="form_builder"))
     admin.add_view(CitySettingsView(name=lazy_gettext("自治体の設定・期限"),

@@ -49,7 +49,6 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
                                      dt.date: wareki_formatter, bool: yes_no_formatter}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter,
                                      bool: yes_no_formatter}
-    page_size = 20
     can_view_details = True
     export_types = ["csv"]
     details_template = "admin/kyodo_details.html"
@@ -63,7 +62,11 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     #: Columns set by the system (workflow, derived values), never typed in a form.
     managed_columns: ClassVar[tuple[str, ...]] = ("status", "fiscal_year")
     #: Column -> {value: Japanese label} shown in lists, details and forms.
-    choices: ClassVar[dict[str, dict[Any, str]]] = {}
+    choices: dict[str, dict[Any, Any]] = {}
+    # Flask-Admin's own settings, read and rewritten in __init__.
+    inline_models: Any
+    column_formatters: Any
+    column_formatters_detail: Any
     #: The list column that links to the record (default: title, name, else the first).
     link_column: ClassVar[str | None] = None
 

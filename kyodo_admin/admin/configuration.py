@@ -45,11 +45,11 @@ class FormDefinitionView(KyodoModelView):
     # Definitions change only through the form builder and the import, which keep
     # the revisions that records were filled against.
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return False
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return False
 
 
@@ -71,7 +71,7 @@ class DocumentTemplateView(KyodoModelView):
     list_template = "admin/document_template_list.html"
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return False  # a registered revision never changes; upload a new one
 
     def create_model(self, form: Any) -> Any:
@@ -159,11 +159,11 @@ class ArchiveView(KyodoModelView):
     }
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return False
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return False
 
     def mimetype(self, _row: Any) -> str:
@@ -239,13 +239,13 @@ class AuditEventView(KyodoModelView):
         super().__init__(model, session, **kwargs)
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return False
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return False
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return False

@@ -84,7 +84,8 @@ class CalendarDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(BAD_DATE) from exc
-        if self.data is not None and not 1868 <= self.data.year <= LAST_YEAR:
+        chosen: dt.date | None = getattr(self, "data", None)
+        if chosen is not None and not 1868 <= chosen.year <= LAST_YEAR:
             self.data = None
             raise ValueError(f"日付は1868年から{LAST_YEAR}年までの範囲で入力してください。")
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import InstanceState, Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, TimestampMixin, VersionedMixin
 from .city import City, Department
@@ -128,7 +128,7 @@ class RateLimitCounter(Base):
 @event.listens_for(User, "before_update")
 def _end_sessions_on_change(_mapper: object, _connection: object, user: User) -> None:
     """A new password, another role or deactivation ends the user's sessions everywhere."""
-    state = inspect(user)
+    state: InstanceState[User] = inspect(user)
     if any(state.attrs[name].history.has_changes() for name in ("password_hash", "role", "active")) \
             and not state.attrs.session_token.history.has_changes():
         user.end_sessions()

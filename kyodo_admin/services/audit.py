@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..models.audit import AuditEvent
 from ..models.base import Base
+from ..sessions import OrmSession, Session
 
 #: Column values never written to the audit trail (only that they changed).
 SECRET_COLUMNS = {"password_hash"}
@@ -128,8 +128,8 @@ def _event_row(obj: Any, action: str, changes: dict[str, Any], actor: Actor) -> 
     }
 
 
-@event.listens_for(Session, "after_flush")
-def _write_audit(session: Session, _flush_context: Any) -> None:
+@event.listens_for(OrmSession, "after_flush")
+def _write_audit(session: OrmSession, _flush_context: Any) -> None:
     actor = current_actor()
     rows: list[dict[str, Any]] = []
     for action, objects in (("create", session.new), ("update", session.dirty),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
 
 from ..models.audit import AuditEvent
 from ..models.base import Base
+from ..sessions import Session
 
 
 def events_for(session: Session, obj: Any, limit: int = 100) -> list[AuditEvent]:

@@ -21,13 +21,13 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from ..clock import now
 from ..documents.context import BUILDERS
 from ..errors import KyodoError
 from ..extensions import db, write_intent
 from ..models.document import DocumentBatch, GeneratedDocument
+from ..sessions import Session
 from ..tenancy import scoped_to
 from .audit import Actor, reset_actor, set_actor
 from .documents import (

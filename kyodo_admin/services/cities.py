@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ..documents.wareki import nendo, wareki
 from ..errors import StaleRecord
 from ..models.base import fiscal_year_of
 from ..models.city import City
+from ..sessions import Session
 from ..workflow.deadlines import (
     DEFAULT_SETTINGS,
     budget_timing,

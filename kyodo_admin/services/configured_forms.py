@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ..formschema.definition import filled_columns, filled_values
 from ..formschema.forms import collect_answers, extend_form_class
 from ..models.base import HasFormAnswers
 from ..models.form_definition import FormDefinition
+from ..sessions import Session
 from .form_definitions import current_definition, link_attachments, store_attachment
 
 
@@ -23,7 +22,7 @@ def definition_for(session: Session, model: type, record: Any = None,
     if not issubclass(model, HasFormAnswers):
         return None
     if record is not None and record.form_definition is not None:
-        return record.form_definition  # type: ignore[no-any-return]
+        return record.form_definition
     city_id = getattr(record, "city_id", None) or city_id
     if city_id is None:
         return None  # a system admin creating a record: no city, no form yet

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, func, not_, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..models.agreement import Agreement
@@ -17,6 +17,7 @@ from ..models.council import Meeting
 from ..models.project import PROJECT_STATES, CollaborationType, Project
 from ..models.proposal import AWAITING_STEP2, PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
+from ..sessions import Session
 from ..workflow.deadlines import month_day, settings_for, step2_deadline
 
 #: How far ahead "due soon" looks.

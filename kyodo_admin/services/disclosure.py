@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..formschema.definition import public_schema
 from ..formschema.forms import display_answers
 from ..models.agreement import Agreement
 from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport
+from ..sessions import Session
 from .evaluations import YearResult, project_results
 
 DISCLOSED_STATES = ("agreed", "running", "completed", "reported", "evaluated", "closed")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..documents.checks import check_template
@@ -24,6 +23,7 @@ from ..documents.render import RenderError
 from ..errors import ValidationFailed
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
+from ..sessions import Session
 from .form_definitions import clean_filename
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import ValidationFailed
@@ -23,6 +22,7 @@ from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
 from ..models.proposal import Proposal
 from ..models.user import Throttle
+from ..sessions import Session
 from .audit import record_event
 from .configured_forms import apply_answers
 from .proposals import assign_receipt_number

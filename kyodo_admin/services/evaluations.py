@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from ..models.project import Indicator, Project
 from ..models.proposal import Proposal
 from ..models.report import CompletionReport, Evaluation
+from ..sessions import Session
 from .reports import report_indicators
 
 SIDES = ("city", "organization", "council")

@@ -12,12 +12,12 @@ import copy
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..errors import StaleRecord, ValidationFailed
 from ..formschema.definition import fields_of, validate
 from ..models.city import City
 from ..models.form_definition import FORM_KINDS, FormDefinition
+from ..sessions import Session
 from .form_definitions import (
     PublishResult,
     _next_revision,

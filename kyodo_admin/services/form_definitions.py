@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import DefinitionInvalid
@@ -33,6 +32,7 @@ from ..models.base import HasFormAnswers
 from ..models.city import City
 from ..models.document import Attachment
 from ..models.form_definition import FORM_KINDS, FormDefinition
+from ..sessions import Session
 
 
 def record_models() -> dict[str, type[HasFormAnswers]]:

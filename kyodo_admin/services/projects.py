@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from ..models.agreement import Agreement
 from ..models.document import GeneratedDocument
 from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
+from ..sessions import Session
 from .evaluations import YearResult, year_results
 
 

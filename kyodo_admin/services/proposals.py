@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.council import Review
 from ..models.proposal import AWAITING_STEP2, Proposal
+from ..sessions import Session
 from ..workflow.deadlines import BudgetTiming, budget_timing, settings_for, step2_deadline
 
 #: Advisory-lock namespace for receipt numbering (the key is the city id).

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.project import Indicator, ProjectPlan
 from ..models.report import CompletionReport
+from ..sessions import Session
 from ..workflow.deadlines import report_due, settings_for
 
 #: Project states in which a completion report may exist.

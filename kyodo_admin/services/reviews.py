@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..documents.wareki import nendo
 from ..errors import ValidationFailed
 from ..models.council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
 from ..models.proposal import Proposal
 from ..models.user import Role
+from ..sessions import Session
 from ..workflow.deadlines import planned_meeting_dates, settings_for
 
 #: The proposal state that waits for each step's meeting.

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..config import ConfigError
 from ..models.base import upsert_insert
 from ..models.user import LoginFailure, User, new_session_token
+from ..sessions import Session
 from .audit import Actor, record_event, reset_actor, set_actor
 
 DEMO_PASSWORD = "kyodo-demo"

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..documents.wareki import wareki
@@ -27,6 +26,7 @@ from ..models.project import PROJECT_STATES, Project
 from ..models.proposal import PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport, Evaluation
 from ..models.user import Role
+from ..sessions import Session
 from ..workflow.deadlines import budget_timing, report_due, settings_for
 from ..workflow.transitions import Transition, find, transitions_of
 from .audit import record_event

@@ -51,19 +51,19 @@ class AccessMixin(LoginRequiredMixin):
         return permissions.can_view(current_user, self.model)
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return permissions.can_create(current_user, self.model)
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return permissions.can_edit(current_user, self.model)
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return permissions.can_delete(current_user, self.model)
 
     @property
-    def can_export(self) -> bool:  # type: ignore[override]
+    def can_export(self) -> bool:
         return permissions.can_export(current_user, self.model)
 
     _VIEW_PERMISSIONS: ClassVar[dict[str, str]] = {
