@@ -33,9 +33,9 @@ test-deps:
 test: install test-deps lint
 	$(BIN)/pytest
 
-# The quick loop: SQLite only, no browser or PDF.
+# The quick loop: SQLite only, no browser, PDF or benchmark.
 test-fast: install
-	$(BIN)/pytest -k "not postgresql and not browser and not pdf" -x
+	$(BIN)/pytest -n auto -m "not postgresql and not browser and not pdf and not bench"
 
 lint: install
 	$(BIN)/ruff check kyodo_admin tests

@@ -90,6 +90,21 @@ class IsolatedClient(FlaskClient):
         return response
 
 
+#: Markers given by where a test lives, for ``-m`` (``make test-fast`` leaves these out).
+LOCATION_MARKERS = {"browser": "tests/browser/", "pdf": "tests/documents/test_pdf.py",
+                    "bench": "tests/test_bench.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        for marker, where in LOCATION_MARKERS.items():
+            if path.startswith(where):
+                item.add_marker(marker)
+        if "[postgresql" in item.nodeid or "-postgresql" in item.nodeid:
+            item.add_marker("postgresql")
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

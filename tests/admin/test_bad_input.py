@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Agreement, CostShare, Indicator, Organization, Project, Proposal
 
-from .conftest import csrf_from, flashes, form_page
-from .factories import (
+from ..conftest import csrf_from, flashes, form_page
+from ..factories import (
     AgreementFactory,
     CityFactory,
     IndicatorFactory,
@@ -225,7 +225,7 @@ def test_a_date_out_of_any_sane_range_is_refused(staff_client, day):
 def test_a_stored_odd_year_never_breaks_a_list(staff_client):
     from kyodo_admin.models import ProjectPlan
 
-    from .factories import ProjectPlanFactory
+    from ..factories import ProjectPlanFactory
 
     plan = ProjectPlanFactory(city=staff_client.city, fiscal_year=2026)
     db.session.execute(ProjectPlan.__table__.update().values(fiscal_year=1000))  # from before

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, Organization, Role
 
-from .conftest import csrf_from, flashes, form_page
-from .factories import CityFactory, OrganizationFactory, UserFactory
+from ..conftest import csrf_from, flashes, form_page
+from ..factories import CityFactory, OrganizationFactory, UserFactory
 
 
 def events(model: str):
@@ -86,7 +86,7 @@ def test_password_values_never_enter_the_trail(client, login_as):
 
 
 def test_answer_changes_read_as_the_form_shows_them(client, login_as):
-    from .factories import FormDefinitionFactory, ProposalFactory
+    from ..factories import FormDefinitionFactory, ProposalFactory
 
     city = CityFactory()
     definition = FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema={

@@ -7,8 +7,8 @@ import threading
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Agreement, Organization, Role
 
-from .conftest import flashes, form_page, login
-from .factories import AgreementFactory, CityFactory, OrganizationFactory, UserFactory
+from ..conftest import flashes, form_page, login
+from ..factories import AgreementFactory, CityFactory, OrganizationFactory, UserFactory
 
 
 def test_second_save_from_the_same_version_is_refused(app, login_as):

@@ -9,8 +9,8 @@ from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, User
 
-from .conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
-from .factories import CityFactory, UserFactory
+from ..conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
+from ..factories import CityFactory, UserFactory
 
 
 def test_login_and_logout(client):
@@ -175,7 +175,7 @@ def test_no_fixed_secret_key_in_the_source_and_a_random_one_is_kept(tmp_path, mo
 
     from kyodo_admin.config import SECRET_KEY_FILE, load_config
 
-    package = Path(__file__).resolve().parent.parent / "kyodo_admin"
+    package = Path(__file__).resolve().parents[2] / "kyodo_admin"
     source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
     assert "dev-insecure" not in source and "SECRET_KEY\", \"" not in source
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -208,7 +208,7 @@ def test_a_session_signed_with_another_key_is_not_accepted(app, client):
 def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
     from kyodo_admin.models import City, Role
 
-    from .conftest import flashes, form_page
+    from ..conftest import flashes, form_page
 
     city = CityFactory(slug="minato", name="みなと市")
     clerk = UserFactory(city=city, username="hanako", display_name="花子")
@@ -249,7 +249,7 @@ def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
 def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password, message):
     from kyodo_admin.models import Role
 
-    from .conftest import form_page
+    from ..conftest import form_page
 
     city = CityFactory()
     clerk = UserFactory(city=city, username="hanako")
@@ -284,7 +284,7 @@ def _logged_in_copy(client, app):
 
 
 def test_a_cookie_replayed_after_logout_is_refused(app, client, login_as):
-    from .conftest import csrf_from
+    from ..conftest import csrf_from
 
     user = UserFactory(city=CityFactory())
     login_as(user)
@@ -339,7 +339,7 @@ def _simultaneous_logins(app, username: str, password: str, count: int = 10) -> 
     """``count`` browsers post the login form at the same moment; their status codes."""
     import threading
 
-    from .conftest import csrf_from
+    from ..conftest import csrf_from
 
     barrier = threading.Barrier(count)
     codes: list[int] = []
@@ -400,7 +400,7 @@ def test_simultaneous_wrong_passwords_are_each_counted(app, monkeypatch):
 
 def test_a_stranger_cannot_lock_out_a_clerk(app, client):
     """Failures from one address lock that address out of the account, not the clerk."""
-    from .conftest import csrf_from
+    from ..conftest import csrf_from
 
     UserFactory(username="hanako")
     stranger = app.test_client()

@@ -10,7 +10,7 @@ from kyodo_admin.clock import local_datetime
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, Role
 
-from .factories import (
+from ..factories import (
     CityFactory,
     CompletionReportFactory,
     EvaluationFactory,

@@ -12,11 +12,11 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import FormDefinition, Proposal, Role
 from kyodo_admin.services.form_definitions import current_definition, import_files
 
-from .conftest import csrf_from, flashes, form_page
-from .factories import CityFactory, UserFactory
+from ..conftest import csrf_from, flashes, form_page
+from ..factories import CityFactory, UserFactory
 from .test_forms import new_proposal
 
-FORMS = Path(__file__).resolve().parents[1] / "forms"
+FORMS = Path(__file__).resolve().parents[2] / "forms"
 BASE = "/admin/form_builder/basic_sheet/"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from kyodo_admin.models import Role
 
-from .factories import CityFactory, UserFactory
+from ..factories import CityFactory, UserFactory
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "auth.logout", "auth.index",
                     "entrance.proposal_form", "entrance.received",
@@ -67,7 +67,7 @@ def test_during_a_database_outage_a_logged_in_user_gets_the_japanese_error_page(
 
     from kyodo_admin.extensions import login_manager
 
-    from .factories import CityFactory, UserFactory
+    from ..factories import CityFactory, UserFactory
 
     login_as(UserFactory(city=CityFactory()))
 
@@ -90,7 +90,7 @@ def test_when_even_the_error_page_cannot_render_a_plain_japanese_page_is_sent(
     from kyodo_admin.extensions import login_manager
     from kyodo_admin.web import errors
 
-    from .factories import CityFactory, UserFactory
+    from ..factories import CityFactory, UserFactory
 
     login_as(UserFactory(city=CityFactory()))
 

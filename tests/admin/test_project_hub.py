@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import ProjectPlan, Role
 
-from .conftest import flashes, form_page
-from .factories import (
+from ..conftest import flashes, form_page
+from ..factories import (
     AgreementFactory,
     CityFactory,
     CompletionReportFactory,
@@ -136,7 +136,7 @@ def test_agreement_details_read_like_the_document(staff, city):
     agreement = AgreementFactory(city=city, start_date=dt.date(2026, 7, 1),
                                  end_date=dt.date(2027, 2, 28), form_definition=definition,
                                  answers={"intellectual_property": "乙に帰属"})
-    from .factories import CostShareFactory, RoleShareFactory
+    from ..factories import CostShareFactory, RoleShareFactory
 
     RoleShareFactory(city=city, agreement=agreement, item="会場", city_role="海岸使用の調整",
                      organization_role="観察会の運営")

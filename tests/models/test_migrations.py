@@ -12,7 +12,7 @@ from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Base
 
-from .conftest import app_config, database_url
+from ..conftest import app_config, database_url
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from kyodo_admin.models import Proposal
 from kyodo_admin.services.proposals import assign_receipt_number
 from kyodo_admin.tenancy import scoped_to
 
-from .conftest import form_page
-from .factories import CityFactory, ProposalFactory, UserFactory
+from ..conftest import form_page
+from ..factories import CityFactory, ProposalFactory, UserFactory
 
 
 def create(client, **fields):

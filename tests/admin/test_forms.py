@@ -13,10 +13,10 @@ from kyodo_admin.formschema.definition import dump_yaml, load_yaml
 from kyodo_admin.models import Attachment, FormDefinition, Proposal, Role
 from kyodo_admin.services.form_definitions import as_definition, import_files, publish_definition
 
-from .conftest import flashes, form_page
-from .factories import CityFactory, UserFactory
+from ..conftest import flashes, form_page
+from ..factories import CityFactory, UserFactory
 
-FORMS = Path(__file__).resolve().parents[1] / "forms"
+FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 FILLED = {
     "title": "海辺の清掃活動", "answers__purpose": "海岸をきれいにする", "answers__need": "ごみが多い",
