@@ -5,15 +5,31 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install run test test-fast test-deps lint bench bench-docs bench-dashboard clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard clean
 
-$(BIN)/.installed: pyproject.toml
+LOCK := requirements.lock
+
+# The exact versions of requirements.lock, then the package itself (nothing resolved anew).
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
 install: $(BIN)/.installed
+
+# Refresh requirements.lock: the newest versions pyproject.toml's ranges allow, resolved in a
+# fresh environment (commit the result once `make test` passes on it).
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet '.[dev,server]'
+	{ echo "# Exact versions for make install and CI; refreshed by make lock from pyproject.toml."; \
+	  .lock-venv/bin/pip freeze --exclude kyodo_admin | LC_ALL=C sort -f; } > $(LOCK)
+	rm -rf .lock-venv
 
 run: install
 	mkdir -p "$(KYODO_INSTANCE_PATH)"
