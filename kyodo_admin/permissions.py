@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models.user import Role
-from .workflow.transitions import read_only_reason
+from .workflow.rights import editable_fields
 
 VIEW, CREATE, EDIT, DELETE, EXPORT = "view", "create", "edit", "delete", "export"
 ALL = frozenset({VIEW, CREATE, EDIT, DELETE, EXPORT})
@@ -121,11 +121,13 @@ def can_create(user: Any, model_or_obj: Any) -> bool:
 
 
 def can_edit(user: Any, model_or_obj: Any) -> bool:
-    """The role's right to edit, and for a record also its state's: a signed agreement or a
-    decided proposal is not edited through its form."""
+    """The role's right to edit, and for a record also its state's (``workflow/rights.py``):
+    a signed agreement or a decided proposal is not edited through its form; a proposal under
+    review keeps what the council scores."""
     if not allowed(user, EDIT, model_or_obj):
         return False
-    return isinstance(model_or_obj, (type, str)) or read_only_reason(model_or_obj) is None
+    return isinstance(model_or_obj, (type, str)) or \
+        editable_fields(user.role, model_or_obj) != frozenset()
 
 
 def can_fire(user: Any, record: Any) -> bool:

@@ -31,7 +31,7 @@ from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.permissions import can_create, can_edit, can_view
 from kyodo_admin.services.reviews import check_score
 from kyodo_admin.services.users import DEMO_PASSWORD
-from kyodo_admin.workflow.transitions import read_only_reason
+from kyodo_admin.workflow.rights import read_only_reason
 
 from .conftest import IsolatedClient, app_config, database_url, login
 
@@ -146,7 +146,7 @@ def test_every_screen_answers_200_to_its_users(demo_app, username):
                     # The record itself decides (an evaluation's side); the test sees all cities.
                     record = db.session.get(model, int(ids[0]))
                     expected = 200 if can_edit(user, record) else (
-                        302 if read_only_reason(record) else 403)  # back to its page
+                        302 if read_only_reason(record, user.role) else 403)  # back to its page
                     assert client.get(f"/admin/{ep}/edit/?id={ids[0]}").status_code == expected, ep
 
 

@@ -350,3 +350,32 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
     record_event(session, record, "transition", comment=f"{transition.label}" + (
         f": {comment}" if comment else ""), changes={"status": [before, after]})
     return Fired(record, transition, before, created)
+
+
+# -- the tables are checked when they load: a misspelt name fails at start-up -------------
+
+def check_tables() -> list[str]:
+    """Problems with the workflow and rights tables: a guard or effect with no function, a
+    state a kind does not have, a field a record does not have."""
+    from ..models.base import Base
+    from ..workflow import rights
+    from ..workflow.transitions import WORKFLOWS
+
+    problems = []
+    for table, transitions in WORKFLOWS.items():
+        states = STATE_LABELS.get(table, {})
+        for t in transitions:
+            if t.guard is not None and t.guard not in GUARDS:
+                problems.append(f"{table}.{t.name}: unknown guard {t.guard!r}")
+            problems.extend(f"{table}.{t.name}: unknown effect {e!r}"
+                            for e in t.effects if e not in EFFECTS)
+            problems.extend(f"{table}.{t.name}: unknown state {s!r}"
+                            for s in (*t.source, *([t.target] if t.target else [])) if s not in states)
+    columns = {m.class_.__tablename__: {a.key for a in m.attrs}
+               for m in Base.registry.mappers if hasattr(m.class_, "__tablename__")}
+    return problems + rights.check_table(STATE_LABELS, columns)
+
+
+_PROBLEMS = check_tables()
+if _PROBLEMS:
+    raise RuntimeError("workflow tables: " + "; ".join(_PROBLEMS))

@@ -76,33 +76,6 @@ AGREEMENT: tuple[Transition, ...] = (
                style="secondary"),
 )
 
-#: Table -> states in which a record no longer changes through its form, with why (Japanese).
-#: Rights follow the state: what happens next goes through a transition (a 変更協定…).
-READ_ONLY_STATES: dict[str, dict[str, str]] = {
-    "agreement": {
-        "signed": "締結済の協定書は変更できません。変更するときは「変更協定を作成する」を使ってください。",
-        "amended": "変更協定により変更された旧版の協定書です。変更できません。",
-    },
-    "proposal": {
-        "adopted": "決定済の提案（採択）は変更できません。",
-        "not_adopted": "決定済の提案（不採用）は変更できません。",
-        "rejected": "不採択となった提案は変更できません。「再提案を作成する」で新しい提案にしてください。",
-    },
-    "project": {"closed": "終了した協働事業は変更できません。"},
-}
-#: Rows that belong to a record and share its state (the role and cost rows of an agreement).
-STATE_PARENT: dict[str, str] = {"role_share": "agreement", "cost_share": "agreement"}
-
-
-def read_only_reason(record: object) -> str | None:
-    """Why a record may not be edited in its state (its own or its parent's), or None."""
-    table = getattr(type(record), "__tablename__", "")
-    if table in STATE_PARENT:
-        record = getattr(record, STATE_PARENT[table], None)
-        table = STATE_PARENT[table]
-    return READ_ONLY_STATES.get(table, {}).get(getattr(record, "status", None) or "")
-
-
 #: Table name -> its transitions.
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "proposal": PROPOSAL,

@@ -1,18 +1,24 @@
-"""Rights follow the state: a signed agreement (and its role and cost rows) or a decided
-proposal does not change through its form; it changes by a transition (a 変更協定)."""
+"""Rights follow the state (``workflow/rights.py``): a signed agreement (and its role and
+cost rows), a decided proposal or a verified report does not change through its form; a
+proposal under review keeps what the council scores; each role is offered its fields only."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from kyodo_admin import permissions
 from kyodo_admin.extensions import db
-from kyodo_admin.models import Agreement, Proposal, Role, RoleShare
+from kyodo_admin.models import Agreement, CompletionReport, Proposal, Role, RoleShare
 from kyodo_admin.permissions import can_edit, can_fire
+from kyodo_admin.workflow.rights import EDIT_RIGHTS, EVERY, STATE_FROM, editable_fields
 
 from ..conftest import csrf_from, flashes, form_page
 from ..factories import (
     AgreementFactory,
     CityFactory,
+    CompletionReportFactory,
+    DepartmentFactory,
     ProjectFactory,
     ProposalFactory,
     RoleShareFactory,
@@ -113,3 +119,94 @@ def test_states_change_only_through_transitions_with_their_trail(client, login_a
         AuditEvent.action == "transition")).all()
     assert ("proposal", "受付する: 事務局で入力して受付") in trail
     assert ("project", "協定締結済にする: 協定書の締結による") in trail
+
+
+# -- the state × role × field table, walked like the permission matrix ---------------------
+
+
+
+CELLS = [(table, state) for table, states in EDIT_RIGHTS.items() for state in states]
+FORM_FIELDS = {"proposal": ("title", "summary", "budget_amount", "organization", "department"),
+               "project": ("title", "start_date", "budget_amount", "department", "completed_on",
+                           "summary"),
+               "agreement": ("title", "start_date", "responsibility"),
+               "completion_report": ("summary", "submitted_on", "actual_cost")}
+
+
+def record_in(table: str, state: str, city):
+    if table == "proposal":
+        return ProposalFactory(city=city, status=state)
+    if table == "project":
+        return ProjectFactory(city=city, status=state)
+    if table == "agreement":
+        return AgreementFactory(city=city, status=state)
+    assert STATE_FROM[table] == "project"
+    return CompletionReportFactory(city=city, project=ProjectFactory(city=city, status=state))
+
+
+@pytest.mark.parametrize("table,state", CELLS, ids=[f"{t}-{s}" for t, s in CELLS])
+def test_every_state_offers_each_role_its_fields_and_no_other(client, login_as, table, state):
+    city = CityFactory()
+    record = record_in(table, state, city)
+    rights = EDIT_RIGHTS[table][state]
+    for role in (Role.STAFF, Role.CITY_ADMIN, Role.COUNCIL_MEMBER, Role.VIEWER):
+        user = UserFactory(city=city, role=role.value)
+        granted = rights.edit.get(role, frozenset())  # a role not named edits nothing
+        assert editable_fields(role, record) == granted
+        assert permissions.can_edit(user, record) == (granted != frozenset()), role
+        if role not in (Role.STAFF, Role.CITY_ADMIN):
+            continue
+        login_as(user)
+        response = client.get(f"/admin/{table}/edit/?id={record.id}")
+        if granted == frozenset():  # back to the record's page, saying why
+            assert response.status_code == 302, role
+            page = client.get(response.headers["Location"]).get_data(as_text=True)
+            assert rights.reason in " ".join(flashes(page))
+            continue
+        assert response.status_code == 200, role
+        html = response.get_data(as_text=True)
+        for name in FORM_FIELDS[table]:
+            offered = f'name="{name}"' in html
+            assert offered == (granted is EVERY or name in granted), (role, name)
+
+
+def test_a_proposal_under_review_keeps_what_the_council_scores(client, login_as):
+    city = CityFactory()
+    staff_of(city, login_as)
+    proposal = ProposalFactory(city=city, status="step1_review", title="審査中の提案",
+                               budget_amount=500_000)
+    section = DepartmentFactory(city=city, name="市民協働課")
+    url = f"/admin/proposal/edit/?id={proposal.id}"
+    html, values = form_page(client, url)
+    assert "審査中の提案は、審査の対象" in " ".join(flashes(html))
+    # The title is not offered; a value posted anyway (a script, a stale page) changes nothing.
+    values.update(title="書き換えた名称", budget_amount="9", department=str(section.id))
+    assert client.post(url, data=values).status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Proposal, proposal.id)
+    assert (kept.title, kept.budget_amount, kept.department_id) == (
+        "審査中の提案", 500_000, section.id)
+
+
+def test_a_verified_report_is_refused_with_its_reason_and_unchanged(client, login_as):
+    city = CityFactory()
+    staff_of(city, login_as)
+    report = CompletionReportFactory(city=city, summary="検証済の報告",
+                                     project=ProjectFactory(city=city, status="evaluated"))
+    html = client.get(f"/admin/completion_report/details/?id={report.id}").get_data(as_text=True)
+    response = client.post(f"/admin/completion_report/edit/?id={report.id}", data={
+        "csrf_token": csrf_from(html), "summary": "書き換えた報告", "actual_cost": "1",
+        "loaded_version": str(report.version)}, follow_redirects=True)
+    assert "評価済の事業報告書は変更できません" in " ".join(flashes(response.get_data(as_text=True)))
+    db.session.expire_all()
+    kept = db.session.get(CompletionReport, report.id)
+    assert (kept.summary, kept.actual_cost) == ("検証済の報告", report.actual_cost)
+    token = csrf_from(client.get("/admin/completion_report/").get_data(as_text=True))
+    client.post("/admin/completion_report/delete/", data={"id": report.id, "csrf_token": token})
+    assert db.session.get(CompletionReport, report.id) is not None
+
+
+def test_the_rights_table_names_only_real_states_and_fields():
+    from kyodo_admin.services.workflow import check_tables
+
+    assert check_tables() == []

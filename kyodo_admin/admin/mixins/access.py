@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ... import permissions, tenancy
 from ...errors import KyodoError, StaleRecord
 from ...models.base import TenantScoped
-from ...workflow.transitions import read_only_reason
+from ...workflow.rights import EVERY, editable_fields, read_only_reason, rights_for
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class AccessMixin(LoginRequiredMixin):
         record_id = request.args.get("id")
         if record_id is not None:
             record = self.get_one(record_id)
-            reason = read_only_reason(record)
+            reason = read_only_reason(record, current_user.role)
             if reason and permissions.can_fire(current_user, record):
                 flash(reason, "warning")
                 return redirect(self.get_url(".details_view", id=record.id))  # type: ignore[attr-defined]
@@ -136,9 +136,9 @@ class AccessMixin(LoginRequiredMixin):
     # -- deleting ------------------------------------------------------------------
 
     def delete_model(self, model: Any) -> bool:
-        reason = read_only_reason(model)
-        if reason:
-            flash(reason, "error")
+        if editable_fields(current_user.role, model) is not EVERY:  # a state that narrows rights
+            rights = rights_for(model)
+            flash(rights.reason if rights else "この記録は削除できません。", "error")
             return False
         try:
             self.on_model_delete(model)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from ... import tenancy
 from ...formschema.forms import add_blank_rows, display_answers, prefill, remove_configured_fields
 from ...services import configured_forms
+from ...workflow.rights import may_edit_field
 
 
 class ConfiguredFormMixin:
@@ -26,6 +27,8 @@ class ConfiguredFormMixin:
 
     def _configured(self, form_class: Any, obj: Any, answers: dict[str, Any] | None) -> Any:
         definition = self._definition_for(obj)
+        if obj is not None and not may_edit_field(current_user.role, obj, "answers"):
+            definition = None  # answers locked in this state (a proposal under review)
         if definition is None:
             return self._form(form_class, obj)  # type: ignore[attr-defined]
         form = self._form(configured_forms.form_class(form_class, definition), obj)  # type: ignore[attr-defined]

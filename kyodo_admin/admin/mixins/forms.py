@@ -13,8 +13,9 @@ from wtforms import HiddenField
 
 from ... import clock, permissions, tenancy
 from ...errors import KyodoError, StaleRecord, ValidationFailed
+from ...formschema.forms import PREFIX
 from ...models.base import TenantScoped
-from ...workflow.transitions import read_only_reason
+from ...workflow.rights import EVERY, editable_fields, locked_reason, read_only_reason
 from ..fields import BLANK_CHOICE, UNKNOWN_CHOICE, unknown_choice
 
 
@@ -42,8 +43,9 @@ class FormMixin:
                 field.errors = [*field.errors, UNKNOWN_CHOICE]
                 valid = False
         for start, end in self.date_ranges:
-            if start in form and end in form and form[start].data and form[end].data \
-                    and form[end].data < form[start].data:
+            # A date the record's state keeps out of the form still bounds the other.
+            first = form[start].data if start in form else getattr(form._obj, start, None)
+            if end in form and first and form[end].data and form[end].data < first:
                 form[end].errors = [*form[end].errors,
                                     f"{self.column_labels.get(end, end)}は"
                                     f"{self.column_labels.get(start, start)}以降の日付にしてください。"]
@@ -89,7 +91,24 @@ class FormMixin:
                 field.blank_text = BLANK_CHOICE
         if "loaded_version" in form and request.method == "GET":
             form.loaded_version.data = getattr(obj, "version", None) or ""
+        if obj is not None:
+            self._offer_editable_fields(form, obj)
         return form
+
+    def _offer_editable_fields(self, form: Any, obj: Any) -> None:
+        """Only the fields the record's state lets this user edit (``workflow/rights.py``):
+        the others are not in the form, so a posted value for them changes nothing."""
+        fields = editable_fields(current_user.role, obj)
+        if fields is EVERY:
+            return
+        kept = {*fields, "csrf_token", "loaded_version"}
+        for field in list(form):
+            configured = field.name.startswith(PREFIX) and "answers" in fields
+            if field.name not in kept and not configured:
+                del form[field.name]
+        reason = locked_reason(current_user.role, obj)
+        if reason and request.method == "GET":
+            flash(reason, "info")
 
     def _form(self, form_class: Any, obj: Any) -> Any:
         return self._adapt_form(form_class(get_form_data(), obj=obj), obj)
@@ -161,7 +180,7 @@ class FormMixin:
         return True
 
     def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        reason = read_only_reason(model)  # e.g. a role row added to a signed agreement
+        reason = read_only_reason(model, current_user.role)  # e.g. a row added to a signed agreement
         if reason:
             raise ValidationFailed(reason)
         self.apply_extras(form, model)
