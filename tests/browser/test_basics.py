@@ -10,8 +10,15 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import Base, Proposal
 
 from ..conftest import TEST_PASSWORD, app_config
-from ..factories import CityFactory, FormDefinitionFactory, ProposalFactory, UserFactory
-from .conftest import screenshot, serve
+from ..factories import (
+    CityFactory,
+    DepartmentFactory,
+    FormDefinitionFactory,
+    ProposalFactory,
+    UserFactory,
+)
+from .conftest import log_in, screenshot, serve
+from .test_cycle import choose, save
 
 LINES = {"sections": [{"title": "予算", "fields": [
     {"name": "lines", "label": "収支予算", "type": "table", "max_rows": 6, "columns": [
@@ -28,6 +35,8 @@ def live_server(tmp_path):
         city = CityFactory(name="鎌倉市", slug="kamakura")
         UserFactory(city=city, username="browser-staff")
         ProposalFactory(city=city, title="海辺の清掃活動の提案")
+        ProposalFactory(city=city, title="審査中の里山保全の提案", status="step1_review")
+        DepartmentFactory(city=city, name="環境政策課")
         FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema=LINES)
         db.session.remove()
     for url in serve(app):
@@ -44,8 +53,8 @@ def test_login_edit_and_save_a_proposal(live_server, page):
     page.wait_for_url("**/admin/proposal/")
     assert "海辺の清掃活動の提案" in page.content()
 
-    page.click("a[title='記録を編集']" if page.locator("a[title='記録を編集']").count()
-               else "a[href*='/admin/proposal/edit/']")
+    page.locator("tr", has_text="海辺の清掃活動の提案").locator(
+        "a[href*='/admin/proposal/edit/']").first.click()
     page.wait_for_url("**/admin/proposal/edit/**")
     page.fill("input[name=title]", "海辺の清掃と環境学習の提案")
     page.click("input[type=submit][value='保存']" if page.locator(
@@ -79,3 +88,28 @@ def test_rows_are_added_to_a_table_up_to_its_maximum(live_server, page):
     with app.app_context():
         proposal = db.session.execute(select(Proposal)).scalars().all()[-1]
         assert proposal.answers["lines"] == [{"item": "講師謝礼", "amount": 30000}]
+
+
+def test_a_proposal_under_review_offers_only_what_may_change(live_server, page):
+    """Rights follow the state: staff open a proposal in step 1 review, are told what may
+    change, find no input for its title, assign the handling section and save."""
+    url, app = live_server
+    log_in(page, url, "browser-staff", TEST_PASSWORD)
+    page.goto(f"{url}/admin/proposal/")
+    page.get_by_role("link", name="審査中の里山保全の提案").click()
+    page.wait_for_url("**/admin/proposal/details/**")
+    page.locator("a[href*='/admin/proposal/edit/']").first.click()
+    page.wait_for_url("**/admin/proposal/edit/**")
+    assert "審査中の提案は、審査の対象" in page.locator(".alert").all_inner_texts()[0]
+    assert page.locator("[name=title]").count() == 0
+    assert page.locator("[name=summary]").count() == 0
+    choose(page, "department", "環境政策課")
+    screenshot(page, "proposal-under-review-edit")
+    save(page)
+    page.get_by_role("link", name="審査中の里山保全の提案").click()
+    page.wait_for_url("**/admin/proposal/details/**")
+    assert "環境政策課" in page.locator("table").first.inner_text()
+    with app.app_context():
+        proposal = db.session.execute(select(Proposal).where(
+            Proposal.status == "step1_review")).scalar_one()
+        assert (proposal.title, proposal.department.name) == ("審査中の里山保全の提案", "環境政策課")
