@@ -46,8 +46,9 @@ test-deps:
 		|| echo "warning: could not install $(CI_DEBS)"; \
 	fi
 
+# In parallel, one worker per core (pytest-xdist): each worker has its own databases.
 test: install test-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The quick loop: SQLite only, no browser, PDF or benchmark.
 test-fast: install

@@ -13,8 +13,9 @@ be detected by comparing dicts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -132,8 +133,8 @@ def dump_yaml(definition: dict[str, Any]) -> str:
 # -- canonical form ------------------------------------------------------------------
 
 
-def _canonical_field(field: FieldDef) -> FieldDef:
-    result: FieldDef = {}
+def _canonical_field(field: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
     for key in FIELD_KEYS:
         if key not in field:
             continue
@@ -174,7 +175,7 @@ def fields_of(schema: dict[str, Any]) -> list[FieldDef]:
     return [f for s in schema.get("sections", []) for f in s.get("fields", [])]
 
 
-def fills_of(field: FieldDef) -> tuple[str, Any] | None:
+def fills_of(field: Mapping[str, Any]) -> tuple[str, Any] | None:
     """(column, value that means true) of a field's ``fills``; None when it fills nothing."""
     fills = field.get("fills")
     if isinstance(fills, str):
@@ -254,9 +255,10 @@ def _check_field(field: Any, names: set[str], problems: list[Problem], *, column
     for key in ("min_length", "max_length", "min_rows", "max_rows", "max_size"):
         if key in field and (not isinstance(field[key], int) or field[key] < 0):
             problems.append(Problem(f"{key} は0以上の整数で指定してください。", label_name, line))
-    problems.extend(Problem(m, label_name, line) for m in field_type.check(field))
+    checked = cast(FieldDef, field)  # its keys' types are checked above
+    problems.extend(Problem(m, label_name, line) for m in field_type.check(checked))
     column_names: set[str] = set()
-    for column_def in field_type.sub_fields(field):
+    for column_def in field_type.sub_fields(checked):
         _check_field(column_def, column_names, problems, column=True, parent=name)
 
 
@@ -278,7 +280,7 @@ def check(definition: dict[str, Any]) -> list[Problem]:
         problems.append(Problem("sections に1つ以上のセクションを指定してください。", line=top_line))
         return problems
     names: set[str] = set()
-    fields: list[FieldDef] = []
+    fields: list[dict[str, Any]] = []  # as written, not checked yet
     for section in sections:
         if not isinstance(section, dict) or not isinstance(section.get("fields"), list):
             problems.append(Problem("セクションには title と fields（項目の一覧）を指定してください。",
@@ -312,7 +314,7 @@ def check(definition: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _check_fills(kind: Any, fields: list[FieldDef], problems: list[Problem]) -> None:
+def _check_fills(kind: Any, fields: list[dict[str, Any]], problems: list[Problem]) -> None:
     fillable = FILLABLE_COLUMNS.get(kind, {}) if isinstance(kind, str) else {}
     filled: set[str] = set()
     for field in fields:

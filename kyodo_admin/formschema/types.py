@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from markupsafe import escape
 from wtforms import (
@@ -45,7 +45,31 @@ from wtforms.validators import (
 
 from ..documents.wareki import nendo, wareki, wareki_month, yen
 
-FieldDef = dict[str, Any]
+
+class FieldDef(TypedDict, total=False):
+    """One field of a checked form definition (a table's column is one too): the common
+    keys, then those of some types (``FieldType.keys``)."""
+
+    name: str
+    label: str
+    type: str
+    required: bool
+    internal: bool
+    help: str
+    default: Any
+    visible_if: dict[str, Any]
+    fills: str | dict[str, Any]
+    choices: list[str]
+    columns: list[FieldDef]
+    min_length: int
+    max_length: int
+    pattern: str
+    min: int
+    max: int
+    min_rows: int
+    max_rows: int
+    max_size: int
+
 
 REQUIRED_MESSAGE = "この項目は必須です。"
 #: Longest text a text field accepts when the definition sets no max_length.

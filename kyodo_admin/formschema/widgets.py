@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import FieldDef
 
 from markupsafe import Markup, escape
 
@@ -16,7 +19,7 @@ def data_attributes(kwargs: dict[str, Any]) -> str:
 class TableWidget:
     """A table field as an HTML table: one header row, one row of inputs per entry."""
 
-    def __init__(self, field_def: dict[str, Any]) -> None:
+    def __init__(self, field_def: FieldDef) -> None:
         self.columns = field_def.get("columns", [])
         from .types import max_rows_of
 
