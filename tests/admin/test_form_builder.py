@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import FormDefinition, Proposal, Role
-from kyodo_admin.services.form_definitions import current_definition, import_files
+from kyodo_admin.services.form_definitions import current_definition
 
 from ..conftest import csrf_from, flashes, form_page
 from ..factories import CityFactory, UserFactory
@@ -18,14 +18,6 @@ from .test_forms import new_proposal
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 BASE = "/admin/form_builder/basic_sheet/"
-
-
-@pytest.fixture
-def kamakura(app):
-    city = CityFactory(slug="kamakura", name="鎌倉市")
-    import_files(db.session, [FORMS / "kamakura" / "basic_sheet.yaml"])
-    db.session.commit()
-    return city
 
 
 @pytest.fixture

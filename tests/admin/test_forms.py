@@ -28,14 +28,6 @@ FILLED = {
 
 
 @pytest.fixture
-def kamakura(app):
-    city = CityFactory(slug="kamakura", name="鎌倉市")
-    import_files(db.session, [FORMS / "kamakura" / "basic_sheet.yaml"])
-    db.session.commit()
-    return city
-
-
-@pytest.fixture
 def staff(client, login_as, kamakura):
     login_as(UserFactory(city=kamakura, username="kamakura-staff"))
     return client
