@@ -60,10 +60,6 @@ def current_city_id() -> int | None:
     return scope if isinstance(scope, int) else None
 
 
-def sees_all_cities() -> bool:
-    return _current_city.get() is ALL_CITIES
-
-
 def set_scope(scope: Scope) -> Any:
     """Set the scope (a city id, ``ALL_CITIES`` or ``NOT_SET``); returns a reset token."""
     return _current_city.set(scope)

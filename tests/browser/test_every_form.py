@@ -24,9 +24,11 @@ from kyodo_admin.models import (
     ProjectPlan,
     Proposal,
     Review,
+    Role,
 )
 from kyodo_admin.services.users import DEMO_PASSWORD
 from kyodo_admin.tenancy import all_cities, scoped_to
+from kyodo_admin.workflow.rights import EVERY, editable_fields
 
 from .conftest import fill_required, log_in, screenshot
 
@@ -37,13 +39,15 @@ KINDS = (("proposal", Proposal), ("review", Review), ("project_plan", ProjectPla
          ("evaluation", Evaluation))
 
 def first_record(app: Any, slug: str, model: type) -> tuple[int, dict[str, Any]]:
-    """A demo record of the city, preferring a draft, with its form revision's schema."""
+    """A demo record of the city whose state lets staff edit it whole (a draft first), with
+    its form revision's schema."""
     with app.app_context():
         city = db.session.execute(select(City).where(City.slug == slug)).scalar_one()
         with scoped_to(city.id):
             records = db.session.execute(select(model).order_by(model.id)).scalars().all()
             records.sort(key=lambda r: getattr(r, "status", "") != "draft")
-            record = next(r for r in records if r.form_definition is not None)
+            record = next(r for r in records if r.form_definition is not None
+                          and editable_fields(Role.STAFF, r) is EVERY)
             result = record.id, record.form_definition.schema
         db.session.remove()
         return result

@@ -210,3 +210,19 @@ def test_the_rights_table_names_only_real_states_and_fields():
     from kyodo_admin.services.workflow import check_tables
 
     assert check_tables() == []
+
+
+def test_the_edit_and_delete_buttons_follow_the_state(client, login_as):
+    city = CityFactory()
+    staff_of(city, login_as)
+    signed = AgreementFactory(city=city, status="signed")
+    draft = AgreementFactory(city=city, status="draft")
+    html = client.get(f"/admin/agreement/details/?id={signed.id}").get_data(as_text=True)
+    assert f"/admin/agreement/edit/?id={signed.id}" not in html
+    assert 'id="read-only-reason"' in html and "締結済の協定書は変更できません" in html
+    html = client.get(f"/admin/agreement/details/?id={draft.id}").get_data(as_text=True)
+    assert f"/admin/agreement/edit/?id={draft.id}" in html and "read-only-reason" not in html
+    listing = client.get("/admin/agreement/").get_data(as_text=True)
+    assert f"/admin/agreement/edit/?id={draft.id}" in listing
+    assert f"/admin/agreement/edit/?id={signed.id}" not in listing
+    assert listing.count('name="id" type="hidden" value=') == 1  # the draft's delete form only

@@ -66,6 +66,19 @@ class AccessMixin(LoginRequiredMixin):
     def can_export(self) -> bool:
         return permissions.can_export(current_user, self.model)
 
+    def may_edit_record(self, record: Any) -> bool:
+        """Whether this user may edit this record in its state (the edit button shows)."""
+        return permissions.can_edit(current_user, record)
+
+    def may_delete_record(self, record: Any) -> bool:
+        """Whether this user may delete it: the role's right, in a state that narrows nothing."""
+        return permissions.can_delete(current_user, record) and \
+            editable_fields(current_user.role, record) is EVERY
+
+    def edit_refusal(self, record: Any) -> str | None:
+        """Why the record's state keeps this user from editing it (the button says), or None."""
+        return read_only_reason(record, current_user.role)
+
     _VIEW_PERMISSIONS: ClassVar[dict[str, str]] = {
         "create_view": "can_create", "edit_view": "can_edit", "delete_view": "can_delete",
         "export": "can_export", "ajax_update": "can_edit",
@@ -136,7 +149,7 @@ class AccessMixin(LoginRequiredMixin):
     # -- deleting ------------------------------------------------------------------
 
     def delete_model(self, model: Any) -> bool:
-        if editable_fields(current_user.role, model) is not EVERY:  # a state that narrows rights
+        if not self.may_delete_record(model):  # e.g. a state that narrows rights
             rights = rights_for(model)
             flash(rights.reason if rights else "この記録は削除できません。", "error")
             return False
