@@ -19,6 +19,7 @@ from ..models.base import HasFormAnswers
 from .fields import KyodoForm, KyodoModelConverter, generic_form_args
 from .labels import COLUMN_LABELS
 from .mixins import AccessMixin, ConfiguredFormMixin, ExportMixin, FormMixin
+from .search import RecordSearch, search_refs
 
 ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_definition")
 
@@ -67,6 +68,7 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     inline_models: Any
     column_formatters: Any
     column_formatters_detail: Any
+    form_ajax_refs: Any
     #: The list column that links to the record (default: title, name, else the first).
     link_column: ClassVar[str | None] = None
 
@@ -95,6 +97,9 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         if "fiscal_year" in model.__table__.columns:  # type: ignore[attr-defined]
             self.column_formatters = {"fiscal_year": _nendo_formatter,  # 令和8年度
                                       **(self.column_formatters or {})}
+        # A parent from a table that grows is searched for, never listed whole.
+        self.form_ajax_refs = {**search_refs(model, self.form_columns or ()),
+                               **(self.form_ajax_refs or {})}
         kwargs.setdefault("name", getattr(model, "label", None) or model.__name__)
         # Exports give values as they are (1200000, 2026), not as screens show them.
         self.column_formatters_export = dict(getattr(self, "column_formatters_export", None) or {})
@@ -120,6 +125,10 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         if self.column_formatters_detail is None:  # the record's own page needs no link to itself
             self.column_formatters_detail = dict(self.column_formatters or {})
         self.column_formatters = {**(self.column_formatters or {}), first: link}
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        remote = getattr(self.model, name).property.mapper.class_
+        return RecordSearch(name, self.session, remote, **options)
 
     def details_extra(self, record: Any) -> Any:
         """HTML shown under a record's details (agenda, scores, lineage…); None for none."""

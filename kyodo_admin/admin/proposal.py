@@ -45,7 +45,6 @@ class ProposalView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMode
                            "organization", "department", "collaboration_type", "parent",
                            "received_on", "fiscal_year", "needs_budget", "budget_amount", "summary",
                            "answers", "created_at", "updated_at")
-    form_ajax_refs = {"organization": {"fields": ("name", "name_kana"), "page_size": 10}}
     choices = {"status": PROPOSAL_STATES, "proposer_type": PROPOSER_TYPES}
     column_formatters = {"budget_amount": KyodoModelView.yen}
 

@@ -30,6 +30,7 @@ class Agreement(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base)
     )
     city_parent = "project"
     label = "協定書"
+    search_fields = ("title",)
     form_kind = "agreement"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,6 +39,11 @@ class Base(DeclarativeBase):
     label: ClassVar[str] = ""
     #: Whether create/update/delete of this model is written to the audit trail.
     audited: ClassVar[bool] = True
+    #: A table that grows (proposals, projects…): a record is picked by searching these
+    #: columns, never from a list of all of them.
+    search_fields: ClassVar[tuple[str, ...]] = ()
+    #: …or by searching its parent's (a report by its project's title): the relationship.
+    search_via: ClassVar[str] = ""
 
 
 class TimestampMixin:

@@ -137,6 +137,7 @@ class Review(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
     __table_args__ = (CheckConstraint("step IN (1, 2)", name="step_valid"),)
     city_parent = "proposal"
     label = "審査"
+    search_via = "proposal"
     form_kind = "review_sheet"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,6 +44,7 @@ class Organization(CityOwned, VersionedMixin, TimestampMixin, Base):
         CheckConstraint("member_count IS NULL OR member_count >= 0", name="member_count_nonneg"),
     )
     label = "団体"
+    search_fields = ("name", "name_kana")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

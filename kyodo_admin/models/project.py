@@ -56,6 +56,7 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
         ),
     )
     label = "協働事業"
+    search_fields = ("title",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -104,6 +105,7 @@ class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Bas
     __table_args__ = (UniqueConstraint("project_id", "fiscal_year"),)
     city_parent = "project"
     label = "事業計画書"
+    search_via = "project"
     form_kind = "project_plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)

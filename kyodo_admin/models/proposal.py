@@ -42,6 +42,7 @@ class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
         CheckConstraint("budget_amount IS NULL OR budget_amount >= 0", name="budget_nonneg"),
     )
     label = "提案"
+    search_fields = ("receipt_number", "title")
     form_kind = "basic_sheet"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,7 @@ class CompletionReport(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin
     )
     city_parent = "project"
     label = "事業報告書"
+    search_via = "project"
     form_kind = "completion_report"
 
     id: Mapped[int] = mapped_column(primary_key=True)

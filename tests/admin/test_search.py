@@ -1,0 +1,66 @@
+"""A parent from a table that grows (proposals, projects, agreements, reports, reviews,
+organizations) is searched for, never listed whole as <option>s."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.orm.interfaces import MANYTOONE
+
+from kyodo_admin.admin import VIEWS
+from kyodo_admin.admin.search import grows
+from kyodo_admin.models import Role
+
+from ..factories import (
+    AgreementFactory,
+    CityFactory,
+    CompletionReportFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    ProposalFactory,
+    UserFactory,
+)
+
+GROWING_FIELDS = [
+    (endpoint, rel.key) for view, model, _c, endpoint in VIEWS
+    for rel in inspect(model).relationships
+    if rel.direction is MANYTOONE and grows(rel.mapper.class_)
+    and rel.key in (getattr(view, "form_columns", None) or ())]
+
+
+def test_every_form_field_over_a_growing_table_is_a_search(client, login_as):
+    assert len(GROWING_FIELDS) >= 10, GROWING_FIELDS  # the walk reaches the forms it should
+    city = CityFactory()
+    for i in range(3):
+        ProposalFactory(city=city, title=f"提案その{i}")
+        AgreementFactory(city=city, title=f"協定その{i}")
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    for endpoint, key in GROWING_FIELDS:
+        html = client.get(f"/admin/{endpoint}/new/").get_data(as_text=True)
+        assert not re.search(rf'<select[^>]*name="{key}"', html), (endpoint, key)
+        tag = re.search(rf'<input[^>]*name="{key}"[^>]*>', html)
+        assert tag and 'data-role="select2-ajax"' in tag.group(0), (endpoint, key)
+    assert "提案その" not in client.get("/admin/project/new/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint,key,query,expected", [
+    ("project", "proposal", "2026-0", "2026-002 海の提案"),  # by receipt number
+    ("completion_report", "project", "海", "海の事業"),
+    ("evaluation", "completion_report", "海の", "海の事業 事業報告書（2026年度）"),  # via project
+    ("council_member", "organization", "うみ", "NPO法人 海の会"),  # by kana
+])
+def test_a_search_finds_by_its_fields_within_the_city(client, login_as, endpoint, key, query,
+                                                      expected):
+    city, other = CityFactory(), CityFactory()
+    ProposalFactory(city=city, title="海の提案", receipt_number="2026-002")
+    ProposalFactory(city=other, title="海の提案", receipt_number="2026-001")
+    project = ProjectFactory(city=city, title="海の事業")
+    ProjectFactory(city=other, title="海の事業（よそ）")
+    CompletionReportFactory(city=city, project=project, fiscal_year=2026)
+    OrganizationFactory(city=city, name="NPO法人 海の会", name_kana="うみのかい")
+    OrganizationFactory(city=other, name="NPO法人 海の会（よそ）", name_kana="うみのかい")
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    found = client.get(f"/admin/{endpoint}/ajax/lookup/?name={key}&query={query}").get_json()
+    assert [label for _id, label in found] == [expected]
