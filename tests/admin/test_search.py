@@ -64,3 +64,49 @@ def test_a_search_finds_by_its_fields_within_the_city(client, login_as, endpoint
     login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
     found = client.get(f"/admin/{endpoint}/ajax/lookup/?name={key}&query={query}").get_json()
     assert [label for _id, label in found] == [expected]
+
+
+def statements_for(client, url: str) -> tuple[int, int]:
+    """(SQL statements, bytes of HTML) of one page."""
+    from sqlalchemy import event
+
+    from kyodo_admin.extensions import db
+
+    seen: list[str] = []
+
+    def count(*_args, **_kwargs):
+        seen.append("")
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, url
+    return len(seen), len(response.get_data())
+
+
+PAGES = ["/admin/proposal/new/", "/admin/project/new/", "/admin/agreement/new/",
+         "/admin/completion_report/new/", "/admin/evaluation/new/", "/admin/review/new/",
+         "/admin/role_share/new/"]
+
+
+def test_create_pages_cost_the_same_at_ten_times_the_records(client, login_as):
+    """Statements and page size do not grow with the city's proposals, projects, agreements."""
+    city = CityFactory()
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+
+    def grow(count: int) -> None:
+        for i in range(count):
+            project = ProjectFactory(city=city, title=f"事業{i}")
+            AgreementFactory(city=city, project=project, title=f"協定{i}")
+            CompletionReportFactory(city=city, project=project)
+            ProposalFactory(city=city, title=f"提案{i}")
+
+    grow(3)
+    small = {url: statements_for(client, url) for url in PAGES}
+    grow(27)
+    large = {url: statements_for(client, url) for url in PAGES}
+    for url in PAGES:
+        assert large[url][0] == small[url][0], (url, small[url], large[url])
+        assert large[url][1] < small[url][1] + 200, (url, small[url], large[url])
