@@ -1,26 +1,32 @@
 """The public disclosure of a city's collaboration projects (協働の見える化).
 
-Projects past the detailed design (agreed onwards), their partners, amounts,
-plan, indicators, report and the three evaluations; form answers only from
-fields not marked ``internal``.
+Projects past the detailed design (agreed onwards), their partners, amounts, plan,
+indicators, report and the three evaluations; form answers only from fields not marked
+``internal``. One fiscal year at a time (the latest with projects by default), a page of
+projects at a time, read with a fixed number of statements whatever the city's size.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..formschema.definition import public_schema
 from ..formschema.forms import display_answers
 from ..models.agreement import Agreement
 from ..models.project import Project, ProjectPlan
-from ..models.report import CompletionReport
+from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
-from .evaluations import YearResult, project_results
+from .evaluations import YearResult
+from .reports import choose_plan
 
 DISCLOSED_STATES = ("agreed", "running", "completed", "reported", "evaluated", "closed")
+#: Projects on one page of the disclosure.
+PAGE_SIZE = 20
 
 
 @dataclass
@@ -33,6 +39,18 @@ class DisclosedProject:
     report_answers: dict[int, list[tuple[str, str, Any]]] = field(default_factory=dict)
 
 
+@dataclass
+class Disclosure:
+    """One page of one fiscal year, and the years and pages to go to."""
+
+    fiscal_year: int | None
+    years: list[int]
+    items: list[DisclosedProject]
+    page: int
+    pages: int
+    total: int
+
+
 def public_answers(record: Any) -> list[tuple[str, str, Any]]:
     definition = getattr(record, "form_definition", None)
     if definition is None:
@@ -40,22 +58,69 @@ def public_answers(record: Any) -> list[tuple[str, str, Any]]:
     return display_answers(public_schema(definition.schema), record.answers or {})
 
 
-def disclosed_projects(session: Session, fiscal_year: int | None = None) -> list[DisclosedProject]:
-    """The city's disclosed projects (the session is scoped to the city), newest first."""
-    stmt = select(Project).where(Project.status.in_(DISCLOSED_STATES))
-    if fiscal_year is not None:
-        stmt = stmt.where(Project.fiscal_year == fiscal_year)
+def disclosed_years(session: Session) -> list[int]:
+    """The fiscal years with disclosed projects, newest first."""
+    return [y for y in session.execute(
+        select(Project.fiscal_year).where(Project.status.in_(DISCLOSED_STATES),
+                                          Project.fiscal_year.is_not(None))
+        .distinct().order_by(Project.fiscal_year.desc())).scalars()]
+
+
+def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) -> Disclosure:
+    """A page of the city's disclosed projects of a fiscal year (default: the latest), newest
+    first. The session is scoped to the city."""
+    years = disclosed_years(session)
+    year = fiscal_year if fiscal_year is not None else (years[0] if years else None)
+    where = [Project.status.in_(DISCLOSED_STATES),
+             Project.fiscal_year == year if year is not None else Project.fiscal_year.is_(None)]
+    total = session.execute(select(func.count()).select_from(Project).where(*where)).scalar_one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    projects = list(session.execute(
+        select(Project).where(*where).order_by(Project.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        .options(selectinload(Project.organization), selectinload(Project.collaboration_type),
+                 selectinload(Project.department))).scalars())
+    return Disclosure(year, years, _disclosed(session, projects), page, pages, total)
+
+
+def _by_project(session: Session, model: Any, ids: list[int], *where: Any, order: Any,
+                options: tuple[Any, ...] = ()) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = defaultdict(list)
+    if ids:
+        for row in session.execute(select(model).where(model.project_id.in_(ids), *where)
+                                   .order_by(order).options(*options)).scalars():
+            found[row.project_id].append(row)
+    return found
+
+
+def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProject]:
+    """Everything shown of these projects, a statement per kind of record (not per project)."""
+    ids = [p.id for p in projects]
+    agreements = _by_project(session, Agreement, ids, Agreement.status == "signed",
+                             order=Agreement.id.desc(),
+                             options=(selectinload(Agreement.cost_shares),))
+    plans = _by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
+                        options=(selectinload(ProjectPlan.indicators),
+                                 selectinload(ProjectPlan.form_definition)))
+    reports = _by_project(session, CompletionReport, ids,
+                          order=CompletionReport.fiscal_year.desc(),
+                          options=(selectinload(CompletionReport.form_definition),))
+    evaluations = _by_project(session, Evaluation, ids, order=Evaluation.id)
     shown = []
-    for project in session.execute(stmt.order_by(Project.fiscal_year.desc(), Project.id.desc())).scalars():
-        agreement = session.execute(select(Agreement).where(
-            Agreement.project_id == project.id, Agreement.status == "signed")
-            .order_by(Agreement.id.desc()).limit(1)).scalar_one_or_none()
-        plan = session.execute(select(ProjectPlan).where(ProjectPlan.project_id == project.id)
-                               .order_by(ProjectPlan.fiscal_year.desc()).limit(1)).scalar_one_or_none()
-        item = DisclosedProject(project, agreement, plan, public_answers(plan) if plan else [],
-                                project_results(session, project))
-        for result in item.results:
-            if isinstance(result.report, CompletionReport):
-                item.report_answers[result.report.id] = public_answers(result.report)
+    for project in projects:
+        own_plans = plans[project.id]
+        plan = own_plans[-1] if own_plans else None
+        item = DisclosedProject(project, next(iter(agreements[project.id]), None), plan,
+                                public_answers(plan) if plan else [])
+        for report in reports[project.id]:
+            result = YearResult(project, report.fiscal_year, report)
+            for evaluation in evaluations[project.id]:
+                if evaluation.completion_report_id in (report.id, None):
+                    result.evaluations.setdefault(evaluation.side, evaluation)
+            chosen = choose_plan(own_plans, report.fiscal_year)
+            result.indicators = list(chosen.indicators) if chosen is not None else []
+            item.results.append(result)
+            item.report_answers[report.id] = public_answers(report)
         shown.append(item)
     return shown

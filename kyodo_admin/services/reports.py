@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -37,9 +38,13 @@ def plan_for_report(session: Session, report: Any) -> ProjectPlan | None:
     plans = session.execute(select(ProjectPlan).where(
         ProjectPlan.project_id == report.project_id).order_by(ProjectPlan.fiscal_year)
     ).scalars().all()
+    return choose_plan(plans, report.fiscal_year)
+
+
+def choose_plan(plans: Sequence[ProjectPlan], year: int | None) -> ProjectPlan | None:
+    """``plan_for_report`` over a project's plans already loaded (by fiscal year)."""
     if not plans:
         return None
-    year = report.fiscal_year
     earlier = [p for p in plans if year is not None and p.fiscal_year is not None
                and p.fiscal_year <= year]
     return earlier[-1] if earlier else plans[0]

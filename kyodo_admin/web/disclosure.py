@@ -8,7 +8,8 @@ from flask import Blueprint, render_template, request
 
 from .. import tenancy
 from ..extensions import db
-from ..services.disclosure import disclosed_projects
+from ..admin.fields import FIRST_YEAR, LAST_YEAR
+from ..services.disclosure import disclosure
 from ..services.evaluations import SIDES
 from .entrance import city_or_404
 
@@ -19,7 +20,10 @@ bp = Blueprint("disclosure", __name__, url_prefix="/disclosure")
 def projects(slug: str) -> Any:
     city = city_or_404(slug)
     year = request.args.get("year", type=int)
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        year = None  # a year that cannot be: the latest instead
+    page = request.args.get("page", 1, type=int)
     with tenancy.scoped_to(city.id):
-        items = disclosed_projects(db.session, year)
-        return render_template("web/disclosure.html", city=city, items=items, year=year,
-                               sides=SIDES)
+        shown = disclosure(db.session, year, page if 0 < page < 100_000 else 1)
+        return render_template("web/disclosure.html", city=city, d=shown, items=shown.items,
+                               year=shown.fiscal_year, sides=SIDES)

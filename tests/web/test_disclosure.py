@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from kyodo_admin.extensions import db
 
 from ..factories import (
@@ -56,3 +58,57 @@ def test_disclosure_shows_adopted_projects_without_internal_fields(app, client):
 
 def test_unknown_city_is_not_found(app, client):
     assert client.get("/disclosure/nowhere/").status_code == 404
+
+
+def grow(city, count: int, year: int = 2026) -> None:
+    for i in range(count):
+        project = ProjectFactory(city=city, title=f"公開事業{year}-{i:03d}", status="evaluated",
+                                 start_date=dt.date(year, 4, 1), end_date=dt.date(year + 1, 3, 31))
+        agreement = AgreementFactory(city=city, project=project, status="signed")
+        CostShareFactory(city=city, agreement=agreement, city_amount=1000, organization_amount=0)
+        plan = ProjectPlanFactory(city=city, project=project, fiscal_year=year)
+        IndicatorFactory(city=city, project_plan=plan, name="参加者", unit="人", target_value=10,
+                         actual_value=12)
+        report = CompletionReportFactory(city=city, project=project, fiscal_year=year)
+        EvaluationFactory(city=city, project=project, completion_report=report, side="city")
+
+
+def statements(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_disclosure_is_one_year_a_page_at_a_time_at_a_fixed_cost(app, client):
+    from kyodo_admin.services.disclosure import PAGE_SIZE
+
+    city = CityFactory(slug="minato", name="みなと市")
+    grow(city, 3, year=2025)
+    grow(city, 2)
+    db.session.commit()
+    small = statements(client, "/disclosure/minato/")
+    grow(city, PAGE_SIZE + 3)  # 2026 now has PAGE_SIZE + 5 projects
+    db.session.commit()
+    assert statements(client, "/disclosure/minato/") == small  # whatever the city's size
+
+    html = client.get("/disclosure/minato/").get_data(as_text=True)  # the latest year
+    assert html.count('class="card mb-4 project"') == PAGE_SIZE
+    assert "公開事業2025-" not in html and f"{PAGE_SIZE + 5}件（1／2ページ）" in html
+    assert "令和7年度" in html  # the other year is a link
+    second = client.get("/disclosure/minato/?year=2026&page=2").get_data(as_text=True)
+    assert second.count('class="card mb-4 project"') == 5 and "公開事業2026-000" in second
+    earlier = client.get("/disclosure/minato/?year=2025").get_data(as_text=True)
+    assert earlier.count('class="card mb-4 project"') == 3 and "公開事業2026-" not in earlier
+    # A page or year that cannot be shows the nearest that can, never an error.
+    assert client.get("/disclosure/minato/?year=2026&page=99").status_code == 200
+    assert client.get("/disclosure/minato/?year=99999&page=-3").status_code == 200
