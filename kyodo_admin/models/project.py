@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
@@ -54,6 +54,8 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
         CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period_order"
         ),
+        # The home screen's counts and the disclosure's year, by state.
+        Index("ix_project_city_year_status", "city_id", "fiscal_year", "status"),
     )
     label = "協働事業"
     search_fields = ("title",)

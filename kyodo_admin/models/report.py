@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin
@@ -28,6 +28,8 @@ class CompletionReport(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin
     __table_args__ = (
         UniqueConstraint("project_id", "fiscal_year"),
         CheckConstraint("actual_cost IS NULL OR actual_cost >= 0", name="actual_cost_nonneg"),
+        # Reports not submitted yet, by due date (the home screen's overdue list).
+        Index("ix_completion_report_city_open_due", "city_id", "submitted_on", "due_on"),
     )
     city_parent = "project"
     label = "事業報告書"
