@@ -69,8 +69,13 @@ def reset_scope(token: Any) -> None:
     _current_city.reset(token)
 
 
+def current_scope() -> Scope:
+    """The scope as it is, to re-enter later with ``within`` (a streamed response's body)."""
+    return _current_city.get()
+
+
 @contextlib.contextmanager
-def _scope(scope: Scope) -> Iterator[None]:
+def within(scope: Scope) -> Iterator[None]:
     token = set_scope(scope)
     try:
         yield
@@ -82,17 +87,17 @@ def scoped_to(city_id: int) -> contextlib.AbstractContextManager[None]:
     """Within the block, queries see ``city_id``'s rows only and new rows belong to it."""
     if not isinstance(city_id, int):
         raise TypeError(f"scoped_to needs a city id, not {city_id!r}; use all_cities()")
-    return _scope(city_id)
+    return within(city_id)
 
 
 def all_cities() -> contextlib.AbstractContextManager[None]:
     """Within the block, queries see every city (system administrator, CLI, login lookup)."""
-    return _scope(ALL_CITIES)
+    return within(ALL_CITIES)
 
 
 def not_set() -> contextlib.AbstractContextManager[None]:
     """Within the block, no city is current (an anonymous request): city tables refuse."""
-    return _scope(NOT_SET)
+    return within(NOT_SET)
 
 
 @functools.cache

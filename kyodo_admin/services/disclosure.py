@@ -60,10 +60,10 @@ def public_answers(record: Any) -> list[tuple[str, str, Any]]:
 
 def disclosed_years(session: Session) -> list[int]:
     """The fiscal years with disclosed projects, newest first."""
-    return [y for y in session.execute(
+    return [y for y in session.scalars(
         select(Project.fiscal_year).where(Project.status.in_(DISCLOSED_STATES),
                                           Project.fiscal_year.is_not(None))
-        .distinct().order_by(Project.fiscal_year.desc())).scalars()]
+        .distinct().order_by(Project.fiscal_year.desc())) if y is not None]
 
 
 def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) -> Disclosure:

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from .. import tenancy
-from ..extensions import db
 from ..admin.fields import FIRST_YEAR, LAST_YEAR
+from ..extensions import db
 from ..services.disclosure import disclosure
 from ..services.evaluations import SIDES
 from .entrance import city_or_404
