@@ -1,0 +1,41 @@
+"""A list page reads the columns it shows, and as many statements for 3 rows as for 20."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Role
+
+from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
+
+
+def statements_of(client, url: str) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_lists_leave_answers_and_long_texts_in_the_database(client, login_as):
+    city = CityFactory()
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    for i in range(3):
+        ProposalFactory(city=city, answers={"memo": "長い" * 500}, summary="概要" * 500)
+        ProjectFactory(city=city, title=f"事業{i}", summary="概要" * 500)
+    for url, table in (("/admin/proposal/", "proposal"), ("/admin/project/", "project")):
+        small = statements_of(client, url)
+        listing = [s for s in small if f"FROM {table}" in s and "count(" not in s.lower()]
+        assert listing, small
+        assert not any(f"{table}.answers" in s or f"{table}.summary" in s for s in listing)
+    few = len(statements_of(client, "/admin/proposal/"))
+    for _ in range(17):
+        ProposalFactory(city=city)
+    assert len(statements_of(client, "/admin/proposal/")) == few  # a full page of 20
