@@ -158,32 +158,49 @@ def docs_generate_command(slug: str, kind: str, record_id: int | None, all_recor
     if city is None:
         raise click.ClickException(f"自治体「{slug}」が見つかりません。")
     model: Any = BUILDERS[kind][0]
-    stmt = select(model).where(model.city_id == city.id).order_by(model.id)
+    stmt = select(model.id).where(model.city_id == city.id).order_by(model.id)
     if record_id is not None:
         stmt = stmt.where(model.id == record_id)
-    records = db.session.execute(stmt).scalars().all()
-    if not records:
+    ids = list(db.session.execute(stmt).scalars())
+    if not ids:
         raise click.ClickException("対象の記録がありません。")
     out_dir.mkdir(parents=True, exist_ok=True)
-    with write_intent():
-        try:
-            issued = [generate_document(db.session, kind, r, None) for r in records]
-        except KyodoError as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from exc
-        db.session.commit()
-    for item in issued:
-        path = out_dir / f"{item.document.record_id}_{item.document.filename}"
-        path.write_bytes(item.data)
-        click.echo(str(path))
-        if as_pdf:
-            from .documents.pdf import to_pdf
-
+    # A chunk at a time: issued, archived and committed, written, then let go of, so that
+    # memory stays flat however many records there are.
+    for start in range(0, len(ids), DOCS_CHUNK):
+        with write_intent():
             try:
-                path.with_suffix(".pdf").write_bytes(to_pdf(item.data))
+                records = db.session.execute(select(model).where(
+                    model.id.in_(ids[start:start + DOCS_CHUNK])).order_by(model.id)).scalars()
+                issued = [generate_document(db.session, kind, r, None) for r in records]
+                db.session.commit()
             except KyodoError as exc:
-                raise click.ClickException(f"{path.name}: {exc}") from exc
-            click.echo(str(path.with_suffix(".pdf")))
+                db.session.rollback()
+                done = f"（それまでの{start}件は作成・保管済みです）" if start else ""
+                raise click.ClickException(f"{exc}{done}") from exc
+        for item in issued:
+            _write_issued(out_dir, item, as_pdf)
+        del issued
+        db.session.expunge_all()
+
+
+#: Documents issued, committed and written at a time by ``kyodo docs generate --all``.
+DOCS_CHUNK = 100
+
+
+def _write_issued(out_dir: Path, item: Any, as_pdf: bool) -> None:
+    from .documents.pdf import to_pdf
+    from .errors import KyodoError
+
+    path = out_dir / f"{item.document.record_id}_{item.document.filename}"
+    path.write_bytes(item.data)
+    click.echo(str(path))
+    if as_pdf:
+        try:
+            path.with_suffix(".pdf").write_bytes(to_pdf(item.data))
+        except KyodoError as exc:
+            raise click.ClickException(f"{path.name}: {exc}") from exc
+        click.echo(str(path.with_suffix(".pdf")))
 
 
 @templates_cli.command("check")

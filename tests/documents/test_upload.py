@@ -124,7 +124,11 @@ def test_cli_templates_check(app, kamakura, tmp_path):
     assert "問題はありません" in result.output
 
 
-def test_cli_docs_generate(app, kamakura, tmp_path):
+@pytest.mark.parametrize("chunk", [100, 1])  # one chunk, or a chunk per document
+def test_cli_docs_generate(app, kamakura, tmp_path, monkeypatch, chunk):
+    from kyodo_admin import cli
+
+    monkeypatch.setattr(cli, "DOCS_CHUNK", chunk)
     first, second = make_agreement(kamakura), make_agreement(kamakura)
     for agreement in (first, second):
         agreement.form_definition = None
