@@ -135,8 +135,11 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
                                         execute=False, page_size=page_size)
         if not execute:
             return count, query
+        mapper = inspect(self.model)
         shown = {name for name, _label in self._list_columns} | {"id", "version", "city_id"}
-        unused = [a for a in inspect(self.model).column_attrs if a.key not in shown]
+        shown |= {c.key for rel in mapper.relationships if rel.key in shown
+                  for c in rel.local_columns}  # a shown relation's own key
+        unused = [a for a in mapper.column_attrs if a.key not in shown]
         return count, query.options(*(defer(getattr(self.model, a.key)) for a in unused)).all()
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
