@@ -39,3 +39,21 @@ def test_lists_leave_answers_and_long_texts_in_the_database(client, login_as):
     for _ in range(17):
         ProposalFactory(city=city)
     assert len(statements_of(client, "/admin/proposal/")) == few  # a full page of 20
+
+
+def test_home_costs_the_same_statements_at_any_size(client, login_as):
+    from ..factories import CompletionReportFactory
+
+    city = CityFactory()
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+
+    def grow(count: int) -> None:
+        for i in range(count):
+            ProposalFactory(city=city, status=("submitted", "step1_review", "passed")[i % 3])
+            project = ProjectFactory(city=city, status="completed")
+            CompletionReportFactory(city=city, project=project)
+
+    grow(2)
+    few = len(statements_of(client, "/admin/"))
+    grow(25)
+    assert len(statements_of(client, "/admin/")) == few
