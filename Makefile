@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale clean
 
 LOCK := requirements.lock
 
@@ -66,7 +66,11 @@ bench-docs: install
 bench-dashboard: install
 	$(BIN)/python bench/dashboard.py --proposals 5000
 
-bench: bench-docs bench-dashboard
+# Every screen at 1,000 and 100,000 proposals on PostgreSQL (last line: the worst p95 ratio).
+bench-scale: install
+	$(BIN)/python bench/scale.py --small 1000 --large 100000 --rounds 15
+
+bench: bench-docs bench-dashboard bench-scale
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
