@@ -248,3 +248,19 @@ def flashes(html: str) -> list[str]:
     """The flashed messages on a page."""
     return [re.sub(r"<[^>]+>|×|&times;", "", m).strip()
             for m in re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', html, re.S)]
+
+
+def statements_of(client: FlaskClient, url: str) -> list[str]:
+    """The SQL statements one GET of ``url`` sends (it must answer 200)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200, (url, response.status_code)
+    return seen

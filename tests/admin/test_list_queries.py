@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
-from kyodo_admin.extensions import db
 from kyodo_admin.models import Role
 
+from ..conftest import statements_of
 from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
-
-
-def statements_of(client, url: str) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
 
 
 def test_lists_leave_answers_and_long_texts_in_the_database(client, login_as):

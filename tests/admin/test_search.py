@@ -13,6 +13,7 @@ from kyodo_admin.admin import VIEWS
 from kyodo_admin.admin.search import grows
 from kyodo_admin.models import Role
 
+from ..conftest import statements_of
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -68,22 +69,7 @@ def test_a_search_finds_by_its_fields_within_the_city(client, login_as, endpoint
 
 def statements_for(client, url: str) -> tuple[int, int]:
     """(SQL statements, bytes of HTML) of one page."""
-    from sqlalchemy import event
-
-    from kyodo_admin.extensions import db
-
-    seen: list[str] = []
-
-    def count(*_args, **_kwargs):
-        seen.append("")
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200, url
-    return len(seen), len(response.get_data())
+    return len(statements_of(client, url)), len(client.get(url).get_data())
 
 
 PAGES = ["/admin/proposal/new/", "/admin/project/new/", "/admin/agreement/new/",
