@@ -10,7 +10,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Query
 from sqlalchemy.orm.exc import StaleDataError
 
 from ... import permissions, tenancy
@@ -23,6 +25,27 @@ log = logging.getLogger(__name__)
 #: The largest id an Integer column holds, and the last page a list is asked for.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
+
+
+#: A list counts its rows up to this many; more is shown as 「1,000件以上」.
+LIST_COUNT_CAP = 1000
+
+
+class AtLeast(int):
+    """A count that stopped at the cap; reads 「1,000件以上（条件で絞り込んでください）」."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}件以上（条件で絞り込んでください）"
+
+
+class CappedCountQuery(Query):
+    """The list's rows (filters and searches apply to it as to the count Flask-Admin builds);
+    ``scalar()`` counts them, stopping past the cap."""
+
+    def scalar(self) -> Any:
+        rows = self.order_by(None).limit(LIST_COUNT_CAP + 1).subquery()
+        found = self.session.execute(select(func.count()).select_from(rows)).scalar_one()
+        return AtLeast(LIST_COUNT_CAP) if found > LIST_COUNT_CAP else found
 
 
 class LoginRequiredMixin:
@@ -121,7 +144,9 @@ class AccessMixin(LoginRequiredMixin):
         return self._scope(super().get_query())  # type: ignore[misc]
 
     def get_count_query(self) -> Any:
-        return self._scope(super().get_count_query())  # type: ignore[misc]
+        """Counts the list's rows up to ``LIST_COUNT_CAP`` (a filter over a hundred thousand
+        proposals is not read to the end to say how many)."""
+        return self._scope(CappedCountQuery(self.model.id, session=self.session()))
 
     def _get_list_extra_args(self) -> Any:
         """The list's query, with a page number that cannot be negative or absurd (-1 or a
