@@ -42,6 +42,9 @@ class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
         CheckConstraint("budget_amount IS NULL OR budget_amount >= 0", name="budget_nonneg"),
         # The home screen's counts of a year by state, and the list's usual filter.
         Index("ix_proposal_city_year_status", "city_id", "fiscal_year", "status"),
+        # The home screen's late budget proposals, oldest first.
+        Index("ix_proposal_city_year_budget_received", "city_id", "fiscal_year", "needs_budget",
+              "received_on"),
     )
     label = "提案"
     search_fields = ("receipt_number", "title")
