@@ -15,6 +15,8 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from sqlalchemy import inspect
 from sqlalchemy.orm.interfaces import MANYTOONE
 
+from .labels import COLUMN_LABELS
+
 PAGE_SIZE = 10
 
 
@@ -29,8 +31,10 @@ class RecordSearch(QueryAjaxModelLoader):
     def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
         self.via: str = getattr(model, "search_via", "")
         target: Any = getattr(model, self.via).property.mapper.class_ if self.via else model
+        hint = "・".join(str(COLUMN_LABELS.get(f, f)) for f in target.search_fields)
         options = {"page_size": PAGE_SIZE, **options,
-                   "fields": [getattr(target, f) for f in target.search_fields]}
+                   "fields": [getattr(target, f) for f in target.search_fields],
+                   "placeholder": f"{hint}の一部を入力して検索"}
         super().__init__(name, session, model, **options)
 
     def get_query(self) -> Any:

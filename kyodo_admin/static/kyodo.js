@@ -152,3 +152,15 @@ document.addEventListener('change', function (event) {
     });
   });
 })();
+
+// Select2's own messages in Japanese (the search fields over proposals, projects…).
+(function () {
+  var $ = window.jQuery;
+  if (!$ || !$.fn || !$.fn.select2 || !$.fn.select2.defaults) { return; }
+  $.extend($.fn.select2.defaults, {
+    formatNoMatches: function () { return '見つかりません。別の語で検索してください。'; },
+    formatSearching: function () { return '検索しています…'; },
+    formatLoadMore: function () { return 'さらに読み込んでいます…'; },
+    formatInputTooShort: function (input, min) { return (min - input.length) + '文字以上入力してください。'; }
+  });
+})();
