@@ -46,9 +46,10 @@ test-deps:
 		|| echo "warning: could not install $(CI_DEBS)"; \
 	fi
 
-# In parallel, one worker per core (pytest-xdist): each worker has its own databases.
+# One process: a rare failure seen only under pytest-xdist (a 500 on a list after a ~30 s
+# wait, see the closing note of issue 11) is not yet explained.
 test: install test-deps lint
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest
 
 # The quick loop: SQLite only, no browser, PDF or benchmark.
 test-fast: install
