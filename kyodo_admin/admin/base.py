@@ -136,7 +136,8 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         if not execute:
             return count, query
         mapper = inspect(self.model)
-        shown = {name for name, _label in self._list_columns} | {"id", "version", "city_id"}
+        shown = {name.split(".")[0] for name, _label in self._list_columns}  # organization.name
+        shown |= {"id", "version", "city_id"}
         shown |= {c.key for rel in mapper.relationships if rel.key in shown
                   for c in rel.local_columns}  # a shown relation's own key
         unused = [a for a in mapper.column_attrs if a.key not in shown]
