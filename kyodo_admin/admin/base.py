@@ -12,8 +12,6 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_babel import lazy_gettext
 from markupsafe import Markup
-from sqlalchemy import inspect
-from sqlalchemy.orm import defer
 
 from ..clock import datetime_formatter
 from ..documents.wareki import nendo, wareki
@@ -127,21 +125,6 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         if self.column_formatters_detail is None:  # the record's own page needs no link to itself
             self.column_formatters_detail = dict(self.column_formatters or {})
         self.column_formatters = {**(self.column_formatters or {}), first: link}
-
-    def get_list(self, page: Any, sort_column: Any, sort_desc: Any, search: Any, filters: Any,
-                 execute: bool = True, page_size: Any = None) -> Any:
-        """A list page reads the columns it shows: answers and long texts stay in the database."""
-        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
-                                        execute=False, page_size=page_size)
-        if not execute:
-            return count, query
-        mapper = inspect(self.model)
-        shown = {name.split(".")[0] for name, _label in self._list_columns}  # organization.name
-        shown |= {"id", "version", "city_id"}
-        shown |= {c.key for rel in mapper.relationships if rel.key in shown
-                  for c in rel.local_columns}  # a shown relation's own key
-        unused = [a for a in mapper.column_attrs if a.key not in shown]
-        return count, query.options(*(defer(getattr(self.model, a.key)) for a in unused)).all()
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         remote = getattr(self.model, name).property.mapper.class_
