@@ -69,11 +69,6 @@ def reset_scope(token: Any) -> None:
     _current_city.reset(token)
 
 
-def current_scope() -> Scope:
-    """The scope as it is, to re-enter later with ``within`` (a streamed response's body)."""
-    return _current_city.get()
-
-
 @contextlib.contextmanager
 def within(scope: Scope) -> Iterator[None]:
     token = set_scope(scope)

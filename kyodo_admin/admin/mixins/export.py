@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, has_request_context, stream_with_context
+from flask import Response, has_request_context
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.orm import defer
 
-from ... import clock, permissions, tenancy
+from ... import clock, permissions
 
 #: Rows read and written at a time by an export.
 EXPORT_CHUNK = 500
@@ -72,31 +71,17 @@ class ExportMixin:
             .yield_per(EXPORT_CHUNK)
 
     def _export_csv(self, return_url: Any) -> Any:
-        """CSV streamed a chunk of rows at a time (memory flat in the number of rows) while
-        the request's session is open, with a BOM so that Excel on Japanese Windows reads
-        UTF-8, and formulas neutralised."""
+        """CSV built while the request's session is open (a body streamed after the view
+        returns would outlive it), read in chunks of rows and only the exported columns, with
+        a BOM so that Excel on Japanese Windows reads UTF-8, and formulas neutralised."""
         columns = list(self._export_columns)
-        query = self._export_query()
-        scope = tenancy.current_scope()  # the body is read after the view has returned
-
-        def chunks() -> Iterator[str]:
-            with tenancy.within(scope):
-                yield from rows()
-
-        def rows() -> Iterator[str]:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            out.write("\ufeff")
-            writer.writerow([str(label) for _name, label in columns])
-            for number, row in enumerate(query, start=1):
-                writer.writerow(["" if (v := self.get_export_value(row, name)) is None
-                                 else str(v) for name, _label in columns])
-                if number % EXPORT_CHUNK == 0:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-            yield out.getvalue()
-
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow([str(label) for _name, label in columns])
+        for row in self._export_query():
+            writer.writerow(["" if (v := self.get_export_value(row, name)) is None else str(v)
+                             for name, _label in columns])
         filename = f"{self.model.__tablename__}_{clock.local_now():%Y%m%d%H%M%S}.csv"
-        return Response(stream_with_context(chunks()), mimetype="text/csv; charset=utf-8",
+        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={filename}"})
