@@ -21,8 +21,7 @@ from ..models.agreement import Agreement
 from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
-from .evaluations import YearResult
-from .reports import choose_plan
+from .evaluations import YearResult, year_results
 
 DISCLOSED_STATES = ("agreed", "running", "completed", "reported", "evaluated", "closed")
 #: Projects on one page of the disclosure.
@@ -113,14 +112,9 @@ def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProje
         plan = own_plans[-1] if own_plans else None
         item = DisclosedProject(project, next(iter(agreements[project.id]), None), plan,
                                 public_answers(plan) if plan else [])
+        item.results = year_results(session, project, reports[project.id],
+                                    evaluations[project.id], plans=own_plans)
         for report in reports[project.id]:
-            result = YearResult(project, report.fiscal_year, report)
-            for evaluation in evaluations[project.id]:
-                if evaluation.completion_report_id in (report.id, None):
-                    result.evaluations.setdefault(evaluation.side, evaluation)
-            chosen = choose_plan(own_plans, report.fiscal_year)
-            result.indicators = list(chosen.indicators) if chosen is not None else []
-            item.results.append(result)
             item.report_answers[report.id] = public_answers(report)
         shown.append(item)
     return shown

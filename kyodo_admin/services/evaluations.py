@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ..models.project import Indicator, Project
+from ..models.project import Indicator, Project, ProjectPlan
 from ..models.proposal import Proposal
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
-from .reports import report_indicators
+from .reports import choose_plan, report_indicators
 
 SIDES = ("city", "organization", "council")
 
@@ -39,16 +39,22 @@ def project_results(session: Session, project: Project) -> list[YearResult]:
 
 
 def year_results(session: Session, project: Project, reports: Sequence[CompletionReport],
-                 evaluations: Sequence[Evaluation]) -> list[YearResult]:
+                 evaluations: Sequence[Evaluation],
+                 plans: Sequence[ProjectPlan] | None = None) -> list[YearResult]:
     """The project's years from its reports (in the order given) and evaluations, already
-    loaded: each report with the evaluations of each side and its plan's indicators."""
+    loaded: each report with the evaluations of each side and its plan's indicators (from
+    ``plans``, by fiscal year, when they are loaded too; else read per report)."""
     results = []
     for report in reports:
         result = YearResult(project, report.fiscal_year, report)
         for evaluation in evaluations:
             if evaluation.completion_report_id in (report.id, None):
                 result.evaluations.setdefault(evaluation.side, evaluation)
-        result.indicators = report_indicators(session, report)
+        if plans is None:
+            result.indicators = report_indicators(session, report)
+        else:
+            chosen = choose_plan(plans, report.fiscal_year)
+            result.indicators = list(chosen.indicators) if chosen is not None else []
         results.append(result)
     return results
 
