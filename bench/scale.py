@@ -36,6 +36,7 @@ SCREENS = [
     ("list page 50", "/admin/proposal/?page=49"),
     ("list filter", "/admin/proposal/?flt0_0=step1_review"),
     ("list search 見守り", "/admin/proposal/?search=見守り"),
+    ("list search 受付番号", "/admin/proposal/?search=S000777"),
     ("list by title", "/admin/proposal/?sort=2"),
     ("proposal details", "/admin/proposal/details/?id={p}"),
     ("proposal edit", "/admin/proposal/edit/?id={p}"),

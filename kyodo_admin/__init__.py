@@ -20,9 +20,10 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
-from . import clock
+from . import cache, clock
 from .config import check_production_config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .models.base import compared_by_alembic
 
 
 def select_locale() -> str:
@@ -68,11 +69,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
-                     compare_type=True)
+                     compare_type=True, include_object=compared_by_alembic)
     babel.init_app(app, locale_selector=select_locale, default_domain="messages")
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
 
     from .extensions import configure_engine
 

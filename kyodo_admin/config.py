@@ -89,6 +89,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_ENTRANCE_MIN_INTERVAL": int(os.environ.get("KYODO_ENTRANCE_MIN_INTERVAL", 30)),
         # A bulk issue of more records than this runs in the background with a progress page.
         "KYODO_BATCH_SYNC_LIMIT": int(os.environ.get("KYODO_BATCH_SYNC_LIMIT", 20)),
+        # Home-screen figures and disclosure pages kept per web process until the city's
+        # records change: at most this many entries, none older than this.
+        "KYODO_CACHE_ENTRIES": int(os.environ.get("KYODO_CACHE_ENTRIES", 300)),
+        "KYODO_CACHE_SECONDS": int(os.environ.get("KYODO_CACHE_SECONDS", 3600)),
     }
     if overrides:
         config.update(overrides)

@@ -1,7 +1,7 @@
 """All models; importing this package registers every table on the metadata."""
 
 from .agreement import Agreement, CostShare, RoleShare
-from .audit import AuditEvent
+from .audit import AuditEvent, CityRevision
 from .base import Base, CityOwned, HasFormAnswers, TenantScoped, fiscal_year_of
 from .city import City, Department
 from .council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
@@ -14,7 +14,7 @@ from .report import CompletionReport, Evaluation
 from .user import LoginFailure, RateLimitCounter, Role, Throttle, User
 
 __all__ = [
-    "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CollaborationType",
+    "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CityRevision", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
     "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
     "Meeting", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin
+from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, trigram_indexes
 
 if TYPE_CHECKING:
     from .project import Project
@@ -27,6 +27,7 @@ class Agreement(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base)
         CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period_order"
         ),
+        *trigram_indexes("agreement", "title"),
     )
     city_parent = "project"
     label = "協定書"

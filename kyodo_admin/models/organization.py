@@ -8,7 +8,7 @@ import re
 from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, CityOwned, TimestampMixin, VersionedMixin
+from .base import Base, CityOwned, TimestampMixin, VersionedMixin, trigram_indexes
 
 ORGANIZATION_TYPES = {
     "npo": "NPO法人",
@@ -42,6 +42,7 @@ class Organization(CityOwned, VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("city_id", "name"),
         CheckConstraint("member_count IS NULL OR member_count >= 0", name="member_count_nonneg"),
+        *trigram_indexes("organization", "name", "name_kana"),
     )
     label = "団体"
     search_fields = ("name", "name_kana")

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
+from .base import (
+    Base,
+    CityOwned,
+    HasFormAnswers,
+    TimestampMixin,
+    VersionedMixin,
+    fiscal_year_of,
+    trigram_indexes,
+)
 
 if TYPE_CHECKING:
     from .city import Department
@@ -56,6 +64,7 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
         ),
         # The home screen's counts and the disclosure's year, by state.
         Index("ix_project_city_year_status", "city_id", "fiscal_year", "status"),
+        *trigram_indexes("project", "title", "summary"),
     )
     label = "協働事業"
     search_fields = ("title",)

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
+from .base import (
+    Base,
+    CityOwned,
+    HasFormAnswers,
+    TimestampMixin,
+    VersionedMixin,
+    fiscal_year_of,
+    trigram_indexes,
+)
 
 if TYPE_CHECKING:
     from .city import Department
@@ -45,6 +53,7 @@ class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
         # The home screen's late budget proposals, oldest first.
         Index("ix_proposal_city_year_budget_received", "city_id", "fiscal_year", "needs_budget",
               "received_on"),
+        *trigram_indexes("proposal", "title", "receipt_number", "summary"),
     )
     label = "提案"
     search_fields = ("receipt_number", "title")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin
+from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, trigram_indexes
 
 if TYPE_CHECKING:
     from .project import Project
@@ -30,6 +30,7 @@ class CompletionReport(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin
         CheckConstraint("actual_cost IS NULL OR actual_cost >= 0", name="actual_cost_nonneg"),
         # Reports not submitted yet, by due date (the home screen's overdue list).
         Index("ix_completion_report_city_open_due", "city_id", "submitted_on", "due_on"),
+        *trigram_indexes("completion_report", "summary"),
     )
     city_parent = "project"
     label = "事業報告書"

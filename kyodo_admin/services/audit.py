@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import random
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 
 from .. import clock
-from ..models.audit import AuditEvent
-from ..models.base import Base
+from ..models.audit import AuditEvent, CityRevision
+from ..models.base import Base, upsert_insert
 from ..sessions import OrmSession, Session
 
 #: Column values never written to the audit trail (only that they changed).
@@ -144,7 +145,19 @@ def _write_audit(session: OrmSession, _flush_context: Any) -> None:
                 continue
             rows.append(_event_row(obj, action, changes, actor))
     if rows:
-        session.connection().execute(insert(AuditEvent), rows)
+        _write(session, rows)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert audit events and give each city they belong to a new revision (in city order,
+    so two transactions touching the same cities cannot deadlock)."""
+    connection = session.connection()
+    connection.execute(insert(AuditEvent), rows)
+    for city_id in sorted({row["city_id"] for row in rows if row["city_id"] is not None}):
+        new = random.getrandbits(62)
+        bump = upsert_insert(connection, CityRevision).values(city_id=city_id, revision=new)
+        connection.execute(bump.on_conflict_do_update(index_elements=["city_id"],
+                                                      set_={"revision": new}))
 
 
 def record_event(session: Session, obj: Any, action: str, comment: str = "",
@@ -152,4 +165,4 @@ def record_event(session: Session, obj: Any, action: str, comment: str = "",
     """Record an event that is not a plain column change (a transition, a login)."""
     row = _event_row(obj, action, changes or {}, current_actor())
     row["comment"] = comment
-    session.connection().execute(insert(AuditEvent), [row])
+    _write(session, [row])

@@ -97,3 +97,29 @@ def test_disclosure_is_one_year_a_page_at_a_time_at_a_fixed_cost(app, client):
     # A page or year that cannot be shows the nearest that can, never an error.
     assert client.get("/disclosure/minato/?year=2026&page=99").status_code == 200
     assert client.get("/disclosure/minato/?year=99999&page=-3").status_code == 200
+
+
+def test_the_page_is_read_once_and_shows_a_change_at_once(app, client, login_as):
+    from kyodo_admin.models import Role
+
+    from ..conftest import form_page
+    from ..factories import UserFactory
+
+    city = CityFactory(slug="minato", name="みなと市")
+    grow(city, 2)
+    project = ProjectFactory(city=city, title="名前の変わる事業", status="running")
+    db.session.commit()
+    first = statements_of(client, "/disclosure/minato/")
+    again = statements_of(client, "/disclosure/minato/")
+    assert len(again) < len(first) and not any("FROM project" in s for s in again)
+    ProjectFactory(city=CityFactory(), title="他市の事業", status="running")
+    db.session.commit()
+    assert len(statements_of(client, "/disclosure/minato/")) == len(again)
+
+    # Staff rename a disclosed project on its edit screen: the public page shows the new title.
+    staff = login_as(UserFactory(city=city, role=Role.STAFF.value))
+    _html, values = form_page(staff, f"/admin/project/edit/?id={project.id}")
+    values["title"] = "新しい名前の事業"
+    assert staff.post(f"/admin/project/edit/?id={project.id}", data=values).status_code == 302
+    html = client.get("/disclosure/minato/").get_data(as_text=True)
+    assert "新しい名前の事業" in html and "名前の変わる事業" not in html

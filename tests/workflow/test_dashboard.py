@@ -169,3 +169,50 @@ def test_a_late_budget_proposal_shows_next_years_step_2_deadline(app):
     assert proposal_deadlines(in_time).step2_due == dt.date(2026, 7, 31)
     city.settings = {"late_budget_proposal": "flag"}  # kept in this year, flagged
     assert proposal_deadlines(late).step2_due == dt.date(2026, 7, 31)
+
+
+def state_count(html: str, label: str) -> int:
+    match = re.search(rf'>{label}</a>\s*</t[hd]>\s*<td[^>]*>\s*([\d,]+)', section(
+        html, "proposals-by-state"))
+    assert match, label
+    return int(match.group(1).replace(",", ""))
+
+
+def test_figures_are_counted_once_and_follow_each_change_at_once(client, login_as):
+    from kyodo_admin.extensions import db
+
+    from ..conftest import csrf_from, statements_of
+
+    city = CityFactory()
+    year = fiscal_year_of(TODAY)
+    proposal = ProposalFactory(city=city, status="submitted", received_on=dt.date(year, 4, 10))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    first = statements_of(client, "/admin/")
+    again = statements_of(client, "/admin/")
+    assert len(again) < len(first), "the year's counts are not counted again without a change"
+    assert not any("GROUP BY proposal.status" in s for s in again)
+    ProposalFactory(city=CityFactory(), status="submitted", received_on=dt.date(year, 4, 10))
+    assert len(statements_of(client, "/admin/")) == len(again), "another city's change"
+
+    html = client.get("/admin/").get_data(as_text=True)
+    assert (state_count(html, "受付済"), state_count(html, "ステップ1検討中")) == (1, 0)
+    details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
+    client.post(f"/admin/proposal/transition/{proposal.id}/start_step1", data={
+        "csrf_token": csrf_from(details), "loaded_version": str(proposal.version)})
+    db.session.expire_all()
+    html = client.get("/admin/").get_data(as_text=True)
+    assert (state_count(html, "受付済"), state_count(html, "ステップ1検討中")) == (0, 1)
+
+
+def test_a_change_rolled_back_leaves_the_citys_revision(app):
+    from kyodo_admin import cache
+    from kyodo_admin.extensions import db
+
+    city = CityFactory()
+    proposal = ProposalFactory(city=city)
+    before = cache.revision(db.session, city.id)
+    proposal.title = "取り消される変更"
+    db.session.flush()
+    assert cache.revision(db.session, city.id) != before  # seen inside its transaction
+    db.session.rollback()
+    assert cache.revision(db.session, city.id) == before
