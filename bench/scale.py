@@ -1,7 +1,7 @@
 """Benchmark: every screen of a city at a small and a large size, on PostgreSQL.
 
 Two databases are loaded with the demo, then Kamakura grows to ``--small`` and ``--large``
-proposals shaped as the app writes them: the city's basic-sheet answers, a third of them
+proposals shaped as the app writes them: the answers of the city's forms, a third of them
 adopted with a project, a signed agreement with 5 role and 5 cost rows, and a report (bulk
 inserts for the load; audit rows are not written). A logged-in staff client of each app
 then requests every screen below, ``--rounds`` times, the two sizes interleaved so machine
@@ -97,8 +97,10 @@ def grow(app: Any, proposals: int) -> dict[str, int]:
     with app.app_context(), all_cities():
         session = db.session
         city = session.execute(select(City).where(City.slug == "kamakura")).scalar_one()
-        definition = current_definition(session, city.id, "basic_sheet")
-        answers = completed_answers(definition.schema, {}) if definition else {}
+        forms = {}  # kind: (definition id, its form answered as the demo answers it)
+        for kind in ("basic_sheet", "agreement", "completion_report"):
+            found = current_definition(session, city.id, kind)
+            forms[kind] = (found.id, completed_answers(found.schema, {})) if found else (None, {})
         department = session.execute(select(Department.id).where(
             Department.city_id == city.id)).scalars().first()
         organizations = list(session.execute(select(Organization.id).where(
@@ -128,7 +130,7 @@ def grow(app: Any, proposals: int) -> dict[str, int]:
                        proposer_type="npo", organization_id=organizations[i % len(organizations)],
                        received_on=received, fiscal_year=year, needs_budget=i % 2 == 0,
                        budget_amount=100_000 + i, summary=f"{words[i % 6]}の取組を市と協働で行う。" * 5,
-                       answers=answers, form_definition_id=definition.id if definition else None)
+                       answers=forms["basic_sheet"][1], form_definition_id=forms["basic_sheet"][0])
         if not adopted:
             continue
         project = add(Project, title=f"{words[i % 6]}の協働事業 {i}", proposal_id=proposal,
@@ -139,14 +141,16 @@ def grow(app: Any, proposals: int) -> dict[str, int]:
                       answers={})
         agreement = add(Agreement, project_id=project, title=f"協定書 {i}", status="signed",
                         start_date=dt.date(year, 4, 1), end_date=dt.date(year + 1, 3, 31),
-                        signed_on=dt.date(year, 4, 1), answers={})
+                        signed_on=dt.date(year, 4, 1), answers=forms["agreement"][1],
+                        form_definition_id=forms["agreement"][0])
         for n in range(5):
             add(RoleShare, agreement_id=agreement, item=f"役割{n}", city_role="市の役割",
                 organization_role="団体の役割", sort_order=n)
             add(CostShare, agreement_id=agreement, item=f"費目{n}", city_amount=100_000,
                 organization_amount=20_000, sort_order=n)
         add(CompletionReport, project_id=project, fiscal_year=year,
-            due_on=dt.date(year + 1, 4, 30), summary="", answers={})
+            due_on=dt.date(year + 1, 4, 30), summary="", answers=forms["completion_report"][1],
+            form_definition_id=forms["completion_report"][0])
     with app.app_context(), db.engine.begin() as conn:
         for model, batch in rows.items():
             for first in range(0, len(batch), BATCH):

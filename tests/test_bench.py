@@ -33,4 +33,18 @@ def test_bench_scale_runs_and_prints_the_worst_ratio(app, backend):
                             capture_output=True, text=True, check=True)
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"worst p95 200/20 = \d+\.\d\d", lines[-1])
-    assert sum(line.startswith("| ") for line in lines) == 1 + 15  # the header and every screen
+    assert sum(line.startswith("| ") for line in lines) == 1 + 16  # the header and every screen
+
+
+def test_bench_load_runs_without_failures(app, backend):
+    """A few staff for a few seconds against gunicorn: every kind of request answers."""
+    if backend != "postgresql":
+        pytest.skip("the load bench runs on PostgreSQL (its run of this test)")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--proposals",
+                             "100", "--users", "3", "--seconds", "4", "--think", "0"],
+                            capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert "; 0 failures" in lines[0], result.stdout + result.stderr
+    assert {line.split(" | ")[0] for line in lines if line.startswith("| ")} >= {
+        "| list", "| details", "| save", "| home", "| document"}
+    assert re.fullmatch(r"cpu ms/request = \d+\.\d", lines[-1])
