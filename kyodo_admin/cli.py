@@ -79,7 +79,7 @@ def set_password_command(username: str, password: str) -> None:
     click.echo(f"Password of {username} changed.")
 
 
-forms_cli = AppGroup("forms", help="様式定義（YAML）の取込みと書出し")
+forms_cli = CommandGroup("forms", help="様式定義（YAML）の取込みと書出し")
 cli.add_command(forms_cli)
 
 
@@ -124,9 +124,9 @@ def forms_export_command(slug: str, out_dir: Path) -> None:
         click.echo(str(path))
 
 
-docs_cli = AppGroup("docs", help="Word文書の作成")
+docs_cli = CommandGroup("docs", help="Word文書の作成")
 cli.add_command(docs_cli)
-templates_cli = AppGroup("templates", help="Word様式の確認")
+templates_cli = CommandGroup("templates", help="Word様式の確認")
 cli.add_command(templates_cli)
 
 

@@ -222,3 +222,20 @@ def test_an_anonymous_request_has_no_city_even_inside_all_cities(app, two_cities
 def test_scoped_to_refuses_no_city():
     with pytest.raises(TypeError), scoped_to(None):
         pass
+
+
+def test_every_command_runs_across_cities():
+    """A command starts with no city (tenancy fails closed): each is registered through a
+    ``CommandGroup``, which runs it inside ``all_cities()``."""
+    import click
+
+    from kyodo_admin.cli import CommandGroup, cli
+
+    def groups(group: click.Group):
+        yield group
+        for command in group.commands.values():
+            if isinstance(command, click.Group):
+                yield from groups(command)
+
+    assert all(isinstance(group, CommandGroup) for group in groups(cli))
+    assert len(list(groups(cli))) >= 4
