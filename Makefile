@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate clean
 
 LOCK := requirements.lock
 
@@ -75,7 +75,11 @@ bench-scale: install
 bench-load: install
 	$(BIN)/python bench/load.py --proposals 10000 --users 50 --seconds 60
 
-bench: bench-docs bench-dashboard bench-scale bench-load
+# kyodo docs generate --all for 1,000 and 10,000 agreements (last line: the peak RSS ratio).
+bench-generate: install
+	$(BIN)/python bench/generate.py --small 1000 --large 10000
+
+bench: bench-docs bench-dashboard bench-scale bench-load bench-generate
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -48,3 +48,13 @@ def test_bench_load_runs_without_failures(app, backend):
     assert {line.split(" | ")[0] for line in lines if line.startswith("| ")} >= {
         "| list", "| details", "| save", "| home", "| document"}
     assert re.fullmatch(r"cpu ms/request = \d+\.\d", lines[-1])
+
+
+def test_bench_generate_runs_and_prints_the_ratio(app, backend):
+    if backend != "postgresql":
+        pytest.skip("the generate bench runs on PostgreSQL (its run of this test)")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--small", "3",
+                             "--large", "6"], capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"peak RSS 6/3 = \d+\.\d\d", lines[-1])
+    assert "| 6 | 8 |" in result.stdout  # every agreement issued (the demo's two as well)
