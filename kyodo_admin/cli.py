@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,30 +54,202 @@ def demo_command() -> None:
     click.echo("Demo logins (password: kyodo-demo): " + ", ".join(DEMO_LOGINS))
 
 
-@cli.command("set-password")
+def _new_password(from_stdin: bool) -> str:
+    """The password typed twice at a prompt, or the first line of standard input."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("パスワード", hide_input=True, confirmation_prompt="もう一度"))
+
+
+def _saved(work: Callable[[], Any]) -> Any:
+    """Run ``work`` and commit; a refusal (KyodoError) changes nothing and exits with its
+    message."""
+    from .errors import KyodoError
+    from .extensions import db, write_intent
+
+    with write_intent():
+        try:
+            result = work()
+            db.session.commit()
+        except KyodoError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+    return result
+
+
+password_stdin = click.option("--password-stdin", "from_stdin", is_flag=True,
+                              help="パスワードを標準入力の1行目から読む（既定は2回入力）")
+
+admin_cli = CommandGroup("admin", help="システム管理者")
+cli.add_command(admin_cli)
+
+
+@admin_cli.command("create")
 @click.argument("username")
-@click.password_option()
+@password_stdin
 @with_appcontext
-def set_password_command(username: str, password: str) -> None:
+def admin_create_command(username: str, from_stdin: bool) -> None:
+    """Create a system administrator (the first login of a new install)."""
+    from .extensions import db
+    from .models.user import Role
+    from .services.users import add_user
+
+    password = _new_password(from_stdin)
+    _saved(lambda: add_user(db.session, username, role=Role.SYSTEM_ADMIN, city_slug=None,
+                            password=password, display_name="システム管理者"))
+    click.echo(f"システム管理者 {username} を作成しました。/login からログインできます。")
+
+
+cities_cli = CommandGroup("cities", help="自治体の追加と一覧")
+cli.add_command(cities_cli)
+
+
+@cities_cli.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--from-seed", "seed", help="様式・Word様式・審査基準などを写す同梱の自治体")
+@click.option("--head-title", default="", help="文書のあて名（既定: 名称＋長）")
+@click.option("--coordinating-section", default="", help="協働の担当課")
+@with_appcontext
+def cities_add_command(slug: str, name: str, seed: str | None, head_title: str,
+                       coordinating_section: str) -> None:
+    """Add a city, blank or with the forms and Word templates of a seed city."""
+    from .extensions import db
+    from .services.cities import add_city
+
+    city = _saved(lambda: add_city(db.session, slug, name, head_title=head_title,
+                                   coordinating_section=coordinating_section, seed=seed))
+    made = f"（{seed} の様式・Word様式・協働の形態・審査基準・会議を写しました）" if seed else ""
+    click.echo(f"自治体 {city.name}（{city.slug}）を追加しました{made}。"
+               f"次に: kyodo users add USERNAME --city {city.slug} --role city_admin")
+
+
+@cities_cli.command("list")
+@with_appcontext
+def cities_list_command() -> None:
+    """The cities, with how many active users each has."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models.city import City
+    from .models.user import User
+
+    users = dict(db.session.execute(select(User.city_id, func.count()).where(
+        User.active.is_(True)).group_by(User.city_id)).all())
+    for city in db.session.execute(select(City).order_by(City.slug)).scalars():
+        click.echo(f"{city.slug}\t{city.name}\t{users.get(city.id, 0)}人")
+
+
+users_cli = CommandGroup("users", help="利用者の追加・取込み・一覧・停止")
+cli.add_command(users_cli)
+
+
+@users_cli.command("add")
+@click.argument("username")
+@click.option("--city", "slug", help="自治体の識別子（システム管理者は指定しない）")
+@click.option("--role", required=True,
+              help="city_admin / staff / council_member / viewer / system_admin")
+@click.option("--name", "display_name", default="", help="表示名")
+@click.option("--email", default="")
+@password_stdin
+@with_appcontext
+def users_add_command(username: str, slug: str | None, role: str, display_name: str,
+                      email: str, from_stdin: bool) -> None:
+    """Add a user of a city (or a system administrator)."""
+    from .errors import KyodoError
+    from .extensions import db
+    from .models.user import ROLE_LABELS
+    from .services.users import add_user, role_of
+
+    try:
+        chosen = role_of(role)
+    except KyodoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    password = _new_password(from_stdin)
+    _saved(lambda: add_user(db.session, username, role=chosen, city_slug=slug,
+                            password=password, display_name=display_name, email=email))
+    click.echo(f"{ROLE_LABELS[chosen]} {username} を追加しました。")
+
+
+@users_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def users_import_command(file: Path) -> None:
+    """Add the users of a CSV file (UTF-8 or Shift_JIS; header: username,display_name,role,
+    city,email,password), all or nothing. A row without a password gets one made, printed
+    here once."""
+    from .errors import KyodoError
+    from .extensions import db
+    from .services.users import decode_upload, import_users
+
+    try:
+        text = decode_upload(file.read_bytes())
+    except KyodoError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    imported = _saved(lambda: import_users(db.session, text))
+    click.echo(f"{len(imported)}人を追加しました。")
+    for item in imported:
+        if item.generated_password:
+            click.echo(f"{item.user.username}\t初期パスワード: {item.generated_password}")
+
+
+@users_cli.command("list")
+@click.option("--city", "slug", help="この自治体の利用者だけ")
+@with_appcontext
+def users_list_command(slug: str | None) -> None:
+    """Users: name, role, city, and whether they may log in."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from .extensions import db
+    from .models.city import City
+    from .models.user import ROLE_LABELS, Role, User
+
+    stmt = select(User).options(joinedload(User.city)).order_by(User.city_id, User.username)
+    if slug:
+        stmt = stmt.join(City, User.city_id == City.id).where(City.slug == slug)
+    for user in db.session.execute(stmt).scalars():
+        city = user.city.slug if user.city else "-"
+        state = "有効" if user.active else "停止"
+        click.echo(f"{user.username}\t{ROLE_LABELS[Role(user.role)]}\t{city}\t{state}")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def users_deactivate_command(username: str) -> None:
+    """Stop a user logging in (their sessions end; their records and history stay)."""
+    from .extensions import db
+    from .services.users import deactivate_user
+
+    _saved(lambda: deactivate_user(db.session, username))
+    click.echo(f"{username} を停止しました。")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@password_stdin
+@with_appcontext
+def users_set_password_command(username: str, from_stdin: bool) -> None:
     """Set a user's password."""
     from sqlalchemy import select
 
-    from .errors import KyodoError
-    from .extensions import db, write_intent
+    from .errors import ValidationFailed
+    from .extensions import db
     from .models.user import User
     from .services.users import set_password
 
-    with write_intent():
+    password = _new_password(from_stdin)
+
+    def change() -> None:
         user = db.session.execute(
             select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
-            raise click.ClickException(f"No such user: {username}")
-        try:
-            set_password(user, password)
-        except KyodoError as exc:
-            raise click.ClickException(str(exc)) from exc
-        db.session.commit()
-    click.echo(f"Password of {username} changed.")
+            raise ValidationFailed(f"ユーザー「{username}」が見つかりません。")
+        set_password(user, password)
+
+    _saved(change)
+    click.echo(f"{username} のパスワードを変更しました。")
 
 
 forms_cli = CommandGroup("forms", help="様式定義（YAML）の取込みと書出し")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from ..documents.wareki import nendo, wareki
@@ -53,3 +54,66 @@ def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
          f"提出期限 {wareki(report_due(completed, settings))}"),
         (f"{nendo(year)}のステップ2（決定）", f"期限 {wareki(step2_deadline(year, settings))}"),
     ]
+
+
+#: A city's identifier in URLs (/entrance/<slug>/) and commands: lowercase letters first.
+SLUG_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,39}")
+
+
+def seed_cities() -> list[str]:
+    """The cities whose forms and Word templates ship with the product (forms/<slug>/)."""
+    from ..demo import CITIES
+
+    return [spec["slug"] for spec in CITIES]
+
+
+def add_city(session: Session, slug: str, name: str, *, head_title: str = "",
+             coordinating_section: str = "", seed: str | None = None) -> City:
+    """A new city: blank, or with a seed city's forms, Word templates, collaboration types,
+    review criteria and council (not its departments, organizations or records). Refuses a
+    bad or taken slug or name, and an unknown seed, before creating anything; the caller
+    commits."""
+    from sqlalchemy import select
+
+    from ..demo import CITIES, FORMS_DIR
+    from ..errors import ValidationFailed
+    from ..models.council import Council, Criterion
+    from ..models.project import CollaborationType
+    from ..tenancy import scoped_to
+    from .documents import install_shipped_templates
+    from .form_definitions import publish_definition, read_definition_file
+
+    name = name.strip()
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise ValidationFailed(f"自治体の識別子「{slug}」は使えません。半角英小文字で始まる、"
+                               "英小文字・数字・ハイフンの2〜40文字にしてください（例: kamakura）。",
+                               field="slug")
+    if not name:
+        raise ValidationFailed("自治体の名称を入力してください。", field="name")
+    for column, value, label in ((City.slug, slug, "識別子"), (City.name, name, "名称")):
+        if session.execute(select(City.id).where(column == value)).first():
+            raise ValidationFailed(f"自治体の{label}「{value}」は既に登録されています。",
+                                   field=column.key)
+    spec = next((s for s in CITIES if s["slug"] == seed), None) if seed else None
+    if seed and spec is None:
+        raise ValidationFailed(f"元にする自治体「{seed}」はありません。"
+                               f"使えるのは {', '.join(seed_cities())} です。", field="seed")
+    city = City(slug=slug, name=name, head_title=head_title or f"{name}長",
+                coordinating_section=coordinating_section)
+    session.add(city)
+    session.flush()
+    if spec is None:
+        return city
+    with scoped_to(city.id):
+        for path in sorted((FORMS_DIR / spec["slug"]).glob("*.yaml")):
+            publish_definition(session, city, read_definition_file(path))
+        install_shipped_templates(session, city, from_slug=spec["slug"])
+        session.add_all(CollaborationType(city=city, name=type_name, sort_order=i)
+                        for i, type_name in enumerate(spec["collaboration_types"]))
+        session.add_all(Criterion(city=city, name=criterion, description=description,
+                                  sort_order=i, kind=kind[0] if kind else "score")
+                        for i, (criterion, description, *kind) in enumerate(spec["criteria"]))
+        session.add(Council(city=city, name=spec["council"],
+                            description=f"{name}の{spec['council']}"))
+        session.flush()
+    return city

@@ -121,11 +121,12 @@ def activate_template(session: Session, template: DocumentTemplate) -> None:
     session.flush()
 
 
-def install_shipped_templates(session: Session, city: City) -> int:
-    """Load doc_templates/<slug>/<kind>.docx for a city whose kind has no template yet."""
+def install_shipped_templates(session: Session, city: City, from_slug: str | None = None) -> int:
+    """Load doc_templates/<slug>/<kind>.docx (the city's own, or those of the seed city
+    ``from_slug``) for each kind the city has no template of yet."""
     added = 0
     for kind in DOCUMENT_KINDS:
-        path = SHIPPED / city.slug / f"{kind}.docx"
+        path = SHIPPED / (from_slug or city.slug) / f"{kind}.docx"
         if not path.exists():
             continue
         data = path.read_bytes()

@@ -1,8 +1,13 @@
-"""Passwords, login with throttling, and the demo-password guard."""
+"""Passwords, login with throttling, the demo-password guard, and accounts made from the
+command line (one, or a CSV file of them)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -11,8 +16,10 @@ from sqlalchemy import case, delete, select, update
 
 from .. import clock
 from ..config import ConfigError
+from ..errors import ValidationFailed
 from ..models.base import upsert_insert
-from ..models.user import LoginFailure, User, new_session_token
+from ..models.city import City
+from ..models.user import ROLE_LABELS, LoginFailure, Role, User, new_session_token
 from ..sessions import Session
 from .audit import Actor, record_event, reset_actor, set_actor
 
@@ -63,8 +70,6 @@ def password_problem(password: str, username: str = "") -> str | None:
 def set_password(user: User, password: str) -> None:
     problem = password_problem(password, user.username or "")
     if problem:
-        from ..errors import ValidationFailed
-
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
 
@@ -167,3 +172,117 @@ def refuse_demo_passwords(session: Session) -> None:
                 "change it (kyodo users set-password) before starting."
             )
     session.rollback()
+
+
+# -- accounts from the command line -------------------------------------------------------
+
+#: A login name: ASCII letters, digits and . _ @ -, 3 to 80 characters.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,79}")
+#: The columns of a user import file (``kyodo users import``); password may be left empty.
+IMPORT_COLUMNS = ("username", "display_name", "role", "city", "email", "password")
+
+
+def role_of(value: str) -> Role:
+    """A role by its name (staff) or its Japanese label (職員)."""
+    for role in Role:
+        if value.strip() in (role.value, ROLE_LABELS[role]):
+            return role
+    names = "、".join(f"{role.value}（{ROLE_LABELS[role]}）" for role in Role)
+    raise ValidationFailed(f"役割「{value}」はありません。{names} のいずれかです。", field="role")
+
+
+def add_user(session: Session, username: str, *, role: Role, city_slug: str | None,
+             password: str, display_name: str = "", email: str = "") -> User:
+    """A new active user; refuses a bad or taken username, an unknown city, a city for a
+    system administrator (or none for anyone else) and a weak password, before adding
+    anything. The caller commits."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise ValidationFailed(f"ユーザー名「{username}」は使えません。半角英数字と . _ @ - の"
+                               "3〜80文字にしてください。", field="username")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています。", field="username")
+    city = None
+    if role is Role.SYSTEM_ADMIN:
+        if city_slug:
+            raise ValidationFailed("システム管理者は自治体に属しません（自治体を指定しないでください）。",
+                                   field="city")
+    elif not city_slug:
+        raise ValidationFailed(f"{ROLE_LABELS[role]}には自治体を指定してください。", field="city")
+    else:
+        city = session.execute(select(City).where(City.slug == city_slug)).scalar_one_or_none()
+        if city is None:
+            raise ValidationFailed(f"自治体「{city_slug}」が見つかりません。", field="city")
+    user = User(username=username, role=role.value, city=city, email=email,
+                display_name=display_name or username, active=True)
+    set_password(user, password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class ImportedUser:
+    user: User
+    #: The password made for a row that left it empty, to hand to the user once.
+    generated_password: str | None
+
+
+def decode_upload(data: bytes) -> str:
+    """A CSV's text: UTF-8 (with or without the BOM Excel writes) or Shift_JIS (Excel on
+    Japanese Windows); anything else is refused, naming the encodings read."""
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed("ファイルの文字コードを読めません。UTF-8 か Shift_JIS（Excel の"
+                           "「CSV（コンマ区切り）」）で保存してください。")
+
+
+def import_users(session: Session, text: str) -> list[ImportedUser]:
+    """Users from CSV text with the header ``IMPORT_COLUMNS``, all or nothing: any bad line
+    raises ValidationFailed naming every bad line (counted as in a spreadsheet, the header
+    being line 1) and adds no one. The caller commits."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    missing = [column for column in IMPORT_COLUMNS if column not in header]
+    if missing:
+        raise ValidationFailed(f"1行目（見出し）に {', '.join(missing)} の列がありません。"
+                               f"見出しは {','.join(IMPORT_COLUMNS)} です。")
+    problems: list[str] = []
+    imported: list[ImportedUser] = []
+    seen: set[str] = set()
+    for line, cells in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        row = {column: (cells[header.index(column)].strip()
+                        if header.index(column) < len(cells) else "")
+                for column in IMPORT_COLUMNS}
+        try:
+            if row["username"] in seen:
+                raise ValidationFailed(f"ユーザー名「{row['username']}」がこのファイルの中で重複しています。")
+            seen.add(row["username"])
+            generated = None if row["password"] else secrets.token_urlsafe(12)
+            user = add_user(session, row["username"], role=role_of(row["role"]),
+                            city_slug=row["city"] or None,
+                            password=row["password"] or str(generated),
+                            display_name=row["display_name"], email=row["email"])
+            imported.append(ImportedUser(user, generated))
+        except ValidationFailed as exc:
+            problems.append(f"{line}行目: {exc}")
+    if problems:
+        raise ValidationFailed("\n".join(problems))
+    if not imported:
+        raise ValidationFailed("取り込む行がありません（2行目から1人1行で書いてください）。")
+    return imported
+
+
+def deactivate_user(session: Session, username: str) -> User:
+    """Stop a user from logging in (their records and history stay); their sessions end."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise ValidationFailed(f"ユーザー「{username}」が見つかりません。", field="username")
+    user.active = False
+    user.session_token = new_session_token()
+    session.flush()
+    return user

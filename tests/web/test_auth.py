@@ -268,7 +268,7 @@ def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password
 def test_the_cli_refuses_a_weak_password(app):
     user = UserFactory(username="taro")
     before = user.password_hash
-    result = app.test_cli_runner().invoke(args=["kyodo", "set-password", "taro"],
+    result = app.test_cli_runner().invoke(args=["kyodo", "users", "set-password", "taro"],
                                           input="password123\npassword123\n")
     assert result.exit_code != 0 and "推測されやすい" in result.output
     db.session.expire_all()
