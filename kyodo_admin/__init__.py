@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
-from . import cache, clock
+from . import cache, clock, logs
 from .config import check_production_config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models.base import compared_by_alembic
@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    logs.configure(app)
     _register_request_context(app)
 
     from .web import errors as web_errors
@@ -93,6 +94,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .web.disclosure import bp as disclosure_bp
 
     app.register_blueprint(disclosure_bp)
+    from .web.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     web_errors.register(app)
 
     from .admin import init_admin
@@ -157,6 +161,7 @@ def _register_request_context(app: Flask) -> None:
         if user.is_authenticated:
             scope = tenancy.ALL_CITIES if user.is_system_admin else (user.city_id or -1)
             g._kyodo_actor_token = audit.set_actor(audit.Actor(user.id, user.username))
+            g.log_user_id, g.log_city_id = user.id, user.city_id
         else:
             scope = tenancy.NOT_SET  # anonymous pages name their city themselves
         g._kyodo_tenancy_token = tenancy.set_scope(scope)

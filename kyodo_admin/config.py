@@ -89,6 +89,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_ENTRANCE_MIN_INTERVAL": int(os.environ.get("KYODO_ENTRANCE_MIN_INTERVAL", 30)),
         # A bulk issue of more records than this runs in the background with a progress page.
         "KYODO_BATCH_SYNC_LIMIT": int(os.environ.get("KYODO_BATCH_SYNC_LIMIT", 20)),
+        # Log lines on standard error: "json" (one object a line) or "text"; and from which level.
+        "KYODO_LOG_FORMAT": os.environ.get("KYODO_LOG_FORMAT",
+                                           "json" if env == "production" else "text"),
+        "KYODO_LOG_LEVEL": os.environ.get("KYODO_LOG_LEVEL", "INFO"),
         # Home-screen figures and disclosure pages kept per web process until the city's
         # records change: at most this many entries, none older than this.
         "KYODO_CACHE_ENTRIES": int(os.environ.get("KYODO_CACHE_ENTRIES", 300)),

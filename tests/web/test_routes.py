@@ -10,7 +10,7 @@ from ..factories import CityFactory, UserFactory
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "auth.logout", "auth.index",
                     "entrance.proposal_form", "entrance.received",
-                    "disclosure.projects"}  # tested in tests/web
+                    "disclosure.projects", "health.healthz"}  # tested in tests/web
 DUMMY_ARGS = {"export_type": "csv", "id": "1", "filename": "x.css"}
 
 

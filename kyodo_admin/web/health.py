@@ -1,0 +1,32 @@
+"""``/healthz`` for a load balancer: 200 while the database answers, else 503."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from ..extensions import db, limiter
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz() -> Any:
+    checks = {"database": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy", said without detail
+        log.exception("health check: the database does not answer")
+        checks["database"] = "unreachable"
+    finally:
+        db.session.rollback()
+    healthy = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ok" if healthy else "error", **checks)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
