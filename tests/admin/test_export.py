@@ -51,3 +51,17 @@ def test_the_export_reads_no_answers_and_costs_the_same_for_more_rows(client, lo
     title = rows[0].index("件名")
     assert {r[title] for r in rows[1:]} == {f"提案{i}" for i in range(EXPORT_CHUNK + 7)}
     assert len(large) <= len(small) + 2  # one more fetch per chunk at most, never one per row
+
+
+def test_a_large_export_is_written_through_a_file_and_arrives_whole(client, login_as,
+                                                                     monkeypatch):
+    from kyodo_admin.admin.mixins import export as export_mixin
+
+    monkeypatch.setattr(export_mixin, "EXPORT_MEMORY", 512)  # a few rows, then to disk
+    city = CityFactory()
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    for i in range(40):
+        ProposalFactory(city=city, title=f"ファイル経由の提案{i:02d}")
+    rows, _statements = export(client, "/admin/proposal/export/csv/")
+    title = rows[0].index("件名")
+    assert sorted(r[title] for r in rows[1:]) == [f"ファイル経由の提案{i:02d}" for i in range(40)]

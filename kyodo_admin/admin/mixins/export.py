@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from typing import Any
 
-from flask import Response, has_request_context
+from flask import has_request_context, send_file
 from flask_login import current_user
 from sqlalchemy import inspect
 from sqlalchemy.orm import defer
@@ -16,6 +17,8 @@ from ... import clock, permissions
 
 #: Rows read and written at a time by an export.
 EXPORT_CHUNK = 500
+#: Bytes of an export kept in memory; a bigger one is written to a temporary file.
+EXPORT_MEMORY = 1024 * 1024
 #: First characters a spreadsheet reads as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,17 +74,22 @@ class ExportMixin:
             .yield_per(EXPORT_CHUNK)
 
     def _export_csv(self, return_url: Any) -> Any:
-        """CSV built while the request's session is open (a body streamed after the view
-        returns would outlive it), read in chunks of rows and only the exported columns, with
-        a BOM so that Excel on Japanese Windows reads UTF-8, and formulas neutralised."""
+        """CSV written while the request's session is open, read in chunks of rows and only
+        the exported columns, into a file that stays in memory while small and goes to a
+        temporary file past ``EXPORT_MEMORY`` (memory stays flat however many rows), then
+        sent from it. A BOM lets Excel on Japanese Windows read UTF-8; formulas are
+        neutralised."""
         columns = list(self._export_columns)
-        out = io.StringIO()
-        out.write("\ufeff")
+        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY)  # noqa: SIM115 - sent
+        out = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
         writer = csv.writer(out)
         writer.writerow([str(label) for _name, label in columns])
         for row in self._export_query():
             writer.writerow(["" if (v := self.get_export_value(row, name)) is None else str(v)
                              for name, _label in columns])
+        out.flush()
+        out.detach()
+        spool.seek(0)
         filename = f"{self.model.__tablename__}_{clock.local_now():%Y%m%d%H%M%S}.csv"
-        return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={filename}"})
+        return send_file(spool, mimetype="text/csv; charset=utf-8", as_attachment=True,
+                         download_name=filename, max_age=0)
