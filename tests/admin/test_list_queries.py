@@ -44,3 +44,6 @@ def test_a_long_list_counts_up_to_a_cap_and_says_so(client, login_as, monkeypatc
     assert any("count(" in s.lower() and "LIMIT" in s for s in statements)
     found = client.get("/admin/proposal/?search=短い一覧").get_data(as_text=True)
     assert "(4)" in found  # a search within the cap is counted exactly
+    monkeypatch.setattr(access, "SEARCH_COUNT_CAP", 3)
+    broad = client.get("/admin/proposal/?search=一覧").get_data(as_text=True)
+    assert "(3件以上（条件で絞り込んでください）)" in broad

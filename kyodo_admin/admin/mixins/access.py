@@ -29,6 +29,9 @@ MAX_PAGE = 100_000
 
 #: A list counts its rows up to this many; more is shown as 「1,000件以上」.
 LIST_COUNT_CAP = 1000
+#: A search counts its matches up to this many (10 pages): a word found in more rows is too
+#: broad to read through, and counting them all would read most of a large table.
+SEARCH_COUNT_CAP = 200
 
 
 class AtLeast(int):
@@ -40,12 +43,13 @@ class AtLeast(int):
 
 class CappedCountQuery(Query):
     """The list's rows (filters and searches apply to it as to the count Flask-Admin builds);
-    ``scalar()`` counts them, stopping past the cap."""
+    ``scalar()`` counts them, stopping past the cap (a search's when the list searches)."""
 
     def scalar(self) -> Any:
-        rows = self.order_by(None).limit(LIST_COUNT_CAP + 1).subquery()
+        cap = SEARCH_COUNT_CAP if request.args.get("search") else LIST_COUNT_CAP
+        rows = self.order_by(None).limit(cap + 1).subquery()
         found = self.session.execute(select(func.count()).select_from(rows)).scalar_one()
-        return AtLeast(LIST_COUNT_CAP) if found > LIST_COUNT_CAP else found
+        return AtLeast(cap) if found > cap else found
 
 
 class LoginRequiredMixin:
@@ -144,8 +148,9 @@ class AccessMixin(LoginRequiredMixin):
         return self._scope(super().get_query())  # type: ignore[misc]
 
     def get_count_query(self) -> Any:
-        """Counts the list's rows up to ``LIST_COUNT_CAP`` (a filter over a hundred thousand
-        proposals is not read to the end to say how many)."""
+        """Counts the list's rows up to ``LIST_COUNT_CAP``, or a search's up to
+        ``SEARCH_COUNT_CAP`` (a filter over a hundred thousand proposals is not read to the
+        end to say how many)."""
         return self._scope(CappedCountQuery(self.model.id, session=self.session()))
 
     def _get_list_extra_args(self) -> Any:
