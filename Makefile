@@ -35,6 +35,8 @@ run: install
 	mkdir -p "$(KYODO_INSTANCE_PATH)"
 	$(BIN)/kyodo demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (log in as admin or <city>-admin / <city>-staff / <city>-council, password kyodo-demo)"
+	@# The web server and one worker together; one Ctrl-C stops both.
+	$(BIN)/kyodo worker & trap 'kill $$! 2>/dev/null' EXIT; \
 	$(BIN)/kyodo run --host 127.0.0.1 --port $(PORT)
 
 # In CI the Debian packages the browser and PDF tests need are installed;

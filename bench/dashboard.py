@@ -38,6 +38,7 @@ def build_app(folder: Path, proposals: int):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
                       "SECRET_KEY": "bench-secret-key", "RATELIMIT_ENABLED": False,
+                      "KYODO_LOG_LEVEL": "WARNING",
                       "TESTING": True, "SERVER_NAME": "localhost"})
     result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
     if result.exit_code != 0:

@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -203,15 +204,17 @@ def main() -> None:
     name = f"kyodo_bench_load_{os.getpid()}"
     url = database(name)
     server = None
+    server_log: Any = None
     try:
         ids = prepare(url, args.proposals, args.users)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-" + "x" * 32,
                "KYODO_LOGIN_RATE_LIMIT": "100000 per minute"}
+        server_log = tempfile.TemporaryFile()  # noqa: SIM115 - read on a failure
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers),
              "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--log-level",
-             "warning", "wsgi:app"], cwd=ROOT, env=env)
+             "warning", "wsgi:app"], cwd=ROOT, env=env, stdout=server_log, stderr=server_log)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -263,6 +266,11 @@ def main() -> None:
           f"| {percentile(every, 0.95):.0f} ms |")
     for kind, status, _ms in failures[:5]:
         print(f"failed: {kind} HTTP {status}", file=sys.stderr)
+    if failures:
+        server_log.seek(0)
+        errors = [line for line in server_log.read().decode(errors="replace").splitlines()
+                  if "ERROR" in line or "Traceback" in line]
+        print("\n".join(errors[-20:]), file=sys.stderr)
     # A save is two requests (the form, then the post); every other kind is one.
     served = len(results) + sum(1 for r in results if r[0] == "save")
     print(f"server CPU {used / 1000:.1f} s over {served} requests")

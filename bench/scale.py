@@ -31,12 +31,13 @@ sys.path.insert(0, str(ROOT))
 PG = os.environ.get("KYODO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 5000
 
-#: (name, URL); ``{p}``, ``{proj}``, ``{a}`` are a proposal, project and agreement of the city.
+#: (name, URL); ``{p}``, ``{proj}``, ``{a}`` are a proposal, project and agreement of the city,
+#: ``{filtered}`` the proposals in one state as the home screen links to them.
 SCREENS = [
     ("home", "/admin/"),
     ("proposal list", "/admin/proposal/"),
     ("list page 50", "/admin/proposal/?page=49"),
-    ("list filter", "/admin/proposal/?flt0_0=step1_review"),
+    ("list filter", "{filtered}"),
     ("list search 見守り", "/admin/proposal/?search=見守り"),
     ("list search 受付番号", "/admin/proposal/?search=S000777"),
     ("list by title", "/admin/proposal/?sort=2"),
@@ -172,11 +173,16 @@ def build(size: int) -> tuple[Any, Any, dict[str, int], str]:
     name = f"kyodo_bench_scale_{size}_{os.getpid()}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database(name), "SECRET_KEY": "bench-secret",
                       "RATELIMIT_ENABLED": False, "TESTING": True, "SERVER_NAME": "localhost",
-                      "WTF_CSRF_ENABLED": False})
+                      "WTF_CSRF_ENABLED": False, "KYODO_LOG_LEVEL": "WARNING"})
     result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
     if result.exit_code != 0:
         raise SystemExit(result.output)
-    sample = grow(app, size)
+    sample: dict[str, Any] = grow(app, size)
+    with app.test_request_context():
+        from kyodo_admin.admin.responses import list_url
+
+        # The list a state's figure on the home screen opens.
+        sample["filtered"] = list_url("proposal", ("status", "FilterEqual", "step1_review"))
     client = app.test_client()
     client.post("/login", data={"username": "kamakura-staff", "password": "kyodo-demo"})
     assert client.get("/admin/").status_code == 200, "login failed"

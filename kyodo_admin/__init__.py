@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
-from . import cache, clock, logs
+from . import cache, clock, logs, queue
 from .config import check_production_config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models.base import compared_by_alembic
@@ -75,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    queue.init_app(app)
 
     from .extensions import configure_engine
 

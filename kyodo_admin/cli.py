@@ -401,6 +401,25 @@ def templates_check_command(file: Path, kind: str, slug: str | None) -> None:
     click.echo(f"{file}: 問題はありません。")
 
 
+@cli.command("worker")
+@click.option("--threads", default=2, show_default=True, help="同時に実行する作業の数")
+@with_appcontext
+def worker_command(threads: int) -> None:
+    """Run the queued background work (document batches) until stopped (Ctrl-C, SIGTERM).
+    Run as many as needed, on any machine that reaches the database and the queue."""
+    from flask import current_app
+
+    from .queue import queue_of
+
+    queue = queue_of(current_app)
+    if queue.immediate:
+        raise click.ClickException("KYODO_QUEUE_URL=immediate ではキューがないため、"
+                                   "ワーカーは不要です（作業はその場で実行されます）。")
+    click.echo(f"kyodo worker: {current_app.config['KYODO_QUEUE_URL']} の作業を待っています"
+               f"（{threads}件ずつ、Ctrl-C で停止）。")
+    queue.create_consumer(workers=threads, worker_type="thread").run()
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(cli)
 

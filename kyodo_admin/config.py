@@ -93,6 +93,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_LOG_FORMAT": os.environ.get("KYODO_LOG_FORMAT",
                                            "json" if env == "production" else "text"),
         "KYODO_LOG_LEVEL": os.environ.get("KYODO_LOG_LEVEL", "INFO"),
+        # Where background work (document batches) waits for a `kyodo worker`: a file beside
+        # the database, redis://host:6379/0 for several machines, or "immediate" (no queue).
+        "KYODO_QUEUE_URL": os.environ.get("KYODO_QUEUE_URL",
+                                          f"sqlite:///{instance / 'queue.sqlite3'}"),
         # Home-screen figures and disclosure pages kept per web process until the city's
         # records change: at most this many entries, none older than this.
         "KYODO_CACHE_ENTRIES": int(os.environ.get("KYODO_CACHE_ENTRIES", 300)),

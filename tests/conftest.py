@@ -66,6 +66,7 @@ def app_config(url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        "KYODO_QUEUE_URL": "immediate",  # a task runs as it is enqueued (one test runs workers)
         **extra,
     }
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-#: Declared without an import: the PostgreSQL driver, which SQLAlchemy loads by its URL.
-LOADED_BY_NAME = {"psycopg"}
+#: Declared without an import: the PostgreSQL driver, which SQLAlchemy loads by its URL, and
+#: redis-py, which Huey loads for a redis:// queue.
+LOADED_BY_NAME = {"psycopg", "redis"}
 
 
 def normalized(requirement: str) -> str:

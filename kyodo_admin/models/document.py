@@ -91,7 +91,8 @@ class DocumentBatch(CityOwned, TimestampMixin, Base):
     record_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    #: queued (waiting for a worker), running, done or failed.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
     error: Mapped[str] = mapped_column(Text, default="")
     document_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     #: The process running it ("host:pid"): on the same machine, a dead one is seen at once.

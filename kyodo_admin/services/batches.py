@@ -1,10 +1,11 @@
 """Bulk issuing in the background, with progress, for selections too long for one request.
 
-A batch renders its records one by one, committing only its ``done`` counter
-(short write transactions, so other users' saves are not held up by the
-rendering); at the end every document is archived in one transaction, so a
-failed batch archives nothing. The ZIP is built from the archived rows.
-A batch whose worker disappeared (server restart) shows as interrupted.
+A batch is a task on the queue (``kyodo_admin.queue``), run by a ``kyodo worker`` on any
+machine. It renders its records one by one, committing only its ``done`` counter (short
+write transactions, so other users' saves are not held up by the rendering); at the end
+every document is archived in one transaction, so a failed or killed batch archives
+nothing. The ZIP is built from the archived rows. A batch whose worker disappeared (killed,
+restarted) shows as interrupted, with a button to run it again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import io
 import logging
 import os
 import socket
-import threading
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -29,7 +29,7 @@ from ..extensions import db, write_intent
 from ..models.document import DocumentBatch, GeneratedDocument
 from ..sessions import Session
 from ..tenancy import scoped_to
-from .audit import Actor, reset_actor, set_actor
+from .audit import Actor, current_actor, reset_actor, set_actor
 from .documents import (
     Rendered,
     archive_document,
@@ -66,22 +66,42 @@ FAILED_UNEXPECTEDLY = "予期しないエラーのため一括作成を中止し
 
 
 def start_batch(session: Session, kind: str, records: list[Any], user_id: int | None) -> DocumentBatch:
-    """Record a batch for the records (already scoped to the user's city) and commit it."""
+    """Record a batch for the records (already scoped to the user's city), commit it and
+    put it on the queue. When the queue does not answer, the batch shows as failed, with
+    the reason and a button to try again."""
     model: Any = BUILDERS[kind][0]
     batch = DocumentBatch(kind=kind, record_type=model.__tablename__,
                           record_ids=[r.id for r in records], total=len(records),
                           city_id=records[0].city_id, created_by_id=user_id,
-                          owner=this_process())
+                          status="queued", owner="")
     session.add(batch)
+    session.flush()
+    batch_id, city_id = batch.id, batch.city_id
     session.commit()
+    _enqueue(session, batch_id, city_id)
     return batch
 
 
-def run_in_background(app: Flask, batch_id: int, city_id: int, actor: Actor) -> threading.Thread:
-    thread = threading.Thread(target=run_batch, args=(app, batch_id, city_id, actor),
-                              name=f"kyodo-batch-{batch_id}", daemon=True)
-    thread.start()
-    return thread
+def retry_batch(session: Session, batch: DocumentBatch) -> None:
+    """Run a failed batch again from its first record (it archived nothing)."""
+    if batch_state(batch)["status"] != "failed":
+        raise KyodoError("この一括作成は失敗していないため、やり直せません。")
+    batch_id, city_id = batch.id, batch.city_id
+    _set(session, batch_id, status="queued", done=0, error="", owner="")
+    _enqueue(session, batch_id, city_id)
+
+
+def _enqueue(session: Session, batch_id: int, city_id: int) -> None:
+    """Hand the batch to the queue; no transaction of the caller's stays open meanwhile (with
+    an immediate queue the batch runs right here, in sessions of its own)."""
+    from ..queue import QueueUnavailable, enqueue
+
+    actor = current_actor()
+    try:
+        enqueue("run_batch", batch_id, city_id, actor.user_id, actor.name)
+    except QueueUnavailable as exc:
+        log.exception("Document batch %s could not be queued", batch_id)
+        _set(session, batch_id, status="failed", error=str(exc))
 
 
 def _set(session: Session, batch_id: int, **values: Any) -> None:
@@ -100,9 +120,10 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
         session: Any = db.session  # the thread's own scoped session
         try:
             batch = session.get(DocumentBatch, batch_id)
-            if batch is None:
-                return
+            if batch is None or batch.status != "queued":
+                return  # gone, or taken already (a task delivered twice runs once)
             kind, record_ids = batch.kind, list(batch.record_ids)
+            _set(session, batch_id, status="running", owner=this_process())
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)
             rendered: list[Rendered] = []
@@ -137,6 +158,8 @@ def batch_state(batch: DocumentBatch) -> dict[str, Any]:
     updated = batch.updated_at
     if updated is not None and updated.tzinfo is None:
         updated = updated.replace(tzinfo=dt.UTC)
+    if status == "queued":
+        return {"status": status, "done": 0, "total": batch.total, "error": ""}
     if status == "running" and (owner_is_dead(batch.owner or "") or (
             updated is not None and now() - updated > STALE_AFTER)):
         status, error = "failed", "一括作成が中断されました（サーバーの再起動など）。もう一度実行してください。"

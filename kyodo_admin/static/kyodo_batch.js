@@ -1,17 +1,18 @@
-// Progress of a background bulk issue: polls the status until done or failed.
+// Progress of a background bulk issue: polls the status while it waits or runs.
 (function () {
   var box = document.getElementById("batch");
-  if (!box || box.dataset.status !== "running") return;
+  function active(status) { return status === "queued" || status === "running"; }
+  if (!box || !active(box.dataset.status)) return;
   var bar = document.getElementById("batch-bar");
   function show(state) {
     document.getElementById("batch-done").textContent = state.done;
     bar.style.width = (state.total ? Math.round(100 * state.done / state.total) : 0) + "%";
     bar.setAttribute("aria-valuenow", state.done);
+    document.getElementById("batch-queued").hidden = state.status !== "queued";
     document.getElementById("batch-running").hidden = state.status !== "running";
     document.getElementById("batch-done-box").hidden = state.status !== "done";
-    var error = document.getElementById("batch-error");
-    error.hidden = state.status !== "failed";
-    error.textContent = state.error || "";
+    document.getElementById("batch-failed").hidden = state.status !== "failed";
+    document.getElementById("batch-error").textContent = state.error || "";
     if (state.status === "failed") bar.classList.add("bg-danger");
   }
   function poll() {
@@ -19,7 +20,7 @@
       .then(function (r) { return r.json(); })
       .then(function (state) {
         show(state);
-        if (state.status === "running") setTimeout(poll, 1000);
+        if (active(state.status)) setTimeout(poll, 1000);
       })
       .catch(function () { setTimeout(poll, 3000); });
   }

@@ -1,13 +1,14 @@
-"""``/healthz`` for a load balancer: 200 while the database answers, else 503."""
+"""``/healthz`` for a load balancer: 200 while the database and the queue answer, else 503."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from .. import queue
 from ..extensions import db, limiter
 
 bp = Blueprint("health", __name__)
@@ -25,6 +26,7 @@ def healthz() -> Any:
         checks["database"] = "unreachable"
     finally:
         db.session.rollback()
+    checks["queue"] = "ok" if queue.check(current_app) else "unreachable"
     healthy = all(value == "ok" for value in checks.values())
     response = jsonify(status="ok" if healthy else "error", **checks)
     response.status_code = 200 if healthy else 503

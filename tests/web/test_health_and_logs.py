@@ -17,7 +17,7 @@ from ..factories import CityFactory, ProposalFactory, UserFactory
 def test_healthz_answers_while_the_database_does(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
     assert "Set-Cookie" not in response.headers  # a load balancer gets no session
 
 
@@ -25,7 +25,7 @@ def test_healthz_says_503_without_details_when_the_database_is_down():
     down = create_app(app_config("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     response = down.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "unreachable"}
+    assert response.get_json() == {"status": "error", "database": "unreachable", "queue": "ok"}
     assert "127.0.0.1" not in response.get_data(as_text=True)
 
 

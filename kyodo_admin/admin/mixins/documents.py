@@ -15,12 +15,11 @@ from ... import permissions
 from ...documents.pdf import to_pdf
 from ...errors import KyodoError
 from ...models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
-from ...services.audit import current_actor
 from ...services.batches import (
     batch_state,
     batch_zip,
     issue_zip,
-    run_in_background,
+    retry_batch,
     start_batch,
 )
 from ...services.documents import generate_document
@@ -96,8 +95,6 @@ class DocumentsMixin:
             flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
             return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
         batch = start_batch(self.session, kind, records, self._user_id())
-        run_in_background(current_app._get_current_object(),  # type: ignore[attr-defined]
-                          batch.id, batch.city_id, current_actor())
         return redirect(self.get_url(".document_batch", id=batch.id))  # type: ignore[attr-defined]
 
     def _batch_or_404(self, id: int) -> Any:
@@ -116,6 +113,16 @@ class DocumentsMixin:
         return self.render("admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
                            state=batch_state(batch),
                            kind_label=DOCUMENT_KINDS.get(batch.kind, batch.kind))
+
+    @expose("/batch/<int:id>/retry", methods=("POST",))
+    def document_batch_retry(self, id: int) -> Any:
+        """Run a failed batch (interrupted, or refused by the queue) again."""
+        batch = self._batch_or_404(id)
+        try:
+            retry_batch(self.session, batch)
+        except KyodoError as exc:
+            flash(str(exc), "error")
+        return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
 
     @expose("/batch/<int:id>/status")
     def document_batch_status(self, id: int) -> Any:
