@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch clean
 
 LOCK := requirements.lock
 
@@ -81,7 +81,11 @@ bench-load: install
 bench-generate: install
 	$(BIN)/python bench/generate.py --small 1000 --large 10000
 
-bench: bench-docs bench-dashboard bench-scale bench-load bench-generate
+# 1,000 agreements as one bulk batch through the queue and a worker (last line: documents/s).
+bench-batch: install
+	$(BIN)/python bench/batch.py --agreements 1000
+
+bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -58,3 +58,13 @@ def test_bench_generate_runs_and_prints_the_ratio(app, backend):
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"peak RSS 6/3 = \d+\.\d\d", lines[-1])
     assert "| 6 | 8 |" in result.stdout  # every agreement issued (the demo's two as well)
+
+
+def test_bench_batch_runs_through_a_worker(app, backend):
+    if backend != "postgresql":
+        pytest.skip("the batch bench runs on PostgreSQL (its run of this test)")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "batch.py"), "--agreements",
+                             "3"], capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("4 agreements in one batch")  # the demo's signed one as well
+    assert re.fullmatch(r"batch documents/s = \d+\.\d", lines[-1])
