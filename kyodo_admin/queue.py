@@ -14,6 +14,7 @@ process shows it.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,13 @@ class QueueUnavailable(KyodoError):
 def enqueue(name: str, *args: Any) -> None:
     """Put a task on the queue; QueueUnavailable, with a message, when it does not answer."""
     task = current_app.extensions["kyodo_tasks"][name]
+    if queue_of().immediate:
+        # Run now, but as a worker would: in a thread of its own, outside this request (its
+        # transactions, its SQLite write lock).
+        worker = threading.Thread(target=task.call_local, args=args, name=f"kyodo-{name}")
+        worker.start()
+        worker.join()
+        return
     try:
         task(*args)
     except Exception as exc:  # noqa: BLE001 - the queue's own errors (connection refused…)

@@ -10,11 +10,13 @@ restarted) shows as interrupted, with a button to run it again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
 import os
 import socket
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -113,11 +115,21 @@ def _set(session: Session, batch_id: int, **values: Any) -> None:
         session.commit()
 
 
+def _progress(batch_id: int, **values: Any) -> None:
+    """A short write of the batch row on a connection of its own (the batch's session keeps
+    its read transaction; other users' saves wait for no rendering)."""
+    with write_intent(), db.engine.begin() as connection:
+        connection.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id)
+                           .values(updated_at=now(), **values))
+
+
 def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
-    """Render every record of the batch, then archive them all (or nothing)."""
-    with app.app_context(), scoped_to(city_id):
+    """Render every record of the batch, then archive them all (or nothing). The documents
+    wait in a temporary file, not in memory, so a batch of thousands costs the memory of
+    one document."""
+    with app.app_context(), scoped_to(city_id), tempfile.TemporaryFile() as spool:
         token = set_actor(actor)
-        session: Any = db.session  # the thread's own scoped session
+        session: Any = db.session  # the task's own scoped session
         try:
             batch = session.get(DocumentBatch, batch_id)
             if batch is None or batch.status != "queued":
@@ -126,21 +138,31 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
             _set(session, batch_id, status="running", owner=this_process())
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)
-            rendered: list[Rendered] = []
+            rendered: list[tuple[Rendered, int, int]] = []  # without their bytes, and where those are
             for index, record_id in enumerate(record_ids, start=1):
                 record = session.get(model, record_id)
                 if record is None:
                     raise KyodoError(f"選択した記録（ID {record_id}）が見つかりません。削除された可能性があります。")
                 try:
-                    rendered.append(render_document(session, kind, record, template))
+                    item = render_document(session, kind, record, template)
                 except KyodoError as exc:
                     raise KyodoError(f"「{record}」: {exc}") from exc
-                _set(session, batch_id, done=index)
+                rendered.append((dataclasses.replace(item, data=b""), spool.tell(), len(item.data)))
+                spool.write(item.data)
+                session.expunge(record)
+                _progress(batch_id, done=index)
             session.rollback()
             with write_intent():
-                documents = [archive_document(session, item, actor.user_id) for item in rendered]
+                document_ids = []
+                for item, offset, length in rendered:
+                    spool.seek(offset)
+                    data = spool.read(length)
+                    document = archive_document(session, dataclasses.replace(item, data=data),
+                                                actor.user_id)
+                    document_ids.append(document.id)
+                    session.expunge(document)
                 session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
-                    status="done", updated_at=now(), document_ids=[d.id for d in documents]))
+                    status="done", updated_at=now(), document_ids=document_ids))
                 session.commit()
         except KyodoError as exc:
             _set(session, batch_id, status="failed", error=f"一括作成を中止しました（文書は保存していません）: {exc}")
