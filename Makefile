@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf clean
 
 LOCK := requirements.lock
 
@@ -41,9 +41,10 @@ run: install
 
 # In CI the Debian packages the browser and PDF tests need are installed;
 # elsewhere those tests skip with a printed reason when they are missing.
-CI_DEBS := chromium libreoffice-writer-nogui fonts-ipafont fonts-ipaexfont
+CI_DEBS := chromium libreoffice-writer-nogui python3-uno fonts-ipafont fonts-ipaexfont
 test-deps:
-	@if [ -n "$$CI" ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v soffice >/dev/null 2>&1; }; then \
+	@if [ -n "$$CI" ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v soffice >/dev/null 2>&1 \
+			|| ! /usr/bin/python3 -c 'import uno' >/dev/null 2>&1; }; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CI_DEBS) >/dev/null) \
 		|| echo "warning: could not install $(CI_DEBS)"; \
 	fi
@@ -85,7 +86,11 @@ bench-generate: install
 bench-batch: install
 	$(BIN)/python bench/batch.py --agreements 1000
 
-bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch
+# 20 agreements to PDF: warm converter pool against a cold LibreOffice (last line: the ratio).
+bench-pdf: install
+	$(BIN)/python bench/pdf.py --documents 20
+
+bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

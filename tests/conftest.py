@@ -92,7 +92,7 @@ class IsolatedClient(FlaskClient):
 
 
 #: Markers given by where a test lives, for ``-m`` (``make test-fast`` leaves these out).
-LOCATION_MARKERS = {"browser": "tests/browser/", "pdf": "tests/documents/test_pdf.py",
+LOCATION_MARKERS = {"browser": "tests/browser/", "pdf": "tests/documents/test_pdf",
                     "bench": "tests/test_bench.py"}
 
 

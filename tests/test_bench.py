@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -68,3 +69,15 @@ def test_bench_batch_runs_through_a_worker(app, backend):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("4 agreements in one batch")  # the demo's signed one as well
     assert re.fullmatch(r"batch documents/s = \d+\.\d", lines[-1])
+
+
+def test_bench_pdf_runs_and_prints_the_ratio(app, backend):
+    from kyodo_admin.documents import pdf
+
+    if backend != "postgresql":
+        pytest.skip("the PDF bench runs on PostgreSQL (its run of this test)")
+    if not pdf.available() and not os.environ.get("CI"):
+        pytest.skip("LibreOffice is not installed")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "pdf.py"), "--documents",
+                             "2"], capture_output=True, text=True, check=True)
+    assert re.fullmatch(r"pdf warm/cold = \d+\.\d\d", result.stdout.splitlines()[-1])

@@ -69,9 +69,10 @@ def fontconfig_xml() -> str:
             f"{aliases}</fontconfig>")
 
 
-def _profile_dir() -> Path:
-    """This process's LibreOffice profile and fontconfig file (created on first use)."""
-    base = Path(tempfile.gettempdir()) / f"kyodo-libreoffice-{os.getuid()}-{os.getpid()}"
+def _profile_dir(name: str = "") -> Path:
+    """A LibreOffice profile of this process (``name`` for another of its own) and the
+    fontconfig file beside it (created on first use)."""
+    base = Path(tempfile.gettempdir()) / f"kyodo-libreoffice-{os.getuid()}-{os.getpid()}{name}"
     (base / "profile").mkdir(parents=True, exist_ok=True)
     conf = base / "fonts.conf"
     xml = fontconfig_xml()
@@ -98,13 +99,23 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def to_pdf(docx: bytes) -> bytes:
-    """The PDF of a .docx; PdfUnavailable without LibreOffice, PdfFailed on a failure."""
+    """The PDF of a .docx, from a warm converter of the pool (``pdf_pool``) or, when the pool
+    is off or cannot start, from a LibreOffice started for it; PdfUnavailable without
+    LibreOffice, PdfFailed on a failure."""
     if not _is_docx(docx):
         raise PdfFailed("Word文書（.docx）ではないため、PDFにできません。")
     program = soffice()
     if program is None:
         raise PdfUnavailable("PDFの作成にはLibreOfficeが必要ですが、このサーバーにはインストールされて"
                              "いません。Word文書（.docx）をダウンロードしてください。")
+    from . import pdf_pool
+
+    converted = pdf_pool.convert(docx)
+    return converted if converted is not None else convert_cold(docx, program)
+
+
+def convert_cold(docx: bytes, program: str) -> bytes:
+    """One conversion by a LibreOffice started for it (about a second of start-up)."""
     with _lock, tempfile.TemporaryDirectory(prefix="kyodo-pdf-") as work:
         base = _profile_dir()
         source = Path(work) / "document.docx"

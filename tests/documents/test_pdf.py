@@ -12,7 +12,7 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from kyodo_admin.documents import pdf
+from kyodo_admin.documents import pdf, pdf_pool
 from kyodo_admin.documents.render import render
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument
@@ -114,6 +114,7 @@ def test_a_timed_out_conversion_leaves_no_process_behind(tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setattr(pdf, "soffice", lambda: str(fake))
     monkeypatch.setattr(pdf, "TIMEOUT", 1)
+    monkeypatch.setattr(pdf_pool, "SIZE", 0)  # the conversion by a LibreOffice of its own
     with pytest.raises(pdf.PdfFailed, match="1秒を超えたため中止しました"):
         pdf.to_pdf(clean_template())
     time.sleep(0.2)
