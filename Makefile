@@ -82,9 +82,10 @@ bench-load: install
 bench-generate: install
 	$(BIN)/python bench/generate.py --small 1000 --large 10000
 
-# 1,000 agreements as one bulk batch through the queue and a worker (last line: documents/s).
+# 1,000 agreements as one bulk batch through the queue and a worker, then 100 as PDF.
 bench-batch: install
 	$(BIN)/python bench/batch.py --agreements 1000
+	$(BIN)/python bench/batch.py --agreements 100 --pdf
 
 # 20 agreements to PDF: warm converter pool against a cold LibreOffice (last line: the ratio).
 bench-pdf: install

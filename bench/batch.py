@@ -1,4 +1,4 @@
-"""Benchmark: one bulk issue of ``--agreements`` Word agreements through the queue.
+"""Benchmark: one bulk issue of ``--agreements`` agreements through the queue (``--pdf``: PDF).
 
 A PostgreSQL database is loaded with the demo and Kamakura grown (as ``scale.py`` does) to
 ``--agreements`` signed agreements; one batch of all of them is put on a queue in a file and
@@ -6,7 +6,7 @@ run by a ``kyodo worker`` process. Printed: the seconds from enqueueing to the b
 done, documents per second, and the worker's peak RSS (the largest of its processes, the
 document renderer included). Last line ``batch documents/s = X``.
 
-Run with ``make bench-batch`` (1,000 agreements).
+Run with ``make bench-batch`` (1,000 agreements as Word, then 100 as PDF).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from scale import database, drop, grow  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agreements", type=int, default=1000)
+    parser.add_argument("--pdf", action="store_true", help="their PDFs (the worker's pool)")
     args = parser.parse_args()
 
     from sqlalchemy import select
@@ -68,7 +69,7 @@ def main() -> None:
                     records = list(db.session.execute(select(Agreement).where(
                         Agreement.status == "signed").order_by(Agreement.id)).scalars())
                     started = time.perf_counter()
-                    batch = start_batch(db.session, "agreement", records, None)
+                    batch = start_batch(db.session, "agreement", records, None, args.pdf)
                     batch_id = batch.id
                     while True:
                         db.session.rollback()
@@ -92,7 +93,7 @@ def main() -> None:
         drop(name)
     if status != "done":
         raise SystemExit(f"the batch failed: {error}")
-    print(f"{total:,} agreements in one batch: {elapsed:.0f} s, "
+    print(f"{total:,} agreements in one batch{' as PDF' if args.pdf else ''}: {elapsed:.0f} s, "
           f"{total / elapsed:.1f} documents/s, worker peak RSS {peak / 1024:.0f} MiB")
     print(f"batch documents/s = {total / elapsed:.1f}")
 

@@ -97,6 +97,10 @@ class DocumentBatch(CityOwned, TimestampMixin, Base):
     document_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     #: The process running it ("host:pid"): on the same machine, a dead one is seen at once.
     owner: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: "docx" (the ZIP is built from the archived documents) or "pdf" (their PDFs, made by
+    #: the batch and kept in ``pdf_zip``; the archive keeps the Word files as always).
+    format: Mapped[str] = mapped_column(String(10), default="docx", server_default="docx")
+    pdf_zip: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from ..clock import now
 from ..documents.context import BUILDERS
+from ..documents.pdf import to_pdf
 from ..errors import KyodoError
 from ..extensions import db, write_intent
 from ..models.document import DocumentBatch, GeneratedDocument
@@ -67,7 +68,8 @@ def owner_is_dead(owner: str) -> bool:
 FAILED_UNEXPECTEDLY = "予期しないエラーのため一括作成を中止しました（文書は保存していません）。"
 
 
-def start_batch(session: Session, kind: str, records: list[Any], user_id: int | None) -> DocumentBatch:
+def start_batch(session: Session, kind: str, records: list[Any], user_id: int | None,
+                as_pdf: bool = False) -> DocumentBatch:
     """Record a batch for the records (already scoped to the user's city), commit it and
     put it on the queue. When the queue does not answer, the batch shows as failed, with
     the reason and a button to try again."""
@@ -75,7 +77,7 @@ def start_batch(session: Session, kind: str, records: list[Any], user_id: int | 
     batch = DocumentBatch(kind=kind, record_type=model.__tablename__,
                           record_ids=[r.id for r in records], total=len(records),
                           city_id=records[0].city_id, created_by_id=user_id,
-                          status="queued", owner="")
+                          status="queued", owner="", format="pdf" if as_pdf else "docx")
     session.add(batch)
     session.flush()
     batch_id, city_id = batch.id, batch.city_id
@@ -123,6 +125,16 @@ def _progress(batch_id: int, **values: Any) -> None:
                            .values(updated_at=now(), **values))
 
 
+def _read(spool: Any, offset: int, length: int) -> bytes:
+    spool.seek(offset)
+    data: bytes = spool.read(length)
+    return data
+
+
+def pdf_filename(filename: str) -> str:
+    return filename.rsplit(".", 1)[0] + ".pdf"
+
+
 def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
     """Render every record of the batch, then archive them all (or nothing). The documents
     wait in a temporary file, not in memory, so a batch of thousands costs the memory of
@@ -134,11 +146,12 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
             batch = session.get(DocumentBatch, batch_id)
             if batch is None or batch.status != "queued":
                 return  # gone, or taken already (a task delivered twice runs once)
-            kind, record_ids = batch.kind, list(batch.record_ids)
+            kind, record_ids, as_pdf = batch.kind, list(batch.record_ids), batch.format == "pdf"
             _set(session, batch_id, status="running", owner=this_process())
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)
             rendered: list[tuple[Rendered, int, int]] = []  # without their bytes, and where those are
+            pdfs: list[tuple[int, str, int, int]] = []  # record id, file name, where its bytes are
             for index, record_id in enumerate(record_ids, start=1):
                 record = session.get(model, record_id)
                 if record is None:
@@ -149,20 +162,27 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
                     raise KyodoError(f"「{record}」: {exc}") from exc
                 rendered.append((dataclasses.replace(item, data=b""), spool.tell(), len(item.data)))
                 spool.write(item.data)
+                if as_pdf:
+                    try:
+                        pdf = to_pdf(item.data)
+                    except KyodoError as exc:
+                        raise KyodoError(f"「{record}」: {exc}") from exc
+                    pdfs.append((record.id, pdf_filename(item.filename), spool.tell(), len(pdf)))
+                    spool.write(pdf)
                 session.expunge(record)
                 _progress(batch_id, done=index)
             session.rollback()
             with write_intent():
                 document_ids = []
                 for item, offset, length in rendered:
-                    spool.seek(offset)
-                    data = spool.read(length)
-                    document = archive_document(session, dataclasses.replace(item, data=data),
-                                                actor.user_id)
+                    document = archive_document(session, dataclasses.replace(
+                        item, data=_read(spool, offset, length)), actor.user_id)
                     document_ids.append(document.id)
                     session.expunge(document)
+                pdf_zip = zip_files((record_id, name, _read(spool, offset, length))
+                                    for record_id, name, offset, length in pdfs) if as_pdf else None
                 session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
-                    status="done", updated_at=now(), document_ids=document_ids))
+                    status="done", updated_at=now(), document_ids=document_ids, pdf_zip=pdf_zip))
                 session.commit()
         except KyodoError as exc:
             _set(session, batch_id, status="failed", error=f"一括作成を中止しました（文書は保存していません）: {exc}")
@@ -200,15 +220,21 @@ def zip_files(files: Iterable[tuple[int, str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | None) -> bytes:
-    """Issue and archive a document for each record (a short selection, in the request);
-    the caller commits, or rolls back to archive none."""
+def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | None,
+              as_pdf: bool = False) -> bytes:
+    """Issue and archive a document for each record (a short selection, in the request),
+    as Word files or their PDFs; the caller commits, or rolls back to archive none."""
     issued = [generate_document(session, kind, record, user_id) for record in records]
+    if as_pdf:
+        return zip_files((i.document.record_id, pdf_filename(i.document.filename),
+                          to_pdf(i.data)) for i in issued)
     return zip_files((i.document.record_id, i.document.filename, i.data) for i in issued)
 
 
 def batch_zip(session: Session, batch: DocumentBatch) -> bytes:
-    """The batch's archived documents as one ZIP."""
+    """The batch's archived documents (or their PDFs) as one ZIP."""
+    if batch.format == "pdf":
+        return batch.pdf_zip or b""
     rows = session.execute(select(GeneratedDocument).where(
         GeneratedDocument.id.in_(batch.document_ids or [])).order_by(GeneratedDocument.id)).scalars()
     return zip_files((row.record_id, row.filename, row.content) for row in rows)

@@ -29,6 +29,10 @@ from ..responses import FAILED, commit_or_flash, file_response, pdf_name
 ARCHIVE_FAILED = "文書を保管できなかったため、作成を取り消しました。時間をおいてもう一度お試しください。"
 
 
+def zip_name(kind: str, count: int, as_pdf: bool) -> str:
+    return f"{DOCUMENT_KINDS.get(kind, kind)}_{count}件{'_PDF' if as_pdf else ''}.zip"
+
+
 class DocumentsMixin:
     model: Any
     session: Any
@@ -65,6 +69,14 @@ class DocumentsMixin:
 
     @action("issue_documents", "Word文書を一括作成（ZIP）")
     def action_issue_documents(self, ids: Any) -> Any:
+        return self._issue_many(ids, as_pdf=False)
+
+    @action("issue_pdfs", "PDFを一括作成（ZIP）")
+    def action_issue_pdfs(self, ids: Any) -> Any:
+        return self._issue_many(ids, as_pdf=True)
+
+    def _issue_many(self, ids: Any, as_pdf: bool) -> Any:
+        """A short selection at once (a ZIP), a long one in the background (its page)."""
         if not self._may_issue():
             abort(403)
         try:
@@ -79,22 +91,21 @@ class DocumentsMixin:
             flash("作成する記録を選んでください。", "error")
             return redirect(index)
         if len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
-            return self._start_batch(kind, records)
+            return self._start_batch(kind, records, as_pdf)
         data = commit_or_flash(
-            self.session, lambda: issue_zip(self.session, kind, records, self._user_id()),
+            self.session, lambda: issue_zip(self.session, kind, records, self._user_id(), as_pdf),
             prefix="一括作成を中止しました（作成した文書は保存していません）: ",
             database_message=ARCHIVE_FAILED)
         if data is FAILED:
             return redirect(index)
-        return file_response(data, f"{DOCUMENT_KINDS[kind]}_{len(records)}件.zip",
-                             "application/zip")
+        return file_response(data, zip_name(kind, len(records), as_pdf), "application/zip")
 
-    def _start_batch(self, kind: str, records: list[Any]) -> Any:
+    def _start_batch(self, kind: str, records: list[Any], as_pdf: bool) -> Any:
         """A long selection: render in the background and show the progress."""
         if len({r.city_id for r in records}) > 1:
             flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
             return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
-        batch = start_batch(self.session, kind, records, self._user_id())
+        batch = start_batch(self.session, kind, records, self._user_id(), as_pdf)
         return redirect(self.get_url(".document_batch", id=batch.id))  # type: ignore[attr-defined]
 
     def _batch_or_404(self, id: int) -> Any:
@@ -135,10 +146,10 @@ class DocumentsMixin:
             flash("一括作成はまだ終わっていません。", "error")
             return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
         return file_response(batch_zip(self.session, batch),
-                             f"{DOCUMENT_KINDS.get(batch.kind, batch.kind)}_{batch.total}件.zip",
+                             zip_name(batch.kind, batch.total, batch.format == "pdf"),
                              "application/zip")
 
     def is_action_allowed(self, name: str) -> bool:
-        if name == "issue_documents":
+        if name in ("issue_documents", "issue_pdfs"):
             return self._may_issue()
         return bool(super().is_action_allowed(name))  # type: ignore[misc]
