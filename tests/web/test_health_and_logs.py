@@ -73,3 +73,10 @@ def test_a_request_id_that_is_not_sane_is_replaced(app, client, json_log):
     response = client.get("/login", headers={"X-Request-ID": "x" * 200 + "<script>"})
     assert response.headers["X-Request-ID"] != "x" * 200
     assert len(response.headers["X-Request-ID"]) == 16
+
+
+def test_a_queue_url_that_cannot_be_is_refused_at_start_with_a_message():
+    from kyodo_admin.config import ConfigError
+
+    with pytest.raises(ConfigError, match="KYODO_QUEUE_URL「amqp://broker」は使えません"):
+        create_app(app_config("sqlite://", KYODO_QUEUE_URL="amqp://broker"))
