@@ -19,6 +19,7 @@ import importlib.util
 import logging
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,13 +73,18 @@ class Converter:
         self.index = index
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.starts = 0
+        self.profile: Path | None = None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
         self.stop()
-        base = _profile_dir(f"-pool{self.index}")
+        # A new profile each start: a LibreOffice left over from a killed one must not be
+        # handed this one's work through their shared profile.
+        self.starts += 1
+        base = self.profile = _profile_dir(f"-pool{self.index}-{self.starts}")
         self.port, uno_port = _free_port(), _free_port()
         env = {**os.environ, "PYTHONPATH": str(_unoserver_path()),
                "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base)}
@@ -122,6 +128,9 @@ class Converter:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
             self.process = None
+        if self.profile is not None:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.profile = None
 
 
 class Pool:

@@ -52,10 +52,11 @@ def test_a_converter_killed_mid_run_is_replaced_and_the_document_still_converts(
     assert pdf.to_pdf(long_document(2)).startswith(b"%PDF")  # the converter is warm
     converter = pool.converters[0]
     first = converter.process.pid
+    document = long_document()
     results: list[bytes] = []
-    running = threading.Thread(target=lambda: results.append(pdf.to_pdf(long_document())))
+    running = threading.Thread(target=lambda: results.append(pdf.to_pdf(document)))
     running.start()
-    threading.Event().wait(1.0)  # well inside the conversion
+    threading.Event().wait(1.0)  # well inside the conversion (it takes seconds)
     os.killpg(first, signal.SIGKILL)  # the unoserver and its LibreOffice
     running.join(timeout=120)
     assert results and results[0].startswith(b"%PDF")
