@@ -117,6 +117,19 @@ def _set(session: Session, batch_id: int, **values: Any) -> None:
         session.commit()
 
 
+def _claim(session: Session, batch_id: int) -> bool:
+    """Take a queued batch for this process, atomically: of two workers handed the same
+    task, one gets it."""
+    session.rollback()
+    with write_intent():
+        taken = session.execute(update(DocumentBatch).where(
+            DocumentBatch.id == batch_id, DocumentBatch.status == "queued").values(
+            status="running", owner=this_process(), updated_at=now())
+            .returning(DocumentBatch.id)).first()
+        session.commit()
+    return taken is not None
+
+
 def _progress(batch_id: int, **values: Any) -> None:
     """A short write of the batch row on a connection of its own (the batch's session keeps
     its read transaction; other users' saves wait for no rendering)."""
@@ -143,11 +156,10 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
         token = set_actor(actor)
         session: Any = db.session  # the task's own scoped session
         try:
-            batch = session.get(DocumentBatch, batch_id)
-            if batch is None or batch.status != "queued":
+            if not _claim(session, batch_id):
                 return  # gone, or taken already (a task delivered twice runs once)
+            batch = session.get(DocumentBatch, batch_id)
             kind, record_ids, as_pdf = batch.kind, list(batch.record_ids), batch.format == "pdf"
-            _set(session, batch_id, status="running", owner=this_process())
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)
             rendered: list[tuple[Rendered, int, int]] = []  # without their bytes, and where those are

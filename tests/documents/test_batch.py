@@ -124,3 +124,21 @@ def test_a_batch_whose_process_was_killed_shows_as_interrupted_at_once(client, k
     worker.wait()
     state = client.get(url).get_json()
     assert state["status"] == "failed" and "中断されました" in state["error"]
+
+
+def test_a_batch_handed_to_two_workers_runs_once(app, client, kamakura, staff):
+    from kyodo_admin.services.audit import SYSTEM_ACTOR
+    from kyodo_admin.services.batches import run_batch
+
+    ids = [make_agreement(kamakura).id for _ in range(2)]
+    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
+                          record_ids=ids, total=2, status="queued")
+    db.session.add(batch)
+    db.session.commit()
+    batch_id = batch.id
+    db.session.rollback()  # the test's own read ends: it sees what the runs commit
+    run_batch(app, batch_id, kamakura.id, SYSTEM_ACTOR)
+    run_batch(app, batch_id, kamakura.id, SYSTEM_ACTOR)  # the same task delivered again
+    db.session.rollback()
+    assert db.session.get(DocumentBatch, batch_id).status == "done"
+    assert archived() == 2
