@@ -51,7 +51,7 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: datetime_formatter,
                                      bool: yes_no_formatter}
     can_view_details = True
-    export_types = ["csv"]
+    export_types = ["csv", "xlsx"]
     details_template = "admin/kyodo_details.html"
     column_display_actions = True
     form_excluded_columns: Any = ()

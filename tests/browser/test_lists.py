@@ -94,3 +94,22 @@ def test_a_bulk_action_and_a_row_delete_ask_first_and_work_by_clicks(demo_server
     page.locator("[data-model-action='delete']").click()
     page.wait_for_load_state()
     assert "1件の記録を削除しました" in page.content()
+
+
+def test_a_list_is_exported_to_excel_by_clicks(demo_server, page):
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    url, _app = demo_server
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/proposal/")
+    shown = page.locator("table.model-list tbody tr").count()
+    page.locator("a.dropdown-toggle", has_text="出力").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="出力（Excel）").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert "件名" in rows[0] and len(rows) - 1 == shown  # every proposal of the list
