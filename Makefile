@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf clean
+.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export clean
 
 LOCK := requirements.lock
 
@@ -91,7 +91,11 @@ bench-batch: install
 bench-pdf: install
 	$(BIN)/python bench/pdf.py --documents 20
 
-bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf
+# The proposal list exported as CSV and Excel at 1,000 and 10,000 (last line: peak memory ratio).
+bench-export: install
+	$(BIN)/python bench/export.py --small 1000 --large 10000
+
+bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

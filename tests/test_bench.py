@@ -81,3 +81,13 @@ def test_bench_pdf_runs_and_prints_the_ratio(app, backend):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "pdf.py"), "--documents",
                              "2"], capture_output=True, text=True, check=True)
     assert re.fullmatch(r"pdf warm/cold = \d+\.\d\d", result.stdout.splitlines()[-1])
+
+
+def test_bench_export_runs_and_prints_the_ratio(app, backend):
+    if backend != "postgresql":
+        pytest.skip("the export bench runs on PostgreSQL (its run of this test)")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "export.py"), "--small", "10",
+                             "--large", "30"], capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("| 30 | ") for line in lines) == 2  # CSV and Excel
+    assert re.fullmatch(r"export peak 30/10 = \d+\.\d\d", lines[-1])
