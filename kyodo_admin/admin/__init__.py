@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext, lazy_pgettext
@@ -47,9 +47,11 @@ from ..models import (
     User,
 )
 from ..models.audit import AUDIT_ACTIONS
+from ..models.base import fiscal_year_of
 from ..models.document import DOCUMENT_KINDS
 from ..services.audit_query import answer_changes, events_for, referenced_label
 from ..services.dashboard import dashboard_summary
+from ..services.ledger import ledger_workbook
 from ..services.reviews import member_home
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .city import CitySettingsView, CityView, DepartmentView, UserView
@@ -74,7 +76,7 @@ from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
-from .responses import list_url
+from .responses import XLSX_MIMETYPE, file_response, list_url
 
 RECORDS = lazy_gettext("記録")
 COUNCIL = lazy_gettext("審査")
@@ -134,6 +136,18 @@ class HomeView(LoginRequiredMixin, AdminIndexView):
             year = None
         return self.render("admin/home.html",
                            summary=dashboard_summary(db.session, current_user, fiscal_year=year))
+
+    @expose("/ledger")
+    def ledger(self) -> Any:
+        """The year's 協働事業一覧 as an Excel workbook (the city's staff, admins, viewers)."""
+        city = db.session.get(City, current_user.city_id) if current_user.city_id else None
+        if city is None or current_user.role == Role.COUNCIL_MEMBER.value:
+            abort(404)
+        year = request.args.get("year", type=int)
+        if year is None or not 1989 <= year <= 2100:
+            year = fiscal_year_of(clock.today())
+        return file_response(ledger_workbook(db.session, city.name, year),
+                             f"協働事業一覧_{nendo(year)}.xlsx", XLSX_MIMETYPE)
 
 
 #: Japanese messages Flask-Admin's own catalog lacks (``admin`` domain, merged under it).

@@ -59,6 +59,9 @@ def commit_or_flash(session: Any, work: Callable[[], Any], *, prefix: str = "",
     return result
 
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def file_response(data: bytes, filename: str, mimetype: str = DOCX_MIMETYPE) -> Response:
     """A download (never cached by a shared proxy) with a Japanese file name."""
     return Response(data, mimetype=mimetype, headers={

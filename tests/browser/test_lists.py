@@ -113,3 +113,23 @@ def test_a_list_is_exported_to_excel_by_clicks(demo_server, page):
     book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     rows = list(book.active.iter_rows(values_only=True))
     assert "件名" in rows[0] and len(rows) - 1 == shown  # every proposal of the list
+
+
+def test_the_years_ledger_is_saved_from_the_home_screen_by_a_click(demo_server, page):
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    url, _app = demo_server
+    log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
+    page.goto(f"{url}/admin/")
+    counts = page.locator("h3:has-text('協働事業（状態別）') + table td.text-right").all_inner_texts()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="協働事業一覧（Excel）").click()
+    assert download.value.suggested_filename.startswith("協働事業一覧_令和")
+    rows = list(load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+                .active.iter_rows(values_only=True))
+    projects = [r for r in rows[2:] if r[0] != "合計"]
+    assert rows[0][0].startswith("鎌倉市 協働事業一覧")
+    assert len(projects) == sum(int(n) for n in counts) > 0

@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from ... import clock, permissions
+from ..responses import XLSX_MIMETYPE
 
 #: Rows read and written at a time by an export.
 EXPORT_CHUNK = 500
@@ -137,8 +138,7 @@ class ExportMixin:
         spool.seek(0)
         filename = f"{self.model.__tablename__}_{clock.local_now():%Y%m%d%H%M%S}.xlsx"
         return send_file(spool, as_attachment=True, download_name=filename, max_age=0,
-                         mimetype="application/vnd.openxmlformats-officedocument."
-                                  "spreadsheetml.sheet")
+                         mimetype=XLSX_MIMETYPE)
 
     def _export_csv(self, return_url: Any) -> Any:
         """CSV written while the request's session is open, read in chunks of rows and only

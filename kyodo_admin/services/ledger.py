@@ -1,0 +1,146 @@
+"""The annual ledger (協働事業一覧): every project of a city's fiscal year on one sheet — the
+table a coordinating section hands to its council and publishes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..documents.wareki import nendo
+from ..models.agreement import Agreement
+from ..models.project import Project, ProjectPlan
+from ..models.report import CompletionReport, Evaluation
+from ..sessions import Session
+from .disclosure import _by_project
+from .evaluations import SIDES, YearResult, year_results
+
+#: (header, width) of the ledger's columns.
+COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
+           ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 14),
+           ("団体の負担額", 14), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
+           ("評価", 30)]
+WAREKI_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日"'
+
+
+@dataclass
+class LedgerRow:
+    project: Project
+    agreement: Agreement | None
+    result: YearResult | None
+
+
+def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
+    """The projects of the year (the session is scoped to the city), each with its signed
+    agreement and the year's report, evaluations and indicators: a statement per kind of
+    record, not per project."""
+    projects = list(session.execute(select(Project).where(Project.fiscal_year == fiscal_year)
+                                    .order_by(Project.id).options(
+        selectinload(Project.organization), selectinload(Project.collaboration_type),
+        selectinload(Project.department))).scalars())
+    ids = [p.id for p in projects]
+    agreements = _by_project(session, Agreement, ids, Agreement.status == "signed",
+                             order=Agreement.id.desc(), options=(
+                                 selectinload(Agreement.cost_shares),
+                                 selectinload(Agreement.role_shares)))
+    plans = _by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
+                        options=(selectinload(ProjectPlan.indicators),))
+    reports = _by_project(session, CompletionReport, ids, CompletionReport.fiscal_year == fiscal_year,
+                          order=CompletionReport.id)
+    evaluations = _by_project(session, Evaluation, ids, order=Evaluation.id)
+    rows = []
+    for project in projects:
+        results = year_results(session, project, reports[project.id], evaluations[project.id],
+                               plans=plans[project.id])
+        rows.append(LedgerRow(project, next(iter(agreements[project.id]), None),
+                              results[0] if results else None))
+    return rows
+
+
+def _roles(agreement: Agreement | None) -> str:
+    if agreement is None:
+        return ""
+    return "\n".join(f"{r.item}：市 {r.city_role}／団体 {r.organization_role}"
+                     for r in agreement.role_shares)
+
+
+def _indicators(result: YearResult | None) -> str:
+    lines = []
+    for indicator in result.indicators if result else []:
+        unit = indicator.unit or ""
+        line = f"{indicator.name} 目標 {_number(indicator.target_value)}{unit}"
+        if indicator.actual_value is not None:
+            line += f"／実績 {_number(indicator.actual_value)}{unit}"
+            if indicator.target_value:
+                line += f"（{round(100 * indicator.actual_value / indicator.target_value)}%）"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{int(value):,}" if float(value).is_integer() else f"{float(value):,}"
+
+
+def _evaluations(result: YearResult | None) -> str:
+    if result is None:
+        return ""
+    return "\n".join(f"{evaluation.side_label}：{evaluation.rating_label}"
+                     for side in SIDES if (evaluation := result.evaluations.get(side)))
+
+
+def ledger_values(row: LedgerRow) -> list[Any]:
+    project, agreement, result = row.project, row.agreement, row.result
+    report = result.report if result else None
+    return [project.title, str(project.organization or ""), str(project.collaboration_type or ""),
+            str(project.department or ""), project.status_label, project.start_date,
+            project.end_date, _roles(agreement),
+            agreement.city_cost_total if agreement else None,
+            agreement.organization_cost_total if agreement else None,
+            _indicators(result), report.submitted_on if report else None,
+            _evaluations(result)]
+
+
+def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes:
+    """The ledger as an Excel workbook: amounts as numbers (with totals), dates as dates
+    shown in 和暦, text never read as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{fiscal_year}年度"
+    sheet.append([f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([header for header, _width in COLUMNS])
+    for index, (_header, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.cell(row=2, column=index).font = Font(bold=True)
+    rows = ledger_rows(session, fiscal_year)
+    for row in rows:
+        sheet.append(ledger_values(row))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            elif isinstance(cell.value, (dt.date, dt.datetime)):
+                cell.number_format = WAREKI_FORMAT
+            elif isinstance(cell.value, int):
+                cell.number_format = "#,##0"
+    if rows:
+        total = sheet.max_row + 1
+        sheet.cell(row=total, column=1, value="合計")
+        for column in (9, 10):
+            letter = get_column_letter(column)
+            sheet.cell(row=total, column=column, value=f"=SUM({letter}3:{letter}{total - 1})")
+            sheet.cell(row=total, column=column).number_format = "#,##0"
+    sheet.freeze_panes = "B3"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
