@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..documents.wareki import nendo
 from ..models.agreement import Agreement
-from ..models.project import Project, ProjectPlan
+from ..models.project import Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .disclosure import _by_project
@@ -32,6 +32,8 @@ class LedgerRow:
     project: Project
     agreement: Agreement | None
     result: YearResult | None
+    #: The year's indicators: the report's (with actuals), else the year's plan's targets.
+    indicators: list[Indicator]
 
 
 def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
@@ -56,8 +58,11 @@ def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
     for project in projects:
         results = year_results(session, project, reports[project.id], evaluations[project.id],
                                plans=plans[project.id])
-        rows.append(LedgerRow(project, next(iter(agreements[project.id]), None),
-                              results[0] if results else None))
+        result = results[0] if results else None
+        planned = [i for plan in plans[project.id] if plan.fiscal_year == fiscal_year
+                   for i in plan.indicators]
+        rows.append(LedgerRow(project, next(iter(agreements[project.id]), None), result,
+                              result.indicators if result and result.indicators else planned))
     return rows
 
 
@@ -68,9 +73,9 @@ def _roles(agreement: Agreement | None) -> str:
                      for r in agreement.role_shares)
 
 
-def _indicators(result: YearResult | None) -> str:
+def _indicators(indicators: list[Indicator]) -> str:
     lines = []
-    for indicator in result.indicators if result else []:
+    for indicator in indicators:
         unit = indicator.unit or ""
         line = f"{indicator.name} 目標 {_number(indicator.target_value)}{unit}"
         if indicator.actual_value is not None:
@@ -102,7 +107,7 @@ def ledger_values(row: LedgerRow) -> list[Any]:
             project.end_date, _roles(agreement),
             agreement.city_cost_total if agreement else None,
             agreement.organization_cost_total if agreement else None,
-            _indicators(result), report.submitted_on if report else None,
+            _indicators(row.indicators), report.submitted_on if report else None,
             _evaluations(result)]
 
 

@@ -49,7 +49,9 @@ def test_the_ledger_has_the_years_projects_as_the_home_screen_counts_them(client
                                      submitted_on=dt.date(YEAR + 1, 1, 20))
     EvaluationFactory(city=city, project=river, completion_report=report, side="city",
                       rating="A")
-    ProjectFactory(city=city, title="計画中の事業", status="planning", start_date=start)
+    planning = ProjectFactory(city=city, title="計画中の事業", status="planning", start_date=start)
+    IndicatorFactory(city=city, name="講座の回数", unit="回", target_value=6,
+                     project_plan=ProjectPlanFactory(city=city, project=planning, fiscal_year=YEAR))
     ProjectFactory(city=city, title="前年度の事業", status="closed",
                    start_date=dt.date(YEAR - 1, 4, 1))
     ProjectFactory(city=CityFactory(), title="他市の事業", status="running", start_date=start)
@@ -77,6 +79,8 @@ def test_the_ledger_has_the_years_projects_as_the_home_screen_counts_them(client
     assert river_row["指標（目標・実績・達成率）"] == "参加者 目標 100人／実績 120人（120%）"
     assert river_row["事業報告書の提出日"] == dt.datetime(YEAR + 1, 1, 20)
     assert "A" in river_row["評価"]
+    planned = dict(zip(header, next(r for r in projects if r[0] == "計画中の事業"), strict=True))
+    assert planned["指標（目標・実績・達成率）"] == "講座の回数 目標 6回"  # no report yet: targets
     total = rows[-1]
     assert total[0] == "合計" and total[8].startswith("=SUM(I3:I")
     assert "gg" in sheet.cell(row=3, column=6).number_format  # dates shown in 和暦
