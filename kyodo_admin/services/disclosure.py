@@ -8,7 +8,6 @@ projects at a time, read with a fixed number of statements whatever the city's s
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .evaluations import YearResult, year_results
+from .projects import rows_by_project
 
 DISCLOSED_STATES = ("agreed", "running", "completed", "reported", "evaluated", "closed")
 #: Projects on one page of the disclosure.
@@ -83,29 +83,19 @@ def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) 
     return Disclosure(year, years, _disclosed(session, projects), page, pages, total)
 
 
-def _by_project(session: Session, model: Any, ids: list[int], *where: Any, order: Any,
-                options: tuple[Any, ...] = ()) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = defaultdict(list)
-    if ids:
-        for row in session.execute(select(model).where(model.project_id.in_(ids), *where)
-                                   .order_by(order).options(*options)).scalars():
-            found[row.project_id].append(row)
-    return found
-
-
 def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProject]:
     """Everything shown of these projects, a statement per kind of record (not per project)."""
     ids = [p.id for p in projects]
-    agreements = _by_project(session, Agreement, ids, Agreement.status == "signed",
+    agreements = rows_by_project(session, Agreement, ids, Agreement.status == "signed",
                              order=Agreement.id.desc(),
                              options=(selectinload(Agreement.cost_shares),))
-    plans = _by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
+    plans = rows_by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
                         options=(selectinload(ProjectPlan.indicators),
                                  selectinload(ProjectPlan.form_definition)))
-    reports = _by_project(session, CompletionReport, ids,
+    reports = rows_by_project(session, CompletionReport, ids,
                           order=CompletionReport.fiscal_year.desc(),
                           options=(selectinload(CompletionReport.form_definition),))
-    evaluations = _by_project(session, Evaluation, ids, order=Evaluation.id)
+    evaluations = rows_by_project(session, Evaluation, ids, order=Evaluation.id)
     shown = []
     for project in projects:
         own_plans = plans[project.id]

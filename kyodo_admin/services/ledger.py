@@ -16,8 +16,8 @@ from ..models.agreement import Agreement
 from ..models.project import Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
-from .disclosure import _by_project
 from .evaluations import SIDES, YearResult, year_results
+from .projects import rows_by_project
 
 #: (header, width) of the ledger's columns.
 COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
@@ -45,15 +45,15 @@ def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
         selectinload(Project.organization), selectinload(Project.collaboration_type),
         selectinload(Project.department))).scalars())
     ids = [p.id for p in projects]
-    agreements = _by_project(session, Agreement, ids, Agreement.status == "signed",
+    agreements = rows_by_project(session, Agreement, ids, Agreement.status == "signed",
                              order=Agreement.id.desc(), options=(
                                  selectinload(Agreement.cost_shares),
                                  selectinload(Agreement.role_shares)))
-    plans = _by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
+    plans = rows_by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
                         options=(selectinload(ProjectPlan.indicators),))
-    reports = _by_project(session, CompletionReport, ids, CompletionReport.fiscal_year == fiscal_year,
+    reports = rows_by_project(session, CompletionReport, ids, CompletionReport.fiscal_year == fiscal_year,
                           order=CompletionReport.id)
-    evaluations = _by_project(session, Evaluation, ids, order=Evaluation.id)
+    evaluations = rows_by_project(session, Evaluation, ids, order=Evaluation.id)
     rows = []
     for project in projects:
         results = year_results(session, project, reports[project.id], evaluations[project.id],

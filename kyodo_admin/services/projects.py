@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +27,23 @@ class ProjectHub:
     documents: list[GeneratedDocument] = field(default_factory=list)
 
 
+def rows_by_project(session: Session, model: Any, ids: list[int], *where: Any, order: Any,
+                    options: tuple[Any, ...] = ()) -> dict[int, list[Any]]:
+    """The rows of ``model`` belonging to these projects, by project id: one statement for
+    any number of projects (the project page, the disclosure, the ledger)."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    if ids:
+        for row in session.execute(select(model).where(model.project_id.in_(ids), *where)
+                                   .order_by(order).options(*options)).scalars():
+            found[row.project_id].append(row)
+    return found
+
+
 def project_hub(session: Session, project: Project) -> ProjectHub:
     """The project's plans, agreements (newest first), reports, evaluations side by side and
     the documents issued from any of them, newest first."""
-    def of_project(model: Any, *order: Any) -> list[Any]:
-        return list(session.execute(select(model).where(model.project_id == project.id)
-                                    .order_by(*order)).scalars())
+    def of_project(model: Any, order: Any) -> list[Any]:
+        return rows_by_project(session, model, [project.id], order=order)[project.id]
 
     hub = ProjectHub(
         project,
