@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..documents.wareki import nendo
+from ..documents.wareki import nendo, number
 from ..models.agreement import Agreement
 from ..models.project import Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
@@ -74,22 +74,17 @@ def _roles(agreement: Agreement | None) -> str:
 
 
 def _indicators(indicators: list[Indicator]) -> str:
+    """As the plan and report pages show them: 「参加者 目標 100人／実績 120人（120%）」."""
     lines = []
     for indicator in indicators:
         unit = indicator.unit or ""
-        line = f"{indicator.name} 目標 {_number(indicator.target_value)}{unit}"
+        line = f"{indicator.name} 目標 {number(indicator.target_value)}{unit}"
         if indicator.actual_value is not None:
-            line += f"／実績 {_number(indicator.actual_value)}{unit}"
-            if indicator.target_value:
-                line += f"（{round(100 * indicator.actual_value / indicator.target_value)}%）"
+            line += f"／実績 {number(indicator.actual_value)}{unit}"
+            if indicator.achievement is not None:
+                line += f"（{number(indicator.achievement)}%）"
         lines.append(line)
     return "\n".join(lines)
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{int(value):,}" if float(value).is_integer() else f"{float(value):,}"
 
 
 def _evaluations(result: YearResult | None) -> str:
