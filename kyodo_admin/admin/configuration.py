@@ -27,9 +27,10 @@ from ..services.documents import (
     add_template,
     city_example_context,
     example_record,
+    pdf_name,
 )
 from .base import KyodoModelView
-from .responses import DOCX_MIMETYPE, file_response, pdf_name, record_link
+from .responses import DOCX_MIMETYPE, file_response, record_link
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 

@@ -69,10 +69,6 @@ def file_response(data: bytes, filename: str, mimetype: str = DOCX_MIMETYPE) -> 
         "Cache-Control": "private, no-store"})
 
 
-def pdf_name(filename: str) -> str:
-    return filename.rsplit(".", 1)[0] + ".pdf"
-
-
 def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
     """The URL of a list view with filters applied, e.g.
     ``list_url("proposal", ("status", "FilterEqual", "submitted"))``; a dotted path

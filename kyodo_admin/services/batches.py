@@ -37,6 +37,7 @@ from .documents import (
     Rendered,
     archive_document,
     generate_document,
+    pdf_name,
     render_document,
     template_for,
 )
@@ -144,10 +145,6 @@ def _read(spool: Any, offset: int, length: int) -> bytes:
     return data
 
 
-def pdf_filename(filename: str) -> str:
-    return filename.rsplit(".", 1)[0] + ".pdf"
-
-
 def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
     """Render every record of the batch, then archive them all (or nothing). The documents
     wait in a temporary file, not in memory, so a batch of thousands costs the memory of
@@ -179,7 +176,7 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
                         pdf = to_pdf(item.data)
                     except KyodoError as exc:
                         raise KyodoError(f"「{record}」: {exc}") from exc
-                    pdfs.append((record.id, pdf_filename(item.filename), spool.tell(), len(pdf)))
+                    pdfs.append((record.id, pdf_name(item.filename), spool.tell(), len(pdf)))
                     spool.write(pdf)
                 session.expunge(record)
                 _progress(batch_id, done=index)
@@ -238,7 +235,7 @@ def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | No
     as Word files or their PDFs; the caller commits, or rolls back to archive none."""
     issued = [generate_document(session, kind, record, user_id) for record in records]
     if as_pdf:
-        return zip_files((i.document.record_id, pdf_filename(i.document.filename),
+        return zip_files((i.document.record_id, pdf_name(i.document.filename),
                           to_pdf(i.data)) for i in issued)
     return zip_files((i.document.record_id, i.document.filename, i.data) for i in issued)
 

@@ -168,6 +168,11 @@ def document_filename(kind: str, record: Any) -> str:
     return f"{DOCUMENT_KINDS[kind]}_{label}_{clock.today():%Y%m%d}.docx"
 
 
+def pdf_name(filename: str) -> str:
+    """The PDF's name for a Word file's (協定書_….docx → 協定書_….pdf)."""
+    return filename.rsplit(".", 1)[0] + ".pdf"
+
+
 def template_for(session: Session, city_id: int, kind: str) -> DocumentTemplate:
     template = active_template(session, city_id, kind)
     if template is None:

@@ -22,8 +22,8 @@ from ...services.batches import (
     retry_batch,
     start_batch,
 )
-from ...services.documents import generate_document
-from ..responses import FAILED, commit_or_flash, file_response, pdf_name
+from ...services.documents import generate_document, pdf_name
+from ..responses import FAILED, commit_or_flash, file_response
 
 #: Said when an issued document could not be archived (the database failed).
 ARCHIVE_FAILED = "文書を保管できなかったため、作成を取り消しました。時間をおいてもう一度お試しください。"
