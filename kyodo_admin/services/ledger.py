@@ -3,7 +3,6 @@ table a coordinating section hands to its council and publishes."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +17,13 @@ from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .evaluations import SIDES, YearResult, year_results
 from .projects import rows_by_project
+from .spreadsheets import NUMBER_FORMAT, typed
 
 #: (header, width) of the ledger's columns.
 COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
            ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 14),
            ("団体の負担額", 14), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
            ("評価", 30)]
-WAREKI_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日"'
 
 
 @dataclass
@@ -126,20 +125,15 @@ def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes
     for row in rows:
         sheet.append(ledger_values(row))
         for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+            if isinstance(typed(cell).value, str):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif isinstance(cell.value, (dt.date, dt.datetime)):
-                cell.number_format = WAREKI_FORMAT
-            elif isinstance(cell.value, int):
-                cell.number_format = "#,##0"
     if rows:
         total = sheet.max_row + 1
         sheet.cell(row=total, column=1, value="合計")
         for column in (9, 10):
             letter = get_column_letter(column)
             sheet.cell(row=total, column=column, value=f"=SUM({letter}3:{letter}{total - 1})")
-            sheet.cell(row=total, column=column).number_format = "#,##0"
+            sheet.cell(row=total, column=column).number_format = NUMBER_FORMAT
     sheet.freeze_panes = "B3"
     buffer = io.BytesIO()
     book.save(buffer)

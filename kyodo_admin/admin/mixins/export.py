@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from ... import clock, permissions
+from ...services.spreadsheets import typed
 from ..responses import XLSX_MIMETYPE
 
 #: Rows read and written at a time by an export.
@@ -26,9 +27,6 @@ EXPORT_CHUNK = 500
 EXPORT_MEMORY = 1024 * 1024
 #: First characters a spreadsheet reads as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-#: Excel's display of a date in the Japanese era (令和8年4月1日) and of an amount (1,200,000).
-WAREKI_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日"'
-NUMBER_FORMAT = "#,##0"
 
 
 def neutralize_formula(value: Any) -> Any:
@@ -123,15 +121,8 @@ class ExportMixin:
         for row in self._export_query():
             cells = []
             for name, _label in columns:
-                value = self._xlsx_value(row, name)
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # 「=1+1」 stays text: never a formula
-                elif isinstance(value, dt.date):
-                    cell.number_format = WAREKI_FORMAT
-                elif name != "fiscal_year" and isinstance(value, (int, decimal.Decimal)):
-                    cell.number_format = NUMBER_FORMAT
-                cells.append(cell)
+                cells.append(typed(WriteOnlyCell(sheet, value=self._xlsx_value(row, name)),
+                                   amount=name != "fiscal_year"))
             sheet.append(cells)
         spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY)  # noqa: SIM115 - sent
         book.save(spool)
