@@ -18,8 +18,8 @@ from ..errors import KyodoError, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
-from ..services.cities import settings_examples, update_city_settings
-from ..services.users import password_problem, set_password
+from ..services.cities import SLUG_PATTERN, settings_examples, update_city_settings
+from ..services.users import USERNAME_PATTERN, USERNAME_RULE, password_problem, set_password
 from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
 from .mixins import LoginRequiredMixin
@@ -31,7 +31,7 @@ class CityView(KyodoModelView):
     column_sortable_list = ("slug", "name")
     form_columns = ("slug", "name", "head_title", "coordinating_section")
     form_args = {
-        "slug": {"validators": [Regexp(r"^[a-z][a-z0-9-]{1,39}$",
+        "slug": {"validators": [Regexp(SLUG_PATTERN,
                                        message="半角英小文字・数字・ハイフンで入力してください。")]},
     }
 
@@ -71,8 +71,8 @@ class UserView(KyodoModelView):
     }
     choices = {"role": {r.value: label for r, label in ROLE_LABELS.items()}}
     form_args = {
-        "username": {"validators": [Regexp(r"^[A-Za-z0-9_.@-]{3,80}$",
-                                           message="半角英数字と _ . @ - の3〜80文字で入力してください。")]},
+        "username": {"validators": [Regexp(USERNAME_PATTERN,
+                                           message=USERNAME_RULE)]},
     }
 
     def _adapt_form(self, form: Any, obj: Any = None) -> Any:

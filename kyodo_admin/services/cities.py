@@ -56,8 +56,9 @@ def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
     ]
 
 
-#: A city's identifier in URLs (/entrance/<slug>/) and commands: lowercase letters first.
-SLUG_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,39}")
+#: A city's identifier in URLs (/entrance/<slug>/) and commands: lowercase letters first
+#: (the cities screen and the commands alike).
+SLUG_PATTERN = re.compile(r"[a-z][a-z0-9-]{1,39}\Z")
 
 
 def seed_cities() -> list[str]:

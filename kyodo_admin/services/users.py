@@ -176,8 +176,11 @@ def refuse_demo_passwords(session: Session) -> None:
 
 # -- accounts from the command line -------------------------------------------------------
 
-#: A login name: ASCII letters, digits and . _ @ -, 3 to 80 characters.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,79}")
+#: A login name: ASCII letters, digits and . _ @ -, 3 to 80 characters, a letter or digit
+#: first (the users screen and the commands alike; ``match`` and ``fullmatch`` both read it
+#: whole).
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{2,79}\Z")
+USERNAME_RULE = "半角英数字と . _ @ - の3〜80文字（先頭は英数字）にしてください。"
 #: The columns of a user import file (``kyodo users import``); password may be left empty.
 IMPORT_COLUMNS = ("username", "display_name", "role", "city", "email", "password")
 
@@ -197,8 +200,8 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
     system administrator (or none for anyone else) and a weak password, before adding
     anything. The caller commits."""
     if not USERNAME_PATTERN.fullmatch(username):
-        raise ValidationFailed(f"ユーザー名「{username}」は使えません。半角英数字と . _ @ - の"
-                               "3〜80文字にしてください。", field="username")
+        raise ValidationFailed(f"ユーザー名「{username}」は使えません。{USERNAME_RULE}",
+                               field="username")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise ValidationFailed(f"ユーザー名「{username}」は既に使われています。", field="username")
     city = None
