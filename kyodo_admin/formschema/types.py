@@ -4,7 +4,9 @@ A type knows how to
 - check its own part of a definition (``check``: a select needs choices…),
 - build the WTForms field staff fill in (``build``),
 - turn the submitted data into the JSON answer and back (``to_answer`` / ``to_form``),
-- show an answer in lists and details (``display``) and in Word (``word``).
+- show an answer in lists and details (``display``) and in Word (``word``: a typed value
+  of ``documents/values.py`` that prints like ``display`` and still compares, adds and
+  tests as what it is).
 
 Adding a type means adding one class here and registering it.
 """
@@ -43,6 +45,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..documents import values
 from ..documents.wareki import nendo, wareki, wareki_month, yen
 
 
@@ -193,7 +196,12 @@ class FieldType:
         return "" if value is None else str(value)
 
     def word(self, value: Any, field: FieldDef) -> Any:
+        """The answer in a Word template (never None): printed, it reads like ``display``."""
         return self.display(value, field)
+
+    #: What an unanswered field is in a Word template: "" for text, None (printed as
+    #: nothing, false in ``if``, 令和　　年　　月　　日 with ``|wareki``) for typed values.
+    unanswered: ClassVar[Any] = ""
 
     #: Whether a ``fills`` of it names the choice that means true (``equals``).
     fills_by_choice: ClassVar[bool] = False
@@ -237,7 +245,7 @@ class FieldType:
 
     def word_value(self, value: Any, field: FieldDef) -> Any:
         """The answer in a Word document; an unanswered field is empty, never missing."""
-        return "" if value is None else self.word(value, field)
+        return self.unanswered if value is None else self.word(value, field)
 
 
 REGISTRY: dict[str, FieldType] = {}
@@ -395,8 +403,13 @@ class IntegerType(FieldType):
         number_range = _range(field)
         return [*super().validators(field), *([number_range] if number_range else [])]
 
+    unanswered = None
+
     def display(self, value: Any, field: FieldDef) -> str:
         return "" if value is None else f"{value:,}"
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return values.Number(value) if isinstance(value, int) else self.display(value, field)
 
 
 @register
@@ -414,6 +427,9 @@ class MoneyType(IntegerType):
 
     def display(self, value: Any, field: FieldDef) -> str:
         return yen(value)
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return values.Yen(value) if isinstance(value, int) else self.display(value, field)
 
 
 @register
@@ -433,6 +449,9 @@ class FiscalYearType(IntegerType):
 
     def display(self, value: Any, field: FieldDef) -> str:
         return nendo(value) if value else ""
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return values.FiscalYear(value) if isinstance(value, int) else self.display(value, field)
 
 
 @register
@@ -459,11 +478,19 @@ class YearMonthType(FieldType):
         text = (data or "").strip()
         return text if self.pattern.match(text) else None
 
+    unanswered = None
+
     def display(self, value: Any, field: FieldDef) -> str:
         match = self.pattern.match(value) if isinstance(value, str) else None
         if match is None:  # an answer kept from a date field ("2026-07-01")
             return REGISTRY["date"].display(value, field)
         return wareki_month(int(match.group(1)), int(match.group(2)))
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        match = self.pattern.match(value) if isinstance(value, str) else None
+        if match is None:
+            return REGISTRY["date"].word(value, field)
+        return values.JapaneseMonth(int(match.group(1)), int(match.group(2)), 1)
 
 
 @register
@@ -495,9 +522,15 @@ class DateType(FieldType):
                 return None
         return value
 
+    unanswered = None
+
     def display(self, value: Any, field: FieldDef) -> str:
         day = self.to_form(value, field)
         return wareki(day) if isinstance(day, dt.date) else ""
+
+    def word(self, value: Any, field: FieldDef) -> Any:
+        day = self.to_form(value, field)
+        return values.JapaneseDate.of(day) if isinstance(day, dt.date) else None
 
 
 class _ChoiceType(FieldType):
@@ -581,6 +614,12 @@ class MultiSelectType(_ChoiceType):
     def display(self, value: Any, field: FieldDef) -> str:
         return "、".join(value) if value else ""
 
+    def word(self, value: Any, field: FieldDef) -> Any:
+        return values.Items(value if isinstance(value, list) else [value])
+
+    def word_value(self, value: Any, field: FieldDef) -> Any:
+        return values.Items() if value is None else self.word(value, field)
+
 
 class _NonEmpty:
     field_flags = {"required": True}
@@ -609,8 +648,10 @@ class CheckboxType(FieldType):
     def display(self, value: Any, field: FieldDef) -> str:
         return "はい" if value else "いいえ"
 
+    unanswered = values.YesNo(False)  # hidden or never asked: "no"
+
     def word(self, value: Any, field: FieldDef) -> Any:
-        return "☑" if value else "☐"
+        return values.YesNo(value)
 
     def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
         return bool(value)  # unanswered (hidden) is "no"
@@ -748,7 +789,7 @@ class TableType(FieldType):
         return f"{len(value)}行" if value else ""
 
     def word(self, value: Any, field: FieldDef) -> Any:
-        return [{c["name"]: REGISTRY[c["type"]].word(row.get(c["name"]), c)
+        return [{c["name"]: REGISTRY[c["type"]].word_value(row.get(c["name"]), c)
                  for c in field.get("columns", [])} for row in (value or [])]
 
     def column_value(self, value: Any, field: FieldDef) -> Any:

@@ -92,7 +92,7 @@ def test_year_month_is_a_month_kept_iso_and_shown_in_the_era(raw, ok, value, sho
     assert (valid, stored) == (ok, value)
     if ok:
         assert REGISTRY["year_month"].display(stored, {}) == shown
-        assert REGISTRY["year_month"].word(stored, {}) == shown
+        assert str(REGISTRY["year_month"].word(stored, {})) == shown
     else:
         assert errors == ["年月は 2026-07 のように選んでください。"]
     built = REGISTRY["year_month"].build({"name": "f", "label": "開始予定時期", "type": "year_month"})
@@ -106,7 +106,7 @@ def test_a_date_answer_kept_by_a_field_now_asked_as_a_month_still_shows():
 def test_date_is_stored_iso_and_printed_in_the_japanese_era():
     ok, _, value = run({"type": "date"}, {"f": "2019-05-01"})
     assert ok and value == "2019-05-01"
-    assert REGISTRY["date"].word(value, {}) == "令和元年5月1日"
+    assert str(REGISTRY["date"].word(value, {})) == "令和元年5月1日"
     assert REGISTRY["date"].display(value, {}) == "令和元年5月1日"  # screens show 和暦 too
     assert not run({"type": "date"}, {"f": "2026-02-30"})[0]
     assert not run({"type": "date"}, {"f": "令和8年"})[0]
@@ -142,7 +142,7 @@ def test_required_checkbox_must_be_ticked():
     assert not ok and errors == ["確認のうえ、チェックを入れてください。"] and value is False
     ok, _, value = run(field, {"f": "y"})
     assert ok and value is True
-    assert REGISTRY["checkbox"].word(True, field) == "☑"
+    assert str(REGISTRY["checkbox"].word(True, field)) == "はい"
 
 
 @pytest.mark.parametrize("type_name,good,bad", [
@@ -172,7 +172,9 @@ def test_table_rows_are_coerced_and_blank_rows_dropped():
     ok, errors, value = run(TABLE, data)
     assert ok, errors
     assert value == [{"item": "印刷費", "amount": 1000}]
-    assert REGISTRY["table"].word(value, TABLE) == [{"item": "印刷費", "amount": "1,000円"}]
+    rows = REGISTRY["table"].word(value, TABLE)
+    assert rows == [{"item": "印刷費", "amount": 1000}]
+    assert str(rows[0]["amount"]) == "1,000円"
 
 
 def test_table_checks_required_columns_and_cells():
