@@ -18,7 +18,8 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, meta
 from lxml import etree
 
-from .render import ENV, TEMPLATED_PARTS, _prepare, describe
+from .messages import describe, where
+from .render import ENV, TEMPLATED_PARTS, _prepare
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -93,14 +94,16 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     for part, text in texts.items():
         plain = _text_of(text)
         if FULLWIDTH.search(plain):
-            problems.append(f"全角の括弧や％（｛｛ ％ など）がタグに使われています（{_where(part)}）。"
+            problems.append(f"全角の括弧や％（｛｛ ％ など）がタグに使われています（{where(part)}）。"
                             "半角の {{ }} と {% %} にしてください。")
         prepared = _prepare(part, text)
         if JAPANESE_QUOTES_IN_TAG.search(_text_of(prepared)):
-            problems.append(f"タグの中にかぎ括弧（「」）があります（{_where(part)}）。"
+            problems.append(f"タグの中にかぎ括弧（「」）があります（{where(part)}）。"
                             "文字列は半角の ' または \" で囲んでください。")
         try:
-            variables |= meta.find_undeclared_variables(ENV.parse(prepared))
+            tree = ENV.parse(prepared)
+            ENV.compile(tree)  # an unknown filter or test is found when compiling
+            variables |= meta.find_undeclared_variables(tree)
         except TemplateSyntaxError as exc:
             problems.append(describe(exc, part, prepared))
     if allowed_names is not None:
@@ -153,13 +156,3 @@ def _fetching_fields(tree: Any) -> list[str]:
     instructions += [node.get(f"{{{W_NS}}}instr", "") for node in tree.iter("{*}fldSimple")]
     return sorted({m.group(1).upper() for text in instructions
                    for m in [FETCHING_FIELDS.search(text)] if m})
-
-
-def _where(part: str) -> str:
-    if part == "word/document.xml":
-        return "本文"
-    if part.startswith(("word/header", "word/footer")):
-        return "ヘッダー・フッター"
-    if part == "docProps/core.xml":
-        return "文書のプロパティ"
-    return part

@@ -18,6 +18,7 @@ runs renders of uploaded templates in a worker process with both limits.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -32,6 +33,8 @@ from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ..errors import KyodoError
+from .messages import FilterMisuse, describe
+from .values import type_name
 from .wareki import nendo, wareki, yen
 
 #: Parts of a .docx that may hold tags.
@@ -70,7 +73,25 @@ def checkbox(value: Any) -> str:
     return "☑" if value else "☐"
 
 
-FILTERS: dict[str, Any] = {"wareki": wareki, "nendo": nendo, "yen": yen, "checkbox": checkbox}
+def _typed(name: str, function: Any, accepts: tuple[type, ...], meant_for: str) -> Any:
+    """A formatting filter that refuses, in Japanese, a value it does not format (``|yen`` of
+    text) instead of Python's 「Cannot specify ',' with 's'」; empty values print as empty."""
+    def typed(value: Any) -> Any:
+        if value is None or value == "":
+            return function(None)
+        if not isinstance(value, accepts) or isinstance(value, bool):
+            raise FilterMisuse(f"|{name} は{meant_for}に使うフィルターです"
+                               f"（渡された値は{type_name(value)}「{value}」です）。")
+        return function(value)
+    return typed
+
+
+FILTERS: dict[str, Any] = {
+    "wareki": _typed("wareki", wareki, (dt.date,), "日付"),
+    "nendo": _typed("nendo", nendo, (int,), "年度（2026 のような西暦の数値）"),
+    "yen": _typed("yen", yen, (int,), "金額"),
+    "checkbox": checkbox,
+}
 #: Jinja's own filters that make text as long as a number they are given.
 SIZED_FILTERS = ("center", "indent", "wordwrap", "truncate", "format")
 WIDTH_IN_FORMAT = re.compile(r"%[-+ #0]*(\d+)")
@@ -122,6 +143,8 @@ class CompiledTemplate:
     sha256: str
     entries: tuple[tuple[zipfile.ZipInfo, bytes], ...]
     templates: Mapping[str, Any]
+    #: Each templated part's source as compiled (one paragraph a line), for error messages.
+    sources: Mapping[str, str]
 
 
 def _prepare(name: str, xml: str) -> str:
@@ -145,6 +168,7 @@ def _finish(name: str, xml: str) -> str:
 def _compile(sha256: str, data: bytes) -> CompiledTemplate:
     entries = []
     templates: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             content = archive.read(info)
@@ -153,48 +177,16 @@ def _compile(sha256: str, data: bytes) -> CompiledTemplate:
                 text = content.decode("utf-8")
                 if "{" in text:
                     prepared = _prepare(info.filename, text)
+                    sources[info.filename] = prepared
                     try:
                         templates[info.filename] = ENV.from_string(prepared)
                     except TemplateError as exc:
                         raise RenderError(describe(exc, info.filename, prepared)) from exc
-    return CompiledTemplate(sha256, tuple(entries), templates)
+    return CompiledTemplate(sha256, tuple(entries), templates, sources)
 
 
 def compile_template(data: bytes) -> CompiledTemplate:
     return _compile(hashlib.sha256(data).hexdigest(), data)
-
-
-def _paragraph_at(source: str, line: int | None) -> str:
-    """The text of the paragraph a Jinja line number points at (one paragraph per line)."""
-    if not source or not line:
-        return ""
-    lines = source.splitlines()
-    if not 0 < line <= len(lines):
-        return ""
-    return re.sub(r"<[^>]+>", "", lines[line - 1]).strip()[:80]
-
-
-def describe(exc: Exception, part: str = "", source: str = "") -> str:
-    """A Japanese message for a template error, naming the placeholder where possible."""
-    where = {"word/document.xml": "本文", "docProps/core.xml": "文書のプロパティ"}.get(
-        part, "ヘッダー・フッター" if part.startswith(("word/header", "word/footer")) else part)
-    prefix = f"（{where}）" if where else ""
-    if isinstance(exc, UndefinedError):
-        match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
-        name = (match.group(1) or match.group(2)) if match else str(exc)
-        return f"テンプレートの差込項目「{name}」に対応するデータがありません{prefix}。"
-    if isinstance(exc, SecurityError) and "too large" in str(exc):
-        return (f"テンプレートが作る文書が大きくなりすぎるため、作成を中止しました{prefix}。"
-                "繰り返しの回数や center・format などの幅の指定を見直してください。")
-    if isinstance(exc, SecurityError):
-        return f"テンプレートに許可されていない処理が含まれています{prefix}。"
-    if isinstance(exc, TemplateError):
-        paragraph = _paragraph_at(source, getattr(exc, "lineno", None))
-        at = f"「{paragraph}」の段落で" if paragraph else ""
-        return (f"テンプレートの書き方に誤りがあります{prefix}。{at}"
-                "{{ }} や {% %} の閉じ忘れ・綴りの誤りがないか確認してください"
-                f"（詳細: {getattr(exc, 'message', exc)}）。")
-    return f"テンプレートを処理できません{prefix}: {exc}"
 
 
 def _bounded_render(template: Any, context: Mapping[str, Any]) -> str:
@@ -220,9 +212,9 @@ def render(data: bytes, context: Mapping[str, Any]) -> bytes:
                 try:
                     content = _finish(info.filename, _bounded_render(template, context)
                                       ).encode("utf-8")
-                except (TemplateError, SecurityError) as exc:
-                    raise RenderError(describe(exc, info.filename)) from exc
-                except (TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-                    raise RenderError(describe(exc, info.filename)) from exc
+                except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError,
+                        AttributeError) as exc:
+                    raise RenderError(describe(exc, info.filename,
+                                               compiled.sources[info.filename], context)) from exc
             archive.writestr(info, content)
     return out.getvalue()

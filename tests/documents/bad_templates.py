@@ -177,6 +177,26 @@ def fails_test_render() -> bytes:
     return clean_template("{{ organization.fax }}")
 
 
+def date_compared_with_text() -> bytes:
+    return clean_template("{% if agreement.start_date > answers.special_terms %}特約あり{% endif %}")
+
+
+def text_column_summed() -> bytes:
+    return clean_template("役割の合計 {{ role_shares|sum(attribute='item') }}")
+
+
+def answer_of_another_kinds_form() -> bytes:
+    return clean_template("予算規模 {{ answers.budget_scale }}")  # a basic sheet field
+
+
+def unknown_filter() -> bytes:
+    return clean_template("{{ agreement.start_date|waraki }}")
+
+
+#: Templates the file checks pass and the test render with the city's example refuses.
+RENDER_FAILURES = frozenset({"fails_test_render", "date_compared_with_text", "text_column_summed",
+                             "answer_of_another_kinds_form"})
+
 #: name -> (builder, a phrase of the message the user sees)
 BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
     "not_a_docx": (not_a_docx, "Word文書（.docx）ではありません"),
@@ -198,5 +218,10 @@ BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
     "unknown_placeholder": (unknown_placeholder, "この種類の文書にない差込項目があります: applicant_seal"),
     "fullwidth_braces": (fullwidth_braces, "全角の括弧や％"),
     "japanese_quotes_in_tag": (japanese_quotes_in_tag, "タグの中にかぎ括弧"),
-    "fails_test_render": (fails_test_render, "テスト作成に失敗しました: テンプレートの差込項目「fax」"),
+    "fails_test_render": (fails_test_render, "テスト作成に失敗しました: テンプレートの差込項目「organization.fax」"),
+    "date_compared_with_text": (date_compared_with_text, "種類の違う値を比べています（日付と文字"),
+    "text_column_summed": (text_column_summed, "文字の列を sum している"),
+    "answer_of_another_kinds_form": (answer_of_another_kinds_form,
+                                     "差込項目「answers.budget_scale」に対応するデータがありません"),
+    "unknown_filter": (unknown_filter, "『|waraki』というフィルターはありません"),
 }

@@ -74,14 +74,14 @@ def test_a_slow_template_is_stopped_by_the_time_limit():
 
 
 def test_missing_data_names_the_placeholder():
-    with pytest.raises(RenderError, match="差込項目「representative」"):
+    with pytest.raises(RenderError, match="差込項目「organization.representative」"):
         render(template(["{{ organization.representative }}"]), CONTEXT)
     with pytest.raises(RenderError, match="差込項目「agreement」"):
         render(template(["{{ agreement.title }}"]), CONTEXT)
 
 
 def test_syntax_error_names_the_paragraph():
-    with pytest.raises(RenderError, match="「{{ city.name」の段落で{{ }} や {% %} の閉じ忘れ"):
+    with pytest.raises(RenderError, match="（本文）。「{{ city.name」の段落で{{ }} や {% %} が閉じていません"):
         render(template(["前文", "{{ city.name "]), CONTEXT)
 
 
