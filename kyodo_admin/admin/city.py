@@ -107,6 +107,10 @@ class CitySettingsForm(FlaskForm):
     loaded_version = HiddenField()
     head_title = StringField("文書の宛先（例: 鎌倉市長）", validators=[
         InputRequired("文書の宛先を入力してください。"), Length(max=100)])
+    head_name = StringField(SETTING_LABELS["head_name"], validators=[Length(
+        max=50, message="50文字以内で入力してください。")])
+    document_number = StringField(SETTING_LABELS["document_number"], validators=[Length(
+        max=30, message="30文字以内で入力してください。")])
     coordinating_section = StringField("協働事業の担当課（調整課）", validators=[Length(max=200)])
     budget_deadline = StringField(SETTING_LABELS["budget_deadline"], validators=[
         InputRequired("締切を入力してください。"), month_day_check])
@@ -164,7 +168,8 @@ class CitySettingsView(LoginRequiredMixin, BaseView):
                 db.session, city, loaded_version=form.loaded_version.data or "",
                 head_title=form.head_title.data.strip(),
                 coordinating_section=(form.coordinating_section.data or "").strip(),
-                settings={key: getattr(form, key).data for key in DEFAULT_SETTINGS})
+                settings={key: (value.strip() if isinstance(value := getattr(form, key).data, str)
+                                else value) for key in DEFAULT_SETTINGS})
             db.session.commit()
         except KyodoError as exc:
             db.session.rollback()

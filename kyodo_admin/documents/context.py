@@ -32,6 +32,7 @@ from ..models.organization import ORGANIZATION_TYPES
 from ..models.project import Project
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
+from ..workflow.deadlines import settings_for
 from .wareki import number
 
 Context = dict[str, Any]
@@ -42,7 +43,9 @@ def _s(value: Any) -> str:
 
 
 def city_context(city: City | None) -> Context:
+    settings = settings_for(city)
     return {"name": _s(getattr(city, "name", "")), "head_title": _s(getattr(city, "head_title", "")),
+            "head_name": settings["head_name"], "document_number": settings["document_number"],
             "coordinating_section": _s(getattr(city, "coordinating_section", ""))}
 
 

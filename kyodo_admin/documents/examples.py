@@ -1,4 +1,10 @@
-"""Example records (never saved) for the placeholder reference and test renders."""
+"""Example records (never saved) for the placeholder reference, previews and test renders.
+
+They carry the city's own name, addressee, coordinating section and settings (and one of
+its departments) so that a clerk of 八王子市 sees 八王子市 in the reference; the partner is
+a neutral example organization. Without a city (``kyodo templates check`` with no
+``--city``) the city is 〇〇市.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +27,30 @@ from ..models import (
     Review,
     RoleShare,
 )
+from ..workflow.deadlines import settings_for
 
 
-def _base() -> dict[str, Any]:
-    city = City(name="鎌倉市", slug="kamakura", head_title="鎌倉市長",
-                coordinating_section="市民活動部 地域のつながり推進課")
-    organization = Organization(name="NPO法人かまくら子育てネット", representative="山田 花子",
-                                postal_code="248-0012", address="鎌倉市御成町1-2-3",
-                                phone="0467-00-0000", email="info@example.jp",
+#: The city of examples when none is known.
+NO_CITY = {"name": "〇〇市", "slug": "example", "head_title": "〇〇市長",
+           "coordinating_section": "市民協働課"}
+
+
+def example_city(city: City | None) -> City:
+    """A copy of the city (never the session's row, which an example must not touch)."""
+    if city is None:
+        return City(**NO_CITY, settings={})
+    return City(name=city.name, slug=city.slug, head_title=city.head_title or f"{city.name}長",
+                coordinating_section=city.coordinating_section, settings=dict(city.settings or {}))
+
+
+def _base(city: City | None, department: Department | None) -> dict[str, Any]:
+    city = example_city(city)
+    organization = Organization(name="特定非営利活動法人 まちの子育てネット", representative="山田 花子",
+                                postal_code="100-0001", address=f"{city.name}中央一丁目2番3号",
+                                phone="03-0000-0000", email="info@example.jp",
                                 corporate_number="7000012050002", org_type="npo")
-    department = Department(name="こどもみらい部 青少年課", phone="0467-00-1111")
+    department = Department(name=department.name if department else "子ども家庭課",
+                            phone=department.phone if department else "03-0000-1111")
     project = Project(city=city, title="子育て支援情報発信事業", organization=organization,
                       department=department, start_date=dt.date(2026, 4, 1),
                       end_date=dt.date(2027, 3, 31), completed_on=dt.date(2027, 3, 31),
@@ -49,8 +69,9 @@ def example_answers(definition: Any) -> dict[str, Any]:
     return {f["name"]: REGISTRY[f["type"]].example(f) for f in fields_of(definition.schema)}
 
 
-def example_for(kind: str) -> Any:
-    base = _base()
+def example_for(kind: str, city: City | None = None, department: Department | None = None) -> Any:
+    """An example record of the kind, in the city (and with the department) given."""
+    base = _base(city, department)
     city, project = base["city"], base["project"]
     proposal = Proposal(city=city, receipt_number="2026-001", title="子育て支援情報発信事業",
                         proposer_type="npo", organization=base["organization"],
@@ -72,7 +93,8 @@ def example_for(kind: str) -> Any:
     if kind == "agreement":
         return Agreement(city=city, project=project, title="子育て支援情報発信事業に関する協定書",
                          start_date=dt.date(2026, 4, 1), end_date=dt.date(2027, 3, 31),
-                         signed_on=dt.date(2026, 4, 1), city_signatory="鎌倉市長 〇〇 〇〇",
+                         signed_on=dt.date(2026, 4, 1),
+                         city_signatory=f"{city.head_title}　{settings_for(city)['head_name'] or '〇〇 〇〇'}",
                          organization_signatory="代表 山田 花子", responsibility="甲乙協議のうえ負担する。",
                          answers={},
                          role_shares=[RoleShare(item="広報", city_role="広報紙に掲載",
@@ -84,7 +106,7 @@ def example_for(kind: str) -> Any:
                                 due_on=dt.date(2027, 4, 30), submitted_on=dt.date(2027, 4, 20),
                                 summary="冊子を3,200部配布した。", actual_cost=1_150_000, answers={})
     if kind == "evaluation":
-        return Evaluation(city=city, project=project, side="city", evaluator="青少年課",
+        return Evaluation(city=city, project=project, side="city", evaluator=base["department"].name,
                           evaluated_on=dt.date(2027, 5, 20), rating="B", comment="おおむね達成。",
                           answers={})
     raise KeyError(kind)

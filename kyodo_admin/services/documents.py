@@ -56,13 +56,14 @@ class AnyAnswers(dict[str, Any]):
         return ""
 
 
-def example_context(kind: str, definition: Any = None, any_answers: bool = False) -> dict[str, Any]:
-    """The context of an example record (never saved), with answers to every field of
-    ``definition`` (the city's current form of the kind)."""
+def example_context(kind: str, definition: Any = None, any_answers: bool = False,
+                    city: City | None = None, department: Any = None) -> dict[str, Any]:
+    """The context of an example record (never saved) in ``city``, with answers to every
+    field of ``definition`` (the city's current form of the kind)."""
     from ..documents.context import answers_for, form_info
     from ..documents.examples import example_answers, example_for
 
-    context = build_context(kind, example_for(kind))
+    context = build_context(kind, example_for(kind, city, department))
     context["answers"] = answers_for(definition, example_answers(definition))
     context["form"] = form_info(definition)
     if any_answers and definition is None:
@@ -71,10 +72,17 @@ def example_context(kind: str, definition: Any = None, any_answers: bool = False
 
 
 def city_example_context(session: Session, city_id: int | None, kind: str) -> dict[str, Any]:
+    """The example context of the city: its name, addressee and settings, one of its
+    departments, and answers to its current form of the kind."""
+    from ..models.city import Department
     from .form_definitions import current_definition
 
-    definition = current_definition(session, city_id, kind) if city_id is not None else None
-    return example_context(kind, definition, any_answers=city_id is None)
+    if city_id is None:
+        return example_context(kind, any_answers=True)
+    department = session.execute(select(Department).where(Department.city_id == city_id)
+                                 .order_by(Department.id).limit(1)).scalar_one_or_none()
+    return example_context(kind, current_definition(session, city_id, kind),
+                           city=session.get(City, city_id), department=department)
 
 
 def check_upload(session: Session, data: bytes, kind: str, city_id: int | None) -> list[str]:

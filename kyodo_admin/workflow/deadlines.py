@@ -34,6 +34,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "meetings_per_year": 5,
     "year_end_closure": True,            # 29 Dec - 3 Jan are closed days
     "days_ahead": 30,                    # a 締結日 or 完了日 may be this many days ahead
+    "head_name": "",                     # the mayor's name, printed after head_title
+    "document_number": "",               # 文書番号 before the number: 「鎌地つ第」
 }
 
 LATE_BUDGET_CHOICES = {
@@ -50,6 +52,8 @@ SETTING_LABELS = {
     "meetings_per_year": "年度あたりの会議の予定回数",
     "year_end_closure": "年末年始（12月29日〜1月3日）を閉庁日とする",
     "days_ahead": "締結日・事業完了日として入力できる先の日付（今日から何日後まで）",
+    "head_name": "市長（首長）の氏名（通知・協定書の記名に使います）",
+    "document_number": "文書番号の記号（例: 鎌地つ第。通知に「鎌地つ第　　号」と印字します）",
 }
 
 

@@ -81,7 +81,7 @@ def test_a_record_of_an_older_form_names_the_missing_field(client, kamakura, sta
     db.session.commit()
     response = issue(client, agreement.id)
     messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
-    assert any("差込項目「personal_information」に対応するデータがありません" in m for m in messages)
+    assert any("差込項目「answers.personal_information」に対応するデータがありません" in m for m in messages)
     assert archived() == 0
 
 

@@ -1,0 +1,51 @@
+"""The placeholder reference, previews and test renders use the city's own examples."""
+
+from __future__ import annotations
+
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Role
+from kyodo_admin.services.documents import SHIPPED, city_example_context, install_shipped_templates
+from kyodo_admin.services.form_definitions import import_files
+
+from ..factories import CityFactory, DepartmentFactory, UserFactory
+from .bad_templates import clean_template
+from .test_upload import upload
+
+
+def hachioji():
+    city = CityFactory(slug="hachioji", name="八王子市", head_title="八王子市長",
+                       coordinating_section="市民活動推進部 協働推進課",
+                       settings={"head_name": "初宿 和夫", "document_number": "八市協第"})
+    DepartmentFactory(city=city, name="子ども家庭部 子どものしあわせ課")
+    install_shipped_templates(db.session, city)
+    import_files(db.session, sorted((SHIPPED.parent / "forms" / "hachioji").glob("*.yaml")))
+    db.session.commit()
+    return city
+
+
+def test_the_reference_of_a_second_city_shows_that_city(client, kamakura, login_as):
+    city = hachioji()
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    html = client.get("/admin/document_template/placeholders/?kind=agreement").get_data(as_text=True)
+    assert "八王子市長" in html and "八王子市中央一丁目" in html and "初宿 和夫" in html
+    assert "子ども家庭部 子どものしあわせ課" in html
+    assert "鎌倉" not in html and "かまくら" not in html
+    # the answers listed are those of 八王子市's own basic sheet
+    basic = client.get("/admin/document_template/placeholders/?kind=basic_sheet").get_data(as_text=True)
+    assert "answers.core_work" in basic and "answers.consultation" not in basic
+    assert "鎌倉" not in basic
+
+
+def test_a_test_render_at_upload_is_in_the_city(client, kamakura, login_as):
+    city = hachioji()
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    context = city_example_context(db.session, city.id, "review_result_notice")
+    assert context["city"]["name"] == "八王子市"
+    assert context["city"]["document_number"] == "八市協第"
+    response = upload(client, clean_template("{{ city.name }}{{ city.head_name }}"))
+    assert "第2版として登録しました" in response.get_data(as_text=True)
+
+
+def test_without_a_city_the_example_is_a_placeholder_city(app):
+    context = city_example_context(db.session, None, "agreement")
+    assert context["city"]["name"] == "〇〇市" and context["organization"]["address"].startswith("〇〇市")
