@@ -29,7 +29,6 @@ from ..models import (
 )
 from ..workflow.deadlines import settings_for
 
-
 #: The city of examples when none is known.
 NO_CITY = {"name": "〇〇市", "slug": "example", "head_title": "〇〇市長",
            "coordinating_section": "市民協働課"}
