@@ -299,7 +299,7 @@ def forms_export_command(slug: str, out_dir: Path) -> None:
 
 docs_cli = CommandGroup("docs", help="Word文書の作成")
 cli.add_command(docs_cli)
-templates_cli = CommandGroup("templates", help="Word様式の確認")
+templates_cli = CommandGroup("templates", help="Word様式の確認とひな形")
 cli.add_command(templates_cli)
 
 
@@ -399,6 +399,30 @@ def templates_check_command(file: Path, kind: str, slug: str | None) -> None:
     if problems:
         raise click.ClickException("Word様式に問題があります:\n" + "\n".join(f"- {p}" for p in problems))
     click.echo(f"{file}: 問題はありません。")
+
+
+@templates_cli.command("starter")
+@click.option("--city", "slug", required=True)
+@click.option("--kind", required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def templates_starter_command(slug: str, kind: str, output: Path) -> None:
+    """Write the starter Word template (ひな形) of KIND made from the city's current form."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models.city import City
+    from .models.document import DOCUMENT_KINDS
+    from .services.documents import starter_template
+
+    if kind not in DOCUMENT_KINDS:
+        raise click.ClickException(f"文書の種類は {', '.join(DOCUMENT_KINDS)} のいずれかです。")
+    city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+    if city is None:
+        raise click.ClickException(f"自治体「{slug}」が見つかりません。")
+    data, _name = starter_template(db.session, city.id, kind)
+    output.write_bytes(data)
+    click.echo(f"{output}: {city.name}の{DOCUMENT_KINDS[kind]}のひな形を書き出しました。")
 
 
 @cli.command("worker")

@@ -274,6 +274,10 @@ class _Loader:
             "organization_id": returned.organization_id, "status": "submitted",
             "received_on": D(2026, 9, 1), "parent_id": returned.id, "budget_amount": 400_000,
             "summary": "前回の助言を踏まえ、対象地域と役割分担を見直して再提案します。",
+            "needs_budget": False,
+            "answers": {"purpose": "空き家を地域の交流拠点として活用し、見守りの輪を広げる。",
+                        "need": "前回の検討で示された助言を受け、対象地域を2地区に絞った。",
+                        "budget_scale": 400_000, "budget_measure": "不要"},
         }, title="空き家活用による交流拠点事業（再提案）")
 
         for state, result, meeting in (("returned", "returned", step1),
@@ -333,7 +337,7 @@ class _Loader:
         agreement = self.get_or_create(Agreement, {
             "status": "signed", "start_date": D(2025, 4, 1), "end_date": D(2026, 3, 31),
             "signed_on": D(2025, 4, 1), "city_signatory": f"{city.head_title} 〇〇 〇〇",
-            "organization_signatory": f"{partner.name} 代表 {partner.representative}",
+            "organization_signatory": f"代表 {partner.representative}",
             "responsibility": "事業の実施に伴う事故の責任は、原因に応じて甲乙協議のうえ負担する。",
         }, project_id=done.id, title="子育て支援情報発信事業に関する協定書")
         for i, (item, city_role, org_role) in enumerate((
@@ -412,8 +416,10 @@ def _attach_forms(session: Session, loader: _Loader) -> None:
 
 
 def completed_answers(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
-    """The demo's answers with every required, shown field answered by its type's example,
-    so a demo record opens and saves as a filled-in form would."""
+    """The demo's answers with every shown field answered (a plausible text of
+    ``demo_answers`` or its type's example), so a demo record opens, saves and prints as a
+    filled-in form would. Fields that fill a record column keep what the demo set."""
+    from .demo_answers import TEXTS
     from .formschema.definition import fields_of
     from .formschema.forms import is_visible
     from .formschema.types import REGISTRY
@@ -421,10 +427,10 @@ def completed_answers(schema: dict[str, Any], answers: dict[str, Any]) -> dict[s
     completed = dict(answers)
     by_name = {f["name"]: f for f in fields_of(schema)}
     for field in fields_of(schema):
-        if field.get("required") and not REGISTRY[field["type"]].stores_upload \
-                and field["name"] not in completed \
+        if not REGISTRY[field["type"]].stores_upload and field["name"] not in completed \
                 and "fills" not in field and is_visible(field, completed, by_name):
-            completed[field["name"]] = REGISTRY[field["type"]].example(field)
+            completed[field["name"]] = TEXTS.get(field["name"],
+                                                 REGISTRY[field["type"]].example(field))
     return completed
 
 

@@ -265,3 +265,18 @@ def statements_of(client: FlaskClient, url: str) -> list[str]:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200, (url, response.status_code)
     return seen
+
+
+@pytest.fixture(scope="module")
+def demo_app(backend, tmp_path_factory):
+    """An app with ``kyodo demo`` loaded (the five seed cities), shared by a module's tests."""
+    app = create_app(app_config(database_url(backend, tmp_path_factory, "demo")))
+    app.test_client_class = IsolatedClient
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["kyodo", "demo"])
+    assert first.exit_code == 0, first.output
+    app.first_output = first.output
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -33,23 +33,9 @@ from kyodo_admin.services.reviews import check_score
 from kyodo_admin.services.users import DEMO_PASSWORD
 from kyodo_admin.workflow.rights import read_only_reason
 
-from .conftest import IsolatedClient, app_config, database_url, login
+from .conftest import login
 
 SLUGS = ["kamakura", "saitama", "hachioji", "koganei", "kunitachi"]
-
-
-@pytest.fixture(scope="module")
-def demo_app(backend, tmp_path_factory):
-    app = create_app(app_config(database_url(backend, tmp_path_factory, "demo")))
-    app.test_client_class = IsolatedClient
-    runner = app.test_cli_runner()
-    first = runner.invoke(args=["kyodo", "demo"])
-    assert first.exit_code == 0, first.output
-    app.first_output = first.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def table_counts():

@@ -25,9 +25,12 @@ from ..models.form_definition import FORM_KINDS, FORM_STATES
 from ..services.documents import (
     activate_template,
     add_template,
+    city_coverage,
     city_example_context,
     example_record,
     pdf_name,
+    starter_template,
+    unprinted_required,
 )
 from .base import KyodoModelView
 from .responses import DOCX_MIMETYPE, file_response, record_link
@@ -96,6 +99,11 @@ class DocumentTemplateView(KyodoModelView):
             return False
         flash(f"第{template.revision}版として登録しました。プレビューで確認し、"
               "一覧の「使用する版にする」で切り替えてください。", "success")
+        unprinted = unprinted_required(self.session, city.id, template.kind, data)
+        if unprinted:
+            flash(f"この版は、様式の必須項目「{'」「'.join(unprinted)}」を印字しません。"
+                  "印字する場合は、差込項目の一覧にある answers.… をWordに書き加えてください。",
+                  "warning")
         return template
 
     @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")
@@ -118,6 +126,24 @@ class DocumentTemplateView(KyodoModelView):
         if name == "activate":
             return permissions.can_create(current_user, DocumentTemplate)
         return super().is_action_allowed(name)
+
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list, under the table of each kind: its template in use and the items of the
+        city's form it does not print, with the starter (ひな形) to download."""
+        city_id = tenancy.current_city_id()
+        self._template_args["coverage"] = city_coverage(self.session, city_id) \
+            if city_id is not None else []
+        return super().index_view()
+
+    @expose("/starter/<kind>")
+    def starter(self, kind: str) -> Response:
+        """The starter template of a kind made from the city's current form."""
+        city_id = tenancy.current_city_id()
+        if kind not in DOCUMENT_KINDS or city_id is None:
+            abort(404)
+        data, filename = starter_template(self.session, city_id, kind)
+        return file_response(data, filename)
 
     @expose("/download/<int:id>")
     def download(self, id: int) -> Response:

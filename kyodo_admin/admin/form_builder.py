@@ -21,6 +21,8 @@ from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import permissions, tenancy
+from ..documents.coverage import Coverage
+from ..documents.starter import FORM_OF
 from ..errors import DefinitionInvalid, KyodoError
 from ..extensions import db
 from ..formschema.definition import (
@@ -36,6 +38,7 @@ from ..formschema.types import REGISTRY, TYPE_CHOICES
 from ..models.city import City
 from ..models.form_definition import FORM_KINDS, FormDefinition
 from ..services import form_builder as builder
+from ..services.documents import KindCoverage, kind_coverage
 from ..services.form_definitions import current_definition, records_using
 from .mixins import LoginRequiredMixin
 
@@ -123,6 +126,23 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
         [condition["equals"]] if "equals" in condition else [])
     form.visible_if_values.data = "\n".join(
         str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+
+
+def unprinted_new_fields(city_id: int, form_kind: str, known: set[str]) -> list[KindCoverage]:
+    """Document kinds printing this form whose active template leaves out a field that was
+    not in the form before (``known``), each with only those fields."""
+    rows = []
+    for kind, printed_form in FORM_OF.items():
+        if printed_form != form_kind:
+            continue
+        row = kind_coverage(db.session, city_id, kind)
+        if row.coverage is None or row.template is None:
+            continue
+        new = [f for f in row.coverage.unused if f["name"] not in known]
+        if new:
+            rows.append(KindCoverage(kind, row.template, row.definition,
+                                     Coverage(row.coverage.used, new)))
+    return rows
 
 
 class FormBuilderView(LoginRequiredMixin, BaseView):
@@ -217,8 +237,11 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
     @expose("/<kind>/publish", methods=("POST",))
     def publish(self, kind: str) -> Response:
         draft = self._draft(kind)
+        city_id = draft.city_id
         try:
             builder.check_version(draft, request.form.get("version"))
+            before = current_definition(db.session, city_id, kind)
+            known = {f["name"] for f in fields_of(before.schema)} if before is not None else set()
             result = builder.publish_draft(db.session, draft, current_user.id)
         except KyodoError as exc:
             db.session.rollback()
@@ -232,6 +255,11 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
                        "これまでの記録は、作成時の版のまま表示・印刷されます。",
         }
         flash(messages[result.outcome], "success")
+        for row in unprinted_new_fields(city_id, kind, known):
+            revision = row.template.revision if row.template else ""
+            flash(f"使用中のWord様式「{row.label} 第{revision}版」は、新しい項目"
+                  f"「{'」「'.join(row.unused_labels)}」を印字しません。設定 > Word様式 で"
+                  "ひな形をダウンロードするか、Word様式に answers.… を書き加えてください。", "warning")
         return redirect(url_for(".index"))
 
     @expose("/<kind>/meta", methods=("POST",))

@@ -152,6 +152,13 @@ class FieldType:
     conditionable: ClassVar[bool] = True
     #: Whether its answer points at an uploaded file (nothing to invent for a demo record).
     stores_upload: ClassVar[bool] = False
+    #: How a Word template made from a form prints it (``documents/starter.py``): rows of
+    #: their own (a table), right-aligned in a column (numbers), with a total (amounts),
+    #: and whether its unanswered value still says something (いいえ) and is printed.
+    prints_rows: ClassVar[bool] = False
+    aligned_right: ClassVar[bool] = False
+    totalled: ClassVar[bool] = False
+    printed_unanswered: ClassVar[bool] = False
 
     def check(self, field: FieldDef) -> list[str]:
         """Problems with the type-specific part of a definition (messages in Japanese)."""
@@ -383,6 +390,7 @@ class UrlType(_PatternText):
 @register
 class IntegerType(FieldType):
     name, label = "integer", "整数"
+    aligned_right = True
 
     def example(self, field: FieldDef) -> Any:
         return field.get("min") if isinstance(field.get("min"), int) else 10
@@ -417,6 +425,7 @@ class MoneyType(IntegerType):
     """Yen, an integer that is never negative unless the definition says so."""
 
     name, label = "money", "金額（円）"
+    totalled = True
 
     def example(self, field: FieldDef) -> Any:
         return 100_000
@@ -437,6 +446,7 @@ class FiscalYearType(IntegerType):
     """A fiscal year (年度) named by the calendar year of its April: 2026 = 令和8年度."""
 
     name, label = "fiscal_year", "年度"
+    aligned_right = False
 
     def example(self, field: FieldDef) -> Any:
         return 2026
@@ -632,6 +642,7 @@ class _NonEmpty:
 @register
 class CheckboxType(FieldType):
     name, label = "checkbox", "チェックボックス"
+    printed_unanswered = True
 
     def example(self, field: FieldDef) -> Any:
         return True
@@ -709,6 +720,7 @@ class TableType(FieldType):
     """Repeating rows (budget lines, schedule, role sharing) with typed columns."""
 
     name, label = "table", "表（繰り返し行）"
+    prints_rows = True
 
     def example(self, field: FieldDef) -> Any:
         return [{c["name"]: REGISTRY[c["type"]].example(c) for c in field.get("columns", [])}]

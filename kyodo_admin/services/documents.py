@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from .. import clock
 from ..documents.checks import check_template
 from ..documents.context import BUILDERS, build_context
+from ..documents.coverage import Coverage, coverage
 from ..documents.limits import render_limited
 from ..documents.render import RenderError
 from ..errors import ValidationFailed
@@ -75,14 +76,35 @@ def city_example_context(session: Session, city_id: int | None, kind: str) -> di
     """The example context of the city: its name, addressee and settings, one of its
     departments, and answers to its current form of the kind."""
     from ..models.city import Department
-    from .form_definitions import current_definition
 
     if city_id is None:
         return example_context(kind, any_answers=True)
     department = session.execute(select(Department).where(Department.city_id == city_id)
                                  .order_by(Department.id).limit(1)).scalar_one_or_none()
-    return example_context(kind, current_definition(session, city_id, kind),
+    return example_context(kind, form_of(session, city_id, kind),
                            city=session.get(City, city_id), department=department)
+
+
+def form_of(session: Session, city_id: int, kind: str) -> Any:
+    """The city's current form whose items a document of ``kind`` prints (None: no form)."""
+    from ..documents.starter import FORM_OF
+    from .form_definitions import current_definition
+
+    form_kind = FORM_OF.get(kind)
+    return current_definition(session, city_id, form_kind) if form_kind else None
+
+
+def starter_template(session: Session, city_id: int, kind: str) -> tuple[bytes, str]:
+    """The starter .docx (ひな形) of ``kind`` from the city's current form, and its name."""
+    from ..documents.starter import starter
+
+    if kind not in DOCUMENT_KINDS:
+        raise ValidationFailed("文書の種類が正しくありません。")
+    definition = form_of(session, city_id, kind)
+    data = starter(kind, definition.schema if definition is not None else None,
+                   number=None if definition is not None else "")
+    revision = f"_第{definition.revision}版" if definition is not None else ""
+    return data, f"ひな形_{DOCUMENT_KINDS[kind]}{revision}.docx"
 
 
 def check_upload(session: Session, data: bytes, kind: str, city_id: int | None) -> list[str]:
@@ -98,6 +120,45 @@ def check_upload(session: Session, data: bytes, kind: str, city_id: int | None) 
     except RenderError as exc:
         return [f"テスト作成に失敗しました: {exc}"]
     return []
+
+
+@dataclass(frozen=True)
+class KindCoverage:
+    """A document kind of a city: its active template, the form it prints, what it leaves out."""
+
+    kind: str
+    template: DocumentTemplate | None
+    definition: Any
+    coverage: Coverage | None
+
+    @property
+    def label(self) -> str:
+        return DOCUMENT_KINDS[self.kind]
+
+    @property
+    def unused_labels(self) -> list[str]:
+        return [f["label"] for f in self.coverage.unused] if self.coverage else []
+
+
+def kind_coverage(session: Session, city_id: int, kind: str) -> KindCoverage:
+    template = active_template(session, city_id, kind)
+    definition = form_of(session, city_id, kind)
+    result = coverage(template.content, definition.schema) \
+        if template is not None and definition is not None else None
+    return KindCoverage(kind, template, definition, result)
+
+
+def city_coverage(session: Session, city_id: int) -> list[KindCoverage]:
+    """Every document kind of the city, in the order of DOCUMENT_KINDS."""
+    return [kind_coverage(session, city_id, kind) for kind in DOCUMENT_KINDS]
+
+
+def unprinted_required(session: Session, city_id: int, kind: str, data: bytes) -> list[str]:
+    """Labels of the required fields of the city's current form a template does not print."""
+    definition = form_of(session, city_id, kind)
+    if definition is None:
+        return []
+    return [f["label"] for f in coverage(data, definition.schema).unused if f.get("required")]
 
 
 def add_template(session: Session, city: City, kind: str, filename: str, data: bytes,

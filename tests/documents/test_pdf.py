@@ -54,7 +54,7 @@ def test_an_agreement_becomes_a_pdf_in_mincho():
     data = pdf.to_pdf(docx)
     assert data.startswith(b"%PDF")
     text, fonts = pdf_text_and_fonts(data)
-    assert "NPO法人かまくら子育てネット" in text and "令和8年4月1日" in text and "第十条" in text
+    assert "まちの子育てネット" in text and "令和8年4月1日" in text and "第十条" in text
     assert any("IPA" in f and "Mincho" in f for f in fonts), fonts
 
 
