@@ -387,7 +387,7 @@ def templates_check_command(file: Path, kind: str, slug: str | None) -> None:
 
     from .extensions import db
     from .models.city import City
-    from .services.documents import check_upload
+    from .services.documents import check_upload, unprinted_required
 
     city_id = None
     if slug:
@@ -399,6 +399,9 @@ def templates_check_command(file: Path, kind: str, slug: str | None) -> None:
     if problems:
         raise click.ClickException("Word様式に問題があります:\n" + "\n".join(f"- {p}" for p in problems))
     click.echo(f"{file}: 問題はありません。")
+    warning = unprinted_required(db.session, city_id, kind, file.read_bytes()) if city_id else None
+    if warning:
+        click.echo(f"注意: {warning}")
 
 
 @templates_cli.command("starter")

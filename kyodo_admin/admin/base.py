@@ -119,6 +119,8 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
 
         def link(view: Any, context: Any, model: Any, name: str) -> Any:
             text = shown(view, context, model, name) if shown else getattr(model, name, "")
+            if not shown and name in view.choices:  # a kind or state: its label, not its code
+                text = view.choices[name].get(text, text)
             return Markup('<a href="{}">{}</a>').format(
                 view.get_url(".details_view", id=model.id), "" if text is None else text)
 

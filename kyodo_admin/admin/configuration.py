@@ -99,11 +99,9 @@ class DocumentTemplateView(KyodoModelView):
             return False
         flash(f"第{template.revision}版として登録しました。プレビューで確認し、"
               "一覧の「使用する版にする」で切り替えてください。", "success")
-        unprinted = unprinted_required(self.session, city.id, template.kind, data)
-        if unprinted:
-            flash(f"この版は、様式の必須項目「{'」「'.join(unprinted)}」を印字しません。"
-                  "印字する場合は、差込項目の一覧にある answers.… をWordに書き加えてください。",
-                  "warning")
+        warning = unprinted_required(self.session, city.id, template.kind, data)
+        if warning:
+            flash(warning, "warning")
         return template
 
     @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")

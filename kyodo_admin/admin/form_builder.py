@@ -21,7 +21,6 @@ from wtforms import BooleanField, Form, IntegerField, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import permissions, tenancy
-from ..documents.coverage import Coverage
 from ..documents.starter import FORM_OF
 from ..errors import DefinitionInvalid, KyodoError
 from ..extensions import db
@@ -34,11 +33,11 @@ from ..formschema.definition import (
     load_yaml,
 )
 from ..formschema.forms import extend_form_class
-from ..formschema.types import REGISTRY, TYPE_CHOICES
+from ..formschema.types import REGISTRY, TYPE_CHOICES, FieldDef
 from ..models.city import City
 from ..models.form_definition import FORM_KINDS, FormDefinition
 from ..services import form_builder as builder
-from ..services.documents import KindCoverage, kind_coverage
+from ..services.documents import kind_coverage
 from ..services.form_definitions import current_definition, records_using
 from .mixins import LoginRequiredMixin
 
@@ -128,21 +127,19 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
         str(v).lower() if isinstance(v, bool) else str(v) for v in values)
 
 
-def unprinted_new_fields(city_id: int, form_kind: str, known: set[str]) -> list[KindCoverage]:
-    """Document kinds printing this form whose active template leaves out a field that was
-    not in the form before (``known``), each with only those fields."""
-    rows = []
+def unprinted_new_fields(city_id: int, form_kind: str,
+                         known: set[str]) -> list[tuple[str, int, list[FieldDef]]]:
+    """(document, template revision, fields) for each document kind printing this form
+    whose active template leaves out a field that was not in the form before (``known``)."""
+    found = []
     for kind, printed_form in FORM_OF.items():
-        if printed_form != form_kind:
-            continue
-        row = kind_coverage(db.session, city_id, kind)
-        if row.coverage is None or row.template is None:
+        row = kind_coverage(db.session, city_id, kind) if printed_form == form_kind else None
+        if row is None or row.coverage is None or row.template is None:
             continue
         new = [f for f in row.coverage.unused if f["name"] not in known]
         if new:
-            rows.append(KindCoverage(kind, row.template, row.definition,
-                                     Coverage(row.coverage.used, new)))
-    return rows
+            found.append((row.label, row.template.revision, new))
+    return found
 
 
 class FormBuilderView(LoginRequiredMixin, BaseView):
@@ -255,11 +252,11 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
                        "これまでの記録は、作成時の版のまま表示・印刷されます。",
         }
         flash(messages[result.outcome], "success")
-        for row in unprinted_new_fields(city_id, kind, known):
-            revision = row.template.revision if row.template else ""
-            flash(f"使用中のWord様式「{row.label} 第{revision}版」は、新しい項目"
-                  f"「{'」「'.join(row.unused_labels)}」を印字しません。設定 > Word様式 で"
-                  "ひな形をダウンロードするか、Word様式に answers.… を書き加えてください。", "warning")
+        for label, revision, fields in unprinted_new_fields(city_id, kind, known):
+            tags = "、".join(f"{{{{ answers.{f['name']} }}}}" for f in fields)
+            flash(f"使用中のWord様式「{label} 第{revision}版」は、新しい項目"
+                  f"「{'」「'.join(f['label'] for f in fields)}」を印字しません。設定 > Word様式 で"
+                  f"ひな形をダウンロードするか、Word様式に {tags} を書き加えてください。", "warning")
         return redirect(url_for(".index"))
 
     @expose("/<kind>/meta", methods=("POST",))

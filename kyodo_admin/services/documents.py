@@ -153,12 +153,17 @@ def city_coverage(session: Session, city_id: int) -> list[KindCoverage]:
     return [kind_coverage(session, city_id, kind) for kind in DOCUMENT_KINDS]
 
 
-def unprinted_required(session: Session, city_id: int, kind: str, data: bytes) -> list[str]:
-    """Labels of the required fields of the city's current form a template does not print."""
+def unprinted_required(session: Session, city_id: int, kind: str, data: bytes) -> str | None:
+    """A warning naming the required fields of the city's current form a template does not
+    print, with the placeholder of each; None when it prints them all."""
     definition = form_of(session, city_id, kind)
-    if definition is None:
-        return []
-    return [f["label"] for f in coverage(data, definition.schema).unused if f.get("required")]
+    missing = [f for f in coverage(data, definition.schema).unused if f.get("required")] \
+        if definition is not None else []
+    if not missing:
+        return None
+    return (f"この版は、様式の必須項目「{'」「'.join(f['label'] for f in missing)}」を印字しません。"
+            "印字する場合は、Wordに " + "、".join(f"{{{{ answers.{f['name']} }}}}" for f in missing)
+            + " を書き加えてください（差込項目の一覧を参照）。")
 
 
 def add_template(session: Session, city: City, kind: str, filename: str, data: bytes,
