@@ -10,7 +10,8 @@ environment is not sandboxed (an uploaded template can run ``os.popen``). Here:
   intact, and a missing value is an error naming the placeholder;
 - the XML of a template is cleaned with docxtpl's own ``patch_xml`` and compiled
   once per template content (sha256); a render only runs the compiled
-  templates and writes the zip, copying the untouched parts as bytes.
+  templates and writes the zip, copying the untouched parts as their compressed bytes
+  (``zipcopy.py``).
 
 The sandbox does not bound time or memory (``range`` aside): ``limits.py``
 runs renders of uploaded templates in a worker process with both limits.
@@ -33,6 +34,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ..errors import KyodoError
+from . import zipcopy
 from .messages import FilterMisuse, describe
 from .values import type_name
 from .wareki import nendo, wareki, yen
@@ -141,7 +143,9 @@ _PATCHER = DocxTemplate(io.BytesIO())  # only its XML-cleaning methods are used
 @dataclass(frozen=True)
 class CompiledTemplate:
     sha256: str
-    entries: tuple[tuple[zipfile.ZipInfo, bytes], ...]
+    #: Every entry as stored in the template (compressed), in order.
+    entries: tuple[tuple[zipfile.ZipInfo, zipcopy.Member], ...]
+    #: The compiled parts: rendered and deflated again on each render; the rest is copied.
     templates: Mapping[str, Any]
     #: Each templated part's source as compiled (one paragraph a line), for error messages.
     sources: Mapping[str, str]
@@ -171,10 +175,9 @@ def _compile(sha256: str, data: bytes) -> CompiledTemplate:
     sources: dict[str, str] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
-            content = archive.read(info)
-            entries.append((info, content))
+            entries.append((info, zipcopy.stored(data, info)))
             if TEMPLATED_PARTS.match(info.filename):
-                text = content.decode("utf-8")
+                text = archive.read(info).decode("utf-8")
                 if "{" in text:
                     prepared = _prepare(info.filename, text)
                     sources[info.filename] = prepared
@@ -204,17 +207,16 @@ def _bounded_render(template: Any, context: Mapping[str, Any]) -> str:
 def render(data: bytes, context: Mapping[str, Any]) -> bytes:
     """Render a .docx template with ``context``; raise RenderError with a clear message."""
     compiled = compile_template(data)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info, content in compiled.entries:
-            template = compiled.templates.get(info.filename)
-            if template is not None:
-                try:
-                    content = _finish(info.filename, _bounded_render(template, context)
-                                      ).encode("utf-8")
-                except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError,
-                        AttributeError) as exc:
-                    raise RenderError(describe(exc, info.filename,
-                                               compiled.sources[info.filename], context)) from exc
-            archive.writestr(info, content)
-    return out.getvalue()
+    members = []
+    for info, member in compiled.entries:
+        template = compiled.templates.get(info.filename)
+        if template is not None:
+            try:
+                content = _finish(info.filename, _bounded_render(template, context)).encode("utf-8")
+            except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError,
+                    AttributeError) as exc:
+                raise RenderError(describe(exc, info.filename,
+                                           compiled.sources[info.filename], context)) from exc
+            member = zipcopy.deflated(info, content)
+        members.append(member)
+    return zipcopy.write(members)

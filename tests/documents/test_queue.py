@@ -44,8 +44,12 @@ def queue_url(request, tmp_path):
         pytest.skip("no Redis at 127.0.0.1:6379")
     import redis
 
-    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
-    return "redis://127.0.0.1:6379/15"
+    # The queue is named "kyodo" in every install: each pytest-xdist process takes a database
+    # of its own, or one process's worker would take (and flushdb drop) another's batch.
+    number = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = f"redis://127.0.0.1:6379/{15 - number % 8}"
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 @pytest.fixture
