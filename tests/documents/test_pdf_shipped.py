@@ -1,0 +1,34 @@
+"""The shipped templates printed to PDF (LibreOffice) for the demo records: a form, not a
+list of labels — no 「：」 with nothing after it, every item with its content."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from kyodo_admin import tenancy
+from kyodo_admin.documents import pdf
+from kyodo_admin.documents.context import BUILDERS
+from kyodo_admin.extensions import db
+from kyodo_admin.models import City
+from kyodo_admin.services.documents import render_document
+
+from .test_pdf import needs_libreoffice, pdf_text_and_fonts
+
+EMPTY_AFTER_COLON = re.compile(r"[：:]\s*$", re.MULTILINE)
+
+
+def test_the_demo_documents_of_kamakura_print_no_empty_label(demo_app):
+    needs_libreoffice()
+    with demo_app.app_context(), tenancy.all_cities():
+        city = db.session.execute(select(City).where(City.slug == "kamakura")).scalar_one()
+        for kind, (model, _builder) in BUILDERS.items():
+            records = db.session.execute(select(model).where(model.city_id == city.id)
+                                         .order_by(model.id)).scalars().all()
+            for record in records[:3]:
+                text, fonts = pdf_text_and_fonts(pdf.to_pdf(render_document(
+                    db.session, kind, record).data))
+                assert not EMPTY_AFTER_COLON.search(text), (kind, record.id, text)
+                assert "{{" not in text and "{%" not in text
+                assert any("Mincho" in f for f in fonts), fonts
