@@ -319,6 +319,15 @@ INDICATORS = [Column("評価項目", "{{ row.name }}", width=55), Column("単位
               Column("達成率", "{{ row.achievement }}", right=True, width=25)]
 
 
+def indicators(b: WordBuilder, title: str, planned_only: bool = False) -> None:
+    """The plan's indicators (target, and actual with achievement unless ``planned_only``),
+    left out with their heading when the plan has none."""
+    b.tag("if indicators")
+    b.subheading(title)
+    b.grid(INDICATORS[:3] if planned_only else INDICATORS, "indicators")
+    b.tag("endif")
+
+
 def applicant_block(b: WordBuilder, who: str = "申請者") -> None:
     b.para(f"（{who}）", block=True)
     b.para(f"所在地　{POSTAL}{{{{ organization.address }}}}", block=True)
@@ -401,10 +410,7 @@ def _project_plan(b: WordBuilder, schema: dict[str, Any] | None) -> None:
         Item("事業内容", "{{ plan.content }}", "plan.content", column="content"),
         Item("スケジュール", "{{ plan.schedule }}", "plan.schedule", column="schedule"),
     ], schema)
-    b.tag("if indicators")
-    b.subheading("評価項目及び目標値")
-    b.grid(INDICATORS[:3], "indicators")
-    b.tag("endif")
+    indicators(b, "評価項目及び目標値", planned_only=True)
     b.answers(schema, printed)
 
 
@@ -474,10 +480,7 @@ def _completion_report(b: WordBuilder, schema: dict[str, Any] | None) -> None:
         Item("提出期限", "{{ report.due_on|wareki }}", "report.due_on"),
         Item("実施内容", "{{ report.summary }}", "report.summary", column="summary"),
     ], schema)
-    b.tag("if indicators")
-    b.subheading("評価項目の達成状況")
-    b.grid(INDICATORS, "indicators")
-    b.tag("endif")
+    indicators(b, "評価項目の達成状況")
     b.subheading("経費（計画と実績）")
     b.items([Item("協定の経費総額（計画）", "{{ costs.planned|yen }}", "costs.planned is not none"),
              Item("決算額（実績）", "{{ costs.actual|yen }}", "costs.actual is not none"),
@@ -499,10 +502,7 @@ def _evaluation(b: WordBuilder, schema: dict[str, Any] | None) -> None:
         Item("総合評価", "{{ evaluation.rating }}", "evaluation.rating", column="rating"),
         Item("所見", "{{ evaluation.comment }}", "evaluation.comment", column="comment"),
     ], schema)
-    b.tag("if indicators")
-    b.subheading("評価項目の達成状況")
-    b.grid(INDICATORS, "indicators")
-    b.tag("endif")
+    indicators(b, "評価項目の達成状況")
     b.answers(schema, printed)
 
 
