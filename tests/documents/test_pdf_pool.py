@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import threading
 
 import docx as python_docx
 import pytest
@@ -47,20 +46,25 @@ def pool(monkeypatch):
     created.stop()
 
 
-def test_a_converter_killed_mid_run_is_replaced_and_the_document_still_converts(pool):
+def test_a_converter_killed_mid_run_is_replaced_and_the_document_still_converts(pool, monkeypatch):
     needs_uno()
     assert pdf.to_pdf(long_document(2)).startswith(b"%PDF")  # the converter is warm
     converter = pool.converters[0]
     first = converter.process.pid
-    document = long_document()
-    results: list[bytes] = []
-    running = threading.Thread(target=lambda: results.append(pdf.to_pdf(document)))
-    running.start()
-    threading.Event().wait(1.0)  # well inside the conversion (it takes seconds)
-    os.killpg(first, signal.SIGKILL)  # the unoserver and its LibreOffice
-    running.join(timeout=120)
-    assert results and results[0].startswith(b"%PDF")
-    assert "第150条" in pdf_text_and_fonts(results[0])[0]
+    # The converter dies as the conversion starts (killed with its LibreOffice): waiting a
+    # second and killing raced a warm LibreOffice that had already finished.
+    original, killed = pdf_pool.Converter.convert, []
+
+    def dies_while_converting(self, data):
+        if not killed:
+            killed.append(self.process.pid)
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return original(self, data)
+
+    monkeypatch.setattr(pdf_pool.Converter, "convert", dies_while_converting)
+    result = pdf.to_pdf(long_document(3))
+    assert killed == [first]
+    assert result.startswith(b"%PDF") and "第3条" in pdf_text_and_fonts(result)[0]
     assert converter.alive() and converter.process.pid != first and not pool.broken
     assert pdf.to_pdf(long_document(1)).startswith(b"%PDF")  # the new one goes on
 
