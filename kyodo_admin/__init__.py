@@ -65,7 +65,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         services,  # noqa: F401
         tenancy,  # noqa: F401  - registers the tenancy listeners
     )
-    from .services import audit  # noqa: F401  - registers the audit listener
+    from .services import (
+        audit,  # noqa: F401  - registers the audit listener
+        notices,  # noqa: F401  - registers the meeting-change listener
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,

@@ -428,6 +428,28 @@ def templates_starter_command(slug: str, kind: str, output: Path) -> None:
     click.echo(f"{output}: {city.name}の{DOCUMENT_KINDS[kind]}のひな形を書き出しました。")
 
 
+notices_cli = CommandGroup("notices", help="通知メール")
+cli.add_command(notices_cli)
+
+
+@notices_cli.command("send")
+@click.option("--no-collect", is_flag=True, help="今日のリマインダーを作らず、送信待ちだけを送る")
+@with_appcontext
+def notices_send_command(no_collect: bool) -> None:
+    """Write today's reminders and notices to the outbox, then send what is due (run it from
+    cron every few minutes, unless a kyodo worker runs: it does this every 10 minutes)."""
+    from flask import current_app
+
+    from .services.notices import run_notices
+
+    written, result = run_notices(current_app, collect_today=not no_collect)
+    if not current_app.config["KYODO_SMTP_HOST"]:
+        click.echo(f"{written}通を送信待ちにしました。KYODO_SMTP_HOST が未設定のため、送信はしません。")
+        return
+    click.echo(f"{written}通を送信待ちにしました。送信 {result.sent}通、失敗 {result.failed}通、"
+               f"送信待ち {result.waiting}通。")
+
+
 @cli.command("worker")
 @click.option("--threads", default=2, show_default=True, help="同時に実行する作業の数")
 @with_appcontext

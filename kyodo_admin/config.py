@@ -66,6 +66,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_LANGUAGES": ["ja", "en"],
         # Failed-login throttling: after this many failures a username is
         # locked for KYODO_LOGIN_LOCK_MINUTES; the IP limit covers unknown names.
+        # Mail notices (kyodo notices send): the SMTP server and the sender address. Without
+        # KYODO_SMTP_HOST notices stay in the outbox.
+        "KYODO_SMTP_HOST": os.environ.get("KYODO_SMTP_HOST", ""),
+        "KYODO_SMTP_PORT": int(os.environ.get("KYODO_SMTP_PORT", 25)),
+        "KYODO_SMTP_USER": os.environ.get("KYODO_SMTP_USER", ""),
+        "KYODO_SMTP_PASSWORD": os.environ.get("KYODO_SMTP_PASSWORD", ""),
+        "KYODO_SMTP_STARTTLS": os.environ.get("KYODO_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "KYODO_MAIL_FROM": os.environ.get("KYODO_MAIL_FROM", "kyodo@localhost"),
+        # The address of the back office in mails (the scoring link of a meeting notice).
+        "KYODO_BASE_URL": os.environ.get("KYODO_BASE_URL", "http://localhost:5000"),
         "KYODO_LOGIN_MAX_FAILURES": 5,
         "KYODO_LOGIN_LOCK_MINUTES": 15,
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the address

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from .config import ConfigError
 from .errors import KyodoError
@@ -47,6 +47,18 @@ def init_app(app: Flask) -> None:
     @queue.task(name="kyodo.run_batch")
     def run_batch_task(batch_id: int, city_id: int, user_id: int | None, actor: str) -> None:
         run_batch(app, batch_id, city_id, Actor(user_id, actor))
+
+    @queue.periodic_task(crontab(minute="*/10"), name="kyodo.notices")
+    def notices_task() -> None:
+        """Today's reminders and the outbox, every 10 minutes (kyodo notices send)."""
+        from .extensions import db
+        from .services.notices import run_notices
+
+        with app.app_context():
+            try:
+                run_notices(app)
+            finally:
+                db.session.remove()
 
     app.extensions["kyodo_queue"] = queue
     app.extensions["kyodo_tasks"] = {"run_batch": run_batch_task}

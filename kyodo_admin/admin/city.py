@@ -10,7 +10,15 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import clock, permissions, tenancy
@@ -112,6 +120,10 @@ class CitySettingsForm(FlaskForm):
     document_number = StringField(SETTING_LABELS["document_number"], validators=[Length(
         max=30, message="30文字以内で入力してください。")])
     coordinating_section = StringField("協働事業の担当課（調整課）", validators=[Length(max=200)])
+    mail_sender_name = StringField(SETTING_LABELS["mail_sender_name"], validators=[Length(
+        max=100, message="100文字以内で入力してください。")])
+    mail_signature = TextAreaField(SETTING_LABELS["mail_signature"], validators=[Length(
+        max=1000, message="1000文字以内で入力してください。")])
     budget_deadline = StringField(SETTING_LABELS["budget_deadline"], validators=[
         InputRequired("締切を入力してください。"), month_day_check])
     late_budget_proposal = SelectField(SETTING_LABELS["late_budget_proposal"],

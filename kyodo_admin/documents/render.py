@@ -128,9 +128,11 @@ def _finalize(value: Any) -> Any:
     return xml_safe(value) if isinstance(value, str) else value
 
 
-def make_environment() -> KyodoSandbox:
-    env = KyodoSandbox(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True,
-                       finalize=_finalize)
+def make_environment(autoescape: bool = True) -> KyodoSandbox:
+    """The sandbox of Word templates (autoescaped XML) or, ``autoescape=False``, of plain
+    text (mail notices): the same filters, limits and strict undefined values."""
+    env = KyodoSandbox(autoescape=autoescape, undefined=StrictUndefined,
+                       keep_trailing_newline=True, finalize=_finalize)
     env.filters.update(FILTERS)
     env.filters.update({name: _bounded(name, env.filters[name]) for name in SIZED_FILTERS})
     return env

@@ -7,6 +7,7 @@ from .city import City, Department
 from .council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
 from .document import Attachment, DocumentBatch, DocumentTemplate, GeneratedDocument
 from .form_definition import FormDefinition
+from .notice import Notice, NoticeTemplate
 from .organization import Organization
 from .project import CollaborationType, Indicator, Project, ProjectPlan
 from .proposal import Proposal
@@ -17,7 +18,7 @@ __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CityRevision", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
     "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
-    "Meeting", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
+    "Meeting", "Notice", "NoticeTemplate", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
     "LoginFailure", "RateLimitCounter", "Role", "RoleShare", "TenantScoped", "Throttle", "User",
     "fiscal_year_of",
 ]

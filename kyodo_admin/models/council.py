@@ -93,6 +93,9 @@ class Meeting(CityOwned, VersionedMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     step: Mapped[int] = mapped_column(default=1)
     held_on: Mapped[dt.date]
+    #: The local time it starts and ends (the calendar file of the meeting notice).
+    starts_at: Mapped[dt.time | None]
+    ends_at: Mapped[dt.time | None]
     fiscal_year: Mapped[int | None] = mapped_column(index=True)
     location: Mapped[str] = mapped_column(String(200), default="")
     minutes: Mapped[str] = mapped_column(Text, default="")

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import InstanceState, Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, TimestampMixin, VersionedMixin
@@ -51,6 +52,9 @@ class User(UserMixin, TenantScoped, VersionedMixin, TimestampMixin, Base):
         ForeignKey("department.id", ondelete="SET NULL")
     )
     active: Mapped[bool] = mapped_column(default=True)
+    #: Reminder mails (report deadlines, step 2, late budget proposals); meeting notices
+    #: to council members are not reminders and always go.
+    receives_reminders: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     failed_login_count: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]

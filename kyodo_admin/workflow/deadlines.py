@@ -36,6 +36,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "days_ahead": 30,                    # a 締結日 or 完了日 may be this many days ahead
     "head_name": "",                     # the mayor's name, printed after head_title
     "document_number": "",               # 文書番号 before the number: 「鎌地つ第」
+    "mail_sender_name": "",              # the From name of notices (default: the section)
+    "mail_signature": "",                # the signature under every notice
 }
 
 LATE_BUDGET_CHOICES = {
@@ -54,6 +56,8 @@ SETTING_LABELS = {
     "days_ahead": "締結日・事業完了日として入力できる先の日付（今日から何日後まで）",
     "head_name": "市長（首長）の氏名（通知・協定書の記名に使います）",
     "document_number": "文書番号の記号（例: 鎌地つ第。通知に「鎌地つ第　　号」と印字します）",
+    "mail_sender_name": "通知メールの差出人名（空欄なら協働事業の担当課）",
+    "mail_signature": "通知メールの署名",
 }
 
 

@@ -1,0 +1,265 @@
+"""Mail notices through the outbox, received by a local SMTP server (aiosmtpd): reminders on
+the right days of the Japanese calendar, each sent once; retries; opt-out; meeting notices
+with a calendar file in JST."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import socket
+from email import policy
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from kyodo_admin import clock, tenancy
+from kyodo_admin.errors import ValidationFailed
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Notice, Role
+from kyodo_admin.services.notices import (
+    check_texts,
+    collect,
+    reminder_day,
+    send_pending,
+)
+
+from ..factories import (
+    CityFactory,
+    CompletionReportFactory,
+    CouncilMemberFactory,
+    DepartmentFactory,
+    MeetingFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    ProposalFactory,
+    UserFactory,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """What the local SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.recipients += envelope.rcpt_tos
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.config = {"KYODO_SMTP_HOST": "127.0.0.1", "KYODO_SMTP_PORT": controller.port,
+                    "KYODO_MAIL_FROM": "kyodo@city.example.jp"}
+    yield inbox
+    controller.stop()
+
+
+def at(day: dt.date):
+    """The clock at 10:00 JST on ``day``."""
+    return time_machine.travel(dt.datetime.combine(day, dt.time(10), tzinfo=clock.zone()),
+                               tick=False)
+
+
+def scan(day: dt.date) -> int:
+    with at(day):
+        written = collect(db.session, clock.today())
+        db.session.commit()
+    return written
+
+
+def outbox() -> list[Notice]:
+    with tenancy.all_cities():
+        return list(db.session.execute(select(Notice).order_by(Notice.id)).scalars())
+
+
+@pytest.fixture
+def report(app):
+    city = CityFactory(coordinating_section="市民活動部 地域のつながり推進課",
+                       settings={"mail_signature": "鎌倉市 地域のつながり推進課\n0467-00-0000"})
+    department = DepartmentFactory(city=city, name="青少年課", email="seishonen@city.example.jp")
+    organization = OrganizationFactory(city=city, name="NPO法人うみ", email="info@umi.example.jp")
+    UserFactory(city=city, department=department, email="tanaka@city.example.jp",
+                display_name="田中 一郎")
+    UserFactory(city=city, department=department, email="sato@city.example.jp",
+                display_name="佐藤 花子", receives_reminders=False)
+    project = ProjectFactory(city=city, department=department, organization=organization,
+                             title="海辺の子ども自然教室")
+    # completed 30 Nov: due one month later lands in the year-end closure → 4 January
+    return CompletionReportFactory(city=city, project=project, due_on=dt.date(2027, 1, 4))
+
+
+def test_reminder_days_skip_closed_days():
+    # 3 days before 4 January is 1 January: the closure runs 29 Dec - 3 Jan, 26-27 Dec is
+    # a weekend, so the reminder goes on Monday 28 December
+    assert reminder_day(dt.date(2027, 1, 4), 3, True) == dt.date(2026, 12, 28)
+    assert reminder_day(dt.date(2027, 1, 4), 14, True) == dt.date(2026, 12, 21)
+    # without the closure only 元日 is closed: 31 December
+    assert reminder_day(dt.date(2027, 1, 4), 3, False) == dt.date(2026, 12, 31)
+
+
+def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
+    written = {day: scan(day) for day in (
+        dt.date(2026, 12, 20), dt.date(2026, 12, 21), dt.date(2026, 12, 22),
+        dt.date(2026, 12, 28), dt.date(2027, 1, 4), dt.date(2027, 1, 5),
+        dt.date(2027, 1, 6), dt.date(2027, 1, 11), dt.date(2027, 1, 12))}
+    # three addresses each time: the department, its member of staff, the organization
+    assert written == {dt.date(2026, 12, 20): 0, dt.date(2026, 12, 21): 3,
+                       dt.date(2026, 12, 22): 0, dt.date(2026, 12, 28): 3,
+                       dt.date(2027, 1, 4): 0, dt.date(2027, 1, 5): 3,
+                       dt.date(2027, 1, 6): 0, dt.date(2027, 1, 11): 0,
+                       dt.date(2027, 1, 12): 3}
+    rows = outbox()
+    assert {r.recipient for r in rows} == {"seishonen@city.example.jp", "tanaka@city.example.jp",
+                                           "info@umi.example.jp"}
+    assert "sato@city.example.jp" not in {r.recipient for r in rows}  # she opted out
+    assert [r.kind for r in rows[::3]] == ["report_due", "report_due", "report_overdue",
+                                           "report_overdue"]
+    first = rows[0]
+    assert first.subject == "【" + report.city.name + "】事業報告書の提出期限（令和9年1月4日）のお知らせ"
+    assert "「海辺の子ども自然教室」の事業報告書の提出期限は 令和9年1月4日 です（あと14日）" in first.body
+    assert first.body.rstrip().endswith("0467-00-0000")
+
+    with at(dt.date(2027, 1, 12)):
+        result = send_pending(db.session, smtp.config)
+    assert (result.sent, result.failed, result.waiting) == (12, 0, 0)
+    assert len(smtp.messages) == 12
+    assert sorted(smtp.recipients).count("info@umi.example.jp") == 4
+    message = smtp.messages[0]
+    assert message["Subject"] == first.subject
+    assert "あと14日" in message.get_content()
+    # nothing goes twice: a second send and a second scan the same day do nothing
+    with at(dt.date(2027, 1, 12)):
+        assert send_pending(db.session, smtp.config).sent == 0
+    assert scan(dt.date(2027, 1, 12)) == 0 and len(smtp.messages) == 12
+    assert all(r.status == "sent" and r.sent_at for r in outbox())
+
+
+def test_a_submitted_report_is_not_reminded(report):
+    report.submitted_on = dt.date(2026, 12, 15)
+    db.session.commit()
+    assert scan(dt.date(2026, 12, 21)) == 0
+
+
+def test_a_failing_smtp_server_leaves_the_row_pending_and_it_is_retried(report, smtp):
+    scan(dt.date(2026, 12, 21))
+    refused = {**smtp.config, "KYODO_SMTP_PORT": free_port()}  # nothing listens there
+    with at(dt.date(2026, 12, 21)):
+        result = send_pending(db.session, refused)
+    assert (result.sent, result.failed, result.waiting) == (0, 3, 3)
+    row = outbox()[0]
+    assert row.status == "pending" and row.attempts == 1 and "Connection" in row.last_error
+    with at(dt.date(2026, 12, 21)):
+        assert clock.to_local(row.next_attempt_at) - clock.now() == dt.timedelta(minutes=2)
+    with at(dt.date(2026, 12, 21)):  # not before its wait is over
+        assert send_pending(db.session, smtp.config).sent == 0
+    later = dt.datetime.combine(dt.date(2026, 12, 21), dt.time(10, 5), tzinfo=clock.zone())
+    with time_machine.travel(later, tick=False):
+        assert send_pending(db.session, smtp.config).sent == 3
+    assert len(smtp.messages) == 3 and outbox()[0].status == "sent"
+
+
+def test_without_an_smtp_server_notices_wait_in_the_outbox(report):
+    scan(dt.date(2026, 12, 21))
+    assert send_pending(db.session, {"KYODO_SMTP_HOST": ""}).sent == 0
+    assert {r.status for r in outbox()} == {"pending"}
+
+
+@pytest.fixture
+def meeting(app):
+    city = CityFactory(slug="kamakura-x")
+    member_user = UserFactory(city=city, role=Role.COUNCIL_MEMBER.value, email="iin@example.jp")
+    other = UserFactory(city=city, role=Role.COUNCIL_MEMBER.value, email="iin2@example.jp",
+                        receives_reminders=False)  # a meeting notice is not a reminder
+    meeting = MeetingFactory(city=city, title="令和8年度 第2回会議", held_on=dt.date(2026, 7, 22), step=2,
+                             starts_at=dt.time(14), ends_at=dt.time(16), location="市役所 第1会議室")
+    CouncilMemberFactory(city=city, council=meeting.council, name="委員 一", user=member_user)
+    CouncilMemberFactory(city=city, council=meeting.council, name="委員 二", user=other)
+    ProposalFactory(city=city, status="step2_review", title="空き家活用の提案", receipt_number="2026-007")
+    return meeting
+
+
+def test_a_meeting_notice_carries_its_agenda_and_a_calendar_event_in_jst(meeting, smtp):
+    from icalendar import Calendar
+
+    assert scan(dt.date(2026, 7, 14)) == 0  # eight days ahead
+    assert scan(dt.date(2026, 7, 15)) == 2
+    rows = outbox()
+    assert {r.recipient for r in rows} == {"iin@example.jp", "iin2@example.jp"}
+    assert "・2026-007　空き家活用の提案" in rows[0].body and "14:00〜16:00" in rows[0].body
+    with at(dt.date(2026, 7, 15)):
+        send_pending(db.session, smtp.config)
+    attachment = next(smtp.messages[0].iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    event = Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert start == dt.datetime(2026, 7, 22, 14, tzinfo=clock.zone())
+    assert start.utcoffset() == dt.timedelta(hours=9)
+    assert event.decoded("dtend") - start == dt.timedelta(hours=2)
+    assert str(event["location"]) == "市役所 第1会議室"
+
+
+def test_moving_a_meeting_tells_its_members_in_the_same_transaction(meeting):
+    scan(dt.date(2026, 7, 15))
+    with tenancy.scoped_to(meeting.city_id):
+        meeting.held_on = dt.date(2026, 7, 24)
+        db.session.flush()
+        db.session.rollback()  # a change not saved tells nobody
+    assert [r.kind for r in outbox()] == ["meeting", "meeting"]
+    with tenancy.scoped_to(meeting.city_id):
+        meeting.held_on = dt.date(2026, 7, 24)
+        db.session.commit()
+    changed = [r for r in outbox() if r.kind == "meeting_changed"]
+    assert len(changed) == 2
+    assert "令和8年7月24日" in changed[0].body and "変更前 令和8年7月22日" in changed[0].body
+    assert "SEQUENCE:1" in changed[0].ics and "DTSTART;TZID=Asia/Tokyo:20260724T140000" in changed[0].ics
+
+
+def test_a_meeting_not_yet_announced_is_moved_silently(meeting):
+    with tenancy.scoped_to(meeting.city_id):
+        meeting.held_on = dt.date(2026, 7, 24)
+        db.session.commit()
+    assert outbox() == []
+
+
+def test_staff_hear_of_step2_waiting_and_of_late_budget_proposals(app):
+    city = CityFactory()
+    UserFactory(city=city, email="staff@city.example.jp")
+    UserFactory(city=city, email="off@city.example.jp", receives_reminders=False)
+    ProposalFactory(city=city, status="passed", title="待っている提案")
+    ProposalFactory(city=city, needs_budget=True, received_on=dt.date(2026, 5, 15),
+                    title="遅れた予算要求")
+    assert scan(dt.date(2026, 5, 20)) == 1  # the late budget proposal (deadline 30 April)
+    assert scan(dt.date(2026, 7, 21)) == 0  # 31 July is a Friday: a week before is the 24th
+    assert scan(dt.date(2026, 7, 24)) == 1
+    rows = outbox()
+    assert [r.kind for r in rows] == ["late_budget", "step2_waiting"]
+    assert {r.recipient for r in rows} == {"staff@city.example.jp"}
+    assert "締切（令和8年4月30日）の後に届きました" in rows[0].body
+    assert "・2026-" in rows[1].body and "待っている提案" in rows[1].body
+
+
+@pytest.mark.parametrize("body,message", [
+    ("{{ project.title", "閉じていません"),
+    ("{{ report.due_on|yen }}", "|yen は金額に使うフィルターです"),
+    ("{{ organisation.name }}", "差込項目「organisation」に対応するデータがありません"),
+])
+def test_a_city_text_that_does_not_render_is_refused(app, body, message):
+    city = CityFactory()
+    with pytest.raises(ValidationFailed, match=message):
+        check_texts("report_due", "件名", body, city)
+    check_texts("report_due", "{{ city.name }}", "{{ recipient }} 様 {{ report.due_on|wareki }}", city)
