@@ -27,6 +27,7 @@ RECORDS = (
 #: What a city admin configures for the city.
 CONFIGURATION = (
     "department", "collaboration_type", "criterion", "form_definition", "document_template",
+    "notice_template",  # a city's own texts of its mail notices
     "city_settings",  # the city's own deadlines and addressee (not a table: the settings screen)
 )
 
@@ -43,6 +44,9 @@ _grant(RECORDS, Role.CITY_ADMIN, ALL)
 _grant(CONFIGURATION, Role.CITY_ADMIN, ALL)
 _grant(("user_account",), Role.CITY_ADMIN, ALL)
 _grant(("audit_event",), Role.CITY_ADMIN, READ)
+# The outbox: written by the app, read (and failed mails sent again) by the office.
+_grant(("notice",), Role.CITY_ADMIN, READ)
+_grant(("notice",), Role.STAFF, READ)
 
 _grant(RECORDS, Role.STAFF, ALL)
 _grant(CONFIGURATION, Role.STAFF, READ)

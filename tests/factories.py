@@ -25,6 +25,8 @@ from kyodo_admin.models import (
     GeneratedDocument,
     Indicator,
     Meeting,
+    Notice,
+    NoticeTemplate,
     Organization,
     Project,
     ProjectPlan,
@@ -271,11 +273,31 @@ class AttachmentFactory(CityOwnedFactory):
 
 
 #: One factory per model, for tests that walk every model.
+class NoticeFactory(CityOwnedFactory):
+    class Meta:
+        model = Notice
+
+    kind = "report_due"
+    key = factory.Sequence(lambda n: f"report_due:{n}:14")
+    recipient = factory.Sequence(lambda n: f"staff{n}@city.example.jp")
+    subject = factory.Sequence(lambda n: f"事業報告書の提出期限のお知らせ{n}")
+    body = "事業報告書の提出期限は令和9年1月4日です。"
+
+
+class NoticeTemplateFactory(CityOwnedFactory):
+    class Meta:
+        model = NoticeTemplate
+
+    kind = factory.Iterator(["report_due", "report_overdue", "step2_waiting", "late_budget"])
+    subject = "【{{ city.name }}】提出期限のお知らせ"
+    body = "{{ recipient }} 様\n\n提出期限は {{ report.due_on|wareki }} です。"
+
+
 FACTORIES = {f._meta.model: f for f in (
     CityFactory, DepartmentFactory, UserFactory, OrganizationFactory, CollaborationTypeFactory,
     CriterionFactory, ProposalFactory, CouncilFactory, CouncilMemberFactory, MeetingFactory,
     ReviewFactory, ReviewScoreFactory, ProjectFactory, ProjectPlanFactory, IndicatorFactory,
     AgreementFactory, RoleShareFactory, CostShareFactory, CompletionReportFactory,
     EvaluationFactory, FormDefinitionFactory, DocumentTemplateFactory, GeneratedDocumentFactory,
-    AttachmentFactory,
+    AttachmentFactory, NoticeFactory, NoticeTemplateFactory,
 )}

@@ -18,7 +18,7 @@ RECORD_TABLES = {"organization", "proposal", "project", "project_plan", "indicat
                  "role_share", "cost_share", "completion_report", "evaluation", "council",
                  "council_member", "meeting", "review", "review_score", "attachment"}
 CONFIG_TABLES = {"department", "collaboration_type", "criterion", "form_definition",
-                 "document_template"}
+                 "document_template", "notice_template"}
 COUNCIL_READS = {"organization", "proposal", "council", "council_member", "meeting", "project",
                  "project_plan", "indicator", "completion_report", "criterion",
                  "collaboration_type", "department", "attachment", "review"}
@@ -36,6 +36,8 @@ def expected(role: Role, table: str, verb: str) -> bool:
                 Role.VIEWER: verb in (VIEW, EXPORT), Role.COUNCIL_MEMBER: False}[role]
     if table == "audit_event":
         return role is Role.CITY_ADMIN and verb in (VIEW, EXPORT)
+    if table == "notice":  # the outbox: the app writes it, the office reads it
+        return role in (Role.CITY_ADMIN, Role.STAFF) and verb in (VIEW, EXPORT)
     if table == "user_account":
         return role is Role.CITY_ADMIN
     if role is Role.CITY_ADMIN:
@@ -99,8 +101,8 @@ def test_city_admin_cannot_manage_a_system_admin():
 
 
 #: No plain create or edit screen: written by the system (issued documents, the audit trail,
-#: attachments) or through the form builder (form definitions).
-ARCHIVES = {"generated_document", "audit_event", "attachment", "form_definition"}
+#: attachments, the outbox) or through the form builder (form definitions).
+ARCHIVES = {"generated_document", "audit_event", "attachment", "form_definition", "notice"}
 #: Uploaded, never edited: a new revision is a new upload.
 NOT_EDITABLE = ARCHIVES | {"document_template"}
 

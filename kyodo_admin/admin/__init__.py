@@ -36,6 +36,8 @@ from ..models import (
     GeneratedDocument,
     Indicator,
     Meeting,
+    Notice,
+    NoticeTemplate,
     Organization,
     Project,
     ProjectPlan,
@@ -72,6 +74,7 @@ from .council import (
 )
 from .form_builder import FormBuilderView
 from .mixins import LoginRequiredMixin
+from .notices import AccountView, NoticeTemplateView, NoticeView
 from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
 from .proposal import ProposalView
@@ -97,6 +100,7 @@ VIEWS: list[tuple[type, type[Base], Any, str]] = [
     (EvaluationView, Evaluation, RECORDS, "evaluation"),
     (GeneratedDocumentView, GeneratedDocument, RECORDS, "generated_document"),
     (AttachmentView, Attachment, RECORDS, "attachment"),
+    (NoticeView, Notice, RECORDS, "notice"),
     (CouncilView, Council, COUNCIL, "council"),
     (CouncilMemberView, CouncilMember, COUNCIL, "council_member"),
     (MeetingView, Meeting, COUNCIL, "meeting"),
@@ -107,6 +111,7 @@ VIEWS: list[tuple[type, type[Base], Any, str]] = [
     (CriterionView, Criterion, SETTINGS, "criterion"),
     (FormDefinitionView, FormDefinition, SETTINGS, "form_definition"),
     (DocumentTemplateView, DocumentTemplate, SETTINGS, "document_template"),
+    (NoticeTemplateView, NoticeTemplate, SETTINGS, "notice_template"),
     (UserView, User, SETTINGS, "user"),
     (AuditEventView, AuditEvent, SYSTEM, "audit_event"),
     (CityView, City, SYSTEM, "city"),
@@ -173,6 +178,7 @@ def init_admin(app: Flask) -> Admin:
                                    category=SETTINGS, endpoint="form_builder"))
     admin.add_view(CitySettingsView(name=lazy_gettext("自治体の設定・期限"),
                                     category=SETTINGS, endpoint="city_settings"))
+    admin.add_view(AccountView(name=lazy_gettext("通知メールの設定"), endpoint="account"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
         db.session, model, field, value)

@@ -70,7 +70,7 @@ class UserView(KyodoModelView):
     column_export_exclude_list = ("password_hash",)
     column_exclude_list = ("version", "password_hash", "failed_login_count", "locked_until")
     form_columns = ("city", "username", "display_name", "email", "role", "department", "active",
-                    "password")
+                    "receives_reminders", "password")
     form_extra_fields = {
         "password": PasswordField("パスワード", validators=[Optional(), Length(
             max=200, message="パスワードは200文字以内にしてください。"), strong_password],

@@ -86,7 +86,8 @@ class MeetingView(KyodoModelView):
     column_filters = ("step", "held_on", "fiscal_year")
     column_sortable_list = ("title", "step", "held_on", "fiscal_year")
     column_default_sort = ("held_on", True)
-    form_columns = ("council", "title", "step", "held_on", "location", "attendees", "minutes")
+    form_columns = ("council", "title", "step", "held_on", "starts_at", "ends_at", "location",
+                    "attendees", "minutes")
     choices = {"step": REVIEW_STEPS}
     form_args = {"step": {"coerce": int}}
 

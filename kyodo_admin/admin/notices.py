@@ -1,0 +1,155 @@
+"""送信メール (the outbox) and メール文面 (a city's own texts of its notices)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.actions import action
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import BooleanField
+
+from .. import permissions, tenancy
+from ..clock import local_datetime
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models.city import City
+from ..models.notice import NOTICE_KINDS, NOTICE_STATES, Notice
+from ..models.user import User
+from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry
+from .base import KyodoModelView
+from .mixins import LoginRequiredMixin
+
+
+def _status(_view: Any, _context: Any, model: Notice, _name: str) -> Any:
+    label = NOTICE_STATES.get(model.status, model.status)
+    if is_stuck(model):
+        return Markup('<span class="text-danger">{}（送信されたか確認が必要）</span>').format(label)
+    if model.status == "pending" and model.attempts:
+        return Markup('{} <span class="text-danger small">{}回失敗: {}</span>').format(
+            label, model.attempts, model.last_error[:80])
+    if model.status == "failed":
+        return Markup('<span class="text-danger">{}</span>').format(label)
+    return label
+
+
+class NoticeView(KyodoModelView):
+    """Every mail the back office writes: who, what, when, and whether it went."""
+
+    column_list = ("created_at", "kind", "recipient_name", "recipient", "subject", "status",
+                   "sent_at")
+    column_details_list = ("created_at", "kind", "recipient_name", "recipient", "subject",
+                           "body", "status", "attempts", "next_attempt_at", "sent_at",
+                           "last_error", "record_type", "record_id")
+    column_filters = ("kind", "status", "created_at", "sent_at")
+    column_searchable_list = ("recipient", "recipient_name", "subject")
+    column_default_sort = ("id", True)
+    column_labels = {"kind": "種類", "recipient": "宛先", "recipient_name": "宛名",
+                     "subject": "件名", "body": "本文", "status": "状態", "attempts": "送信の試行",
+                     "next_attempt_at": "次の試行", "sent_at": "送信日時", "last_error": "最後のエラー",
+                     "record_type": "記録の種類", "record_id": "記録"}
+    choices = {"kind": NOTICE_KINDS}
+    column_formatters = {"status": _status}
+    column_formatters_detail = {
+        "status": _status,
+        "body": lambda v, c, m, n: Markup('<pre class="mb-0" style="white-space: pre-wrap">{}</pre>')
+        .format(m.body),
+        "next_attempt_at": lambda v, c, m, n: local_datetime(m.next_attempt_at),
+    }
+    link_column = "subject"
+
+    @property
+    def can_create(self) -> bool:
+        return False
+
+    @property
+    def can_edit(self) -> bool:
+        return False
+
+    @property
+    def can_delete(self) -> bool:
+        return False
+
+    @action("retry", "再送する", "選択したメールを送信待ちに戻し、次の送信でもう一度送りますか？")
+    def action_retry(self, ids: Any) -> None:
+        try:
+            pks = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        rows = self.get_query().filter(Notice.id.in_(pks)).all()
+        done = 0
+        for row in rows:
+            if row.status in ("failed", "sending") or (row.status == "pending" and row.attempts):
+                retry(self.session, row)
+                done += 1
+        self.session.commit()
+        flash(f"{done}通を送信待ちに戻しました（送信済み・未送信のものはそのままです）。", "success")
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "retry":
+            return permissions.can_view(current_user, Notice) and \
+                current_user.role != "council_member"
+        return super().is_action_allowed(name)
+
+
+def _placeholders() -> Markup:
+    rows = "".join(f"<li>{escape(label)}: 件名「{escape(subject)}」</li>"
+                   for kind, label in NOTICE_KINDS.items()
+                   for subject in [DEFAULT_TEXTS[kind][0]])
+    return Markup(
+        "Jinja の差込（{{ recipient }} 宛名、{{ city.name }}、{{ signature }} 署名、"
+        "{{ project.title }}、{{ report.due_on|wareki }}、{{ days }} 日数、"
+        "{{ meeting.title }}、{{ meeting.held_on|wareki }}、{{ meeting.time }}、"
+        "{{ meeting.location }}、{% for item in agenda %}…{% endfor %}、{{ scoring_url }} など）"
+        "で書きます。保存の前に例の値で作成を試し、誤りがあれば保存しません。"
+        f"<br>既定の件名:<ul class='mb-0'>{rows}</ul>")
+
+
+class NoticeTemplateView(KyodoModelView):
+    """A city's own text of a kind of mail; without one the shipped text is used."""
+
+    column_list = ("city", "kind", "subject", "updated_at")
+    form_columns = ("kind", "subject", "body")
+    choices = {"kind": NOTICE_KINDS}
+    column_labels = {"kind": "種類", "subject": "件名", "body": "本文"}
+    form_widget_args = {"body": {"rows": 14}}
+
+    def _adapt_form(self, form: Any, obj: Any = None) -> Any:
+        form = super()._adapt_form(form, obj)
+        form.body.description = _placeholders()
+        return form
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        city = self.session.get(City, tenancy.current_city_id() or model.city_id or -1)
+        if city is None:
+            raise ValidationFailed("自治体の管理者としてログインして登録してください。")
+        check_texts(model.kind, model.subject or "", model.body or "", city)
+        super().on_model_change(form, model, is_created)
+
+
+class ReminderSettingsForm(FlaskForm):
+    receives_reminders = BooleanField("リマインダーのメールを受け取る")
+
+
+class AccountView(LoginRequiredMixin, BaseView):
+    """通知メールの設定: a user switches their own reminder mails off (or on again)."""
+
+    def is_visible(self) -> bool:
+        return False  # reached from the user's name in the navigation bar
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        form = ReminderSettingsForm(data={"receives_reminders": current_user.receives_reminders})
+        if request.method == "POST" and form.validate_on_submit():
+            with tenancy.all_cities():  # the user row itself (a system admin has no city)
+                user = db.session.get(User, current_user.id)
+                assert user is not None
+                user.receives_reminders = bool(form.receives_reminders.data)
+                db.session.commit()
+            flash("リマインダーのメールを受け取ります。" if form.receives_reminders.data
+                  else "リマインダーのメールを止めました（会議のお知らせは届きます）。", "success")
+            return redirect(url_for(".index"))
+        return self.render("admin/account.html", form=form)
