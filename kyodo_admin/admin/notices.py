@@ -22,6 +22,7 @@ from ..models.user import User
 from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry
 from .base import KyodoModelView
 from .mixins import LoginRequiredMixin
+from .responses import record_link
 
 
 def _status(_view: Any, _context: Any, model: Notice, _name: str) -> Any:
@@ -43,14 +44,14 @@ class NoticeView(KyodoModelView):
                    "sent_at")
     column_details_list = ("created_at", "kind", "recipient_name", "recipient", "subject",
                            "body", "status", "attempts", "next_attempt_at", "sent_at",
-                           "last_error", "record_type", "record_id")
+                           "last_error", "record_id")
     column_filters = ("kind", "status", "created_at", "sent_at")
     column_searchable_list = ("recipient", "recipient_name", "subject")
     column_default_sort = ("id", True)
     column_labels = {"kind": "種類", "recipient": "宛先", "recipient_name": "宛名",
                      "subject": "件名", "body": "本文", "status": "状態", "attempts": "送信の試行",
                      "next_attempt_at": "次の試行", "sent_at": "送信日時", "last_error": "最後のエラー",
-                     "record_type": "記録の種類", "record_id": "記録"}
+                     "record_id": "記録"}
     choices = {"kind": NOTICE_KINDS}
     column_formatters = {"status": _status}
     column_formatters_detail = {
@@ -58,6 +59,7 @@ class NoticeView(KyodoModelView):
         "body": lambda v, c, m, n: Markup('<pre class="mb-0" style="white-space: pre-wrap">{}</pre>')
         .format(m.body),
         "next_attempt_at": lambda v, c, m, n: local_datetime(m.next_attempt_at),
+        "record_id": lambda v, c, m, n: record_link(m.record_type, m.record_id),
     }
     link_column = "subject"
 

@@ -29,6 +29,9 @@ class Notice(CityOwned, TimestampMixin, Base):
     __tablename__ = "notice"
     __table_args__ = (UniqueConstraint("city_id", "key", name="uq_notice_city_key"),)
     label = "送信メール"
+    #: The outbox is its own record of what went to whom and when (and each send attempt);
+    #: a copy of every row and status change in the audit trail would only double it.
+    audited = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
