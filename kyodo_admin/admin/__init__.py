@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext, lazy_pgettext
@@ -15,7 +15,9 @@ from flask_login import current_user
 from .. import clock
 from ..clock import local_datetime
 from ..documents.pdf import available as pdf_available
+from ..documents.pdf import to_pdf
 from ..documents.wareki import nendo, number, wareki, yen
+from ..errors import KyodoError
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -53,7 +55,7 @@ from ..models.base import fiscal_year_of
 from ..models.document import DOCUMENT_KINDS
 from ..services.audit_query import answer_changes, events_for, referenced_label
 from ..services.dashboard import dashboard_summary
-from ..services.ledger import ledger_workbook
+from ..services.ledger import ledger_document, ledger_workbook
 from ..services.reviews import member_home
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .city import CitySettingsView, CityView, DepartmentView, UserView
@@ -79,7 +81,7 @@ from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
-from .responses import XLSX_MIMETYPE, file_response, list_url
+from .responses import DOCX_MIMETYPE, XLSX_MIMETYPE, file_response, list_url
 
 RECORDS = lazy_gettext("記録")
 COUNCIL = lazy_gettext("審査")
@@ -144,15 +146,29 @@ class HomeView(LoginRequiredMixin, AdminIndexView):
 
     @expose("/ledger")
     def ledger(self) -> Any:
-        """The year's 協働事業一覧 as an Excel workbook (the city's staff, admins, viewers)."""
+        """The year's 協働事業一覧 as an Excel workbook, or a Word or PDF table for printing
+        (``format=docx|pdf``); for the city's staff, admins and viewers."""
         city = db.session.get(City, current_user.city_id) if current_user.city_id else None
         if city is None or current_user.role == Role.COUNCIL_MEMBER.value:
             abort(404)
         year = request.args.get("year", type=int)
         if year is None or not 1989 <= year <= 2100:
             year = fiscal_year_of(clock.today())
-        return file_response(ledger_workbook(db.session, city.name, year),
-                             f"協働事業一覧_{nendo(year)}.xlsx", XLSX_MIMETYPE)
+        name = f"協働事業一覧_{nendo(year)}"
+        kind = request.args.get("format", "xlsx")
+        if kind == "xlsx":
+            return file_response(ledger_workbook(db.session, city.name, year), f"{name}.xlsx",
+                                 XLSX_MIMETYPE)
+        if kind not in ("docx", "pdf"):
+            abort(404)
+        data = ledger_document(db.session, city.name, year)
+        if kind == "docx":
+            return file_response(data, f"{name}.docx", DOCX_MIMETYPE)
+        try:
+            return file_response(to_pdf(data), f"{name}.pdf", "application/pdf")
+        except KyodoError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
 
 
 #: Japanese messages Flask-Admin's own catalog lacks (``admin`` domain, merged under it).

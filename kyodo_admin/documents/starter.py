@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docx
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -103,6 +104,15 @@ class WordBuilder:
         run._r.append(instruction)
         run._r.append(_element("w:fldChar", fldCharType="end"))
         paragraph.add_run(" -")
+
+    def landscape(self, width_mm: float = 420, height_mm: float = 297, font_pt: float = 9) -> None:
+        """A landscape page (A3 by default) with a smaller font, for wide tables."""
+        section = self.doc.sections[0]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(width_mm), Mm(height_mm)
+        section.left_margin = section.right_margin = Mm(15)
+        section.top_margin = section.bottom_margin = Mm(15)
+        self.doc.styles["Normal"].font.size = Pt(font_pt)
 
     # -- paragraphs ------------------------------------------------------------------
 
@@ -227,6 +237,24 @@ class WordBuilder:
         if all(column.width for column in columns):
             self._widths(table, [column.width or 0 for column in columns])
         self.gap()
+
+    def table_of(self, columns: Sequence[Column], rows: Sequence[Sequence[str]],
+                 total: Sequence[str] | None = None) -> None:
+        """A table of fixed text (no placeholders): a header row repeated on each page, a
+        row per item, and a shaded total row."""
+        table = self._table(1 + len(rows) + (1 if total else 0), len(columns))
+        self._keep_row(table.rows[0], header=True)
+        for cell, column in zip(table.rows[0].cells, columns, strict=True):
+            self._fill(cell, column.label, bold=True, shade=True)
+        for row, values in zip(table.rows[1:], rows, strict=False):
+            self._keep_row(row)
+            for cell, column, value in zip(row.cells, columns, values, strict=True):
+                self._fill(cell, value, right=column.right)
+        if total:
+            for cell, column, value in zip(table.rows[-1].cells, columns, total, strict=True):
+                self._fill(cell, value, right=column.right, shade=True)
+        if all(column.width for column in columns):
+            self._widths(table, [column.width or 0 for column in columns])
 
     # -- the form's answers ------------------------------------------------------------
 

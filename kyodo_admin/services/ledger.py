@@ -3,6 +3,7 @@ table a coordinating section hands to its council and publishes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..documents.wareki import nendo, number
+from .. import clock
+from ..documents.wareki import nendo, number, wareki, yen
 from ..models.agreement import Agreement
 from ..models.project import Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
@@ -21,8 +23,8 @@ from .spreadsheets import NUMBER_FORMAT, typed
 
 #: (header, width) of the ledger's columns.
 COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
-           ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 14),
-           ("団体の負担額", 14), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
+           ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 20),
+           ("団体の負担額", 20), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
            ("評価", 30)]
 
 
@@ -103,6 +105,44 @@ def ledger_values(row: LedgerRow) -> list[Any]:
             agreement.organization_cost_total if agreement else None,
             _indicators(row.indicators), report.submitted_on if report else None,
             _evaluations(result)]
+
+
+def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes:
+    """The ledger as a Word table for printing (A3 landscape, ＭＳ 明朝): dates in 和暦,
+    amounts right-aligned with their totals, the header row repeated on every page."""
+    from ..documents.starter import Column, WordBuilder
+
+    builder = WordBuilder(number="", title=f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）")
+    builder.landscape()
+    builder.para(f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）", align="center", bold=True,
+                 size=14)
+    builder.para(f"{wareki(clock.today())}現在", align="right")
+    amounts = (8, 9)
+    scale = 388 / sum(width for _header, width in COLUMNS)  # the page's width between margins
+    columns = [Column(header, "", right=index in amounts, width=width * scale)
+               for index, (header, width) in enumerate(COLUMNS)]
+    values = [ledger_values(row) for row in ledger_rows(session, fiscal_year)]
+    texts = [[_printed(value, index in amounts) for index, value in enumerate(row)]
+             for row in values]
+    total = None
+    if values:
+        total = ["合計", *[""] * (len(COLUMNS) - 1)]
+        for index in amounts:
+            total[index] = yen(sum(v for row in values if isinstance(v := row[index], int)))
+    builder.table_of(columns, texts, total)
+    if not values:
+        builder.para("この年度の協働事業はありません。")
+    return builder.save()
+
+
+def _printed(value: Any, amount: bool) -> str:
+    if value is None:
+        return ""
+    if amount:
+        return yen(value)
+    if isinstance(value, dt.date):
+        return wareki(value)
+    return str(value)
 
 
 def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes:

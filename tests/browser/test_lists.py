@@ -133,3 +133,12 @@ def test_the_years_ledger_is_saved_from_the_home_screen_by_a_click(demo_server, 
     projects = [r for r in rows[2:] if r[0] != "合計"]
     assert rows[0][0].startswith("鎌倉市 協働事業一覧")
     assert len(projects) == sum(int(n) for n in counts) > 0
+    # the same ledger as a Word table, for printing
+    import docx
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="一覧（Word）").click()
+    assert download.value.suggested_filename.endswith(".docx")
+    table = docx.Document(download.value.path()).tables[0]
+    printed = [row.cells[0].text for row in table.rows[1:] if row.cells[0].text != "合計"]
+    assert sorted(printed) == sorted(r[0] for r in projects)

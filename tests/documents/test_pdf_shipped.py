@@ -32,3 +32,15 @@ def test_the_demo_documents_of_kamakura_print_no_empty_label(demo_app):
                 assert not EMPTY_AFTER_COLON.search(text), (kind, record.id, text)
                 assert "{{" not in text and "{%" not in text
                 assert any("Mincho" in f for f in fonts), fonts
+
+
+def test_the_ledger_prints_as_a_pdf_table(demo_app):
+    from kyodo_admin.services.ledger import ledger_document
+
+    needs_libreoffice()
+    with demo_app.app_context(), tenancy.all_cities():
+        city = db.session.execute(select(City).where(City.slug == "kamakura")).scalar_one()
+        with tenancy.scoped_to(city.id):
+            text, _fonts = pdf_text_and_fonts(pdf.to_pdf(ledger_document(db.session, city.name, 2025)))
+    assert "鎌倉市協働事業一覧（令和7年度）" in text
+    assert "子育て支援情報発信事業" in text and "合計" in text and "1,000,000円" in text

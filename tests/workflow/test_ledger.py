@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 
+import docx
 from openpyxl import load_workbook
 
 from kyodo_admin import clock
@@ -84,6 +85,23 @@ def test_the_ledger_has_the_years_projects_as_the_home_screen_counts_them(client
     total = rows[-1]
     assert total[0] == "合計" and total[8].startswith("=SUM(I3:I")
     assert "gg" in sheet.cell(row=3, column=6).number_format  # dates shown in 和暦
+
+    # the same ledger as a Word table for printing: a row per project, 和暦, totals
+    response = client.get(link + "&format=docx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith(".docx")
+    document = docx.Document(io.BytesIO(response.data))
+    assert document.sections[0].page_width > document.sections[0].page_height  # landscape
+    table = document.tables[0]
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0] == [header for header in rows[1]]
+    words = {row[0]: dict(zip(cells[0], row, strict=True)) for row in cells[1:]}
+    assert set(words) == {"川辺の協働事業", "計画中の事業", "合計"}
+    assert words["川辺の協働事業"]["市の負担額"] == "450,000円"
+    assert words["川辺の協働事業"]["開始日"].startswith("令和")
+    assert words["合計"]["団体の負担額"] == "100,000円"
+    assert "みなと市 協働事業一覧（令和" in document.paragraphs[0].text
+    assert client.get(link + "&format=pdfx").status_code == 404
 
 
 def test_the_ledger_is_not_for_council_members_or_cityless_users(client, login_as):
