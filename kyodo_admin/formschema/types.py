@@ -47,6 +47,7 @@ from wtforms.validators import (
 
 from ..documents import values
 from ..documents.wareki import nendo, wareki, wareki_month, yen
+from . import cells
 
 
 class FieldDef(TypedDict, total=False):
@@ -156,6 +157,8 @@ class FieldType:
     #: their own (a table), right-aligned in a column (numbers), with a total (amounts),
     #: and whether its unanswered value still says something (いいえ) and is printed.
     prints_rows: ClassVar[bool] = False
+    #: Whether an answer of it fits in a spreadsheet cell (the Excel import; ``from_cell``).
+    importable: ClassVar[bool] = True
     aligned_right: ClassVar[bool] = False
     totalled: ClassVar[bool] = False
     printed_unanswered: ClassVar[bool] = False
@@ -224,6 +227,11 @@ class FieldType:
     def example(self, field: FieldDef) -> Any:
         """A stored answer for the placeholder reference and test renders."""
         return f"（{field['label']}）"
+
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        """The stored answer for a spreadsheet cell (the Excel import); ValueError with a
+        Japanese message when the cell cannot be one."""
+        return cells.text(value)
 
     # -- in a bound form (``formschema/forms.py``) ------------------------------------
 
@@ -419,6 +427,9 @@ class IntegerType(FieldType):
     def word(self, value: Any, field: FieldDef) -> Any:
         return values.Number(value) if isinstance(value, int) else self.display(value, field)
 
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        return cells.parse_integer(value)
+
 
 @register
 class MoneyType(IntegerType):
@@ -439,6 +450,9 @@ class MoneyType(IntegerType):
 
     def word(self, value: Any, field: FieldDef) -> Any:
         return values.Yen(value) if isinstance(value, int) else self.display(value, field)
+
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        return cells.parse_amount(value)
 
 
 @register
@@ -462,6 +476,9 @@ class FiscalYearType(IntegerType):
 
     def word(self, value: Any, field: FieldDef) -> Any:
         return values.FiscalYear(value) if isinstance(value, int) else self.display(value, field)
+
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        return cells.parse_fiscal_year(value)
 
 
 @register
@@ -501,6 +518,15 @@ class YearMonthType(FieldType):
         if match is None:
             return REGISTRY["date"].word(value, field)
         return values.JapaneseMonth(int(match.group(1)), int(match.group(2)), 1)
+
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        written = cells.text(value)
+        if self.pattern.match(written):
+            return written
+        month = re.fullmatch(r"(\d{4})[/年.](\d{1,2})月?", written)
+        if month and 1 <= int(month.group(2)) <= 12:
+            return f"{month.group(1)}-{int(month.group(2)):02d}"
+        return f"{cells.parse_date(value):%Y-%m}"
 
 
 @register
@@ -542,6 +568,9 @@ class DateType(FieldType):
         day = self.to_form(value, field)
         return values.JapaneseDate.of(day) if isinstance(day, dt.date) else None
 
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        return cells.parse_date(value).isoformat()
+
 
 class _ChoiceType(FieldType):
     keys = frozenset({"choices"})
@@ -559,6 +588,12 @@ class _ChoiceType(FieldType):
     def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
         return {"choices": [(c, c) for c in field.get("choices", [])],
                 "validate_choice": True}
+
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        written = cells.text(value)
+        if written not in field.get("choices", []):
+            raise ValueError("選択肢にない値です（" + "、".join(field.get("choices", [])) + "）")
+        return written
 
 
 class _SingleChoice(_ChoiceType):
@@ -630,6 +665,12 @@ class MultiSelectType(_ChoiceType):
     def word_value(self, value: Any, field: FieldDef) -> Any:
         return values.Items() if value is None else self.word(value, field)
 
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        picked = [p.strip() for p in re.split(r"[、,;]", cells.text(value)) if p.strip()]
+        if any(p not in field.get("choices", []) for p in picked):
+            raise ValueError("選択肢にない値があります（" + "、".join(field.get("choices", [])) + "）")
+        return picked
+
 
 class _NonEmpty:
     field_flags = {"required": True}
@@ -664,6 +705,9 @@ class CheckboxType(FieldType):
     def word(self, value: Any, field: FieldDef) -> Any:
         return values.YesNo(value)
 
+    def from_cell(self, value: Any, field: FieldDef) -> Any:
+        return cells.parse_yes_no(value)
+
     def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
         return bool(value)  # unanswered (hidden) is "no"
 
@@ -680,6 +724,7 @@ class FileType(FieldType):
     in_table = False
     conditionable = False
     stores_upload = True
+    importable = False
 
     def field_class(self, field: FieldDef) -> type[Field]:
         return FileField
@@ -721,6 +766,7 @@ class TableType(FieldType):
 
     name, label = "table", "表（繰り返し行）"
     prints_rows = True
+    importable = False
 
     def example(self, field: FieldDef) -> Any:
         return [{c["name"]: REGISTRY[c["type"]].example(c) for c in field.get("columns", [])}]

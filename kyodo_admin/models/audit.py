@@ -18,6 +18,7 @@ AUDIT_ACTIONS = {
     "transition": "状態変更",
     "login": "ログイン",
     "login_failed": "ログイン失敗",
+    "import": "取込",
 }
 
 

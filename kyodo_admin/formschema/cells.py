@@ -1,0 +1,94 @@
+"""Values as people type them in a spreadsheet cell: dates (2026/4/1, 令和8年4月1日, R8.4.1,
+an Excel date), amounts (1,200,000円), fiscal years (令和8年度), yes/no (○/×). Each raises
+ValueError with a Japanese message naming what it expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from ..documents.wareki import ERAS
+
+
+def text(value: Any) -> str:
+    """A cell as text: full-width letters and digits made half-width (NFKC), trimmed;
+    a whole number read as 12.0 by Excel is 12."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip() if value is not None else ""
+
+
+ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
+ERA_START = {name: start for start, name in ERAS}
+
+
+def parse_date(value: Any) -> dt.date:
+    """2026/4/1, 2026-04-01, 2026年4月1日, 令和8年4月1日, R8.4.1, 令和元年5月1日, an Excel date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    written = text(value).replace(" ", "")
+    match = re.fullmatch(r"(\d{4})[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?", written)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = re.fullmatch(r"(令和|平成|昭和|大正|明治|[RHSTM])(元|\d{1,2})[.年/](\d{1,2})[.月/](\d{1,2})日?",
+                             written.upper() if written[:1].isascii() else written)
+        if not match:
+            raise ValueError("日付として読めません（2026/4/1、令和8年4月1日、R8.4.1 のように）")
+        era = ERA_LETTERS.get(match.group(1), match.group(1))
+        in_era = 1 if match.group(2) == "元" else int(match.group(2))
+        year, month, day = ERA_START[era].year + in_era - 1, int(match.group(3)), int(match.group(4))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError("ない日付です") from None
+
+
+def parse_amount(value: Any) -> int:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = value
+    else:
+        written = text(value).replace(",", "").removesuffix("円").replace("￥", "").replace("¥", "")
+        if not re.fullmatch(r"-?\d+(\.0+)?", written):
+            raise ValueError("金額として読めません（1200000 や 1,200,000円 のように）")
+        number = float(written)
+    if number < 0:
+        raise ValueError("金額がマイナスです")
+    if not float(number).is_integer():
+        raise ValueError("金額は円単位の整数で入力してください")
+    return int(number)
+
+
+def parse_integer(value: Any) -> int:
+    written = text(value).replace(",", "")
+    if not re.fullmatch(r"-?\d+", written):
+        raise ValueError("整数として読めません")
+    return int(written)
+
+
+def parse_fiscal_year(value: Any) -> int:
+    written = text(value).removesuffix("度").removesuffix("年")
+    if re.fullmatch(r"\d{4}", written):
+        return int(written)
+    match = re.fullmatch(r"(令和|平成|R|H)(元|\d{1,2})", written.upper() if written[:1].isascii() else written)
+    if not match:
+        raise ValueError("年度として読めません（2026 や 令和8年度 のように）")
+    era = ERA_LETTERS.get(match.group(1), match.group(1))
+    return ERA_START[era].year + (1 if match.group(2) == "元" else int(match.group(2))) - 1
+
+
+YES = {"はい", "有", "あり", "要", "必要", "○", "〇", "yes", "true", "1", "y"}
+NO = {"いいえ", "無", "なし", "不要", "×", "-", "no", "false", "0", "n"}
+
+
+def parse_yes_no(value: Any) -> bool:
+    written = text(value).lower()
+    if written in YES:
+        return True
+    if written in NO:
+        return False
+    raise ValueError("はい／いいえ（○／×、必要／不要）のどれかにしてください")

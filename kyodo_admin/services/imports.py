@@ -1,0 +1,314 @@
+"""Importing the records a city already keeps in spreadsheets (organizations, proposals with
+their form answers): read, map columns to fields, check every row, then all or nothing.
+
+A file is .xlsx (the values Excel saved; merged header cells give their text to each column
+they cover) or CSV in UTF-8 or Shift_JIS. Every row is checked before anything is written; an
+error names the line and the column. Dates are read as a person writes them (2026/4/1,
+令和8年4月1日, R8.4.1, an Excel date); amounts as 1,200,000 or 1,200,000円, never negative.
+Each imported record has an 「取込」 event in the audit trail naming the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from ..errors import ValidationFailed
+from ..formschema import cells
+from ..formschema.definition import fields_of
+from ..formschema.types import REGISTRY
+from ..models import City, Department, Organization, Proposal
+from ..models.base import fiscal_year_of
+from ..models.organization import ORGANIZATION_TYPES
+from ..sessions import Session
+from .audit import record_event
+from .form_definitions import current_definition
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 5000
+KINDS = {"organization": "団体", "proposal": "提案"}
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    #: (line number in the file, cells) of each row that is not empty.
+    rows: list[tuple[int, list[Any]]]
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.line}行目" if self.line else "見出し"
+        return f"{where}「{self.column}」: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def read_table(filename: str, data: bytes) -> Table:
+    if len(data) > MAX_BYTES:
+        raise ValidationFailed(f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
+                               "行を分けて、いくつかのファイルで取り込んでください。")
+    name = filename.lower()
+    if name.endswith(".xlsx") or data.startswith(b"PK"):
+        table = _xlsx(data)
+    elif name.endswith((".csv", ".txt")):
+        table = _csv(data)
+    else:
+        raise ValidationFailed("Excel（.xlsx）か CSV のファイルを指定してください。")
+    if not table.headers or not any(table.headers):
+        raise ValidationFailed("1行目に見出し（列の名前）がありません。")
+    if len(table.rows) > MAX_ROWS:
+        raise ValidationFailed(f"行が多すぎます（{MAX_ROWS}行まで）。ファイルを分けてください。")
+    return table
+
+
+def _headers(values: list[Any]) -> list[str]:
+    """Header texts, each unique (a second 「連絡先」 becomes 「連絡先(2)」)."""
+    seen: dict[str, int] = {}
+    result = []
+    for value in values:
+        text = " ".join(str(value or "").split())
+        seen[text] = seen.get(text, 0) + 1
+        result.append(text if seen[text] == 1 else f"{text}({seen[text]})")
+    return result
+
+
+def _xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    try:
+        values = load_workbook(io.BytesIO(data), data_only=True).active
+        formulas = load_workbook(io.BytesIO(data), data_only=False).active
+    except Exception as exc:  # noqa: BLE001 - whatever a broken file raises
+        raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
+    if values is None or formulas is None:
+        raise ValidationFailed("シートがありません。")
+    grid = [list(row) for row in values.iter_rows(values_only=True)]
+    if not grid:
+        return Table([], [])
+    header = list(grid[0])
+    for merged in values.merged_cells.ranges:  # a merged header names every column it covers
+        if merged.min_row == 1:
+            for column in range(merged.min_col, merged.max_col + 1):
+                header[column - 1] = grid[0][merged.min_col - 1]
+    rows = []
+    for number, row in enumerate(grid[1:], start=2):
+        for index, value in enumerate(row):
+            if value is None:
+                raw = formulas.cell(row=number, column=index + 1).value
+                if isinstance(raw, str) and raw.startswith("="):
+                    raise ValidationFailed(
+                        f"{number}行目 {get_column_letter(index + 1)}列の数式に、計算した値が保存され"
+                        "ていません。Excelで開いて保存し直してから取り込んでください。")
+        if any(value not in (None, "") for value in row):
+            rows.append((number, row))
+    return Table(_headers(header), rows)
+
+
+def _csv(data: bytes) -> Table:
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationFailed("文字コードを判別できません。UTF-8 か Shift_JIS の CSV で保存してください。")
+    lines = list(csv.reader(io.StringIO(text)))
+    if not lines:
+        return Table([], [])
+    rows: list[tuple[int, list[Any]]] = [
+        (number, list(line)) for number, line in enumerate(lines[1:], start=2)
+        if any(c.strip() for c in line)]
+    return Table(_headers(lines[0]), rows)
+
+
+# -- targets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A field a column can be mapped to."""
+
+    name: str
+    label: str
+    parse: Callable[[Any], Any] = cells.text
+    required: bool = False
+
+
+def _choice(labels: dict[str, str]) -> Callable[[Any], str]:
+    by_label = {label: code for code, label in labels.items()}
+
+    def parse(value: Any) -> str:
+        written = cells.text(value)
+        if written in labels:
+            return written
+        if written in by_label:
+            return by_label[written]
+        raise ValueError("次のどれかにしてください: " + "、".join(labels.values()))
+    return parse
+
+
+def targets(session: Session, city_id: int, kind: str) -> list[Target]:
+    if kind == "organization":
+        return [Target("name", "団体名", required=True), Target("name_kana", "団体名（かな）"),
+                Target("org_type", "団体の種別", _choice(ORGANIZATION_TYPES)),
+                Target("representative", "代表者"), Target("postal_code", "郵便番号"),
+                Target("address", "所在地"), Target("phone", "電話番号"),
+                Target("email", "メールアドレス"), Target("corporate_number", "法人番号")]
+    if kind != "proposal":
+        raise ValidationFailed("取り込む記録の種類が正しくありません。")
+    found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
+             Target("received_on", "受付日", cells.parse_date),
+             Target("fiscal_year", "提案年度", cells.parse_fiscal_year),
+             Target("organization", "団体名"), Target("department", "担当課"),
+             Target("needs_budget", "予算措置の要否", cells.parse_yes_no),
+             Target("budget_amount", "予算規模", cells.parse_amount), Target("summary", "概要")]
+    definition = current_definition(session, city_id, "basic_sheet")
+    for item in fields_of(definition.schema) if definition is not None else []:
+        field_type = REGISTRY[item["type"]]
+        if not field_type.importable:
+            continue  # rows and files do not fit in a cell
+        found.append(Target(f"answers.{item['name']}", f"様式: {item['label']}",
+                            functools.partial(field_type.from_cell, field=item)))
+    return found
+
+
+def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str]) -> dict[str, str]:
+    """Target -> header: the city's saved choice where the file has that header, else the
+    column named like the field."""
+    mapping = {}
+    for target in found:
+        wanted = saved.get(target.name)
+        if wanted in headers:
+            mapping[target.name] = wanted
+            continue
+        label = target.label.removeprefix("様式: ")
+        same = next((h for h in headers if h in (target.label, label, target.name)), None)
+        if same:
+            mapping[target.name] = same
+    return mapping
+
+
+def saved_mapping(city: City, kind: str) -> dict[str, str]:
+    mappings = (city.settings or {}).get("import_mappings") or {}
+    saved = mappings.get(kind) if isinstance(mappings, dict) else None
+    return dict(saved) if isinstance(saved, dict) else {}
+
+
+def save_mapping(city: City, kind: str, mapping: dict[str, str]) -> None:
+    settings = dict(city.settings or {})
+    mappings = dict(settings.get("import_mappings") or {})
+    mappings[kind] = mapping
+    settings["import_mappings"] = mappings
+    city.settings = settings
+
+
+# -- checking and importing -----------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def check(session: Session, city: City, kind: str, table: Table,
+          mapping: dict[str, str]) -> Checked:
+    found = targets(session, city.id, kind)
+    result = Checked()
+    index = {h: i for i, h in enumerate(table.headers)}
+    for target in found:
+        if target.required and mapping.get(target.name) not in index:
+            result.errors.append(RowError(0, target.label, "この項目に当てる列を選んでください（必須）"))
+    if result.errors:
+        return result
+    organizations = {o.name: o.id for o in session.execute(select(Organization).where(
+        Organization.city_id == city.id)).scalars()}
+    departments = {d.name: d.id for d in session.execute(select(Department).where(
+        Department.city_id == city.id)).scalars()}
+    for line, row in table.rows:
+        values: dict[str, Any] = {}
+        for target in found:
+            header = mapping.get(target.name)
+            if header not in index:
+                continue
+            raw = row[index[header]] if index[header] < len(row) else None
+            if raw is None or cells.text(raw) == "":
+                if target.required:
+                    result.errors.append(RowError(line, header, "空欄です（必須）"))
+                continue
+            try:
+                value = target.parse(raw)
+            except ValueError as exc:
+                result.errors.append(RowError(line, header, f"{exc}（「{cells.text(raw)}」）"))
+                continue
+            if target.name == "organization":
+                if value not in organizations:
+                    result.errors.append(RowError(line, header, f"団体「{value}」が登録されていません"
+                                                  "（先に団体を取り込むか、団体名を確認してください）"))
+                    continue
+                value = organizations[value]
+            if target.name == "department":
+                if value not in departments:
+                    result.errors.append(RowError(line, header, f"担当課「{value}」がありません"))
+                    continue
+                value = departments[value]
+            values[target.name] = value
+        result.records.append((line, values))
+    result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
+    return result
+
+
+def import_table(session: Session, city: City, kind: str, table: Table, mapping: dict[str, str],
+                 filename: str) -> int:
+    """Create every row's record, or none: ValidationFailed listing the errors when any row
+    has one. The caller commits."""
+    checked = check(session, city, kind, table, mapping)
+    if checked.errors:
+        shown = "\n".join(f"- {e}" for e in checked.errors[:20])
+        more = f"\nほか{len(checked.errors) - 20}件" if len(checked.errors) > 20 else ""
+        raise ValidationFailed(f"{len(checked.errors)}件の誤りがあるため、取り込みませんでした"
+                               f"（1件も登録していません）。\n{shown}{more}")
+    definition = current_definition(session, city.id, "basic_sheet") if kind == "proposal" else None
+    created = []
+    for line, values in checked.records:
+        record = _organization(city, values) if kind == "organization" else \
+            _proposal(city, values, definition)
+        session.add(record)
+        created.append((line, record))
+    session.flush()
+    for line, record in created:
+        record_event(session, record, "import", comment=f"{filename} の{line}行目から取込")
+    save_mapping(city, kind, mapping)
+    session.flush()
+    return len(created)
+
+
+def _organization(city: City, values: dict[str, Any]) -> Organization:
+    return Organization(city_id=city.id, **values)
+
+
+def _proposal(city: City, values: dict[str, Any], definition: Any) -> Proposal:
+    answers = {k.removeprefix("answers."): v for k, v in values.items() if k.startswith("answers.")}
+    plain = {k: v for k, v in values.items() if not k.startswith("answers.")}
+    organization_id = plain.pop("organization", None)
+    department_id = plain.pop("department", None)
+    received = plain.get("received_on")
+    plain.setdefault("fiscal_year", fiscal_year_of(received) if received else None)
+    return Proposal(city_id=city.id, organization_id=organization_id, department_id=department_id,
+                    status="submitted" if received else "draft", answers=answers,
+                    form_definition=definition, **plain)

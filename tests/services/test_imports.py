@@ -1,0 +1,191 @@
+"""Importing a city's spreadsheets: every row checked first, the line and column of each
+error named, then all or nothing; Shift_JIS CSV and .xlsx; dates and amounts as people
+write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from kyodo_admin import tenancy
+from kyodo_admin.errors import ValidationFailed
+from kyodo_admin.extensions import db
+from kyodo_admin.formschema import cells
+from kyodo_admin.models import AuditEvent, Organization, Proposal
+from kyodo_admin.services.form_definitions import import_files
+from kyodo_admin.services.imports import (
+    auto_mapping,
+    check,
+    import_table,
+    read_table,
+    saved_mapping,
+    targets,
+)
+
+from ..factories import CityFactory, DepartmentFactory, OrganizationFactory
+
+HEADERS = ["提案事業名", "団体名", "受付日", "予算規模", "予算措置の要否", "提案の目的", "開始予定時期"]
+
+
+def xlsx(rows: list[list], headers: list[str] = HEADERS) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def city(app):
+    from pathlib import Path
+
+    city = CityFactory(slug="kamakura", name="鎌倉市")
+    forms = Path(__file__).resolve().parents[2] / "forms" / "kamakura"
+    import_files(db.session, [forms / "basic_sheet.yaml"])
+    OrganizationFactory(city=city, name="NPO法人うみ")
+    DepartmentFactory(city=city, name="青少年課")
+    db.session.commit()
+    return city
+
+
+def proposals() -> int:
+    with tenancy.all_cities():
+        return db.session.execute(select(func.count()).select_from(Proposal)).scalar_one()
+
+
+def five_hundred(bad_line: int | None = None) -> bytes:
+    rows = []
+    for n in range(500):
+        amount = -5 if n + 2 == bad_line else 100_000 + n
+        date = ["2026/4/1", "令和8年4月2日", "R8.4.3", dt.datetime(2026, 4, 4)][n % 4]
+        rows.append([f"取込の提案{n}", "NPO法人うみ", date, f"{amount:,}円" if n % 2 else amount,
+                     "○" if n % 3 else "不要", f"地域の課題{n}を解決する", "2026/7"])
+    return xlsx(rows)
+
+
+def test_500_rows_with_one_bad_row_change_nothing_then_all_arrive(city):
+    with tenancy.scoped_to(city.id):
+        table = read_table("提案一覧.xlsx", five_hundred(bad_line=123))
+        found = targets(db.session, city.id, "proposal")
+        mapping = auto_mapping(found, table.headers, saved_mapping(city, "proposal"))
+        assert mapping["answers.purpose"] == "提案の目的"  # by the form item's label
+        assert mapping["answers.start_month"] == "開始予定時期"
+        with pytest.raises(ValidationFailed) as refused:
+            import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx")
+        db.session.rollback()
+    message = str(refused.value)
+    assert "1件の誤りがあるため、取り込みませんでした（1件も登録していません）" in message
+    assert "123行目「予算規模」: 金額がマイナスです（「-5円」）" in message
+    assert proposals() == 0
+
+    with tenancy.scoped_to(city.id):
+        table = read_table("提案一覧.xlsx", five_hundred())
+        assert import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx") == 500
+        db.session.commit()
+    assert proposals() == 500
+    with tenancy.scoped_to(city.id):
+        rows = db.session.execute(select(Proposal).order_by(Proposal.id)).scalars().all()
+        assert {p.city_id for p in rows} == {city.id}
+        assert [p.received_on for p in rows[:4]] == [dt.date(2026, 4, d) for d in (1, 2, 3, 4)]
+        assert rows[1].budget_amount == 100_001 and rows[1].needs_budget is True
+        assert rows[0].needs_budget is False and rows[0].fiscal_year == 2026
+        assert rows[0].answers == {"purpose": "地域の課題0を解決する", "start_month": "2026-07"}
+        assert rows[0].form_definition is not None and rows[0].organization.name == "NPO法人うみ"
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
+        assert len(events) == 500 and "提案一覧.xlsx の2行目から取込" in {e.comment for e in events}
+        assert saved_mapping(city, "proposal")["answers.purpose"] == "提案の目的"  # kept for next time
+
+
+def test_a_shift_jis_csv_of_organizations(city):
+    text = "団体名,団体の種別,代表者,郵便番号,電話番号\n" \
+           "ＮＰＯ法人　かわ,NPO法人,山田 花子,248-0012,0467-00-0000\n,,,,\n" \
+           "鎌倉ボランティアの会,任意団体,佐藤 一郎,,\n"
+    with tenancy.scoped_to(city.id):
+        table = read_table("団体.csv", text.encode("cp932"))
+        assert [line for line, _ in table.rows] == [2, 4]  # the empty line is skipped
+        mapping = auto_mapping(targets(db.session, city.id, "organization"), table.headers, {})
+        assert import_table(db.session, city, "organization", table, mapping, "団体.csv") == 2
+        db.session.commit()
+        names = db.session.execute(select(Organization.name, Organization.org_type)
+                                   .order_by(Organization.id)).all()
+    assert ("NPO法人 かわ", "npo") in names  # full-width letters and spaces made plain
+
+
+@pytest.mark.parametrize("written,expected", [
+    ("2026/4/1", dt.date(2026, 4, 1)), ("2026-04-01", dt.date(2026, 4, 1)),
+    ("令和8年4月1日", dt.date(2026, 4, 1)), ("R8.4.1", dt.date(2026, 4, 1)),
+    ("r8.4.1", dt.date(2026, 4, 1)), ("令和元年5月1日", dt.date(2019, 5, 1)),
+    ("H31.4.30", dt.date(2019, 4, 30)), ("２０２６年４月１日", dt.date(2026, 4, 1)),
+    (dt.datetime(2026, 4, 1, 0, 0), dt.date(2026, 4, 1)),
+])
+def test_dates_as_people_write_them(written, expected):
+    assert cells.parse_date(written) == expected
+
+
+@pytest.mark.parametrize("written,message", [
+    ("4月1日", "日付として読めません"), ("2026/2/30", "ない日付です"), ("令和8年13月1日", "ない日付です"),
+])
+def test_dates_that_cannot_be_read(written, message):
+    with pytest.raises(ValueError, match=message):
+        cells.parse_date(written)
+
+
+def test_each_bad_cell_is_named_and_nothing_is_written(city):
+    data = xlsx([["提案A", "NPO法人うみ", "2026/4/1", 100, "○", "目的", ""],
+                 ["", "NPO法人うみ", "2026/4/1", 100, "○", "目的", ""],
+                 ["提案C", "知らない団体", "4月1日", "百円", "たぶん", "目的", ""]])
+    with tenancy.scoped_to(city.id):
+        table = read_table("x.xlsx", data)
+        mapping = auto_mapping(targets(db.session, city.id, "proposal"), table.headers, {})
+        errors = [str(e) for e in check(db.session, city, "proposal", table, mapping).errors]
+    assert errors == [
+        "3行目「提案事業名」: 空欄です（必須）",
+        "4行目「団体名」: 団体「知らない団体」が登録されていません（先に団体を取り込むか、団体名を確認してください）",
+        "4行目「受付日」: 日付として読めません（2026/4/1、令和8年4月1日、R8.4.1 のように）（「4月1日」）",
+        "4行目「予算規模」: 金額として読めません（1200000 や 1,200,000円 のように）（「百円」）",
+        "4行目「予算措置の要否」: はい／いいえ（○／×、必要／不要）のどれかにしてください（「たぶん」）",
+    ]
+    assert proposals() == 0
+
+
+def test_a_missing_required_column_is_named(city):
+    with tenancy.scoped_to(city.id):
+        table = read_table("x.xlsx", xlsx([["NPO法人うみ"]], headers=["団体名"]))
+        errors = check(db.session, city, "proposal", table, {"organization": "団体名"}).errors
+    assert [str(e) for e in errors] == ["見出し「提案事業名」: この項目に当てる列を選んでください（必須）"]
+
+
+def test_merged_header_cells_name_each_column_and_formulas_are_read(city):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["提案事業名", "連絡先", None, "予算規模"])
+    sheet.merge_cells("B1:C1")
+    sheet.append(["提案A", "電話", "メール", 1000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read_table("x.xlsx", buffer.getvalue())
+    assert table.headers == ["提案事業名", "連絡先", "連絡先(2)", "予算規模"]
+    # a formula whose result was never saved (a file not saved by Excel) is refused by cell
+    sheet["D2"] = "=1000*2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(ValidationFailed, match="2行目 D列の数式に、計算した値が保存されていません"):
+        read_table("x.xlsx", buffer.getvalue())
+
+
+def test_files_that_are_not_read(city):
+    with pytest.raises(ValidationFailed, match="ファイルが大きすぎます（10MBまで）"):
+        read_table("big.csv", b"a" * (50 * 1024 * 1024))
+    with pytest.raises(ValidationFailed, match="Excel（.xlsx）か CSV"):
+        read_table("x.pdf", b"%PDF-1.4")
+    with pytest.raises(ValidationFailed, match="Excel（.xlsx）として読めません"):
+        read_table("x.xlsx", b"PK\x03\x04broken")
+    with pytest.raises(ValidationFailed, match="文字コードを判別できません"):
+        read_table("x.csv", b"\xff\xfe\x00\x81\x00")
