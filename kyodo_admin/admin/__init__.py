@@ -75,6 +75,7 @@ from .council import (
     ReviewView,
 )
 from .form_builder import FormBuilderView
+from .imports import ImportView
 from .mixins import LoginRequiredMixin
 from .notices import AccountView, NoticeTemplateView, NoticeView
 from .organization import OrganizationView
@@ -195,6 +196,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CitySettingsView(name=lazy_gettext("自治体の設定・期限"),
                                     category=SETTINGS, endpoint="city_settings"))
     admin.add_view(AccountView(name=lazy_gettext("通知メールの設定"), endpoint="account"))
+    admin.add_view(ImportView(name=lazy_gettext("Excelから取込"), category=RECORDS,
+                              endpoint="import"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
         db.session, model, field, value)

@@ -5,7 +5,13 @@ from .audit import AuditEvent, CityRevision
 from .base import Base, CityOwned, HasFormAnswers, TenantScoped, fiscal_year_of
 from .city import City, Department
 from .council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
-from .document import Attachment, DocumentBatch, DocumentTemplate, GeneratedDocument
+from .document import (
+    Attachment,
+    DocumentBatch,
+    DocumentTemplate,
+    GeneratedDocument,
+    ImportUpload,
+)
 from .form_definition import FormDefinition
 from .notice import Notice, NoticeTemplate
 from .organization import Organization
@@ -17,7 +23,7 @@ from .user import LoginFailure, RateLimitCounter, Role, Throttle, User
 __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CityRevision", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
-    "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "Indicator",
+    "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "ImportUpload", "Indicator",
     "Meeting", "Notice", "NoticeTemplate", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
     "LoginFailure", "RateLimitCounter", "Role", "RoleShare", "TenantScoped", "Throttle", "User",
     "fiscal_year_of",

@@ -130,3 +130,19 @@ class Attachment(CityOwned, TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ImportUpload(CityOwned, TimestampMixin, Base):
+    """A spreadsheet between the steps of Excelから取込 (read → map and check → import): in
+    the database, so that any web process serves the next step; deleted once imported."""
+
+    __tablename__ = "import_upload"
+    label = "取込中のファイル"
+    audited = False  # each imported record has its own 取込 event
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

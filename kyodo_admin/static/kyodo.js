@@ -85,13 +85,15 @@
   });
 })();
 
-// Forms that ask first (data-confirm: workflow buttons, the form builder's publish and
-// retire) and the workflow's shared comment box sent with whichever button is pressed.
-// No inline handlers.
+// Forms that ask first (data-confirm on the form or on the button pressed: workflow buttons,
+// the form builder's publish and retire, the import) and the workflow's shared comment box
+// sent with whichever button is pressed. No inline handlers.
 (function () {
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    var question = form.getAttribute && form.getAttribute('data-confirm');
+    var button = event.submitter;
+    var question = (button && button.getAttribute('data-confirm')) ||
+      (form.getAttribute && form.getAttribute('data-confirm'));
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     if (!form.classList || !form.classList.contains('kyodo-transition')) { return; }
     var comment = document.getElementById('transition-comment');

@@ -1,0 +1,79 @@
+"""Excelから取込 by clicks: a 500-row spreadsheet with one bad row is refused with its line and
+column named and nothing registered; the fixed file arrives whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from kyodo_admin import tenancy
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Proposal
+
+from .conftest import log_in, screenshot
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def spreadsheet(path, bad_line: int | None = None) -> str:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["提案事業名", "団体名", "受付日", "予算規模", "提案の目的", "備考（取り込まない）"])
+    for n in range(500):
+        sheet.append([f"表計算からの提案{n}", "鎌倉海岸クリーンアップの会",
+                      "R8.4.1" if n % 2 else dt.datetime(2026, 4, 2),
+                      -1000 if n + 2 == bad_line else f"{200_000 + n:,}円",
+                      f"海岸の清掃{n}", "メモ"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def imported(app) -> int:
+    with app.app_context(), tenancy.all_cities():
+        return db.session.execute(select(func.count()).select_from(Proposal).where(
+            Proposal.title.like("表計算からの提案%"))).scalar_one()
+
+
+def test_a_spreadsheet_is_checked_row_by_row_and_imported_whole(demo_server, page, tmp_path):
+    url, app = demo_server
+    log_in(page, url, "kamakura-staff", "kyodo-demo")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.locator("a.dropdown-toggle", has_text="記録").click()
+    page.get_by_role("link", name="Excelから取込").click()
+    page.select_option("select[name=kind]", "proposal")
+    page.set_input_files("input[name=file]", spreadsheet(tmp_path / "提案一覧.xlsx", bad_line=123))
+    page.get_by_role("button", name="読み込む").click()
+    page.wait_for_load_state()
+    # the columns are matched by their names; the form item by its label
+    assert page.locator("select[name='map-answers.purpose']").input_value() == "提案の目的"
+    errors = page.locator("#import-errors").inner_text()
+    assert "1件の誤りがあります" in errors and "123行目「予算規模」: 金額がマイナスです" in errors
+    assert page.get_by_role("button", name="取り込む").is_disabled()
+    screenshot(page, "import-1-refused")
+    assert imported(app) == 0
+
+    page.get_by_role("link", name="別のファイルを選ぶ").click()
+    page.select_option("select[name=kind]", "proposal")
+    page.set_input_files("input[name=file]", spreadsheet(tmp_path / "提案一覧（修正）.xlsx"))
+    page.get_by_role("button", name="読み込む").click()
+    page.wait_for_load_state()
+    assert "500行すべてを取り込めます" in page.locator("#import-ok").inner_text()
+    assert page.locator("#import-preview tbody tr").count() == 10
+    screenshot(page, "import-2-ready")
+    page.get_by_role("button", name="取り込む").click()
+    page.wait_for_load_state()
+    assert "500件の提案を取り込みました" in " ".join(page.locator(".alert").all_inner_texts())
+    assert "/admin/proposal/" in page.url
+    assert imported(app) == 500
+    with app.app_context(), tenancy.all_cities():
+        one = db.session.execute(select(Proposal).where(
+            Proposal.title == "表計算からの提案1")).scalar_one()
+        assert one.received_on == dt.date(2026, 4, 1) and one.budget_amount == 200_001
+        assert one.answers["purpose"] == "海岸の清掃1" and one.city.slug == "kamakura"
