@@ -21,7 +21,7 @@ from ..documents.wareki import wareki
 from ..errors import KyodoError
 from ..extensions import db
 from ..formschema import cells
-from ..models import City, ImportUpload, Organization, Proposal
+from ..models import City, ImportUpload, Organization, Project, Proposal
 from ..services.imports import (
     KINDS,
     MAX_BYTES,
@@ -35,7 +35,7 @@ from ..services.imports import (
 )
 from .mixins import LoginRequiredMixin
 
-MODELS = {"organization": Organization, "proposal": Proposal}
+MODELS = {"organization": Organization, "proposal": Proposal, "project": Project}
 KEEP = dt.timedelta(days=1)
 
 

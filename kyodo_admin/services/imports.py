@@ -23,16 +23,17 @@ from ..errors import ValidationFailed
 from ..formschema import cells
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
-from ..models import City, Department, Organization, Proposal
+from ..models import City, CollaborationType, Department, Organization, Project, Proposal
 from ..models.base import fiscal_year_of
 from ..models.organization import ORGANIZATION_TYPES
+from ..models.project import PROJECT_STATES
 from ..sessions import Session
 from .audit import record_event
 from .form_definitions import current_definition
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5000
-KINDS = {"organization": "団体", "proposal": "提案"}
+KINDS = {"organization": "団体", "proposal": "提案", "project": "協働事業"}
 
 
 @dataclass
@@ -169,6 +170,15 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("representative", "代表者"), Target("postal_code", "郵便番号"),
                 Target("address", "所在地"), Target("phone", "電話番号"),
                 Target("email", "メールアドレス"), Target("corporate_number", "法人番号")]
+    if kind == "project":
+        return [Target("title", "事業名", required=True), Target("organization", "団体名"),
+                Target("department", "担当課"), Target("collaboration_type", "協働の形態"),
+                Target("status", "状態", _choice(PROJECT_STATES)),
+                Target("start_date", "開始日", cells.parse_date),
+                Target("end_date", "終了日", cells.parse_date),
+                Target("completed_on", "完了日", cells.parse_date),
+                Target("fiscal_year", "年度", cells.parse_fiscal_year),
+                Target("budget_amount", "事業費", cells.parse_amount), Target("summary", "概要")]
     if kind != "proposal":
         raise ValidationFailed("取り込む記録の種類が正しくありません。")
     found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
@@ -220,6 +230,16 @@ def save_mapping(city: City, kind: str, mapping: dict[str, str]) -> None:
 # -- checking and importing -----------------------------------------------------------------
 
 
+#: Columns naming another record of the city: (model, its name column, the error).
+LOOKUPS: dict[str, tuple[Any, Any, str]] = {
+    "organization": (Organization, Organization.name,
+                     "団体「{}」が登録されていません（先に団体を取り込むか、団体名を確認してください）"),
+    "department": (Department, Department.name, "担当課「{}」がありません（設定 > 担当課）"),
+    "collaboration_type": (CollaborationType, CollaborationType.name,
+                           "協働の形態「{}」がありません（設定 > 協働の形態）"),
+}
+
+
 @dataclass
 class Checked:
     records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -236,10 +256,9 @@ def check(session: Session, city: City, kind: str, table: Table,
             result.errors.append(RowError(0, target.label, "この項目に当てる列を選んでください（必須）"))
     if result.errors:
         return result
-    organizations = {o.name: o.id for o in session.execute(select(Organization).where(
-        Organization.city_id == city.id)).scalars()}
-    departments = {d.name: d.id for d in session.execute(select(Department).where(
-        Department.city_id == city.id)).scalars()}
+    # names in the file -> ids of the city's records (a name the city does not have is an error)
+    lookups = {name: {label: id_ for id_, label in session.execute(select(model.id, column).where(
+        model.city_id == city.id))} for name, (model, column, _what) in LOOKUPS.items()}
     for line, row in table.rows:
         values: dict[str, Any] = {}
         for target in found:
@@ -256,17 +275,11 @@ def check(session: Session, city: City, kind: str, table: Table,
             except ValueError as exc:
                 result.errors.append(RowError(line, header, f"{exc}（「{cells.text(raw)}」）"))
                 continue
-            if target.name == "organization":
-                if value not in organizations:
-                    result.errors.append(RowError(line, header, f"団体「{value}」が登録されていません"
-                                                  "（先に団体を取り込むか、団体名を確認してください）"))
+            if target.name in LOOKUPS:
+                if value not in lookups[target.name]:
+                    result.errors.append(RowError(line, header, LOOKUPS[target.name][2].format(value)))
                     continue
-                value = organizations[value]
-            if target.name == "department":
-                if value not in departments:
-                    result.errors.append(RowError(line, header, f"担当課「{value}」がありません"))
-                    continue
-                value = departments[value]
+                value = lookups[target.name][value]
             values[target.name] = value
         result.records.append((line, values))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
@@ -286,8 +299,8 @@ def import_table(session: Session, city: City, kind: str, table: Table, mapping:
     definition = current_definition(session, city.id, "basic_sheet") if kind == "proposal" else None
     created = []
     for line, values in checked.records:
-        record = _organization(city, values) if kind == "organization" else \
-            _proposal(city, values, definition)
+        record = {"organization": _organization, "project": _project}[kind](city, values) \
+            if kind != "proposal" else _proposal(city, values, definition)
         session.add(record)
         created.append((line, record))
     session.flush()
@@ -302,13 +315,23 @@ def _organization(city: City, values: dict[str, Any]) -> Organization:
     return Organization(city_id=city.id, **values)
 
 
+def _project(city: City, values: dict[str, Any]) -> Project:
+    plain = {LINKS.get(k, k): v for k, v in values.items()}
+    start = plain.get("start_date")
+    plain.setdefault("fiscal_year", fiscal_year_of(start) if start else None)
+    return Project(city_id=city.id, **plain)
+
+
+#: A looked-up column's value is the id of the record it names.
+LINKS = {"organization": "organization_id", "department": "department_id",
+         "collaboration_type": "collaboration_type_id"}
+
+
 def _proposal(city: City, values: dict[str, Any], definition: Any) -> Proposal:
     answers = {k.removeprefix("answers."): v for k, v in values.items() if k.startswith("answers.")}
     plain = {k: v for k, v in values.items() if not k.startswith("answers.")}
-    organization_id = plain.pop("organization", None)
-    department_id = plain.pop("department", None)
+    plain = {LINKS.get(k, k): v for k, v in plain.items()}
     received = plain.get("received_on")
     plain.setdefault("fiscal_year", fiscal_year_of(received) if received else None)
-    return Proposal(city_id=city.id, organization_id=organization_id, department_id=department_id,
-                    status="submitted" if received else "draft", answers=answers,
-                    form_definition=definition, **plain)
+    return Proposal(city_id=city.id, status="submitted" if received else "draft",
+                    answers=answers, form_definition=definition, **plain)

@@ -189,3 +189,30 @@ def test_files_that_are_not_read(city):
         read_table("x.xlsx", b"PK\x03\x04broken")
     with pytest.raises(ValidationFailed, match="文字コードを判別できません"):
         read_table("x.csv", b"\xff\xfe\x00\x81\x00")
+
+
+def test_projects_with_their_partner_department_and_collaboration_type(city):
+    from kyodo_admin.models import Project
+
+    from ..factories import CollaborationTypeFactory
+
+    CollaborationTypeFactory(city=city, name="協働委託事業")
+    data = xlsx([["海辺の自然教室", "NPO法人うみ", "青少年課", "協働委託事業", "実施中", "R8.4.1",
+                  "令和9年3月31日", "1,500,000円"],
+                 ["山の学校", "NPO法人うみ", "青少年課", "協働補助", "実施中", "2026/4/1", "", ""]],
+                headers=["事業名", "団体名", "担当課", "協働の形態", "状態", "開始日", "終了日",
+                         "事業費"])
+    with tenancy.scoped_to(city.id):
+        table = read_table("事業.xlsx", data)
+        mapping = auto_mapping(targets(db.session, city.id, "project"), table.headers, {})
+        with pytest.raises(ValidationFailed, match="3行目「協働の形態」: 協働の形態「協働補助」がありません"):
+            import_table(db.session, city, "project", table, mapping, "事業.xlsx")
+        db.session.rollback()
+        table.rows = table.rows[:1]
+        assert import_table(db.session, city, "project", table, mapping, "事業.xlsx") == 1
+        db.session.commit()
+        project = db.session.execute(select(Project)).scalar_one()
+    assert (project.status, project.start_date, project.end_date, project.fiscal_year) == (
+        "running", dt.date(2026, 4, 1), dt.date(2027, 3, 31), 2026)
+    assert project.budget_amount == 1_500_000 and project.organization.name == "NPO法人うみ"
+    assert project.department.name == "青少年課" and project.collaboration_type.name == "協働委託事業"
