@@ -140,3 +140,20 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     def yen(_view: Any, _context: Any, model: Any, name: str) -> Any:
         value = getattr(model, name, None)
         return "" if value is None else Markup("{:,}円").format(value)
+
+
+class ReadOnlyView(KyodoModelView):
+    """A list and details of rows the app writes itself (the audit trail, the outbox): nobody
+    creates, edits or deletes them on screen, whatever the role."""
+
+    @property
+    def can_create(self) -> bool:
+        return False
+
+    @property
+    def can_edit(self) -> bool:
+        return False
+
+    @property
+    def can_delete(self) -> bool:
+        return False

@@ -32,7 +32,7 @@ from ..services.documents import (
     starter_template,
     unprinted_required,
 )
-from .base import KyodoModelView
+from .base import KyodoModelView, ReadOnlyView
 from .responses import DOCX_MIMETYPE, file_response, record_link
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -243,7 +243,7 @@ class AttachmentView(ArchiveView):
         return row.content_type or "application/octet-stream"
 
 
-class AuditEventView(KyodoModelView):
+class AuditEventView(ReadOnlyView):
     column_list = ("created_at", "city", "actor", "action", "model", "record_id",
                    "record_label")
     column_searchable_list = ("actor", "record_label", "model")
@@ -262,15 +262,3 @@ class AuditEventView(KyodoModelView):
             m.class_.__tablename__: m.class_.label for m in Base.registry.mappers
             if getattr(m.class_, "label", "")}}
         super().__init__(model, session, **kwargs)
-
-    @property
-    def can_create(self) -> bool:
-        return False
-
-    @property
-    def can_edit(self) -> bool:
-        return False
-
-    @property
-    def can_delete(self) -> bool:
-        return False

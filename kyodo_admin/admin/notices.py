@@ -20,7 +20,7 @@ from ..models.city import City
 from ..models.notice import NOTICE_KINDS, NOTICE_STATES, Notice
 from ..models.user import User
 from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry
-from .base import KyodoModelView
+from .base import KyodoModelView, ReadOnlyView
 from .mixins import LoginRequiredMixin
 from .responses import record_link
 
@@ -37,7 +37,7 @@ def _status(_view: Any, _context: Any, model: Notice, _name: str) -> Any:
     return label
 
 
-class NoticeView(KyodoModelView):
+class NoticeView(ReadOnlyView):
     """Every mail the back office writes: who, what, when, and whether it went."""
 
     column_list = ("created_at", "kind", "recipient_name", "recipient", "subject", "status",
@@ -62,18 +62,6 @@ class NoticeView(KyodoModelView):
         "record_id": lambda v, c, m, n: record_link(m.record_type, m.record_id),
     }
     link_column = "subject"
-
-    @property
-    def can_create(self) -> bool:
-        return False
-
-    @property
-    def can_edit(self) -> bool:
-        return False
-
-    @property
-    def can_delete(self) -> bool:
-        return False
 
     @action("retry", "再送する", "選択したメールを送信待ちに戻し、次の送信でもう一度送りますか？")
     def action_retry(self, ids: Any) -> None:
