@@ -142,9 +142,9 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         return "" if value is None else Markup("{:,}円").format(value)
 
 
-class ReadOnlyView(KyodoModelView):
-    """A list and details of rows the app writes itself (the audit trail, the outbox): nobody
-    creates, edits or deletes them on screen, whatever the role."""
+class WrittenElsewhereView(KyodoModelView):
+    """Rows not typed into a form (issued documents, attachments, form definitions, the
+    audit trail, the outbox): no create or edit screen; deleting follows the role."""
 
     @property
     def can_create(self) -> bool:
@@ -153,6 +153,10 @@ class ReadOnlyView(KyodoModelView):
     @property
     def can_edit(self) -> bool:
         return False
+
+
+class ReadOnlyView(WrittenElsewhereView):
+    """Rows the app writes itself (the audit trail, the outbox): nobody deletes them either."""
 
     @property
     def can_delete(self) -> bool:

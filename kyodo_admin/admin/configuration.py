@@ -32,13 +32,13 @@ from ..services.documents import (
     starter_template,
     unprinted_required,
 )
-from .base import KyodoModelView, ReadOnlyView
+from .base import KyodoModelView, ReadOnlyView, WrittenElsewhereView
 from .responses import DOCX_MIMETYPE, file_response, record_link
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
 
-class FormDefinitionView(KyodoModelView):
+class FormDefinitionView(WrittenElsewhereView):
     column_list = ("city", "kind", "revision", "title", "form_number", "status", "published_at")
     column_filters = ("kind", "status")
     column_sortable_list = ("kind", "revision", "published_at")
@@ -48,13 +48,6 @@ class FormDefinitionView(KyodoModelView):
 
     # Definitions change only through the form builder and the import, which keep
     # the revisions that records were filled against.
-    @property
-    def can_create(self) -> bool:
-        return False
-
-    @property
-    def can_edit(self) -> bool:
-        return False
 
 
 class DocumentTemplateView(KyodoModelView):
@@ -172,7 +165,7 @@ class DocumentTemplateView(KyodoModelView):
         return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
 
 
-class ArchiveView(KyodoModelView):
+class ArchiveView(WrittenElsewhereView):
     """Rows holding file bytes: never typed in or edited, downloaded through a view
     that checks login and city (never a static URL)."""
 
@@ -182,14 +175,6 @@ class ArchiveView(KyodoModelView):
         "filename": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             v.get_url(".download", id=m.id), m.filename),
     }
-
-    @property
-    def can_create(self) -> bool:
-        return False
-
-    @property
-    def can_edit(self) -> bool:
-        return False
 
     def mimetype(self, _row: Any) -> str:
         return "application/octet-stream"
