@@ -106,6 +106,24 @@ class NoticeTemplateView(KyodoModelView):
     choices = {"kind": NOTICE_KINDS}
     column_labels = {"kind": "種類", "subject": "件名", "body": "本文"}
     form_widget_args = {"body": {"rows": 14}}
+    list_template = "admin/notice_template_list.html"
+
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list, under a table of every kind of mail: the city's own text or the shipped
+        one, with a link that starts a text from the shipped one."""
+        own = {t.kind for t in self.get_query()}
+        self._template_args["kinds"] = [(kind, label, kind in own)
+                                        for kind, label in NOTICE_KINDS.items()]
+        return super().index_view()
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        kind = request.args.get("kind", "")
+        if request.method == "GET" and kind in DEFAULT_TEXTS:  # start from the shipped text
+            form.kind.data = kind
+            form.subject.data, form.body.data = DEFAULT_TEXTS[kind]
+        return form
 
     def _adapt_form(self, form: Any, obj: Any = None) -> Any:
         form = super()._adapt_form(form, obj)

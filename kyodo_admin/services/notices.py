@@ -417,7 +417,7 @@ def _meeting_changes(session: OrmSession, _context: Any, _instances: Any) -> Non
                    if state.attrs[name].history.has_changes()]
         if changed and meeting.id is not None:
             previous = state.attrs.held_on.history.deleted
-            with session.no_autoflush:
+            with session.no_autoflush, tenancy.scoped_to(meeting.city_id):
                 meeting_moved(session, meeting, previous[0] if previous else meeting.held_on)
 
 

@@ -13,7 +13,6 @@ from kyodo_admin.models import NoticeTemplate, User
 from kyodo_admin.services.notices import collect
 
 from .conftest import log_in, screenshot
-from .test_cycle import choose
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -42,9 +41,14 @@ def test_the_office_reads_the_outbox_writes_its_own_text_and_a_user_stops_remind
     assert "地域環境美化協働事業" in page.locator("table", has_text="記録").first.inner_text()
     screenshot(page, "notices-1-outbox")
 
-    # 設定 > メール文面: a misspelt placeholder is refused with the text kept, then saved
-    page.goto(f"{url}/admin/notice_template/new/")
-    choose(page, "kind", "事業報告書の提出期限の超過")
+    # 設定 > メール文面: start from the shipped text of the overdue reminder, misspell a
+    # placeholder (refused, the text kept), then save it
+    page.locator("a.dropdown-toggle", has_text="設定").click()
+    page.get_by_role("link", name="メール文面").click()
+    page.locator("#notice-kinds tr[data-kind=report_overdue]").get_by_role(
+        "link", name="既定の文面から作る").click()
+    assert "事業報告書の提出期限" in page.locator("input[name=subject]").input_value()
+    assert "{{ project.title }}" in page.locator("textarea[name=body]").input_value()
     page.fill("input[name=subject]", "【{{ city.name }}】事業報告書のご提出のお願い")
     text = "{{ recipient }} 様\n\n「{{ projcet.title }}」の事業報告書をご提出ください。\n{{ signature }}"
     page.fill("textarea[name=body]", text)
@@ -60,6 +64,7 @@ def test_the_office_reads_the_outbox_writes_its_own_text_and_a_user_stops_remind
     with app.app_context(), tenancy.all_cities():
         own = db.session.execute(select(NoticeTemplate)).scalars().all()
         assert [t.kind for t in own] == ["report_overdue"] and "{{ project.title }}" in own[0].body
+    assert "自治体の文面" in page.locator("#notice-kinds tr[data-kind=report_overdue]").inner_text()
 
     # the user's name → 通知メールの設定: reminders off
     page.locator(".kyodo-user a").click()
