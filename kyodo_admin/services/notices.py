@@ -27,7 +27,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SecurityError
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from .. import clock, tenancy
@@ -46,11 +46,17 @@ from ..models import (
     Proposal,
     User,
 )
+from ..models.base import fiscal_year_of
 from ..models.notice import NOTICE_KINDS
 from ..models.proposal import AWAITING_STEP2
 from ..models.user import Role
 from ..sessions import Session
-from ..workflow.deadlines import budget_timing, is_closed, settings_for, step2_deadline
+from ..workflow.deadlines import (
+    budget_timing,
+    previous_open_day,
+    settings_for,
+    step2_deadline,
+)
 
 TEXT = make_environment(autoescape=False)
 #: Days before a report's due date that its reminders go (the nearer one wins).
@@ -213,10 +219,7 @@ def _users(session: Session, city_id: int, roles: Iterable[str],
 
 def reminder_day(due: dt.date, days_before: int, year_end_closure: bool) -> dt.date:
     """The day a reminder N days before ``due`` goes: that day, or the open day before it."""
-    day = due - dt.timedelta(days=days_before)
-    while is_closed(day, year_end_closure):
-        day -= dt.timedelta(days=1)
-    return day
+    return previous_open_day(due - dt.timedelta(days=days_before), year_end_closure)
 
 
 # -- the daily scan -----------------------------------------------------------------------
@@ -262,14 +265,17 @@ def _reports(session: Session, city: City, today: dt.date) -> int:
 
 
 def _report_recipients(session: Session, project: Project) -> list[Recipient]:
+    """The department's address, its staff and the organization, each address once."""
     found = []
     if project.department is not None and project.department.email:
         found.append(Recipient(project.department.email, project.department.name))
     found += _users(session, project.city_id, (Role.STAFF.value,), project.department_id)
     if project.organization is not None and project.organization.email:
         found.append(Recipient(project.organization.email, project.organization.name))
-    unique = {r.email.lower(): r for r in reversed(found)}
-    return [unique[k] for k in dict.fromkeys(r.email.lower() for r in found)]
+    first: dict[str, Recipient] = {}
+    for recipient in found:
+        first.setdefault(recipient.email.lower(), recipient)
+    return list(first.values())
 
 
 def _staff(session: Session, city: City) -> list[Recipient]:
@@ -278,7 +284,7 @@ def _staff(session: Session, city: City) -> list[Recipient]:
 
 def _step2(session: Session, city: City, today: dt.date) -> int:
     settings = settings_for(city)
-    year = today.year if today.month >= 4 else today.year - 1
+    year = fiscal_year_of(today)
     deadline = step2_deadline(year, settings)
     if not reminder_day(deadline, STEP2_NOTICE_DAYS, settings["year_end_closure"]) <= today <= deadline:
         return 0
@@ -295,6 +301,7 @@ def _step2(session: Session, city: City, today: dt.date) -> int:
 
 def _late_budget(session: Session, city: City, today: dt.date) -> int:
     settings = settings_for(city)
+    staff = _staff(session, city)
     written = 0
     recent = session.execute(select(Proposal).where(
         Proposal.city_id == city.id, Proposal.needs_budget.is_(True),
@@ -308,14 +315,14 @@ def _late_budget(session: Session, city: City, today: dt.date) -> int:
         context = {"proposal": {"receipt_number": proposal.receipt_number or "",
                                 "title": proposal.title, "received_on": proposal.received_on},
                    "deadline": timing.deadline, "budget_year": timing.budget_year}
-        for to in _staff(session, city):
+        for to in staff:
             written += add_notice(session, city, "late_budget", f"late_budget:{proposal.id}",
                                   to, context, proposal)
     return written
 
 
 def _members(session: Session, council: Council) -> list[Recipient]:
-    """A council's active members with an address (their own, else their user's)."""
+    """A council's active members whose user account has an address."""
     found = []
     for member in session.execute(select(CouncilMember).where(
             CouncilMember.council_id == council.id, CouncilMember.active.is_(True))
@@ -485,8 +492,9 @@ def send_pending(session: Session, config: Mapping[str, Any], limit: int = 200) 
                 notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), ""
                 sent += 1
             session.commit()
-        waiting = session.execute(select(Notice.id).where(Notice.status == "pending")).all()
-    return SendResult(sent, failed, len(waiting))
+        waiting = session.execute(select(func.count()).select_from(Notice).where(
+            Notice.status == "pending")).scalar_one()
+    return SendResult(sent, failed, waiting)
 
 
 def _smtp_send(config: Mapping[str, Any], message: EmailMessage) -> None:
