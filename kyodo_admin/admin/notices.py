@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models.city import City
 from ..models.notice import NOTICE_KINDS, NOTICE_STATES, Notice
 from ..models.user import User
-from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry
+from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry, retryable
 from .base import KyodoModelView, ReadOnlyView
 from .mixins import LoginRequiredMixin
 from .responses import record_link
@@ -72,23 +72,22 @@ class NoticeView(ReadOnlyView):
         rows = self.get_query().filter(Notice.id.in_(pks)).all()
         done = 0
         for row in rows:
-            if row.status in ("failed", "sending") or (row.status == "pending" and row.attempts):
+            if retryable(row):
                 retry(self.session, row)
                 done += 1
         self.session.commit()
-        flash(f"{done}通を送信待ちに戻しました（送信済み・未送信のものはそのままです）。", "success")
+        flash(f"{done}通を送信待ちに戻しました（送信済み・送信中・未送信のものはそのままです）。",
+              "success")
 
     def is_action_allowed(self, name: str) -> bool:
-        if name == "retry":
-            return permissions.can_view(current_user, Notice) and \
-                current_user.role != "council_member"
+        if name == "retry":  # whoever reads the outbox (staff, admins) may send again
+            return permissions.can_view(current_user, Notice)
         return super().is_action_allowed(name)
 
 
 def _placeholders() -> Markup:
-    rows = "".join(f"<li>{escape(label)}: 件名「{escape(subject)}」</li>"
-                   for kind, label in NOTICE_KINDS.items()
-                   for subject in [DEFAULT_TEXTS[kind][0]])
+    rows = "".join(f"<li>{escape(label)}: 件名「{escape(DEFAULT_TEXTS[kind][0])}」</li>"
+                   for kind, label in NOTICE_KINDS.items())
     return Markup(
         "Jinja の差込（{{ recipient }} 宛名、{{ city.name }}、{{ signature }} 署名、"
         "{{ project.title }}、{{ report.due_on|wareki }}、{{ days }} 日数、"

@@ -517,10 +517,17 @@ def run_notices(app: Any, collect_today: bool = True) -> tuple[int, SendResult]:
     return written, send_pending(db.session, app.config)
 
 
+def retryable(notice: Notice) -> bool:
+    """Failed, stuck, or waiting after a failed attempt: never sent, and not being sent now
+    (a row a sender has just claimed put back would go twice)."""
+    return notice.status == "failed" or is_stuck(notice) or (
+        notice.status == "pending" and notice.attempts > 0)
+
+
 def retry(session: Session, notice: Notice) -> None:
-    """Put a failed (or stuck) row back in the queue, now."""
-    if notice.status == "sent":
-        raise ValidationFailed("送信済みのメールは再送できません。")
+    """Put a retryable row back in the queue, to go at the next send."""
+    if not retryable(notice):
+        raise ValidationFailed("送信済みのメールや送信中のメールは再送できません。")
     notice.status, notice.next_attempt_at = "pending", None
     session.flush()
 

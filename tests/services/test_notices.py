@@ -263,3 +263,23 @@ def test_a_city_text_that_does_not_render_is_refused(app, body, message):
     with pytest.raises(ValidationFailed, match=message):
         check_texts("report_due", "件名", body, city)
     check_texts("report_due", "{{ city.name }}", "{{ recipient }} 様 {{ report.due_on|wareki }}", city)
+
+
+def test_a_row_being_sent_is_not_put_back_but_a_stuck_one_is(report):
+    from kyodo_admin.services.notices import retry, retryable
+
+    scan(dt.date(2026, 12, 21))
+    rows = outbox()
+    with at(dt.date(2026, 12, 21)):
+        rows[0].status = "sending"  # claimed by a sender a moment ago
+        rows[0].updated_at = clock.now()
+        rows[1].status = "sent"
+        db.session.commit()
+        assert not retryable(rows[0]) and not retryable(rows[1]) and not retryable(rows[2])
+        with pytest.raises(ValidationFailed, match="送信中のメールは再送できません"):
+            retry(db.session, rows[0])
+    later = dt.datetime.combine(dt.date(2026, 12, 21), dt.time(11, 30), tzinfo=clock.zone())
+    with time_machine.travel(later, tick=False):  # an hour and a half later: stuck
+        assert retryable(rows[0])
+        retry(db.session, rows[0])
+        assert rows[0].status == "pending"
