@@ -269,12 +269,10 @@ class WordBuilder:
                               and not _type(f).prints_rows)]
             if not fields:
                 continue
-            shown = [answer_item(f).shown_if for f in fields if not _type(f).prints_rows] + [
-                f"answers.{f['name']}" for f in fields if _type(f).prints_rows
-                and (not f.get("required") or f.get("visible_if"))]
-            optional = all(shown) and len(shown) == len(fields)
+            conditions = [shown_if(f) for f in fields]
+            optional = all(conditions)
             if optional:  # nothing of it may be answered: the heading goes with its items
-                self.tag("if " + " or ".join(str(s) for s in shown))
+                self.tag("if " + " or ".join(str(c) for c in conditions))
             self.subheading(f"【{section['title']}】")
             pending: list[Item] = []
             for field in fields:
@@ -290,9 +288,9 @@ class WordBuilder:
 
     def _table_field(self, field: dict[str, Any]) -> None:
         path = f"answers.{field['name']}"
-        optional = not field.get("required") or field.get("visible_if")
+        optional = shown_if(field)
         if optional:
-            self.tag(f"if {path}")
+            self.tag(f"if {optional}")
         self.para(field["label"], keep=True)
         columns = [Column(c["label"], f"{{{{ row.{c['name']} }}}}", right=_type(c).aligned_right)
                    for c in field.get("columns", [])]
@@ -313,13 +311,17 @@ class WordBuilder:
         return reproducible(buffer.getvalue())
 
 
-def answer_item(field: dict[str, Any]) -> Item:
-    """A form field's row: always shown when required (and a yes/no always: いいえ says
-    something), otherwise only when answered."""
-    path = f"answers.{field['name']}"
+def shown_if(field: dict[str, Any]) -> str | None:
+    """When a form field is printed: always (None) when required and not conditional (a
+    yes/no too: いいえ says something), otherwise only when answered."""
     always = (field.get("required") or _type(field).printed_unanswered) \
         and not field.get("visible_if")
-    return Item(field["label"], f"{{{{ {path} }}}}", shown_if=None if always else path)
+    return None if always else f"answers.{field['name']}"
+
+
+def answer_item(field: dict[str, Any]) -> Item:
+    """A form field's row of a 項目｜内容 table."""
+    return Item(field["label"], f"{{{{ answers.{field['name']} }}}}", shown_if=shown_if(field))
 
 
 def reproducible(data: bytes) -> bytes:
