@@ -163,6 +163,14 @@ def _write(session: Session, rows: list[dict[str, Any]]) -> None:
 def record_event(session: Session, obj: Any, action: str, comment: str = "",
                  changes: dict[str, Any] | None = None) -> None:
     """Record an event that is not a plain column change (a transition, a login)."""
-    row = _event_row(obj, action, changes or {}, current_actor())
-    row["comment"] = comment
-    _write(session, [row])
+    record_events(session, [(obj, comment)], action, changes)
+
+
+def record_events(session: Session, items: list[tuple[Any, str]], action: str,
+                  changes: dict[str, Any] | None = None) -> None:
+    """One such event for each (record, comment), written together (an import's rows)."""
+    actor = current_actor()
+    rows = [{**_event_row(obj, action, changes or {}, actor), "comment": comment}
+            for obj, comment in items]
+    if rows:
+        _write(session, rows)

@@ -28,7 +28,7 @@ from ..models.base import fiscal_year_of
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.project import PROJECT_STATES
 from ..sessions import Session
-from .audit import record_event
+from .audit import record_events
 from .form_definitions import current_definition
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -297,29 +297,14 @@ def import_table(session: Session, city: City, kind: str, table: Table, mapping:
         raise ValidationFailed(f"{len(checked.errors)}件の誤りがあるため、取り込みませんでした"
                                f"（1件も登録していません）。\n{shown}{more}")
     definition = current_definition(session, city.id, "basic_sheet") if kind == "proposal" else None
-    created = []
-    for line, values in checked.records:
-        record = {"organization": _organization, "project": _project}[kind](city, values) \
-            if kind != "proposal" else _proposal(city, values, definition)
-        session.add(record)
-        created.append((line, record))
+    created = [(line, _record(city, kind, values, definition)) for line, values in checked.records]
+    session.add_all(record for _line, record in created)
     session.flush()
-    for line, record in created:
-        record_event(session, record, "import", comment=f"{filename} の{line}行目から取込")
+    record_events(session, [(record, f"{filename} の{line}行目から取込") for line, record in created],
+                  "import")
     save_mapping(city, kind, mapping)
     session.flush()
     return len(created)
-
-
-def _organization(city: City, values: dict[str, Any]) -> Organization:
-    return Organization(city_id=city.id, **values)
-
-
-def _project(city: City, values: dict[str, Any]) -> Project:
-    plain = {LINKS.get(k, k): v for k, v in values.items()}
-    start = plain.get("start_date")
-    plain.setdefault("fiscal_year", fiscal_year_of(start) if start else None)
-    return Project(city_id=city.id, **plain)
 
 
 #: A looked-up column's value is the id of the record it names.
@@ -327,11 +312,16 @@ LINKS = {"organization": "organization_id", "department": "department_id",
          "collaboration_type": "collaboration_type_id"}
 
 
-def _proposal(city: City, values: dict[str, Any], definition: Any) -> Proposal:
+def _record(city: City, kind: str, values: dict[str, Any], definition: Any) -> Any:
+    """The new record of a checked row: names looked up as ids, the fiscal year from the
+    date when the file gives none, a proposal's form answers against the current form."""
+    if kind == "organization":
+        return Organization(city_id=city.id, **values)
+    columns = {LINKS.get(k, k): v for k, v in values.items() if not k.startswith("answers.")}
+    dated = columns.get("start_date" if kind == "project" else "received_on")
+    columns.setdefault("fiscal_year", fiscal_year_of(dated) if dated else None)
+    if kind == "project":
+        return Project(city_id=city.id, **columns)
     answers = {k.removeprefix("answers."): v for k, v in values.items() if k.startswith("answers.")}
-    plain = {k: v for k, v in values.items() if not k.startswith("answers.")}
-    plain = {LINKS.get(k, k): v for k, v in plain.items()}
-    received = plain.get("received_on")
-    plain.setdefault("fiscal_year", fiscal_year_of(received) if received else None)
-    return Proposal(city_id=city.id, status="submitted" if received else "draft",
-                    answers=answers, form_definition=definition, **plain)
+    return Proposal(city_id=city.id, status="submitted" if dated else "draft", answers=answers,
+                    form_definition=definition, **columns)
