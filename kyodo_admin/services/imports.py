@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,10 +93,12 @@ def _xlsx(data: bytes) -> Table:
 
     try:
         values = load_workbook(io.BytesIO(data), data_only=True).active
-        formulas = load_workbook(io.BytesIO(data), data_only=False).active
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # any formula at all (<f>)?
+            has_formulas = any(b"<f" in archive.read(name) for name in archive.namelist()
+                               if name.startswith("xl/worksheets/"))
     except Exception as exc:  # noqa: BLE001 - whatever a broken file raises
         raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
-    if values is None or formulas is None:
+    if values is None:
         raise ValidationFailed("シートがありません。")
     grid = [list(row) for row in values.iter_rows(values_only=True)]
     if not grid:
@@ -105,10 +108,13 @@ def _xlsx(data: bytes) -> Table:
         if merged.min_row == 1:
             for column in range(merged.min_col, merged.max_col + 1):
                 header[column - 1] = grid[0][merged.min_col - 1]
+    formulas: Any = None  # the sheet's formulas, read only when an empty cell may hide one
     rows = []
     for number, row in enumerate(grid[1:], start=2):
         for index, value in enumerate(row):
-            if value is None:
+            if value is None and has_formulas:
+                if formulas is None:
+                    formulas = load_workbook(io.BytesIO(data), data_only=False).active
                 raw = formulas.cell(row=number, column=index + 1).value
                 if isinstance(raw, str) and raw.startswith("="):
                     raise ValidationFailed(
