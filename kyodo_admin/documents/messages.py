@@ -154,7 +154,8 @@ def _syntax(exc: TemplateSyntaxError) -> str:
             f"（詳細: {message}）。")
 
 
-def _runtime(exc: BaseException, paragraph: str, context: Mapping[str, Any] | None) -> str:
+def _runtime(exc: BaseException, paragraph: str, context: Mapping[str, Any] | None,
+             what: str) -> str:
     text = str(exc)
     hints = " ".join(answer_hints(paragraph, context))
     if isinstance(exc, FilterMisuse):
@@ -169,12 +170,13 @@ def _runtime(exc: BaseException, paragraph: str, context: Mapping[str, Any] | No
         return f"値の形式に合わない書き方です。{hints or text}"
     if isinstance(exc, ZeroDivisionError):
         return "0で割り算をしています。{% if %} で値が0の場合を分けてください。"
-    return f"テンプレートを処理できません（詳細: {text}）。{hints}".strip()
+    return f"{what}を処理できません（詳細: {text}）。{hints}".strip()
 
 
 def describe(exc: BaseException, part: str = "", source: str = "",
-             context: Mapping[str, Any] | None = None) -> str:
-    """A Japanese message for a template error: where, which placeholder, what to do."""
+             context: Mapping[str, Any] | None = None, what: str = "テンプレート") -> str:
+    """A Japanese message for a template error: where, which placeholder, what to do.
+    ``what``: the text's name for the clerk (a mail's text is メール文面)."""
     paragraph = paragraph_at(source, template_line(exc))
     place = where(part)
     at = f"（{place}「{paragraph}」の段落）" if paragraph and place else (
@@ -184,13 +186,14 @@ def describe(exc: BaseException, part: str = "", source: str = "",
         advice = ("この文書の様式にない項目です。別の種類の様式の項目か、項目名の綴りを"
                   "差込項目の一覧で確認してください。") if path.startswith("answers.") else \
             "差込項目の一覧で名前を確認してください。"
-        return f"テンプレートの差込項目「{path}」に対応するデータがありません{at}。{advice}"
+        return f"{what}の差込項目「{path}」に対応するデータがありません{at}。{advice}"
     if isinstance(exc, SecurityError) and "too large" in str(exc):
-        return (f"テンプレートが作る文書が大きくなりすぎるため、作成を中止しました{at}。"
+        return (f"{what}が作る文書が大きくなりすぎるため、作成を中止しました{at}。"
                 "繰り返しの回数や center・format などの幅の指定を見直してください。")
     if isinstance(exc, SecurityError):
-        return f"テンプレートに許可されていない処理が含まれています{at}。"
+        return f"{what}に許可されていない処理が含まれています{at}。"
     if isinstance(exc, TemplateSyntaxError):
         quoted = f"「{paragraph}」の段落で" if paragraph else ""
-        return f"テンプレートの書き方に誤りがあります（{place}）。{quoted}{_syntax(exc)}"
-    return f"テンプレートを作成できません{at}。{_runtime(exc, paragraph, context)}"
+        inside = f"（{place}）" if place else ""
+        return f"{what}の書き方に誤りがあります{inside}。{quoted}{_syntax(exc)}"
+    return f"{what}を作成できません{at}。{_runtime(exc, paragraph, context, what)}"

@@ -144,7 +144,7 @@ def render_text(subject: str, body: str, context: Mapping[str, Any]) -> tuple[st
     try:
         rendered = [TEXT.from_string(text).render(context) for text in (subject, body)]
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
-        raise ValidationFailed(describe(exc).replace("テンプレート", "メール文面")) from exc
+        raise ValidationFailed(describe(exc, what="メール文面")) from exc
     return " ".join(rendered[0].split()), rendered[1].strip() + "\n"
 
 

@@ -260,8 +260,9 @@ def test_staff_hear_of_step2_waiting_and_of_late_budget_proposals(app):
 ])
 def test_a_city_text_that_does_not_render_is_refused(app, body, message):
     city = CityFactory()
-    with pytest.raises(ValidationFailed, match=message):
+    with pytest.raises(ValidationFailed, match=message) as refused:
         check_texts("report_due", "件名", body, city)
+    assert str(refused.value).startswith("メール文面") and "（）" not in str(refused.value)
     check_texts("report_due", "{{ city.name }}", "{{ recipient }} 様 {{ report.due_on|wareki }}", city)
 
 
