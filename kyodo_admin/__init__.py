@@ -112,9 +112,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     if app.config["KYODO_ENV"] == "production":
+        from . import tenancy
         from .services.users import refuse_demo_passwords
 
-        with app.app_context():
+        with app.app_context(), tenancy.all_cities():  # start-up reads every city's users
             refuse_demo_passwords(db.session)
     return app
 

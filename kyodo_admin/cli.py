@@ -442,12 +442,18 @@ def notices_send_command(no_collect: bool) -> None:
 
     from .services.notices import run_notices
 
-    written, result = run_notices(current_app, collect_today=not no_collect)
+    run = run_notices(current_app, collect_today=not no_collect)
+    for failure in run.failures:
+        click.echo(f"エラー: {failure}", err=True)
     if not current_app.config["KYODO_SMTP_HOST"]:
-        click.echo(f"{written}通を送信待ちにしました。KYODO_SMTP_HOST が未設定のため、送信はしません。")
-        return
-    click.echo(f"{written}通を送信待ちにしました。送信 {result.sent}通、失敗 {result.failed}通、"
-               f"送信待ち {result.waiting}通。")
+        click.echo(f"{run.written}通を送信待ちにしました。KYODO_SMTP_HOST が未設定のため、送信はしません。")
+    else:
+        click.echo(f"{run.written}通を送信待ちにしました。送信 {run.sent}通、失敗 {run.failed}通、"
+                   f"送信待ち {run.waiting}通。")
+    if run.failures:
+        raise click.ClickException(
+            f"{len(run.failures)}の自治体で通知メールを作成できませんでした（ほかの自治体は"
+            "作成・送信しました）。上のエラーを直してから、もう一度実行してください。")
 
 
 @cli.command("worker")

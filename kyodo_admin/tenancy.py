@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, cast
@@ -60,8 +61,25 @@ def current_city_id() -> int | None:
     return scope if isinstance(scope, int) else None
 
 
+#: The only modules of the app that may read every city (ARCHITECTURE.md §13): the system
+#: administrator's requests and the start-up check (the package's ``create_app``), the
+#: commands (``cli``), and logging in with the session's user (``web.auth``). Everything
+#: else (a city's request, a job, an anonymous page) works in one city's scope.
+ALL_CITIES_CALLERS = frozenset({"kyodo_admin", "kyodo_admin.cli", "kyodo_admin.web.auth"})
+
+
+def _refuse_other_callers(depth: int) -> None:
+    caller = str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
+    if caller.partition(".")[0] == "kyodo_admin" and caller not in ALL_CITIES_CALLERS:
+        raise TenancyNotSet(
+            f"{caller} may not read every city: scope its work to each city in turn "
+            "with scoped_to(city_id) (ARCHITECTURE.md §13).")
+
+
 def set_scope(scope: Scope) -> Any:
     """Set the scope (a city id, ``ALL_CITIES`` or ``NOT_SET``); returns a reset token."""
+    if scope is ALL_CITIES:
+        _refuse_other_callers(1)
     return _current_city.set(scope)
 
 
@@ -86,8 +104,19 @@ def scoped_to(city_id: int) -> contextlib.AbstractContextManager[None]:
 
 
 def all_cities() -> contextlib.AbstractContextManager[None]:
-    """Within the block, queries see every city (system administrator, CLI, login lookup)."""
-    return within(ALL_CITIES)
+    """Within the block, queries see every city (system administrator, CLI, login lookup);
+    refused to any other module of the app (``ALL_CITIES_CALLERS``)."""
+    _refuse_other_callers(1)
+    return _within_all_cities()
+
+
+@contextlib.contextmanager
+def _within_all_cities() -> Iterator[None]:
+    token = _current_city.set(ALL_CITIES)
+    try:
+        yield
+    finally:
+        reset_scope(token)
 
 
 def not_set() -> contextlib.AbstractContextManager[None]:
@@ -131,10 +160,32 @@ def _scope_select(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(_city_criteria(scope))
 
 
-def _parent_city(obj: Any) -> int | None:
+def _own_city(session: Session, obj: Any) -> int | None:
+    """The city a new row belongs to, from the row itself: its city, else its parent's
+    (``city_parent``: a role row's agreement, a score's review), read from the parent object
+    or, when only the parent's id is set, from the database. None when nothing says."""
+    if obj.city_id is not None:
+        return cast(int, obj.city_id)
+    city = obj.__dict__.get("city")  # set, not loaded: a pending row loads nothing
+    if city is not None and city.id is not None:
+        return cast(int, city.id)
     parent_name = getattr(type(obj), "city_parent", None)
-    parent = getattr(obj, parent_name, None) if parent_name else None
-    return getattr(parent, "city_id", None) if parent is not None else None
+    if not parent_name:
+        return None
+    parent = obj.__dict__.get(parent_name)
+    if parent is not None:
+        return _own_city(session, parent) if isinstance(parent, TenantScoped) else None
+    rel = inspect(type(obj)).relationships[parent_name]
+    values = [getattr(obj, local.key, None) for local, _remote in rel.local_remote_pairs]
+    if any(v is None for v in values):
+        return None
+    target = rel.mapper.class_
+    stmt = select(target.city_id).where(*[
+        remote == value for (_local, remote), value in zip(rel.local_remote_pairs, values,
+                                                            strict=True)
+    ]).execution_options(**{SKIP: True})
+    with session.no_autoflush:
+        return session.execute(stmt).scalar()
 
 
 def _check_references(session: Session, obj: Any, is_new: bool) -> None:
@@ -181,8 +232,6 @@ def _check_references(session: Session, obj: Any, is_new: bool) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> None:
-    from .models.city import City
-
     scope = _current_city.get()
     if scope is NOT_SET and any(
             isinstance(obj, TenantScoped) for obj in (*session.new, *session.dirty,
@@ -193,13 +242,19 @@ def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> Non
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue
-        if city_id is not None:
-            # The city always comes from the logged-in user; a posted one is ignored.
-            if hasattr(type(obj), "city"):
-                obj.city = session.get(City, city_id)  # type: ignore[attr-defined]
-            obj.city_id = city_id
-        elif obj.city_id is None and getattr(obj, "city", None) is None:
-            obj.city_id = _parent_city(obj)
+        # A row belongs to the city of what it belongs to, decided when it is made; the
+        # current scope only fills in a row that names nothing (made in a city's request or
+        # job), and a row of another city is refused, never moved to the current one.
+        own = _own_city(session, obj)
+        if own is None:
+            if city_id is not None:
+                obj.city_id = city_id
+        elif city_id is not None and own != city_id:
+            raise CrossCityReference(
+                f"{getattr(type(obj), 'label', '') or type(obj).__name__}は他の自治体の記録のため、"
+                "ここでは作成できません。")
+        else:
+            obj.city_id = own
         if isinstance(obj, CityOwned):
             _check_references(session, obj, is_new=True)
     for obj in session.dirty:

@@ -151,11 +151,11 @@ class AccountView(LoginRequiredMixin, BaseView):
     def index(self) -> Any:
         form = ReminderSettingsForm(data={"receives_reminders": current_user.receives_reminders})
         if request.method == "POST" and form.validate_on_submit():
-            with tenancy.all_cities():  # the user row itself (a system admin has no city)
-                user = db.session.get(User, current_user.id)
-                assert user is not None
-                user.receives_reminders = bool(form.receives_reminders.data)
-                db.session.commit()
+            # The user's own row: in their city's scope (a system admin's is every city).
+            user = db.session.get(User, current_user.id)
+            assert user is not None
+            user.receives_reminders = bool(form.receives_reminders.data)
+            db.session.commit()
             flash("リマインダーのメールを受け取ります。" if form.receives_reminders.data
                   else "リマインダーのメールを止めました（会議のお知らせは届きます）。", "success")
             return redirect(url_for(".index"))

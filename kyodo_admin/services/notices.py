@@ -18,6 +18,7 @@ year-end closure) goes on the open day before it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import SecurityError
 from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from .. import clock, tenancy
@@ -39,6 +41,7 @@ from ..models import (
     CompletionReport,
     Council,
     CouncilMember,
+    JobStatus,
     Meeting,
     Notice,
     NoticeTemplate,
@@ -58,6 +61,7 @@ from ..workflow.deadlines import (
     step2_deadline,
 )
 
+log = logging.getLogger(__name__)
 TEXT = make_environment(autoescape=False)
 #: Days before a report's due date that its reminders go (the nearer one wins).
 REPORT_REMINDERS = (14, 3)
@@ -225,18 +229,26 @@ def reminder_day(due: dt.date, days_before: int, year_end_closure: bool) -> dt.d
 # -- the daily scan -----------------------------------------------------------------------
 
 
-def collect(session: Session, today: dt.date) -> int:
-    """Write the reminders and notices due ``today`` for every city; how many were written."""
+def collect_city(session: Session, city: City, today: dt.date) -> int:
+    """Write the reminders and notices due ``today`` for one city (the caller scopes to it
+    and commits); how many were written. A failure raises ``ScanFailed`` naming the step."""
     written = 0
-    with tenancy.all_cities():
-        cities = list(session.execute(select(City).order_by(City.id)).scalars())
-    for city in cities:
-        with tenancy.scoped_to(city.id):
-            written += _reports(session, city, today)
-            written += _step2(session, city, today)
-            written += _late_budget(session, city, today)
-            written += _meetings(session, city, today)
+    for kind, step in _STEPS:
+        try:
+            written += step(session, city, today)
+        except Exception as exc:  # noqa: BLE001 - any failure is this city's, named and kept
+            raise ScanFailed(kind, exc) from exc
     return written
+
+
+class ScanFailed(Exception):
+    """One step of a city's scan failed: which kind of notice, and why (in Japanese)."""
+
+    def __init__(self, kind: str, cause: BaseException) -> None:
+        self.kind = kind
+        self.reason = str(cause) if isinstance(cause, ValidationFailed) else \
+            f"予期しないエラー（{type(cause).__name__}: {cause}）"
+        super().__init__(f"{NOTICE_KINDS.get(kind, kind)}: {self.reason}")
 
 
 def _reports(session: Session, city: City, today: dt.date) -> int:
@@ -390,6 +402,10 @@ def _meetings(session: Session, city: City, today: dt.date) -> int:
     return written
 
 
+_STEPS = (("report_due", _reports), ("step2_waiting", _step2),
+          ("late_budget", _late_budget), ("meeting", _meetings))
+
+
 def meeting_moved(session: Session, meeting: Meeting, previous: dt.date) -> int:
     """Write the change notice of a meeting whose notice went out, in the caller's
     transaction (the one moving it)."""
@@ -453,47 +469,46 @@ def message_of(notice: Notice, city: City, mail_from: str) -> EmailMessage:
     return message
 
 
-def send_pending(session: Session, config: Mapping[str, Any], limit: int = 200) -> SendResult:
-    """Send the outbox rows that are due, each claimed first (committed) so that two
-    senders never send one; a failure waits longer each time, then is left as failed."""
+def send_pending(session: Session, city: City, config: Mapping[str, Any],
+                 limit: int = 200) -> SendResult:
+    """Send the city's outbox rows that are due (the caller scopes to the city), each
+    claimed first (committed) so that two senders never send one; a failure waits longer
+    each time, then is left as failed."""
     if not config.get("KYODO_SMTP_HOST"):
         return SendResult(0, 0, 0)
     now = clock.now()
     sent = failed = 0
-    with tenancy.all_cities():
-        due = list(session.execute(select(Notice.id).where(
-            Notice.status == "pending",
-            (Notice.next_attempt_at.is_(None)) | (Notice.next_attempt_at <= now))
-            .order_by(Notice.id).limit(limit)).scalars())
-        for notice_id in due:
-            claim: Any = session.execute(update(Notice).where(
-                Notice.id == notice_id, Notice.status == "pending")
-                .values(status="sending", updated_at=clock.now()))
-            claimed = claim.rowcount
-            session.commit()
-            if not claimed:
-                continue  # another sender has it
-            notice = session.get(Notice, notice_id)
-            assert notice is not None
-            city = session.get(City, notice.city_id)
-            assert city is not None
-            notice.attempts += 1
-            try:
-                _smtp_send(config, message_of(notice, city, config["KYODO_MAIL_FROM"]))
-            except (OSError, smtplib.SMTPException) as exc:
-                notice.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if notice.attempts >= MAX_ATTEMPTS:
-                    notice.status = "failed"
-                else:
-                    notice.status = "pending"
-                    notice.next_attempt_at = clock.now() + backoff(notice.attempts)
-                failed += 1
+    due = list(session.execute(select(Notice.id).where(
+        Notice.city_id == city.id, Notice.status == "pending",
+        (Notice.next_attempt_at.is_(None)) | (Notice.next_attempt_at <= now))
+        .order_by(Notice.id).limit(limit)).scalars())
+    for notice_id in due:
+        claim: Any = session.execute(update(Notice).where(
+            Notice.id == notice_id, Notice.status == "pending")
+            .values(status="sending", updated_at=clock.now()))
+        claimed = claim.rowcount
+        session.commit()
+        if not claimed:
+            continue  # another sender has it
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        notice.attempts += 1
+        try:
+            _smtp_send(config, message_of(notice, city, config["KYODO_MAIL_FROM"]))
+        except (OSError, smtplib.SMTPException) as exc:
+            notice.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if notice.attempts >= MAX_ATTEMPTS:
+                notice.status = "failed"
             else:
-                notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), ""
-                sent += 1
-            session.commit()
-        waiting = session.execute(select(func.count()).select_from(Notice).where(
-            Notice.status == "pending")).scalar_one()
+                notice.status = "pending"
+                notice.next_attempt_at = clock.now() + backoff(notice.attempts)
+            failed += 1
+        else:
+            notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), ""
+            sent += 1
+        session.commit()
+    waiting = session.execute(select(func.count()).select_from(Notice).where(
+        Notice.city_id == city.id, Notice.status == "pending")).scalar_one()
     return SendResult(sent, failed, waiting)
 
 
@@ -506,15 +521,86 @@ def _smtp_send(config: Mapping[str, Any], message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def run_notices(app: Any, collect_today: bool = True) -> tuple[int, SendResult]:
-    """The scheduled job: today's reminders written (committed), then the outbox sent."""
+@dataclass(frozen=True)
+class CityFailure:
+    """A city whose scan failed this run: its name, the kind of notice, and why."""
+
+    city: str
+    kind: str
+    reason: str
+
+    def __str__(self) -> str:
+        what = f"「{NOTICE_KINDS[self.kind]}」の" if self.kind in NOTICE_KINDS else ""
+        return f"{self.city}: {what}通知メールを作成できませんでした（{self.reason}）"
+
+
+@dataclass(frozen=True)
+class NoticeRun:
+    written: int
+    sent: int
+    failed: int
+    waiting: int
+    failures: tuple[CityFailure, ...]
+
+
+def run_notices(app: Any, collect_today: bool = True) -> NoticeRun:
+    """The scheduled job, city by city: each city's reminders written in a transaction of its
+    own and its outbox sent, in its own scope. A city that fails is logged, kept in its job
+    status (shown in the outbox and /healthz) and skipped; the other cities go on."""
     from ..extensions import db
 
-    written = 0
-    if collect_today:
-        written = collect(db.session, clock.today())
-        db.session.commit()
-    return written, send_pending(db.session, app.config)
+    session = db.session
+    today = clock.today()
+    written = sent = failed = waiting = 0
+    failures: list[CityFailure] = []
+    cities = [(c.id, c.name) for c in session.execute(select(City).order_by(City.id)).scalars()]
+    session.rollback()
+    for city_id, name in cities:
+        with tenancy.scoped_to(city_id):
+            city = session.get(City, city_id)
+            if city is None:  # removed meanwhile
+                continue
+            try:
+                count = collect_city(session, city, today) if collect_today else 0
+                session.commit()
+                result = send_pending(session, city, app.config)
+            except Exception as exc:  # noqa: BLE001 - this city's failure stops no other
+                session.rollback()
+                failure = exc if isinstance(exc, ScanFailed) else ScanFailed("", exc)
+                log.error("notice scan failed for city %s (%s), %s: %s", city_id, name,
+                          failure.kind or "save", failure.reason)
+                failures.append(CityFailure(name, failure.kind, failure.reason))
+                _record_status(session, city_id, failure)
+                continue
+            written += count
+            sent, failed, waiting = sent + result.sent, failed + result.failed, \
+                waiting + result.waiting
+            _record_status(session, city_id, None)
+    return NoticeRun(written, sent, failed, waiting, tuple(failures))
+
+
+def _record_status(session: Session, city_id: int, failure: ScanFailed | None) -> None:
+    """Keep how this city's scan went (its own short transaction)."""
+    status = session.execute(select(JobStatus).where(
+        JobStatus.city_id == city_id, JobStatus.job == "notices")).scalar_one_or_none()
+    if status is None:
+        status = JobStatus(city_id=city_id, job="notices")
+        session.add(status)
+    if failure is None:
+        status.succeeded_at, status.failed_step, status.error = clock.now(), "", ""
+    else:
+        status.failed_at, status.failed_step = clock.now(), failure.kind
+        status.error = failure.reason[:2000]
+    try:
+        session.commit()
+    except IntegrityError:  # another scan wrote it at the same moment: theirs stands
+        session.rollback()
+
+
+def failing_cities(session: Session) -> list[JobStatus]:
+    """The cities whose last notice scan failed (the outbox shows the current city's)."""
+    return list(session.execute(select(JobStatus).where(
+        JobStatus.job == "notices", JobStatus.error != "")).scalars())
 
 
 def retryable(notice: Notice) -> bool:

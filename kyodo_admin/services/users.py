@@ -160,12 +160,15 @@ def _DUMMY_HASH() -> str:  # noqa: N802
 
 
 def refuse_demo_passwords(session: Session) -> None:
-    """In production, refuse to start while any user still has the demo password."""
+    """In production, refuse to start while a demo login (``kyodo demo``'s users) still has
+    the demo password. The caller reads every city (start-up)."""
     from sqlalchemy import inspect as sa_inspect
+
+    from ..demo import DEMO_LOGINS
 
     if not sa_inspect(session.get_bind()).has_table(User.__tablename__):
         return
-    for user in session.execute(select(User)).scalars():
+    for user in session.execute(select(User).where(User.username.in_(DEMO_LOGINS))).scalars():
         if verify_password(user.password_hash, DEMO_PASSWORD):
             raise ConfigError(
                 f"KYODO_ENV=production: user '{user.username}' still has the demo password; "

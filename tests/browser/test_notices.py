@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
-from kyodo_admin import tenancy
+from kyodo_admin import clock, tenancy
 from kyodo_admin.extensions import db
 from kyodo_admin.models import NoticeTemplate, User
-from kyodo_admin.services.notices import collect
+from kyodo_admin.services.notices import run_notices
 
 from .conftest import log_in, screenshot
 
@@ -24,9 +25,9 @@ def flashes(page) -> str:
 def test_the_office_reads_the_outbox_writes_its_own_text_and_a_user_stops_reminders(
         demo_server, page):
     url, app = demo_server
-    with app.app_context():  # the scheduled job of 29 November 2026
-        assert collect(db.session, dt.date(2026, 11, 29)) >= 1
-        db.session.commit()
+    with app.app_context(), time_machine.travel(  # the scheduled job of 29 November 2026
+            dt.datetime(2026, 11, 29, 10, tzinfo=clock.zone()), tick=False):
+        assert run_notices(app).written >= 1
     log_in(page, url, "kamakura-admin", "kyodo-demo")
     page.on("dialog", lambda dialog: dialog.accept())
 

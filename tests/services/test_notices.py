@@ -19,9 +19,8 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import Notice, Role
 from kyodo_admin.services.notices import (
     check_texts,
-    collect,
     reminder_day,
-    send_pending,
+    run_notices,
 )
 
 from ..factories import (
@@ -75,11 +74,26 @@ def at(day: dt.date):
                                tick=False)
 
 
+class Config:
+    """What the scan reads of an app: its settings (here, an SMTP server or none)."""
+
+    def __init__(self, **config) -> None:
+        self.config = {"KYODO_SMTP_HOST": "", **config}
+
+
 def scan(day: dt.date) -> int:
+    """The daily scan as the command and the worker run it; how many mails it wrote."""
     with at(day):
-        written = collect(db.session, clock.today())
-        db.session.commit()
-    return written
+        run = run_notices(Config())
+    assert run.failures == ()
+    return run.written
+
+
+def send_pending(config):
+    """The outbox sent as the command runs it, without writing today's reminders."""
+    run = run_notices(Config(**config), collect_today=False)
+    assert run.failures == ()
+    return run
 
 
 def outbox() -> list[Notice]:
@@ -135,7 +149,7 @@ def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
     assert first.body.rstrip().endswith("0467-00-0000")
 
     with at(dt.date(2027, 1, 12)):
-        result = send_pending(db.session, smtp.config)
+        result = send_pending(smtp.config)
     assert (result.sent, result.failed, result.waiting) == (12, 0, 0)
     assert len(smtp.messages) == 12
     assert sorted(smtp.recipients).count("info@umi.example.jp") == 4
@@ -144,7 +158,7 @@ def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
     assert "あと14日" in message.get_content()
     # nothing goes twice: a second send and a second scan the same day do nothing
     with at(dt.date(2027, 1, 12)):
-        assert send_pending(db.session, smtp.config).sent == 0
+        assert send_pending(smtp.config).sent == 0
     assert scan(dt.date(2027, 1, 12)) == 0 and len(smtp.messages) == 12
     assert all(r.status == "sent" and r.sent_at for r in outbox())
 
@@ -159,23 +173,23 @@ def test_a_failing_smtp_server_leaves_the_row_pending_and_it_is_retried(report, 
     scan(dt.date(2026, 12, 21))
     refused = {**smtp.config, "KYODO_SMTP_PORT": free_port()}  # nothing listens there
     with at(dt.date(2026, 12, 21)):
-        result = send_pending(db.session, refused)
+        result = send_pending(refused)
     assert (result.sent, result.failed, result.waiting) == (0, 3, 3)
     row = outbox()[0]
     assert row.status == "pending" and row.attempts == 1 and "Connection" in row.last_error
     with at(dt.date(2026, 12, 21)):
         assert clock.to_local(row.next_attempt_at) - clock.now() == dt.timedelta(minutes=2)
     with at(dt.date(2026, 12, 21)):  # not before its wait is over
-        assert send_pending(db.session, smtp.config).sent == 0
+        assert send_pending(smtp.config).sent == 0
     later = dt.datetime.combine(dt.date(2026, 12, 21), dt.time(10, 5), tzinfo=clock.zone())
     with time_machine.travel(later, tick=False):
-        assert send_pending(db.session, smtp.config).sent == 3
+        assert send_pending(smtp.config).sent == 3
     assert len(smtp.messages) == 3 and outbox()[0].status == "sent"
 
 
 def test_without_an_smtp_server_notices_wait_in_the_outbox(report):
     scan(dt.date(2026, 12, 21))
-    assert send_pending(db.session, {"KYODO_SMTP_HOST": ""}).sent == 0
+    assert send_pending({"KYODO_SMTP_HOST": ""}).sent == 0
     assert {r.status for r in outbox()} == {"pending"}
 
 
@@ -202,7 +216,7 @@ def test_a_meeting_notice_carries_its_agenda_and_a_calendar_event_in_jst(meeting
     assert {r.recipient for r in rows} == {"iin@example.jp", "iin2@example.jp"}
     assert "・2026-007　空き家活用の提案" in rows[0].body and "14:00〜16:00" in rows[0].body
     with at(dt.date(2026, 7, 15)):
-        send_pending(db.session, smtp.config)
+        send_pending(smtp.config)
     attachment = next(smtp.messages[0].iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
     event = Calendar.from_ical(attachment.get_content()).walk("VEVENT")[0]
