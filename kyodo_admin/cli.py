@@ -466,7 +466,12 @@ def worker_command(threads: int) -> None:
 
     from .queue import queue_of
 
+    from .queue import check
+
     queue = queue_of(current_app)
+    if not check(current_app):
+        raise click.ClickException(f"キュー（KYODO_QUEUE_URL: {current_app.config['KYODO_QUEUE_URL']}）"
+                                   "に接続できません。Redis が動いているかを確かめてください。")
     if queue.immediate:
         raise click.ClickException("KYODO_QUEUE_URL=immediate ではキューがないため、"
                                    "ワーカーは不要です（作業はその場で実行されます）。")
@@ -485,9 +490,44 @@ def _create_app() -> Flask:
     return create_app()
 
 
+def explain(exc: BaseException) -> str:
+    """What stopped a command, in Japanese and naming what to fix (never a traceback)."""
+    import os
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from .config import ConfigError
+    from .errors import KyodoError
+
+    if isinstance(exc, ConfigError | KyodoError):
+        return str(exc)
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError)
+                                             and exc.connection_invalidated):
+        url = os.environ.get("DATABASE_URL", "")
+        where = f"（{make_url(url).render_as_string(hide_password=True)}）" if url else ""
+        return (f"データベース{where}に接続できません。DATABASE_URL の指定と、データベースが"
+                "動いていて接続を受け付けているかを確かめてください。")
+    if type(exc).__module__.startswith("redis"):
+        return (f"キュー（KYODO_QUEUE_URL: {os.environ.get('KYODO_QUEUE_URL', '')}）に接続"
+                "できません。Redis が動いているかを確かめてください。")
+    return (f"予期しないエラーで止まりました（{type(exc).__name__}: {exc}）。"
+            "KYODO_LOG_LEVEL=DEBUG で詳細を表示します。")
+
+
 def main() -> None:
-    """Console script ``kyodo``: the kyodo commands plus Flask's (run, db, routes…)."""
+    """Console script ``kyodo``: the kyodo commands plus Flask's (run, db, routes…). A
+    failure prints what to fix, in Japanese, and exits 1."""
+    import logging
+    import os
+
     group = FlaskGroup(create_app=_create_app, help=cli.help)
     for name, command in cli.commands.items():
         group.add_command(command, name)
-    group.main()
+    try:
+        group.main()
+    except Exception as exc:  # noqa: BLE001 - every failure of a command is told plainly
+        if os.environ.get("KYODO_LOG_LEVEL", "").upper() == "DEBUG":
+            logging.getLogger(__name__).exception("kyodo command failed")
+        click.echo(f"エラー: {explain(exc)}", err=True)
+        sys.exit(1)

@@ -127,9 +127,12 @@ def check_production_config(config: dict[str, Any]) -> None:
     """Refuse to start in production with settings that are only safe for a demo."""
     if config.get("KYODO_ENV") != "production":
         return
+    make = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))' で作れます"
     if not config.get("SECRET_KEY"):
-        raise ConfigError("KYODO_ENV=production: set SECRET_KEY to a random value.")
+        raise ConfigError("KYODO_ENV=production では SECRET_KEY を設定してください（32文字以上の"
+                          f"ランダムな値を、すべてのサーバーで同じに。{make}）。")
     if len(config["SECRET_KEY"]) < 32:
-        raise ConfigError("KYODO_ENV=production: SECRET_KEY must be at least 32 characters.")
+        raise ConfigError(f"KYODO_ENV=production では SECRET_KEY を32文字以上にしてください"
+                          f"（いまは{len(config['SECRET_KEY'])}文字です。{make}）。")
     if not config.get("SESSION_COOKIE_SECURE"):
-        raise ConfigError("KYODO_ENV=production: SESSION_COOKIE_SECURE must be on.")
+        raise ConfigError("KYODO_ENV=production では SESSION_COOKIE_SECURE を有効にしてください。")

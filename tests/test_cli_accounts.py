@@ -12,6 +12,9 @@ from kyodo_admin.services.form_definitions import current_definition
 
 from .conftest import login
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 PASSWORD = "tsuru-oka-hachiman-1063"
 
 

@@ -12,6 +12,9 @@ from babel.messages.pofile import read_po
 from .conftest import csrf_from
 from .factories import CityFactory, UserFactory
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 
 def test_japanese_by_default_and_english_on_request(client, login_as):
     login_as(UserFactory(city=CityFactory()))

@@ -171,9 +171,8 @@ def refuse_demo_passwords(session: Session) -> None:
     for user in session.execute(select(User).where(User.username.in_(DEMO_LOGINS))).scalars():
         if verify_password(user.password_hash, DEMO_PASSWORD):
             raise ConfigError(
-                f"KYODO_ENV=production: user '{user.username}' still has the demo password; "
-                "change it (kyodo users set-password) before starting."
-            )
+                f"KYODO_ENV=production: 利用者「{user.username}」がデモのパスワードのままです。"
+                f"起動する前に変更してください（kyodo users set-password {user.username}）。")
     session.rollback()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import update
 
 from kyodo_admin.clock import local_datetime
@@ -21,6 +22,9 @@ from ..factories import (
     ProposalFactory,
     UserFactory,
 )
+
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def test_naive_and_aware_utc_become_jst():

@@ -16,6 +16,9 @@ from ..conftest import csrf_from, flashes, form_page
 from ..factories import CityFactory, UserFactory
 from .test_forms import new_proposal
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 BASE = "/admin/form_builder/basic_sheet/"
 

@@ -16,6 +16,9 @@ from kyodo_admin.services.form_definitions import as_definition, import_files, p
 from ..conftest import flashes, form_page
 from ..factories import CityFactory, UserFactory
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 FILLED = {

@@ -28,6 +28,9 @@ from ..factories import (
     UserFactory,
 )
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 PLAN_FORM = {"sections": [{"title": "事業の目的と目標", "fields": [
     {"name": "objective", "label": "目的（何のために）", "type": "textarea", "required": True,
      "fills": "purpose"},

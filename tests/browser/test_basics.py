@@ -20,6 +20,9 @@ from ..factories import (
 from .conftest import log_in, screenshot, serve
 from .test_cycle import choose, save
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 LINES = {"sections": [{"title": "予算", "fields": [
     {"name": "lines", "label": "収支予算", "type": "table", "max_rows": 6, "columns": [
         {"name": "item", "label": "費目", "type": "text"},

@@ -25,6 +25,9 @@ from kyodo_admin.tenancy import scoped_to
 
 from .conftest import fill_required, log_in, screenshot
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 JST = ZoneInfo("Asia/Tokyo")
 
 

@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -21,6 +22,9 @@ from ..factories import (
     UserFactory,
 )
 from .conftest import ORG_NAME, archived, make_agreement, texts
+
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def token(client, url="/admin/agreement/") -> str:

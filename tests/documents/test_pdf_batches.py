@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from sqlalchemy import select
 
 from kyodo_admin.extensions import db
@@ -14,6 +15,9 @@ from ..conftest import csrf_from
 from .conftest import ORG_NAME, archived, make_agreement
 from .test_batch import small_sync_limit, wait  # noqa: F401 - a fixture
 from .test_pdf import needs_libreoffice, pdf_text_and_fonts
+
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def issue_pdfs(client, ids):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from kyodo_admin.extensions import db
@@ -9,6 +10,9 @@ from kyodo_admin.models import AuditEvent, Organization, Role
 
 from ..conftest import csrf_from, flashes, form_page
 from ..factories import CityFactory, OrganizationFactory, UserFactory
+
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def events(model: str):

@@ -28,6 +28,9 @@ from kyodo_admin.services.imports import (
 
 from ..factories import CityFactory, DepartmentFactory, OrganizationFactory
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 HEADERS = ["提案事業名", "団体名", "受付日", "予算規模", "予算措置の要否", "提案の目的", "開始予定時期"]
 
 

@@ -12,6 +12,9 @@ from kyodo_admin.models import AuditEvent, User
 from ..conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
 from ..factories import CityFactory, UserFactory
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 
 def test_login_and_logout(client):
     user = UserFactory(username="hanako")

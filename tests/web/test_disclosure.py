@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from kyodo_admin.extensions import db
 
 from ..conftest import statements_of
@@ -19,6 +21,9 @@ from ..factories import (
     ProjectFactory,
     ProjectPlanFactory,
 )
+
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 REPORT_SCHEMA = {"sections": [{"title": "成果", "fields": [
     {"name": "results", "label": "実施した内容と成果", "type": "textarea"},

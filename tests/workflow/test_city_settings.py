@@ -18,6 +18,9 @@ from ..conftest import flashes, form_page
 from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
 from .test_transitions import fire
 
+# Not yet converted to production scope (issue 21): bodies run inside all_cities().
+pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
 URL = "/admin/city_settings/"
 
 

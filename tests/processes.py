@@ -1,0 +1,223 @@
+"""Production processes for the tests: the `kyodo` commands, gunicorn and `kyodo worker` run
+as real processes with ``KYODO_ENV=production``, PostgreSQL and Redis, and an HTTP client
+that logs in over the wire as a browser does (its cookies are ``Secure``: this client sends
+them over the tests' plain HTTP, as a browser would over HTTPS)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+REDIS_URL = os.environ.get("KYODO_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def redis_queue(db: int) -> str:
+    """A Redis database of its own for a test's queue, emptied; fails in CI (skips elsewhere)
+    when Redis does not answer."""
+    import redis
+
+    url = f"{REDIS_URL}/{db}"
+    try:
+        redis.Redis.from_url(url, socket_timeout=3).flushdb()
+    except redis.exceptions.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI but did not answer at {url}: {exc}")
+        pytest.skip(f"Redis not reachable at {url}: {exc}")
+    return url
+
+
+def production_env(database_url: str, queue_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production machine (a fresh SECRET_KEY unless given)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KYODO_", "FLASK_"))}
+    env.update({
+        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        "KYODO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "KYODO_QUEUE_URL": queue_url,
+        "KYODO_INSTANCE_PATH": str(instance),
+        "KYODO_PDF_POOL": "0",
+        **extra,
+    })
+    return env
+
+
+def run(command: str, env: dict[str, str], stdin: str = "", timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """A shell command as an operator types it (no terminal: passwords come on stdin)."""
+    return subprocess.run(command, shell=True, env=env, cwd=ROOT, input=stdin, text=True,
+                          capture_output=True, timeout=timeout, start_new_session=True)
+
+
+class Process:
+    """A long-running process (gunicorn, kyodo worker) in a process group of its own."""
+
+    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.handle = log.open("wb")
+        self.popen = subprocess.Popen(command, shell=True, env=env, cwd=ROOT,
+                                      stdout=self.handle, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+    def output(self) -> str:
+        self.handle.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert self.popen.poll() is None, f"stopped early:\n{self.output()[-3000:]}"
+            assert time.monotonic() < deadline, f"no {text!r} after {timeout} s:\n{self.output()[-3000:]}"
+            time.sleep(0.2)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Signal the process (not its group: it must stop its own children) and wait."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.handle.close()
+        return self.popen.returncode
+
+    def kill_group(self) -> None:
+        """Whatever is left of the group (a test's cleanup after a failure)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.popen.wait()
+        self.handle.close()
+
+
+def gunicorn(env: dict[str, str], log: Path, workers: int = 2, port: int | None = None) -> tuple[Process, str]:
+    port = port or free_port()
+    process = Process(f"exec gunicorn -w {workers} -b 127.0.0.1:{port} --timeout 120 wsgi:app",
+                      env, log)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/healthz", process)
+    return process, url
+
+
+def wait_http(url: str, process: Process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.popen.poll() is None, f"stopped:\n{process.output()[-3000:]}"
+        try:
+            status, _headers, _body = Client(url).request("GET", urllib.parse.urlsplit(url).path)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer:\n{process.output()[-3000:]}"
+        time.sleep(0.3)
+
+
+class Client:
+    """An HTTP client with its own cookies, for one origin."""
+
+    def __init__(self, base: str) -> None:
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key.strip()] = rest.split(";", 1)[0]
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, text
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> tuple[int, str]:
+        status, _headers, text = self.request("GET", path)
+        return status, text
+
+    def log_in(self, username: str, password: str) -> None:
+        _status, page = self.get("/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, page[:500]
+        status, headers, text = self.request("POST", "/login", {
+            "csrf_token": token.group(1), "username": username, "password": password})
+        assert status == 302 and "/login" not in headers.get("location", ""), (status, text[:500])
+
+
+def processes_of_group(pgid: int) -> list[str]:
+    """The command lines of the processes still alive in a process group."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace").strip())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
+            continue
+    return alive
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def parse_env_line(line: str, env: dict[str, str]) -> dict[str, str]:
+    """The variables an ``export A=… B=$(…)`` line sets, as bash evaluates them."""
+    shown = run(f"{line}\nenv -0", env)
+    assert shown.returncode == 0, shown.stderr
+    values = dict(item.split("=", 1) for item in shown.stdout.split("\0") if "=" in item)
+    names = re.findall(r"(?:^|\s)([A-Z_][A-Z0-9_]*)=", line.removeprefix("export"))
+    return {name: values[name] for name in names}
+
+
+def readme_block(heading: str) -> list[str]:
+    """The command lines of the first ``sh`` block under a README heading (comments cut)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(rf"^## {re.escape(heading)}\n.*?```sh\n(.*?)```", text, re.S | re.M)
+    assert block, f"README has no sh block under {heading!r}"
+    lines = [re.sub(r"\s+#\s.*$", "", line).strip() for line in block.group(1).splitlines()]
+    return [line for line in lines if line]
+
+
+def without_traceback(result: Any) -> str:
+    output = f"{result.stdout}{result.stderr}"
+    assert "Traceback" not in output, output
+    return output
