@@ -464,9 +464,7 @@ def worker_command(threads: int) -> None:
     Run as many as needed, on any machine that reaches the database and the queue."""
     from flask import current_app
 
-    from .queue import queue_of
-
-    from .queue import check
+    from .queue import check, queue_of
 
     queue = queue_of(current_app)
     if not check(current_app):

@@ -5,6 +5,7 @@ them over the tests' plain HTTP, as a browser would over HTTPS)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -103,10 +104,8 @@ class Process:
 
     def kill_group(self) -> None:
         """Whatever is left of the group (a test's cleanup after a failure)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait()
         self.handle.close()
 
