@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from typing import Any
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from kyodo_admin import tenancy
 from kyodo_admin.extensions import db
 from kyodo_admin.models import (
     Agreement,
@@ -35,6 +38,7 @@ from kyodo_admin.models import (
     ReviewScore,
     Role,
     RoleShare,
+    TenantScoped,
     User,
 )
 from kyodo_admin.services.users import hash_password
@@ -42,11 +46,38 @@ from kyodo_admin.services.users import hash_password
 from .conftest import TEST_PASSWORD
 
 
+def _scope_of(model_class: type, kwargs: dict) -> Any:
+    """The scope a fixture row is written in: the city it belongs to (given, or its
+    parent's), as the city's own request would write it; a system administrator (a user
+    without a city) as ``kyodo admin create`` does; a city itself needs none."""
+    city = kwargs.get("city")
+    if city is not None:
+        return tenancy.scoped_to(city.id)
+    if kwargs.get("city_id") is not None:
+        return tenancy.scoped_to(kwargs["city_id"])
+    for value in kwargs.values():
+        if isinstance(value, TenantScoped) and value.__dict__.get("city_id") is not None:
+            return tenancy.scoped_to(value.city_id)
+    if model_class is User:
+        return tenancy.all_cities()
+    return contextlib.nullcontext()
+
+
 class Base(SQLAlchemyModelFactory):
+    """Commits each row in the scope of its city and loads it again there, so that a test
+    reads what it made (its columns) without reading every city."""
+
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731
         sqlalchemy_session_persistence = "commit"
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
+        with _scope_of(model_class, kwargs):
+            obj = super()._create(model_class, *args, **kwargs)
+            db.session.refresh(obj)
+        return obj
 
 
 class CityFactory(Base):

@@ -19,7 +19,14 @@ from ..extensions import db
 from ..models.city import City
 from ..models.notice import NOTICE_KINDS, NOTICE_STATES, Notice
 from ..models.user import User
-from ..services.notices import DEFAULT_TEXTS, check_texts, is_stuck, retry, retryable
+from ..services.notices import (
+    DEFAULT_TEXTS,
+    check_texts,
+    failing_cities,
+    is_stuck,
+    retry,
+    retryable,
+)
 from .base import KyodoModelView, ReadOnlyView
 from .mixins import LoginRequiredMixin
 from .responses import record_link
@@ -62,6 +69,16 @@ class NoticeView(ReadOnlyView):
         "record_id": lambda v, c, m, n: record_link(m.record_type, m.record_id),
     }
     link_column = "subject"
+    list_template = "admin/notice_list.html"
+
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list, under the city's failed notice scan if its last one failed."""
+        self._template_args["scan_failures"] = [
+            {"at": local_datetime(status.failed_at), "error": status.error,
+             "kind": NOTICE_KINDS.get(status.failed_step, "保存")}
+            for status in failing_cities(self.session)]
+        return super().index_view()
 
     @action("retry", "再送する", "選択したメールを送信待ちに戻し、次の送信でもう一度送りますか？")
     def action_retry(self, ids: Any) -> None:

@@ -18,7 +18,7 @@ from ..models.project import PROJECT_STATES, CollaborationType, Project
 from ..models.proposal import AWAITING_STEP2, PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
 from ..sessions import Session
-from ..workflow.deadlines import month_day, settings_for, step2_deadline
+from ..workflow.deadlines import setting_day, settings_for, step2_deadline
 
 #: How far ahead "due soon" looks.
 DUE_SOON_DAYS = 30
@@ -138,7 +138,7 @@ def year_figures(session: Session, year: int, today: dt.date,
                func.coalesce(func.sum(Project.budget_amount), 0))
         .where(Project.fiscal_year == year).group_by(Project.collaboration_type_id))]
 
-    budget_deadline = month_day(year, settings["budget_deadline"])
+    budget_deadline = setting_day(settings, "budget_deadline", year)
     late_budget = shortlist_ids(session, select(Proposal.id).where(
         Proposal.fiscal_year == year, Proposal.needs_budget.is_(True),
         Proposal.received_on > budget_deadline).order_by(Proposal.received_on, Proposal.id))
@@ -147,7 +147,7 @@ def year_figures(session: Session, year: int, today: dt.date,
     # for the next year, plus last year's taken for this one.
     def late(fiscal_year: int) -> Any:
         return and_(Proposal.fiscal_year == fiscal_year, Proposal.needs_budget.is_(True),
-                    Proposal.received_on > month_day(fiscal_year, settings["budget_deadline"]))
+                    Proposal.received_on > setting_day(settings, "budget_deadline", fiscal_year))
 
     decided_this_year: Any = Proposal.fiscal_year == year
     if settings["late_budget_proposal"] == "next_year":
@@ -189,7 +189,7 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
                               for type_id, n, total in figures.by_type),
                              key=lambda f: (f.collaboration_type is None,
                                             getattr(f.collaboration_type, "sort_order", 0)))
-    summary.budget_deadline = month_day(year, settings["budget_deadline"])
+    summary.budget_deadline = setting_day(settings, "budget_deadline", year)
     summary.late_budget_proposals = shortlist(session, Proposal, figures.late_budget_proposals)
     summary.step2_deadline = step2_deadline(year, settings)
     summary.step2_waiting = figures.step2_waiting

@@ -22,6 +22,7 @@ from typing import Any
 
 import jpholiday
 
+from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
 
 #: The guidelines' defaults; a city's ``settings`` override them key by key.
@@ -76,6 +77,19 @@ def month_day(fiscal_year: int, mm_dd: str) -> dt.date:
     """The date of "MM-DD" within a fiscal year (January-March fall in the next year)."""
     month, day = (int(part) for part in mm_dd.split("-"))
     return dt.date(fiscal_year if month >= 4 else fiscal_year + 1, month, day)
+
+
+def setting_day(settings: Mapping[str, Any], key: str, fiscal_year: int) -> dt.date:
+    """The date a city's MM-DD setting (``budget_deadline``, ``step2_deadline``) names in a
+    fiscal year; ValidationFailed naming the setting when it is not one (a half-filled or
+    hand-edited setting)."""
+    value = settings[key]
+    try:
+        return month_day(fiscal_year, value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            f"自治体の設定「{SETTING_LABELS.get(key, key)}」が「{value}」になっています。"
+            "設定 > 自治体の設定・期限で 07-31 のように月-日で入力してください。") from None
 
 
 def is_closed(day: dt.date, year_end_closure: bool = True) -> bool:
@@ -133,7 +147,7 @@ def budget_timing(received_on: dt.date, settings: Mapping[str, Any] | None = Non
     into the year after (``next_year``) or stays and is flagged (``flag``)."""
     s = {**DEFAULT_SETTINGS, **(settings or {})}
     year = fiscal_year_of(received_on)
-    deadline = month_day(year, s["budget_deadline"])
+    deadline = setting_day(s, "budget_deadline", year)
     late = received_on > deadline
     budget_year = year + 1
     if late and s["late_budget_proposal"] == "next_year":
@@ -143,7 +157,7 @@ def budget_timing(received_on: dt.date, settings: Mapping[str, Any] | None = Non
 
 def step2_deadline(fiscal_year: int, settings: Mapping[str, Any] | None = None) -> dt.date:
     s = {**DEFAULT_SETTINGS, **(settings or {})}
-    return month_day(fiscal_year, s["step2_deadline"])
+    return setting_day(s, "step2_deadline", fiscal_year)
 
 
 def previous_open_day(day: dt.date, year_end_closure: bool = True) -> dt.date:
@@ -170,7 +184,7 @@ def planned_meeting_dates(fiscal_year: int, settings: Mapping[str, Any] | None =
     closure = bool(s["year_end_closure"])
     count = max(int(s["meetings_per_year"]), 2)
     step2 = previous_open_day(step2_deadline(fiscal_year, s) - dt.timedelta(days=7), closure)
-    budget = month_day(fiscal_year, s["budget_deadline"])
+    budget = setting_day(s, "budget_deadline", fiscal_year)
     first = _wednesday_from(budget.replace(day=1) + dt.timedelta(days=31 + 14), closure)
     if not budget < first < step2:
         first = _wednesday_from(budget + (step2 - budget) / 2, closure)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 def test_healthz_answers_while_the_database_does(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "queue": "ok",
+                                   "notices": "ok"}
     assert "Set-Cookie" not in response.headers  # a load balancer gets no session
 
 
@@ -28,7 +29,8 @@ def test_healthz_says_503_without_details_when_the_database_is_down():
     down = create_app(app_config("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     response = down.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "database": "unreachable", "queue": "ok"}
+    assert response.get_json() == {"status": "error", "database": "unreachable", "queue": "ok",
+                                   "notices": "unknown"}
     assert "127.0.0.1" not in response.get_data(as_text=True)
 
 
