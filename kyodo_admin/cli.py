@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -513,6 +514,10 @@ def explain(exc: BaseException) -> str:
             "KYODO_LOG_LEVEL=DEBUG で詳細を表示します。")
 
 
+def _exit_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signal.SIGTERM)
+
+
 def main() -> None:
     """Console script ``kyodo``: the kyodo commands plus Flask's (run, db, routes…). A
     failure prints what to fix, in Japanese, and exits 1."""
@@ -522,6 +527,10 @@ def main() -> None:
     group = FlaskGroup(create_app=_create_app, help=cli.help)
     for name, command in cli.commands.items():
         group.add_command(command, name)
+    # SIGTERM (a service manager stopping `kyodo run` or a command) exits as Ctrl-C does, so
+    # that what the process started (PDF converters, the render worker) is stopped at exit;
+    # `kyodo worker` sets its own handler (the queue's consumer stops its threads first).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         group.main()
     except Exception as exc:  # noqa: BLE001 - every failure of a command is told plainly

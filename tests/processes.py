@@ -80,7 +80,8 @@ class Process:
                                       start_new_session=True)
 
     def output(self) -> str:
-        self.handle.flush()
+        if not self.handle.closed:
+            self.handle.flush()
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def wait_for_output(self, text: str, timeout: float = 30) -> None:
@@ -220,3 +221,78 @@ def without_traceback(result: Any) -> str:
     output = f"{result.stdout}{result.stderr}"
     assert "Traceback" not in output, output
     return output
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every process started under ``pid`` (children, theirs…, also in sessions of their own),
+    by id, with its command line."""
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
+                b"\0", b" ").decode(errors="replace").strip()
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
+            continue
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in found:
+                found[child] = commands[child]
+                frontier.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def demo_database(name: str, password: str) -> str:
+    """A PostgreSQL database with the seed cities' demo data (``kyodo demo``), every login's
+    password changed from the demo one (production refuses to start with it)."""
+    import sqlalchemy as sa
+
+    from kyodo_admin.services.users import hash_password
+
+    from .conftest import pg_create_database
+
+    url = pg_create_database(name)
+    loaded = run("kyodo demo", {**{k: v for k, v in os.environ.items() if not k.startswith("KYODO_")},
+                                "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                                "DATABASE_URL": url, "KYODO_ENV": "development",
+                                "KYODO_INSTANCE_PATH": f"/tmp/kyodo-demo-{name}"}, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE user_account SET password_hash = :h"),
+                           {"h": hash_password(password)})
+    engine.dispose()
+    return url
+
+
+def ids_of(url: str, sql: str, **params: Any) -> list[int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        found = [row[0] for row in connection.execute(sa.text(sql), params)]
+    engine.dispose()
+    return found
+
+
+def csrf_of(page: str) -> str:
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"',
+                      page)
+    assert token, page[:500]
+    return token.group(1) or token.group(2)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,15 @@ def _limit_worker(memory: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """The render worker ends when the process that started it is gone (killed, or ended
+    without its exit handlers), instead of living on as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _render_in_worker(data: bytes, context: dict[str, Any]) -> bytes:

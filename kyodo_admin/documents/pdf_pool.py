@@ -40,6 +40,23 @@ PYTHON = os.environ.get("KYODO_PDF_PYTHON", "/usr/bin/python3")
 START_TIMEOUT = 60
 
 
+#: How a converter is run: unoserver's own main, with a thread that stops the converter's
+#: whole process group (unoserver and its LibreOffice) when the process that started it is
+#: gone, even killed (SIGKILL runs no exit handler there).
+WATCHED_SERVER = """
+import os, signal, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.killpg(0, signal.SIGKILL)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv[0] = "unoserver"
+from unoserver.server import main
+main()
+"""
+
+
 class ConverterFailed(RuntimeError):
     """A converter did not start or did not convert."""
 
@@ -89,7 +106,7 @@ class Converter:
         env = {**os.environ, "PYTHONPATH": str(_unoserver_path()),
                "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base)}
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "unoserver.server", "--port", str(self.port), "--uno-port",
+            [PYTHON, "-c", WATCHED_SERVER, "--port", str(self.port), "--uno-port",
              str(uno_port), "--user-installation", str(base / "profile"),
              "--executable", soffice() or "soffice", "--conversion-timeout", str(TIMEOUT)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
