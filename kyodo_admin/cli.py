@@ -474,6 +474,9 @@ def worker_command(threads: int) -> None:
     if queue.immediate:
         raise click.ClickException("KYODO_QUEUE_URL=immediate ではキューがないため、"
                                    "ワーカーは不要です（作業はその場で実行されます）。")
+    from .logs import share_with
+
+    share_with("huey")  # which task each thread runs, in the app's log format
     click.echo(f"kyodo worker: {current_app.config['KYODO_QUEUE_URL']} の作業を待っています"
                f"（{threads}件ずつ、Ctrl-C で停止）。")
     queue.create_consumer(workers=threads, worker_type="thread").run()

@@ -76,8 +76,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "KYODO_MAIL_FROM": os.environ.get("KYODO_MAIL_FROM", "kyodo@localhost"),
         # The address of the back office in mails (the scoring link of a meeting notice).
         "KYODO_BASE_URL": os.environ.get("KYODO_BASE_URL", "http://localhost:5000"),
-        "KYODO_LOGIN_MAX_FAILURES": 5,
-        "KYODO_LOGIN_LOCK_MINUTES": 15,
+        "KYODO_LOGIN_MAX_FAILURES": int(os.environ.get("KYODO_LOGIN_MAX_FAILURES", 5)),
+        "KYODO_LOGIN_LOCK_MINUTES": int(os.environ.get("KYODO_LOGIN_LOCK_MINUTES", 15)),
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the address
         # lockouts and rate limits count by): 0 when the app is reached directly.
         "KYODO_TRUSTED_PROXIES": int(os.environ.get("KYODO_TRUSTED_PROXIES", 0)),

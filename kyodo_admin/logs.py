@@ -99,3 +99,14 @@ def install_handler(app: Flask) -> logging.Handler:
     package.addHandler(handler)
     package.setLevel(app.config["KYODO_LOG_LEVEL"])
     return handler
+
+
+def share_with(name: str, level: str = "INFO") -> None:
+    """Another library's log lines (the queue's consumer: which task it runs, and why one
+    failed) through the package's handler, in the same format."""
+    other = logging.getLogger(name)
+    for handler in logging.getLogger("kyodo_admin").handlers:
+        if getattr(handler, "_kyodo", False) and handler not in other.handlers:
+            other.addHandler(handler)
+    other.setLevel(level)
+    other.propagate = False

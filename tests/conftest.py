@@ -218,6 +218,12 @@ def form_page(client: FlaskClient, url: str) -> tuple[str, dict[str, str]]:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     html = response.get_data(as_text=True)
+    return html, form_values(html)
+
+
+def form_values(html: str) -> dict[str, str]:
+    """What a browser would post of a page's form as it stands (checked boxes, selected
+    options, text areas without their first line break)."""
     values: dict[str, str] = {}
     for tag in re.findall(r"<input[^>]*>", html):
         name = re.search(r'name="([^"]+)"', tag)
@@ -238,7 +244,7 @@ def form_page(client: FlaskClient, url: str) -> tuple[str, dict[str, str]]:
         selected = re.search(r'<option[^>]*selected[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*selected', body)
         if selected:
             values[name] = _unescape(selected.group(1) or selected.group(2) or "")
-    return html, values
+    return values
 
 
 def _unescape(text: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SecurityError
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -36,6 +36,7 @@ from .. import clock, tenancy
 from ..documents.messages import describe
 from ..documents.render import make_environment
 from ..errors import ValidationFailed
+from ..extensions import write_intent
 from ..models import (
     City,
     CompletionReport,
@@ -561,8 +562,12 @@ def run_notices(app: Any, collect_today: bool = True) -> NoticeRun:
             if city is None:  # removed meanwhile
                 continue
             try:
-                count = collect_city(session, city, today) if collect_today else 0
-                session.commit()
+                count = 0
+                if collect_today:
+                    with write_intent():  # SQLite: this city's scan holds the write lock
+                        _lock_city_scan(session, city_id)
+                        count = collect_city(session, city, today)
+                        session.commit()
                 result = send_pending(session, city, app.config)
             except Exception as exc:  # noqa: BLE001 - this city's failure stops no other
                 session.rollback()
@@ -577,6 +582,20 @@ def run_notices(app: Any, collect_today: bool = True) -> NoticeRun:
                 waiting + result.waiting
             _record_status(session, city_id, None)
     return NoticeRun(written, sent, failed, waiting, tuple(failures))
+
+
+#: The advisory-lock namespace of a city's notice scan (PostgreSQL).
+SCAN_LOCK = 0x6B796F64  # "kyod"
+
+
+def _lock_city_scan(session: Session, city_id: int) -> None:
+    """Two scans started at the same moment (two machines' workers, cron beside a worker)
+    take a city one after the other: the second finds what the first wrote and writes
+    nothing. PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock taken at
+    BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :city)"),
+                        {"space": SCAN_LOCK, "city": city_id})
 
 
 def _record_status(session: Session, city_id: int, failure: ScanFailed | None) -> None:
