@@ -64,8 +64,9 @@ def _scope_of(model_class: type, kwargs: dict) -> Any:
 
 
 class Base(SQLAlchemyModelFactory):
-    """Commits each row in the scope of its city and loads it again there, so that a test
-    reads what it made (its columns) without reading every city."""
+    """Commits each row in the scope of its city and loads it again there; the commit
+    expires nothing, so a test reads what it made without reading every city (until a
+    request it sends ends the test's transaction)."""
 
     class Meta:
         abstract = True
@@ -74,9 +75,15 @@ class Base(SQLAlchemyModelFactory):
 
     @classmethod
     def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
-        with _scope_of(model_class, kwargs):
-            obj = super()._create(model_class, *args, **kwargs)
-            db.session.refresh(obj)
+        session = db.session()
+        keep = session.expire_on_commit
+        session.expire_on_commit = False  # the rows the test made stay readable as made
+        try:
+            with _scope_of(model_class, kwargs):
+                obj = super()._create(model_class, *args, **kwargs)
+                session.refresh(obj)  # with what the database set (defaults, version)
+        finally:
+            session.expire_on_commit = keep
         return obj
 
 

@@ -262,11 +262,35 @@ def render_document(session: Session, kind: str, record: Any,
     if model is None or not isinstance(record, model):
         raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
     template = template or template_for(session, record.city_id, kind)
-    data = render_limited(template.content, build_context(kind, record))
+    try:
+        data = render_limited(template.content, build_context(kind, record))
+    except RenderError as exc:
+        missing = missing_parts(record)
+        if missing:  # the record lacks what the template prints: say which to complete
+            raise RenderError(f"{missing}（{exc}）") from exc
+        raise
     return Rendered(city_id=record.city_id, kind=kind, template_id=template.id,
                     record_type=type(record).__tablename__, record_id=record.id,
                     record_version=getattr(record, "version", None),
                     filename=document_filename(kind, record), data=data)
+
+
+def missing_parts(record: Any) -> str:
+    """What the project a document is about still lacks (its partner, department or
+    period), as a clerk completes it: which record, and where; "" when nothing is missing."""
+    from ..models.project import Project
+
+    project = record if isinstance(record, Project) else getattr(record, "project", None)
+    if project is None:
+        return ""
+    lacking = [label for label, value in (
+        ("協働の相手方（団体）", project.organization_id),
+        ("担当課", project.department_id),
+        ("事業期間", project.start_date and project.end_date)) if not value]
+    if not lacking:
+        return ""
+    return (f"協働事業「{project.title}」に{'・'.join(lacking)}が登録されていません。"
+            "協働事業の画面の「編集」で入力してから、もう一度作成してください")
 
 
 def archive_document(session: Session, rendered: Rendered, user_id: int | None) -> GeneratedDocument:

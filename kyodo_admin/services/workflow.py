@@ -115,11 +115,27 @@ def _agreement_complete(_session: Session, agreement: Any) -> str | None:
     return None if not missing else f"締結の前に{'・'.join(missing)}を入力してください。"
 
 
+def _partner_confirmed(_session: Session, proposal: Any) -> str | None:
+    """The project of an adopted proposal needs its partner: a proposal from the entrance is
+    tied to a registered organization only when staff confirm it on the proposal's page."""
+    if proposal.organization_id is not None:
+        return None
+    return ("提案した団体が、登録済みの団体としてまだ確認されていません。この提案の画面の"
+            "「団体がまだ確認されていません」の欄で、登録済みの団体として確認するか新しい団体"
+            "として登録してから採択してください（協働事業と協定書の相手方になります）。")
+
+
+def _all(*guards: Callable[[Session, Any], str | None]) -> Callable[[Session, Any], str | None]:
+    def guard(session: Session, record: Any) -> str | None:
+        return next((reason for g in guards if (reason := g(session, record))), None)
+    return guard
+
+
 GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
     "step1_passed": _review_guard(1, "passed"),
     "step1_returned": _review_guard(1, "returned", needs_reasons=True, needs_advice=True),
     "step1_rejected": _review_guard(1, "rejected", needs_reasons=True),
-    "step2_adopted": _review_guard(2, "adopted"),
+    "step2_adopted": _all(_review_guard(2, "adopted"), _partner_confirmed),
     "step2_not_adopted": _review_guard(2, "not_adopted", needs_reasons=True),
     "agreement_signed": _agreement_signed,
     "report_submitted": _report_submitted,
