@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from sqlalchemy import event
 
 from kyodo_admin.admin.mixins.export import EXPORT_CHUNK
@@ -13,9 +12,6 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import Role
 
 from ..factories import CityFactory, OrganizationFactory, ProposalFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def export(client, url: str) -> tuple[list[list[str]], list[str]]:

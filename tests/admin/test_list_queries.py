@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kyodo_admin.models import Role
 
 from ..conftest import statements_of
 from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def test_home_costs_the_same_statements_at_any_size(client, login_as):

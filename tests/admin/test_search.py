@@ -24,9 +24,6 @@ from ..factories import (
     UserFactory,
 )
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 GROWING_FIELDS = [
     (endpoint, rel.key) for view, model, _c, endpoint in VIEWS
     for rel in inspect(model).relationships

@@ -8,9 +8,6 @@ from kyodo_admin.models import Role
 
 from ..factories import CityFactory, UserFactory
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "auth.logout", "auth.index",
                     "entrance.proposal_form", "entrance.received",
                     "disclosure.projects", "health.healthz"}  # tested in tests/web

@@ -8,7 +8,6 @@ import io
 import re
 
 import docx
-import pytest
 from openpyxl import load_workbook
 
 from kyodo_admin import clock
@@ -28,9 +27,6 @@ from ..factories import (
     RoleShareFactory,
     UserFactory,
 )
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 YEAR = fiscal_year_of(clock.today())
 
