@@ -12,9 +12,6 @@ from babel.messages.pofile import read_po
 from .conftest import csrf_from
 from .factories import CityFactory, UserFactory
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 
 def test_japanese_by_default_and_english_on_request(client, login_as):
     login_as(UserFactory(city=CityFactory()))
@@ -56,8 +53,8 @@ def test_choices_record_kinds_and_buttons_follow_the_chosen_language(client, log
     city = CityFactory()
     agreement = AgreementFactory(city=city)
     RoleShareFactory(city=city, agreement=agreement)
-    login_as(UserFactory(city=city, role=Role.STAFF.value))
     url = f"/admin/agreement/details/?id={agreement.id}"
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
     japanese = client.get(url).get_data(as_text=True)
     assert "現在の状態" in japanese and ">締結する</button>" in japanese
     assert "Word文書を作成（協定書）" in japanese

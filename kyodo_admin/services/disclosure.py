@@ -1,8 +1,9 @@
 """The public disclosure of a city's collaboration projects (協働の見える化).
 
 Projects past the detailed design (agreed onwards), their partners, amounts, plan,
-indicators, report and the three evaluations; form answers only from fields not marked
-``internal``. One fiscal year at a time (the latest with projects by default), a page of
+indicators, and, once final, the signed agreement, the accepted report and the three
+evaluations (``workflow/publicity.py`` decides, per kind and state); form answers only from
+fields not marked ``internal``. One fiscal year at a time (the latest with projects by default), a page of
 projects at a time, read with a fixed number of statements whatever the city's size.
 """
 
@@ -20,10 +21,11 @@ from ..models.agreement import Agreement
 from ..models.project import Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
+from ..workflow.publicity import is_public, public_states
 from .evaluations import YearResult, year_results
 from .projects import rows_by_project
 
-DISCLOSED_STATES = ("agreed", "running", "completed", "reported", "evaluated", "closed")
+DISCLOSED_STATES = tuple(sorted(public_states("project")))
 #: Projects on one page of the disclosure.
 PAGE_SIZE = 20
 
@@ -86,7 +88,8 @@ def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) 
 def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProject]:
     """Everything shown of these projects, a statement per kind of record (not per project)."""
     ids = [p.id for p in projects]
-    agreements = rows_by_project(session, Agreement, ids, Agreement.status == "signed",
+    agreements = rows_by_project(session, Agreement, ids,
+                             Agreement.status.in_(public_states("agreement")),
                              order=Agreement.id.desc(),
                              options=(selectinload(Agreement.cost_shares),))
     plans = rows_by_project(session, ProjectPlan, ids, order=ProjectPlan.fiscal_year,
@@ -102,9 +105,13 @@ def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProje
         plan = own_plans[-1] if own_plans else None
         item = DisclosedProject(project, next(iter(agreements[project.id]), None), plan,
                                 public_answers(plan) if plan else [])
-        item.results = year_results(session, project, reports[project.id],
-                                    evaluations[project.id], plans=own_plans)
-        for report in reports[project.id]:
+        shown_reports = reports[project.id] \
+            if is_public("completion_report", project.status) else []
+        shown_evaluations = evaluations[project.id] \
+            if is_public("evaluation", project.status) else []
+        item.results = year_results(session, project, shown_reports, shown_evaluations,
+                                    plans=own_plans)
+        for report in shown_reports:
             item.report_answers[report.id] = public_answers(report)
         shown.append(item)
     return shown

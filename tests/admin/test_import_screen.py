@@ -5,15 +5,10 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from kyodo_admin.models import Role
 
 from ..conftest import csrf_from, flashes
 from ..factories import UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def upload(client, data: bytes, filename: str, kind: str = "organization"):

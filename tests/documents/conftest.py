@@ -12,6 +12,7 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument, Organization, Role
 from kyodo_admin.services.documents import SHIPPED, install_shipped_templates
 from kyodo_admin.services.form_definitions import current_definition, import_files
+from kyodo_admin.tenancy import scoped_to
 
 from ..factories import (
     AgreementFactory,
@@ -54,9 +55,10 @@ def make_agreement(city, organization=True, roles=2, costs=2):
 @pytest.fixture
 def kamakura(app):
     city = CityFactory(slug="kamakura", name="鎌倉市", head_title="鎌倉市長")
-    install_shipped_templates(db.session, city)
-    import_files(db.session, sorted((SHIPPED.parent / "forms" / "kamakura").glob("*.yaml")))
-    db.session.commit()
+    with scoped_to(city.id):  # as `kyodo cities add --from-seed kamakura` installs them
+        install_shipped_templates(db.session, city)
+        import_files(db.session, sorted((SHIPPED.parent / "forms" / "kamakura").glob("*.yaml")))
+        db.session.commit()
     return city
 
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Role
 from kyodo_admin.services.documents import SHIPPED, city_example_context, install_shipped_templates
 from kyodo_admin.services.form_definitions import import_files
+from kyodo_admin.tenancy import scoped_to
 
 from ..factories import CityFactory, DepartmentFactory, UserFactory
 from .bad_templates import clean_template
 from .test_upload import upload
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def hachioji():
@@ -22,9 +18,10 @@ def hachioji():
                        coordinating_section="市民活動推進部 協働推進課",
                        settings={"head_name": "初宿 和夫", "document_number": "八市協第"})
     DepartmentFactory(city=city, name="子ども家庭部 子どものしあわせ課")
-    install_shipped_templates(db.session, city)
-    import_files(db.session, sorted((SHIPPED.parent / "forms" / "hachioji").glob("*.yaml")))
-    db.session.commit()
+    with scoped_to(city.id):
+        install_shipped_templates(db.session, city)
+        import_files(db.session, sorted((SHIPPED.parent / "forms" / "hachioji").glob("*.yaml")))
+        db.session.commit()
     return city
 
 
@@ -43,8 +40,9 @@ def test_the_reference_of_a_second_city_shows_that_city(client, kamakura, login_
 
 def test_a_test_render_at_upload_is_in_the_city(client, kamakura, login_as):
     city = hachioji()
+    with scoped_to(city.id):  # as the city admin's request reads it
+        context = city_example_context(db.session, city.id, "review_result_notice")
     login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
-    context = city_example_context(db.session, city.id, "review_result_notice")
     assert context["city"]["name"] == "八王子市"
     assert context["city"]["document_number"] == "八市協第"
     response = upload(client, clean_template("{{ city.name }}{{ city.head_name }}"))

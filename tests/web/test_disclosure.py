@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from kyodo_admin.extensions import db
 
 from ..conftest import statements_of
@@ -21,9 +19,6 @@ from ..factories import (
     ProjectFactory,
     ProjectPlanFactory,
 )
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 REPORT_SCHEMA = {"sections": [{"title": "成果", "fields": [
     {"name": "results", "label": "実施した内容と成果", "type": "textarea"},
@@ -49,7 +44,6 @@ def test_disclosure_shows_adopted_projects_without_internal_fields(app, client):
                       rating="A", comment="目標を上回った")
     ProjectFactory(city=city, title="まだ検討中の事業", status="planning")
     ProjectFactory(city=CityFactory(), title="他市の事業", status="running")
-    db.session.commit()
 
     response = client.get("/disclosure/minato/")
     html = response.get_data(as_text=True)
@@ -113,18 +107,17 @@ def test_the_page_is_read_once_and_shows_a_change_at_once(app, client, login_as)
     city = CityFactory(slug="minato", name="みなと市")
     grow(city, 2)
     project = ProjectFactory(city=city, title="名前の変わる事業", status="running")
-    db.session.commit()
+    edit_url = f"/admin/project/edit/?id={project.id}"
     first = statements_of(client, "/disclosure/minato/")
     again = statements_of(client, "/disclosure/minato/")
     assert len(again) < len(first) and not any("FROM project" in s for s in again)
     ProjectFactory(city=CityFactory(), title="他市の事業", status="running")
-    db.session.commit()
     assert len(statements_of(client, "/disclosure/minato/")) == len(again)
 
     # Staff rename a disclosed project on its edit screen: the public page shows the new title.
     staff = login_as(UserFactory(city=city, role=Role.STAFF.value))
-    _html, values = form_page(staff, f"/admin/project/edit/?id={project.id}")
+    _html, values = form_page(staff, edit_url)
     values["title"] = "新しい名前の事業"
-    assert staff.post(f"/admin/project/edit/?id={project.id}", data=values).status_code == 302
+    assert staff.post(edit_url, data=values).status_code == 302
     html = client.get("/disclosure/minato/").get_data(as_text=True)
     assert "新しい名前の事業" in html and "名前の変わる事業" not in html

@@ -1,0 +1,29 @@
+"""What the public disclosure shows (協働の見える化): one rule per kind of record, by the state
+that decides it. A project is public from its agreement on; its signed agreement (never a
+draft or a superseded one) with its cost sharing; its completion report only once accepted
+(受理); the evaluations only once the project is evaluated. ``services/disclosure.py`` reads
+nothing else."""
+
+from __future__ import annotations
+
+#: The project's states in which it is disclosed (agreed onwards).
+PROJECT_PUBLIC = frozenset({"agreed", "running", "completed", "reported", "evaluated", "closed"})
+
+#: Kind -> (the record whose state decides, the states in which the kind is shown).
+PUBLIC_WHEN: dict[str, tuple[str, frozenset[str]]] = {
+    "project": ("project", PROJECT_PUBLIC),
+    "project_plan": ("project", PROJECT_PUBLIC),
+    "agreement": ("agreement", frozenset({"signed"})),
+    "completion_report": ("project", frozenset({"reported", "evaluated", "closed"})),
+    "evaluation": ("project", frozenset({"evaluated", "closed"})),
+}
+
+
+def public_states(kind: str) -> frozenset[str]:
+    """The states (of the record ``PUBLIC_WHEN`` names) in which ``kind`` is shown."""
+    return PUBLIC_WHEN[kind][1]
+
+
+def is_public(kind: str, state: str) -> bool:
+    """Whether a record of ``kind`` is shown when the deciding record is in ``state``."""
+    return state in public_states(kind)
