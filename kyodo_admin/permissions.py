@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models.user import Role
-from .workflow.rights import editable_fields
+from .workflow.rights import EVERY, editable_fields
 
 VIEW, CREATE, EDIT, DELETE, EXPORT = "view", "create", "edit", "delete", "export"
 ALL = frozenset({VIEW, CREATE, EDIT, DELETE, EXPORT})
@@ -141,7 +141,13 @@ def can_fire(user: Any, record: Any) -> bool:
 
 
 def can_delete(user: Any, model_or_obj: Any) -> bool:
-    return allowed(user, DELETE, model_or_obj)
+    """The role's right to delete, and for a record also its state's: only in a state that
+    narrows none of its fields (a signed agreement, a decided proposal's review, a closed
+    project's plan or evaluations stay)."""
+    if not allowed(user, DELETE, model_or_obj):
+        return False
+    return isinstance(model_or_obj, (type, str)) or \
+        editable_fields(user.role, model_or_obj) is EVERY
 
 
 def can_export(user: Any, model_or_obj: Any) -> bool:

@@ -23,9 +23,8 @@ from ..models.organization import Organization
 from ..models.proposal import Proposal
 from ..models.user import Throttle
 from ..sessions import Session
-from .audit import record_event
 from .configured_forms import apply_answers
-from .proposals import assign_receipt_number
+from .workflow import PublicEntrance, apply_transition
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def submit_proposal(session: Session, city: City, submission: Submission,
     tied to no organization: anyone may type a registered NPO's name, so matching it to an
     organization is a staff step (``match_organization``), and no submission can collide
     with another naming the same new organization."""
-    proposal = Proposal(city_id=city.id, title=submission.title.strip(), status="submitted",
+    proposal = Proposal(city_id=city.id, title=submission.title.strip(), status="draft",
                         proposer_type=submission.proposer_type, organization=None,
                         received_on=today or clock.today(),
                         needs_budget=submission.needs_budget,
@@ -72,10 +71,9 @@ def submit_proposal(session: Session, city: City, submission: Submission,
     session.flush()
     if definition is not None:  # the columns its fields fill (予算措置の必要) come from them
         apply_answers(session, proposal, definition, submission.answers)
-    assign_receipt_number(session, proposal)
-    session.flush()
-    record_event(session, proposal, "transition", comment="協働エントランス（公開ページ）から受付",
-                 changes={"status": [None, "submitted"]})
+    # Received as staff receive one by hand: 受付する, with its receipt number and audit event.
+    apply_transition(session, proposal, "submit", PublicEntrance(city.id),
+                     comment="協働エントランス（公開ページ）から受付")
     return proposal
 
 

@@ -94,6 +94,11 @@ def _report_submitted(session: Session, project: Any) -> str | None:
     return None if found else "提出日の記録された事業報告書がありません。"
 
 
+def _report_not_submitted(session: Session, project: Any) -> str | None:
+    return "事業報告書が提出済みのため、事業完了は取り消せません。" \
+        if _report_submitted(session, project) is None else None
+
+
 def _sides(session: Session, project: Any) -> set[str]:
     return set(session.execute(select(Evaluation.side).where(
         Evaluation.project_id == project.id)).scalars())
@@ -139,6 +144,7 @@ GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
     "step2_not_adopted": _review_guard(2, "not_adopted", needs_reasons=True),
     "agreement_signed": _agreement_signed,
     "report_submitted": _report_submitted,
+    "report_not_submitted": _report_not_submitted,
     "both_sides_evaluated": _both_sides_evaluated,
     "council_verified": _council_verified,
     "agreement_complete": _agreement_complete,
@@ -206,6 +212,18 @@ def _create_completion_report(session: Session, project: Any, _on: dt.date, _use
     return report
 
 
+def _undo_completion(session: Session, project: Any, _on: dt.date, _user: Any) -> None:
+    """Back to running: no completion date, and the report made at completion (not yet
+    submitted, kept with what was entered) is due no more, so no reminder goes."""
+    if project.completed_on is not None:
+        for report in session.execute(select(CompletionReport).where(
+                CompletionReport.project_id == project.id,
+                CompletionReport.submitted_on.is_(None),
+                CompletionReport.fiscal_year == fiscal_year_of(project.completed_on))).scalars():
+            report.due_on = None
+    project.completed_on = None
+
+
 def _set_signed_on(_session: Session, agreement: Any, on: dt.date, _user: Any) -> None:
     agreement.signed_on = on
 
@@ -261,6 +279,7 @@ EFFECTS: dict[str, Callable[[Session, Any, dt.date, Any], Any]] = {
     "draft_reproposal": _draft_reproposal,
     "set_completed_on": _set_completed_on,
     "create_completion_report": _create_completion_report,
+    "undo_completion": _undo_completion,
     "set_signed_on": _set_signed_on,
     "supersede_previous": _supersede_previous,
     "take_agreement_period": _take_agreement_period,
@@ -271,8 +290,21 @@ EFFECTS: dict[str, Callable[[Session, Any, dt.date, Any], Any]] = {
 
 # -- firing --------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PublicEntrance:
+    """Who fires a transition from the public entrance: a proposer at one city's entrance,
+    for the transitions marked ``public`` (受付する)."""
+
+    city_id: int
+    role: str = "entrance"
+    id: None = None
+    username: str = "協働エントランス（公開）"
+
+
 def _role_allows(user: Any, transition: Transition) -> bool:
     role = getattr(user, "role", None)
+    if role == PublicEntrance.role:
+        return transition.public
     if role == Role.SYSTEM_ADMIN.value:
         return True
     return role in {r.value for r in transition.roles}

@@ -1,6 +1,8 @@
-"""Rights follow the state: for each state of a proposal, project, agreement and report,
-which roles may edit which of its fields through its form (as Hypha's phases carry their
-view/edit/review permissions).
+"""Rights follow the state: for each state of a proposal, project, agreement and report — and
+of the records that hang on them (a project's plan, indicators, report and evaluations; a
+proposal's reviews and their scores) — which roles may edit which of its fields through its
+form (as Hypha's phases carry their view/edit/review permissions). A record that nobody may
+edit in its state is not deleted either (``permissions.can_delete``).
 
 The role matrix (``permissions.py``) says who may edit a kind of record at all; this table
 narrows it by the record's state. A state not listed keeps the matrix's rights on every
@@ -86,12 +88,43 @@ EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
         "evaluated": nobody("評価済の事業報告書は変更できません。"),
         "closed": nobody("終了した協働事業の事業報告書は変更できません。"),
     },
+    "project_plan": {  # the project's state: the plan is what was agreed and carried out
+        "planning": OPEN, "agreed": OPEN, "running": OPEN,
+        **{state: nobody("完了した協働事業の事業計画書は変更できません。")
+           for state in ("completed", "reported", "evaluated", "closed")},
+    },
+    "indicator": {  # the project's state (through its plan): actuals come after completion
+        "planning": OPEN, "agreed": OPEN, "running": OPEN,
+        "completed": coordinators(frozenset({"actual_value"}),
+                                  "完了した協働事業の評価項目で変更できるのは実績値だけです。"),
+        **{state: nobody("報告を受理した協働事業の評価項目は変更できません。")
+           for state in ("reported", "evaluated", "closed")},
+    },
+    "evaluation": {  # the project's state: written until the project is closed
+        "closed": nobody("終了した協働事業の評価は変更できません。"),
+    },
+    "review": {  # the proposal's state: a decided proposal's reviews are its record
+        **{state: nobody("決定した提案の審査結果は変更できません。")
+           for state in ("returned", "rejected", "adopted", "not_adopted")},
+    },
+    "review_score": {  # the proposal's state (through its review)
+        **{state: nobody("決定した提案の審査の点数は変更できません。")
+           for state in ("returned", "rejected", "adopted", "not_adopted")},
+    },
 }
-#: Records whose state is another record's: table -> the relationship holding that state.
+#: Records whose state is another record's: table -> the path (relationships) to the record
+#: holding that state.
 STATE_FROM: dict[str, str] = {"completion_report": "project", "role_share": "agreement",
-                              "cost_share": "agreement"}
+                              "cost_share": "agreement", "project_plan": "project",
+                              "indicator": "project_plan.project", "evaluation": "project",
+                              "review": "proposal", "review_score": "review.proposal"}
 #: Rows that share their parent's rights whole (the role and cost rows of an agreement).
 RIGHTS_OF: dict[str, str] = {"role_share": "agreement", "cost_share": "agreement"}
+
+
+def state_table_of(table: str) -> str:
+    """The table whose ``status`` decides the rights of ``table``'s records."""
+    return STATE_FROM[table].rsplit(".", 1)[-1] if table in STATE_FROM else table
 
 
 def _table(record: Any) -> str:
@@ -101,7 +134,9 @@ def _table(record: Any) -> str:
 def rights_for(record: Any) -> StateRights | None:
     """The rights of the record's state; None when its state narrows nothing."""
     table = _table(record)
-    holder = getattr(record, STATE_FROM[table], None) if table in STATE_FROM else record
+    holder = record
+    for step in STATE_FROM.get(table, "").split(".") if table in STATE_FROM else ():
+        holder = getattr(holder, step, None)
     state = getattr(holder, "status", None) or ""
     return EDIT_RIGHTS.get(RIGHTS_OF.get(table, table), {}).get(state)
 
@@ -158,7 +193,7 @@ def check_table(states: Mapping[str, Mapping[str, Any]], columns: Mapping[str, s
     ``states``: table -> its states; ``columns``: table -> its field names."""
     problems = []
     for table, by_state in EDIT_RIGHTS.items():
-        state_table = STATE_FROM.get(table, table)
+        state_table = state_table_of(table)
         for state, rights in by_state.items():
             if state not in states.get(state_table, {}):
                 problems.append(f"{table}: unknown state {state!r}")

@@ -33,10 +33,13 @@ class Transition:
     #: The date the transition records (締結日, 事業完了日), asked with the button and
     #: defaulting to today; empty when it records none.
     date_label: str = ""
+    #: The public entrance fires it too, for the city whose entrance it is (受付).
+    public: bool = False
 
 
 PROPOSAL: tuple[Transition, ...] = (
-    Transition("submit", "受付する", ("draft",), "submitted", effects=("assign_receipt_number",)),
+    Transition("submit", "受付する", ("draft",), "submitted", effects=("assign_receipt_number",),
+               public=True),
     Transition("start_step1", "ステップ1の検討に付す", ("submitted",), "step1_review"),
     Transition("pass_step1", "ステップ1通過とする", ("step1_review",), "passed",
                guard="step1_passed"),
@@ -62,6 +65,12 @@ PROJECT: tuple[Transition, ...] = (
                date_label="事業完了日"),
     Transition("accept_report", "報告を受理する", ("completed",), "reported",
                guard="report_submitted"),
+    # A mistaken 事業完了 (wrong project, wrong day) is undone by the city admin, with the
+    # reason, while the report is not yet submitted; the report's due date goes with it.
+    Transition("reopen", "事業完了を取り消す", ("completed",), "running",
+               roles=frozenset({Role.CITY_ADMIN}), guard="report_not_submitted",
+               effects=("undo_completion",), needs_comment=True, style="warning",
+               confirm="事業完了を取り消して実施中に戻しますか？事業報告書の提出期限も取り消されます。"),
     Transition("finish_evaluation", "評価済にする", ("reported",), "evaluated",
                guard="both_sides_evaluated"),
     Transition("close", "終了する", ("evaluated",), "closed", guard="council_verified"),

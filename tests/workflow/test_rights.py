@@ -11,7 +11,7 @@ from kyodo_admin import permissions
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Agreement, CompletionReport, Proposal, Role, RoleShare
 from kyodo_admin.permissions import can_edit, can_fire
-from kyodo_admin.workflow.rights import EDIT_RIGHTS, EVERY, STATE_FROM, editable_fields
+from kyodo_admin.workflow.rights import EDIT_RIGHTS, EVERY, editable_fields
 
 from ..conftest import csrf_from, flashes, form_page
 from ..factories import (
@@ -19,8 +19,13 @@ from ..factories import (
     CityFactory,
     CompletionReportFactory,
     DepartmentFactory,
+    EvaluationFactory,
+    IndicatorFactory,
     ProjectFactory,
+    ProjectPlanFactory,
     ProposalFactory,
+    ReviewFactory,
+    ReviewScoreFactory,
     RoleShareFactory,
     UserFactory,
 )
@@ -133,7 +138,12 @@ FORM_FIELDS = {"proposal": ("title", "summary", "budget_amount", "organization",
                "project": ("title", "start_date", "budget_amount", "department", "completed_on",
                            "summary"),
                "agreement": ("title", "start_date", "responsibility"),
-               "completion_report": ("summary", "submitted_on", "actual_cost")}
+               "completion_report": ("summary", "submitted_on", "actual_cost"),
+               "project_plan": ("purpose", "target"),
+               "indicator": ("name", "target_value", "actual_value"),
+               "evaluation": ("rating", "comment"),
+               "review": ("result", "reasons"),
+               "review_score": ("score", "comment")}
 
 
 def record_in(table: str, state: str, city):
@@ -143,8 +153,15 @@ def record_in(table: str, state: str, city):
         return ProjectFactory(city=city, status=state)
     if table == "agreement":
         return AgreementFactory(city=city, status=state)
-    assert STATE_FROM[table] == "project"
-    return CompletionReportFactory(city=city, project=ProjectFactory(city=city, status=state))
+    if table in ("review", "review_score"):
+        review = ReviewFactory(city=city, proposal=ProposalFactory(city=city, status=state))
+        return review if table == "review" else ReviewScoreFactory(city=city, review=review)
+    project = ProjectFactory(city=city, status=state)
+    if table == "indicator":
+        return IndicatorFactory(city=city, project_plan=ProjectPlanFactory(city=city, project=project))
+    factory = {"completion_report": CompletionReportFactory, "project_plan": ProjectPlanFactory,
+               "evaluation": EvaluationFactory}[table]
+    return factory(city=city, project=project)
 
 
 @pytest.mark.parametrize("table,state", CELLS, ids=[f"{t}-{s}" for t, s in CELLS])

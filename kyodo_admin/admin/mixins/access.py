@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ... import permissions, tenancy
 from ...errors import KyodoError, StaleRecord
 from ...models.base import TenantScoped
-from ...workflow.rights import EVERY, editable_fields, read_only_reason, rights_for
+from ...workflow.rights import read_only_reason, rights_for
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,9 @@ class AccessMixin(LoginRequiredMixin):
         return permissions.can_edit(current_user, record)
 
     def may_delete_record(self, record: Any) -> bool:
-        """Whether this user may delete it: the role's right, in a state that narrows nothing."""
-        return permissions.can_delete(current_user, record) and \
-            editable_fields(current_user.role, record) is EVERY
+        """Whether this user may delete it (the role's right, in a state that narrows
+        nothing: ``permissions.can_delete``)."""
+        return permissions.can_delete(current_user, record)
 
     def edit_refusal(self, record: Any) -> str | None:
         """Why the record's state keeps this user from editing it (the button says), or None."""
