@@ -18,12 +18,10 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import CompletionReport, Proposal, Role
 from kyodo_admin.services.documents import document_filename
 from kyodo_admin.services.workflow import apply_transition
+from kyodo_admin.tenancy import scoped_to
 
 from .conftest import csrf_from
 from .factories import CityFactory, FormDefinitionFactory, ProjectFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 #: 1 April 2026 06:54 in Japan: the first day of fiscal year 2026 (令和8年度), while UTC is
 #: still on 31 March, the last day of fiscal year 2025.
@@ -66,7 +64,8 @@ def test_a_proposal_received_at_dawn_is_dated_and_numbered_in_japans_fiscal_year
         "organization_name": "見守りの会", "org_type": "npo", "representative": "朝田 一郎",
         "email": "asa@example.jp", "summary": "登校時の見守り。"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    proposal = db.session.execute(select(Proposal)).scalar_one()
+    with scoped_to(city.id):
+        proposal = db.session.execute(select(Proposal)).scalar_one()
     assert proposal.received_on == dt.date(2026, 4, 1)
     assert proposal.receipt_number == "2026-001"  # 令和8年度's first, not 2025's
 
@@ -76,14 +75,14 @@ def test_completion_report_and_document_dates_count_from_japans_day(app, morning
     staff = UserFactory(city=city, role=Role.STAFF.value)
     project = ProjectFactory(city=city, status="running", start_date=dt.date(2025, 4, 1),
                              end_date=dt.date(2026, 3, 31))
-    db.session.flush()
-    apply_transition(db.session, project, "complete", staff)
-    db.session.flush()
-    assert project.completed_on == dt.date(2026, 4, 1)
-    report = db.session.execute(select(CompletionReport)).scalar_one()
-    # One month after 1 April is 1 May 2026 (a Friday, not a holiday).
-    assert report.due_on == dt.date(2026, 5, 1) and report.fiscal_year == 2026
-    assert "20260401" in document_filename("completion_report", report)
+    with scoped_to(city.id):  # the staff's request
+        apply_transition(db.session, project, "complete", staff)
+        db.session.flush()
+        assert project.completed_on == dt.date(2026, 4, 1)
+        report = db.session.execute(select(CompletionReport)).scalar_one()
+        # One month after 1 April is 1 May 2026 (a Friday, not a holiday).
+        assert report.due_on == dt.date(2026, 5, 1) and report.fiscal_year == 2026
+        assert "20260401" in document_filename("completion_report", report)
 
 
 def test_nothing_asks_the_servers_clock_directly():

@@ -6,19 +6,16 @@ from __future__ import annotations
 import io
 
 import docx
-import pytest
 from sqlalchemy import func, select
 
 from kyodo_admin.documents.coverage import coverage
 from kyodo_admin.extensions import db
 from kyodo_admin.models.document import DocumentTemplate
+from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import flashes
 from .bad_templates import clean_template
 from .test_upload import city_admin, upload  # noqa: F401 - the fixture
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 SCHEMA = {"sections": [{"title": "内容", "fields": [
     {"name": "目的", "label": "目的", "type": "textarea", "required": True},
@@ -48,14 +45,17 @@ def test_coverage_reads_every_way_a_template_names_an_answer():
     assert coverage(complete, SCHEMA).complete
 
 
-def test_a_template_leaving_out_a_required_answer_is_registered_with_a_warning(client, city_admin):  # noqa: F811
-    before = db.session.execute(select(func.count()).select_from(DocumentTemplate)).scalar_one()
+def test_a_template_leaving_out_a_required_answer_is_registered_with_a_warning(
+        client, kamakura, city_admin):  # noqa: F811
+    with scoped_to(kamakura.id):
+        before = db.session.execute(select(func.count()).select_from(DocumentTemplate)).scalar_one()
     response = upload(client, clean_template("{{ organization.name }} 様"))
     messages = flashes(response.get_data(as_text=True))
     assert any("第2版として登録しました" in m for m in messages), messages
     warning = next(m for m in messages if "印字しません" in m)
     assert "「成果物の権利の帰属」" in warning and "{{ answers.intellectual_property }}" in warning
-    after = db.session.execute(select(func.count()).select_from(DocumentTemplate)).scalar_one()
+    with scoped_to(kamakura.id):
+        after = db.session.execute(select(func.count()).select_from(DocumentTemplate)).scalar_one()
     assert after == before + 1
 
 

@@ -17,34 +17,38 @@ from kyodo_admin.tenancy import scoped_to
 from ..conftest import form_page
 from ..factories import CityFactory, ProposalFactory, UserFactory
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
-
-def create(client, **fields):
+def create(client, city_id: int, **fields):
+    """A proposal made on the form, read back as its city's staff would."""
     _html, values = form_page(client, "/admin/proposal/new/")
     values.update(fields)
     response = client.post("/admin/proposal/new/", data=values)
     assert response.status_code == 302
-    return db.session.execute(select(Proposal).where(Proposal.title == fields["title"])).scalar_one()
+    with scoped_to(city_id):
+        proposal = db.session.execute(select(Proposal).where(
+            Proposal.title == fields["title"])).scalar_one()
+        db.session.expunge(proposal)  # read as it was saved, whatever the next request does
+        return proposal
 
 
 def test_receipt_numbers_follow_the_fiscal_year_and_the_city(client, login_as):
     city, other = CityFactory(), CityFactory()
     ProposalFactory(city=other, receipt_number="2026-007")
+    city_id = city.id
     login_as(UserFactory(city=city))
-    first = create(client, title="一件目", received_on="2026-04-01")
-    second = create(client, title="二件目", received_on="2027-03-31")
-    next_year = create(client, title="翌年度", received_on="2027-04-01")
+    first = create(client, city_id, title="一件目", received_on="2026-04-01")
+    second = create(client, city_id, title="二件目", received_on="2027-03-31")
+    next_year = create(client, city_id, title="翌年度", received_on="2027-04-01")
     assert (first.receipt_number, second.receipt_number) == ("2026-001", "2026-002")
     assert (first.fiscal_year, second.fiscal_year) == (2026, 2026)
     assert (next_year.receipt_number, next_year.fiscal_year) == ("2027-001", 2027)
-    assert first.status == "submitted" and first.city_id == city.id
+    assert first.status == "submitted" and first.city_id == city_id
 
 
 def test_status_cannot_be_posted(client, login_as):
-    login_as(UserFactory(city=CityFactory()))
-    proposal = create(client, title="状態を書き換えたい", status="adopted")
+    city = CityFactory()
+    login_as(UserFactory(city=city))
+    proposal = create(client, city.id, title="状態を書き換えたい", status="adopted")
     assert proposal.status == "submitted"
 
 
@@ -70,7 +74,7 @@ def test_simultaneous_receipts_get_different_numbers(app, backend):
             errors.append(exc)
 
     thread = threading.Thread(target=second)
-    with Session(engine) as first_session:
+    with scoped_to(city_id), Session(engine) as first_session:
         first = Proposal(city_id=city_id, title="先の提案", received_on=dt.date(2026, 5, 1))
         first_session.add(first)
         assign_receipt_number(first_session, first)  # holds the lock until it commits

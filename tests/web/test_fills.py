@@ -10,12 +10,10 @@ from sqlalchemy import select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Proposal, Role
+from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import csrf_from, form_page
 from ..factories import CityFactory, FormDefinitionFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 SCHEMA = {"sections": [{"title": "予算", "fields": [
     {"name": "purpose", "label": "提案の目的", "type": "textarea", "required": True},
@@ -49,27 +47,29 @@ def test_the_entrance_asks_for_the_budget_once_and_the_proposal_gets_it(client, 
         "answers__purpose": "川を身近に", "answers__budget_scale": "600000",
         "answers__budget_measure": "必要"})
     assert response.status_code == 302
-    proposal = db.session.execute(select(Proposal)).scalar_one()
+    with scoped_to(city.id):
+        proposal = db.session.execute(select(Proposal)).scalar_one()
     assert (proposal.needs_budget, proposal.budget_amount) == (True, 600_000)
     assert proposal.answers["budget_measure"] == "必要"
 
 
 def test_the_back_office_form_fills_the_columns_from_the_answers(client, city, login_as):
+    city_id = city.id
     login_as(UserFactory(city=city, role=Role.STAFF.value))
     html, values = form_page(client, "/admin/proposal/new/")
     assert "needs_budget" not in inputs(html) and "budget_amount" not in inputs(html)
     values.update({"title": "公園の花壇づくり", "answers__purpose": "花のある公園",
                    "answers__budget_scale": "120000", "answers__budget_measure": "不要"})
     assert client.post("/admin/proposal/new/", data=values).status_code == 302
-    proposal = db.session.execute(select(Proposal)).scalar_one()
-    assert (proposal.needs_budget, proposal.budget_amount) == (False, 120_000)
-
-    url = f"/admin/proposal/edit/?id={proposal.id}"
+    with scoped_to(city_id):
+        proposal = db.session.execute(select(Proposal)).scalar_one()
+        assert (proposal.needs_budget, proposal.budget_amount) == (False, 120_000)
+        url = f"/admin/proposal/edit/?id={proposal.id}"
     _html, values = form_page(client, url)
     values.update({"answers__budget_measure": "必要", "needs_budget": "", "budget_amount": "1"})
     assert client.post(url, data=values).status_code == 302
-    db.session.expire_all()
-    proposal = db.session.get(Proposal, proposal.id)
+    with scoped_to(city_id):
+        proposal = db.session.execute(select(Proposal)).scalar_one()
     assert (proposal.needs_budget, proposal.budget_amount) == (True, 120_000)  # posted columns ignored
 
 

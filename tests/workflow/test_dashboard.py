@@ -11,6 +11,7 @@ from kyodo_admin import clock
 from kyodo_admin.models import Role
 from kyodo_admin.models.base import fiscal_year_of
 from kyodo_admin.services.dashboard import SHORTLIST
+from kyodo_admin.tenancy import scoped_to
 
 from ..factories import (
     AgreementFactory,
@@ -22,9 +23,6 @@ from ..factories import (
     ProposalFactory,
     UserFactory,
 )
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 TODAY = clock.today()  # the app's date (Japan's), not the server's
 
@@ -182,13 +180,13 @@ def state_count(html: str, label: str) -> int:
 
 
 def test_figures_are_counted_once_and_follow_each_change_at_once(client, login_as):
-    from kyodo_admin.extensions import db
 
     from ..conftest import csrf_from, statements_of
 
     city = CityFactory()
     year = fiscal_year_of(TODAY)
     proposal = ProposalFactory(city=city, status="submitted", received_on=dt.date(year, 4, 10))
+    proposal_id, version = proposal.id, proposal.version
     login_as(UserFactory(city=city, role=Role.STAFF.value))
     first = statements_of(client, "/admin/")
     again = statements_of(client, "/admin/")
@@ -199,10 +197,9 @@ def test_figures_are_counted_once_and_follow_each_change_at_once(client, login_a
 
     html = client.get("/admin/").get_data(as_text=True)
     assert (state_count(html, "受付済"), state_count(html, "ステップ1検討中")) == (1, 0)
-    details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
-    client.post(f"/admin/proposal/transition/{proposal.id}/start_step1", data={
-        "csrf_token": csrf_from(details), "loaded_version": str(proposal.version)})
-    db.session.expire_all()
+    details = client.get(f"/admin/proposal/details/?id={proposal_id}").get_data(as_text=True)
+    client.post(f"/admin/proposal/transition/{proposal_id}/start_step1", data={
+        "csrf_token": csrf_from(details), "loaded_version": str(version)})
     html = client.get("/admin/").get_data(as_text=True)
     assert (state_count(html, "受付済"), state_count(html, "ステップ1検討中")) == (0, 1)
 
@@ -213,9 +210,10 @@ def test_a_change_rolled_back_leaves_the_citys_revision(app):
 
     city = CityFactory()
     proposal = ProposalFactory(city=city)
-    before = cache.revision(db.session, city.id)
-    proposal.title = "取り消される変更"
-    db.session.flush()
-    assert cache.revision(db.session, city.id) != before  # seen inside its transaction
-    db.session.rollback()
-    assert cache.revision(db.session, city.id) == before
+    with scoped_to(city.id):  # a city's request changing a proposal, then failing
+        before = cache.revision(db.session, city.id)
+        proposal.title = "取り消される変更"
+        db.session.flush()
+        assert cache.revision(db.session, city.id) != before  # seen inside its transaction
+        db.session.rollback()
+        assert cache.revision(db.session, city.id) == before
