@@ -101,7 +101,8 @@ class ImportView(LoginRequiredMixin, BaseView):
             mapping = auto_mapping(found, table.headers, saved_mapping(city, kind))
         if request.method == "POST" and request.form.get("action") == "import":
             try:
-                count = import_table(db.session, city, kind, table, mapping, filename)
+                count = import_table(db.session, city, kind, table, mapping, filename,
+                                     current_user)
                 db.session.delete(upload)
                 db.session.commit()
             except KyodoError as exc:

@@ -31,6 +31,7 @@ from ..models.project import PROJECT_STATES
 from ..sessions import Session
 from .audit import record_events
 from .form_definitions import current_definition
+from .workflow import apply_transitions
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5000
@@ -293,9 +294,10 @@ def check(session: Session, city: City, kind: str, table: Table,
 
 
 def import_table(session: Session, city: City, kind: str, table: Table, mapping: dict[str, str],
-                 filename: str) -> int:
+                 filename: str, user: Any) -> int:
     """Create every row's record, or none: ValidationFailed listing the errors when any row
-    has one. The caller commits."""
+    has one. A proposal with its date of receipt is received (受付する) by ``user`` through
+    the workflow, as one received by hand. The caller commits."""
     checked = check(session, city, kind, table, mapping)
     if checked.errors:
         shown = "\n".join(f"- {e}" for e in checked.errors[:20])
@@ -308,6 +310,9 @@ def import_table(session: Session, city: City, kind: str, table: Table, mapping:
     session.flush()
     record_events(session, [(record, f"{filename} の{line}行目から取込") for line, record in created],
                   "import")
+    received = [(record, f"{filename} の{line}行目から取込") for line, record in created
+                if isinstance(record, Proposal) and record.received_on is not None]
+    apply_transitions(session, received, "submit", user)
     save_mapping(city, kind, mapping)
     session.flush()
     return len(created)
@@ -329,5 +334,5 @@ def _record(city: City, kind: str, values: dict[str, Any], definition: Any) -> A
     if kind == "project":
         return Project(city_id=city.id, **columns)
     answers = {k.removeprefix("answers."): v for k, v in values.items() if k.startswith("answers.")}
-    return Proposal(city_id=city.id, status="submitted" if dated else "draft", answers=answers,
+    return Proposal(city_id=city.id, status="draft", answers=answers,
                     form_definition=definition, **columns)

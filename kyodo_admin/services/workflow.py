@@ -29,7 +29,7 @@ from ..models.user import Role
 from ..sessions import Session
 from ..workflow.deadlines import budget_timing, report_due, settings_for
 from ..workflow.transitions import Transition, find, transitions_of
-from .audit import record_event
+from .audit import record_event, record_events
 from .proposals import assign_receipt_number
 
 STATE_LABELS: dict[str, dict[str, str]] = {
@@ -365,6 +365,37 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
     """Fire transition ``name`` on ``record`` as ``user``; TransitionNotAllowed says why not.
 
     ``on`` is the date the transition records (締結日, 事業完了日), today when not given."""
+    fired = _fire(session, record, name, user, comment, on)
+    record_event(session, record, "transition", comment=_event_comment(fired, comment),
+                 changes={"status": [fired.before, record.status]})
+    return fired
+
+
+def apply_transitions(session: Session, items: list[tuple[Any, str]], name: str,
+                      user: Any) -> list[Fired]:
+    """Fire ``name`` on many records (record, comment) as ``user`` — an import's rows — each
+    checked as one fired by hand and audited with the same event, the events written
+    together."""
+    fired = [(_fire(session, record, name, user, comment, None), comment)
+             for record, comment in items]
+    by_change: dict[tuple[str, str], list[tuple[Any, str]]] = {}
+    for done, comment in fired:
+        by_change.setdefault((done.before, done.record.status), []).append(
+            (done.record, _event_comment(done, comment)))
+    for (before, after), events in by_change.items():
+        record_events(session, events, "transition", changes={"status": [before, after]})
+    return [done for done, _comment in fired]
+
+
+def _event_comment(fired: Fired, comment: str) -> str:
+    comment = (comment or "").strip()
+    return fired.transition.label + (f": {comment}" if comment else "")
+
+
+def _fire(session: Session, record: Any, name: str, user: Any, comment: str,
+          on: dt.date | None) -> Fired:
+    """Check and fire one transition (state, role and city, guard, comment, date), run its
+    effects and flush; the caller writes its audit event."""
     transition = find(_table(record), name)
     if transition is None:
         raise TransitionNotAllowed("この記録に対して、その操作はできません。")
@@ -378,8 +409,7 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
         reason = GUARDS[transition.guard](session, record)
         if reason:
             raise TransitionNotAllowed(f"「{transition.label}」はまだ行えません: {reason}")
-    comment = (comment or "").strip()
-    if transition.needs_comment and not comment:
+    if transition.needs_comment and not (comment or "").strip():
         raise TransitionNotAllowed(f"「{transition.label}」にはコメントを入力してください。")
     on = on or clock.today()
     if transition.date_label:
@@ -394,9 +424,6 @@ def apply_transition(session: Session, record: Any, name: str, user: Any, commen
         made = EFFECTS[effect](session, record, on, user)
         created = made if made is not None else created
     session.flush()
-    after = record.status
-    record_event(session, record, "transition", comment=f"{transition.label}" + (
-        f": {comment}" if comment else ""), changes={"status": [before, after]})
     return Fired(record, transition, before, created)
 
 

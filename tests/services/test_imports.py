@@ -26,10 +26,15 @@ from kyodo_admin.services.imports import (
     targets,
 )
 
-from ..factories import CityFactory, DepartmentFactory, OrganizationFactory
+from ..factories import CityFactory, DepartmentFactory, OrganizationFactory, UserFactory
 
 # Not yet converted to production scope (issue 21): bodies run inside all_cities().
 pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+
+
+def clerk(city):
+    """The staff member importing (received proposals are theirs to have received)."""
+    return UserFactory(city=city, role="staff")
 
 HEADERS = ["提案事業名", "団体名", "受付日", "予算規模", "予算措置の要否", "提案の目的", "開始予定時期"]
 
@@ -81,7 +86,7 @@ def test_500_rows_with_one_bad_row_change_nothing_then_all_arrive(city):
         assert mapping["answers.purpose"] == "提案の目的"  # by the form item's label
         assert mapping["answers.start_month"] == "開始予定時期"
         with pytest.raises(ValidationFailed) as refused:
-            import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx")
+            import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx", clerk(city))
         db.session.rollback()
     message = str(refused.value)
     assert "1件の誤りがあるため、取り込みませんでした（1件も登録していません）" in message
@@ -90,7 +95,7 @@ def test_500_rows_with_one_bad_row_change_nothing_then_all_arrive(city):
 
     with tenancy.scoped_to(city.id):
         table = read_table("提案一覧.xlsx", five_hundred())
-        assert import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx") == 500
+        assert import_table(db.session, city, "proposal", table, mapping, "提案一覧.xlsx", clerk(city)) == 500
         db.session.commit()
     assert proposals() == 500
     with tenancy.scoped_to(city.id):
@@ -103,6 +108,12 @@ def test_500_rows_with_one_bad_row_change_nothing_then_all_arrive(city):
         assert rows[0].form_definition is not None and rows[0].organization.name == "NPO法人うみ"
         events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
         assert len(events) == 500 and "提案一覧.xlsx の2行目から取込" in {e.comment for e in events}
+        # each dated proposal was received through the workflow, audited as by hand
+        received = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "transition")).scalars().all()
+        assert len(received) == 500 and {e.comment for e in received} >= {
+            "受付する: 提案一覧.xlsx の2行目から取込"}
+        assert {tuple(e.changes["status"]) for e in received} == {("draft", "submitted")}
         assert saved_mapping(city, "proposal")["answers.purpose"] == "提案の目的"  # kept for next time
 
 
@@ -114,7 +125,7 @@ def test_a_shift_jis_csv_of_organizations(city):
         table = read_table("団体.csv", text.encode("cp932"))
         assert [line for line, _ in table.rows] == [2, 4]  # the empty line is skipped
         mapping = auto_mapping(targets(db.session, city.id, "organization"), table.headers, {})
-        assert import_table(db.session, city, "organization", table, mapping, "団体.csv") == 2
+        assert import_table(db.session, city, "organization", table, mapping, "団体.csv", clerk(city)) == 2
         db.session.commit()
         names = db.session.execute(select(Organization.name, Organization.org_type)
                                    .order_by(Organization.id)).all()
@@ -209,10 +220,10 @@ def test_projects_with_their_partner_department_and_collaboration_type(city):
         table = read_table("事業.xlsx", data)
         mapping = auto_mapping(targets(db.session, city.id, "project"), table.headers, {})
         with pytest.raises(ValidationFailed, match="3行目「協働の形態」: 協働の形態「協働補助」がありません"):
-            import_table(db.session, city, "project", table, mapping, "事業.xlsx")
+            import_table(db.session, city, "project", table, mapping, "事業.xlsx", clerk(city))
         db.session.rollback()
         table.rows = table.rows[:1]
-        assert import_table(db.session, city, "project", table, mapping, "事業.xlsx") == 1
+        assert import_table(db.session, city, "project", table, mapping, "事業.xlsx", clerk(city)) == 1
         db.session.commit()
         project = db.session.execute(select(Project)).scalar_one()
     assert (project.status, project.start_date, project.end_date, project.fiscal_year) == (

@@ -26,6 +26,7 @@ from kyodo_admin.models import (
     Meeting,
     Organization,
     Project,
+    User,
 )
 from kyodo_admin.services.audit import Actor, reset_actor, set_actor
 from kyodo_admin.services.imports import auto_mapping, import_table, read_table, targets
@@ -133,7 +134,10 @@ def test_three_cities_import_at_once_each_row_and_event_under_its_city(seed):
                 table = read_table("団体.csv", text.encode("cp932"))
                 mapping = auto_mapping(targets(db.session, city.id, "organization"),
                                        table.headers, {})
-                count = import_table(db.session, city, "organization", table, mapping, "団体.csv")
+                staff = db.session.execute(select(User).where(
+                    User.username == f"{slug}-staff")).scalar_one()
+                count = import_table(db.session, city, "organization", table, mapping, "団体.csv",
+                                     staff)
                 db.session.commit()
             finally:
                 reset_actor(token)
