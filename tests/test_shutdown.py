@@ -32,18 +32,16 @@ pytestmark = [pytest.mark.timeout(400), pytest.mark.postgresql, pytest.mark.pdf]
 PASSWORD = "shutdown-test-2026"
 
 
-def issue_pdf(base: str, agreement_id: int) -> None:
+def ledger_pdf(base: str) -> None:
+    """The year's ledger as PDF, which the web process converts itself."""
     client = Client(base)
     client.log_in("kamakura-staff", PASSWORD)
-    _status, page = client.get(f"/admin/agreement/details/?id={agreement_id}")
-    status, headers, body = client.request(
-        "POST", f"/admin/agreement/document/agreement/{agreement_id}",
-        {"csrf_token": csrf_of(page), "format": "pdf"})
+    status, headers, body = client.request("GET", "/admin/ledger?year=2026&format=pdf")
     assert status == 200 and headers["content-type"] == "application/pdf", body[:300]
 
 
 def issue_batch(base: str, agreement_ids: list[int]) -> None:
-    """A bulk PDF issue, which (KYODO_BATCH_SYNC_LIMIT=0) a `kyodo worker` makes."""
+    """A bulk PDF issue, which a `kyodo worker` makes."""
     client = Client(base)
     client.log_in("kamakura-staff", PASSWORD)
     _status, page = client.get("/admin/agreement/")
@@ -93,8 +91,8 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
         dev_url = f"http://127.0.0.1:{dev_port}"
         wait_http(dev_url + "/healthz", dev)
 
-        issue_pdf(web_url, agreements[0])
-        issue_pdf(dev_url, agreements[0])
+        ledger_pdf(web_url)
+        ledger_pdf(dev_url)
         issue_batch(web_url, agreements[:2])
 
         for name, process in (("gunicorn", web), ("kyodo worker", worker), ("kyodo run", dev)):

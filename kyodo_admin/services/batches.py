@@ -229,15 +229,21 @@ def zip_files(files: Iterable[tuple[int, str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | None,
-              as_pdf: bool = False) -> bytes:
-    """Issue and archive a document for each record (a short selection, in the request),
-    as Word files or their PDFs; the caller commits, or rolls back to archive none."""
+def issue_zip(session: Session, kind: str, records: list[Any], user_id: int | None) -> bytes:
+    """Issue and archive a Word document for each record (a short selection, in the
+    request; PDFs are always a batch's); the caller commits, or rolls back to archive none."""
     issued = [generate_document(session, kind, record, user_id) for record in records]
-    if as_pdf:
-        return zip_files((i.document.record_id, pdf_name(i.document.filename),
-                          to_pdf(i.data)) for i in issued)
     return zip_files((i.document.record_id, i.document.filename, i.data) for i in issued)
+
+
+def single_pdf(batch: DocumentBatch) -> tuple[str, bytes] | None:
+    """The one PDF (file name, bytes) of a batch made for one record (the PDF button of a
+    record's page), or None."""
+    if batch.format != "pdf" or batch.total != 1 or not batch.pdf_zip:
+        return None
+    with zipfile.ZipFile(io.BytesIO(batch.pdf_zip)) as archive:
+        name = archive.namelist()[0]
+        return name, archive.read(name)
 
 
 def batch_zip(session: Session, batch: DocumentBatch) -> bytes:

@@ -21,6 +21,10 @@
       .then(function (state) {
         show(state);
         if (active(state.status)) setTimeout(poll, 1000);
+        // One record's PDF: its download starts by itself once made.
+        else if (state.status === "done" && box.dataset.downloadUrl) {
+          window.location.assign(box.dataset.downloadUrl);
+        }
       })
       .catch(function () { setTimeout(poll, 3000); });
   }

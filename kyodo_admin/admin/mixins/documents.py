@@ -12,7 +12,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import permissions
-from ...documents.pdf import to_pdf
 from ...errors import KyodoError
 from ...models.document import DOCUMENT_KINDS, DocumentBatch, GeneratedDocument
 from ...services.batches import (
@@ -20,9 +19,10 @@ from ...services.batches import (
     batch_zip,
     issue_zip,
     retry_batch,
+    single_pdf,
     start_batch,
 )
-from ...services.documents import generate_document, pdf_name
+from ...services.documents import generate_document
 from ..responses import FAILED, commit_or_flash, file_response
 
 #: Said when an issued document could not be archived (the database failed).
@@ -53,18 +53,14 @@ class DocumentsMixin:
             abort(403)
         record = self.get_one(str(id))  # type: ignore[attr-defined]
         details = self.get_url(".details_view", id=id)  # type: ignore[attr-defined]
+        if request.form.get("format") == "pdf":
+            # LibreOffice takes seconds: the PDF is made by a worker, never in this request
+            # (which would hold a web worker that serves other people's pages).
+            return self._start_batch(kind, [record], as_pdf=True)
         issued = commit_or_flash(self.session, lambda: generate_document(
             self.session, kind, record, self._user_id()), database_message=ARCHIVE_FAILED)
         if issued is FAILED:
             return redirect(details)
-        if request.form.get("format") == "pdf":
-            try:
-                return file_response(to_pdf(issued.data), pdf_name(issued.document.filename),
-                                     "application/pdf")
-            except KyodoError as exc:
-                flash(f"Word文書は作成して「発行文書」に保管しました。PDFにはできませんでした: {exc}",
-                      "warning")
-                return redirect(details)
         return file_response(issued.data, issued.document.filename)
 
     @action("issue_documents", "Word文書を一括作成（ZIP）")
@@ -90,18 +86,18 @@ class DocumentsMixin:
         if not records:
             flash("作成する記録を選んでください。", "error")
             return redirect(index)
-        if len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
-            return self._start_batch(kind, records, as_pdf)
+        if as_pdf or len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
+            return self._start_batch(kind, records, as_pdf)  # PDFs always by a worker
         data = commit_or_flash(
-            self.session, lambda: issue_zip(self.session, kind, records, self._user_id(), as_pdf),
+            self.session, lambda: issue_zip(self.session, kind, records, self._user_id()),
             prefix="一括作成を中止しました（作成した文書は保存していません）: ",
             database_message=ARCHIVE_FAILED)
         if data is FAILED:
             return redirect(index)
-        return file_response(data, zip_name(kind, len(records), as_pdf), "application/zip")
+        return file_response(data, zip_name(kind, len(records), False), "application/zip")
 
     def _start_batch(self, kind: str, records: list[Any], as_pdf: bool) -> Any:
-        """A long selection: render in the background and show the progress."""
+        """A long selection, or PDFs: made by a worker, with the progress shown."""
         if len({r.city_id for r in records}) > 1:
             flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
             return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
@@ -141,10 +137,14 @@ class DocumentsMixin:
 
     @expose("/batch/<int:id>/zip")
     def document_batch_zip(self, id: int) -> Any:
+        """The batch's documents: a ZIP, or the PDF itself when it made one."""
         batch = self._batch_or_404(id)
         if batch_state(batch)["status"] != "done":
-            flash("一括作成はまだ終わっていません。", "error")
+            flash("作成はまだ終わっていません。", "error")
             return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
+        single = single_pdf(batch)
+        if single is not None:
+            return file_response(single[1], single[0], "application/pdf")
         return file_response(batch_zip(self.session, batch),
                              zip_name(batch.kind, batch.total, batch.format == "pdf"),
                              "application/zip")
