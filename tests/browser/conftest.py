@@ -142,3 +142,15 @@ def fill_required(page: Any) -> None:
                 cell.check()
             else:
                 cell.fill("1000" if kind == "number" else FILLERS.get(kind, "記入例"))
+
+
+def city_id_of(app: Flask, slug: str) -> int:
+    """A city's id by its slug (a city row belongs to no city's scope)."""
+    from sqlalchemy import select
+
+    from kyodo_admin.models import City
+
+    with app.app_context():
+        found = db.session.execute(select(City.id).where(City.slug == slug)).scalar_one()
+        db.session.remove()
+    return int(found)

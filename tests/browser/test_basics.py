@@ -8,6 +8,7 @@ from sqlalchemy import select
 from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Base, Proposal
+from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import TEST_PASSWORD, app_config
 from ..factories import (
@@ -17,11 +18,8 @@ from ..factories import (
     ProposalFactory,
     UserFactory,
 )
-from .conftest import log_in, screenshot, serve
+from .conftest import city_id_of, log_in, screenshot, serve
 from .test_cycle import choose, save
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 LINES = {"sections": [{"title": "予算", "fields": [
     {"name": "lines", "label": "収支予算", "type": "table", "max_rows": 6, "columns": [
@@ -88,7 +86,7 @@ def test_rows_are_added_to_a_table_up_to_its_maximum(live_server, page):
         page.fill(f"[name={name}]", value)
     page.click("button[type=submit]")
     page.wait_for_url("**/received")
-    with app.app_context():
+    with app.app_context(), scoped_to(city_id_of(app, "kamakura")):
         proposal = db.session.execute(select(Proposal)).scalars().all()[-1]
         assert proposal.answers["lines"] == [{"item": "講師謝礼", "amount": 30000}]
 
@@ -112,7 +110,7 @@ def test_a_proposal_under_review_offers_only_what_may_change(live_server, page):
     page.get_by_role("link", name="審査中の里山保全の提案").click()
     page.wait_for_url("**/admin/proposal/details/**")
     assert "環境政策課" in page.locator("table").first.inner_text()
-    with app.app_context():
+    with app.app_context(), scoped_to(city_id_of(app, "kamakura")):
         proposal = db.session.execute(select(Proposal).where(
             Proposal.status == "step1_review")).scalar_one()
         assert (proposal.title, proposal.department.name) == ("審査中の里山保全の提案", "環境政策課")

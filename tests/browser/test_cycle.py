@@ -23,10 +23,7 @@ from kyodo_admin.models import Meeting, Proposal
 from kyodo_admin.services.users import DEMO_PASSWORD
 from kyodo_admin.tenancy import scoped_to
 
-from .conftest import fill_required, log_in, screenshot
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+from .conftest import city_id_of, fill_required, log_in, screenshot
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -108,7 +105,7 @@ def test_kamakuras_cycle_by_clicks(demo_server, page, dawn):
     page.wait_for_url("**/received")
     receipt = re.search(r"受付番号\s*(\d{4}-\d{3})", page.content()).group(1)
     screenshot(page, "cycle-01-received")
-    with app.app_context():
+    with app.app_context(), scoped_to(city_id_of(app, "kamakura")):
         proposal = db.session.execute(select(Proposal).where(
             Proposal.receipt_number == receipt)).scalar_one()
         assert proposal.received_on == dawn  # Japan's date, not UTC's yesterday

@@ -13,9 +13,6 @@ from ..conftest import TEST_PASSWORD, app_config
 from ..factories import CityFactory, FormDefinitionFactory, ProposalFactory, UserFactory
 from .conftest import log_in, serve
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 PAYLOAD = '"><img src=x onerror="window.__xss=(window.__xss||0)+1">'
 HOSTILE = {"sections": [{"title": f"概要{PAYLOAD}", "fields": [
     {"name": "purpose", "label": f"目的{PAYLOAD}", "type": "textarea", "help": f"説明{PAYLOAD}"},
