@@ -97,7 +97,9 @@
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     if (!form.classList || !form.classList.contains('kyodo-transition')) { return; }
     var comment = document.getElementById('transition-comment');
-    if (comment) { form.querySelector('input[name=comment]').value = comment.value; }
+    var own = form.querySelector('input[name=comment]');
+    // A transition that asks for its reason has a box of its own; the others take the shared one.
+    if (comment && own && own.type === 'hidden') { own.value = comment.value; }
   });
 })();
 
