@@ -12,7 +12,7 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument, Organization, Role
 from kyodo_admin.services.documents import SHIPPED, install_shipped_templates
 from kyodo_admin.services.form_definitions import current_definition, import_files
-from kyodo_admin.tenancy import scoped_to
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from ..factories import (
     AgreementFactory,
@@ -27,29 +27,33 @@ from ..factories import (
 
 
 def archived() -> int:
-    return db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one()
+    """Issued documents in the archive, of every city (the test inspects them all)."""
+    with all_cities():
+        return db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one()
 
 
 ORG_NAME = "NPO法人 海&山<かまくら>"
 
 
 def make_agreement(city, organization=True, roles=2, costs=2):
-    org = None
-    if organization:
-        org = db.session.execute(select(Organization).where(
-            Organization.city_id == city.id, Organization.name == ORG_NAME)).scalar_one_or_none() \
-            or OrganizationFactory(city=city, name=ORG_NAME)
-    project = ProjectFactory(city=city, organization=org, department=DepartmentFactory(city=city))
-    agreement = AgreementFactory(city=city, project=project,
-                                 form_definition=current_definition(db.session, city.id, "agreement"),
-                                 answers={"personal_information": True})
-    for i in range(roles):
-        RoleShareFactory(city=city, agreement=agreement, item=f"役割{i}", city_role="会場の確保",
-                         organization_role="運営")
-    for i in range(costs):
-        CostShareFactory(city=city, agreement=agreement, item=f"費目{i}", city_amount=100_000 * (i + 1),
-                         organization_amount=5_000)
-    return agreement
+    """An agreement of the city with its roles and costs, made as its clerk would."""
+    with scoped_to(city.id):
+        org = None
+        if organization:
+            org = db.session.execute(select(Organization).where(
+                Organization.city_id == city.id, Organization.name == ORG_NAME)).scalar_one_or_none() \
+                or OrganizationFactory(city=city, name=ORG_NAME)
+        project = ProjectFactory(city=city, organization=org, department=DepartmentFactory(city=city))
+        agreement = AgreementFactory(city=city, project=project,
+                                     form_definition=current_definition(db.session, city.id, "agreement"),
+                                     answers={"personal_information": True})
+        for i in range(roles):
+            RoleShareFactory(city=city, agreement=agreement, item=f"役割{i}", city_role="会場の確保",
+                             organization_role="運営")
+        for i in range(costs):
+            CostShareFactory(city=city, agreement=agreement, item=f"費目{i}", city_amount=100_000 * (i + 1),
+                             organization_amount=5_000)
+        return agreement
 
 
 @pytest.fixture

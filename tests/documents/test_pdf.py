@@ -10,20 +10,18 @@ import io
 import os
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kyodo_admin.documents import pdf, pdf_pool
 from kyodo_admin.documents.render import render
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument
 from kyodo_admin.services.documents import SHIPPED, example_context
+from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import csrf_from
 from .bad_templates import clean_template
-from .conftest import ORG_NAME, make_agreement
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
+from .conftest import ORG_NAME, archived, make_agreement
 
 
 def needs_libreoffice() -> None:
@@ -70,9 +68,9 @@ def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):
     """The PDF button hands the conversion to a worker (the queue runs it at once in the
     tests): the page shows it made, and the PDF downloads from there."""
     needs_libreoffice()
-    agreement = make_agreement(kamakura)
+    agreement_id = make_agreement(kamakura).id
     token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
-    response = client.post(f"/admin/agreement/document/agreement/{agreement.id}",
+    response = client.post(f"/admin/agreement/document/agreement/{agreement_id}",
                            data={"csrf_token": token, "format": "pdf"})
     assert response.status_code == 302 and "/admin/agreement/batch/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -81,22 +79,24 @@ def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):
     download = client.get(f"/admin/agreement/batch/{batch_id}/zip")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert ORG_NAME.replace(" ", "") in pdf_text_and_fonts(download.data)[0]
-    row = db.session.execute(select(GeneratedDocument)).scalar_one()
-    assert row.content.startswith(b"PK") and row.filename.endswith(".docx")
-    again = client.get(f"/admin/generated_document/pdf/{row.id}")
+    with scoped_to(kamakura.id):
+        row = db.session.execute(select(GeneratedDocument)).scalar_one()
+        row_id = row.id
+        assert row.content.startswith(b"PK") and row.filename.endswith(".docx")
+    again = client.get(f"/admin/generated_document/pdf/{row_id}")
     assert again.status_code == 200 and again.data.startswith(b"%PDF")
 
 
 def test_without_libreoffice_the_user_is_told_and_nothing_is_archived(client, kamakura, staff,
                                                                       monkeypatch):
     monkeypatch.setattr(pdf, "soffice", lambda: None)
-    agreement = make_agreement(kamakura)
+    agreement_id = make_agreement(kamakura).id
     token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
-    response = client.post(f"/admin/agreement/document/agreement/{agreement.id}",
+    response = client.post(f"/admin/agreement/document/agreement/{agreement_id}",
                            data={"csrf_token": token, "format": "pdf"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "PDFの作成（協定書）" in page and "LibreOffice" in page and "もう一度実行する" in page
-    assert db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one() == 0
+    assert archived() == 0
 
 
 def test_cli_writes_pdfs_beside_the_word_files(app, kamakura, tmp_path):

@@ -5,19 +5,16 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
 from sqlalchemy import select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument
+from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import csrf_from
 from .conftest import ORG_NAME, archived, make_agreement
 from .test_batch import small_sync_limit, wait  # noqa: F401 - a fixture
 from .test_pdf import needs_libreoffice, pdf_text_and_fonts
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def issue_pdfs(client, ids):
@@ -44,7 +41,8 @@ def test_even_a_short_selection_of_pdfs_is_made_by_a_worker(client, kamakura, st
     files = pdfs_in(response.data)
     assert len(files) == 2 and all(n.endswith(".pdf") for n in files)
     assert all(ORG_NAME.replace(" ", "") in pdf_text_and_fonts(d)[0] for d in files.values())
-    names = db.session.execute(select(GeneratedDocument.filename)).scalars().all()
+    with scoped_to(kamakura.id):
+        names = db.session.execute(select(GeneratedDocument.filename)).scalars().all()
     assert len(names) == 2 and all(n.endswith(".docx") for n in names)  # Word is archived
 
 

@@ -13,14 +13,12 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument, Role
 from kyodo_admin.models.document import DocumentTemplate
 from kyodo_admin.services.documents import SHIPPED
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from ..conftest import csrf_from, flashes
 from ..factories import UserFactory
 from .bad_templates import BAD_TEMPLATES, clean_template
 from .conftest import make_agreement
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 @pytest.fixture
@@ -31,9 +29,11 @@ def city_admin(kamakura, client, login_as):
 
 
 def templates() -> list[tuple[str, int, bool, str]]:
-    return [tuple(row) for row in db.session.execute(select(
-        DocumentTemplate.kind, DocumentTemplate.revision, DocumentTemplate.is_active,
-        DocumentTemplate.sha256).order_by(DocumentTemplate.id))]
+    """Every city's Word templates (the test inspects them all)."""
+    with all_cities():
+        return [tuple(row) for row in db.session.execute(select(
+            DocumentTemplate.kind, DocumentTemplate.revision, DocumentTemplate.is_active,
+            DocumentTemplate.sha256).order_by(DocumentTemplate.id))]
 
 
 def upload(client, data: bytes, kind: str = "agreement", filename: str = "協定書.docx"):
@@ -80,29 +80,35 @@ def test_upload_preview_activate_then_issue_uses_the_new_version(client, city_ad
     good = clean_template("新様式 {{ organization.name }}", "{{ agreement.start_date|wareki }}")
     response = upload(client, good)
     assert any("第2版として登録しました" in m for m in flashes(response.get_data(as_text=True)))
-    new = db.session.execute(select(DocumentTemplate).where(
-        DocumentTemplate.kind == "agreement", DocumentTemplate.revision == 2)).scalar_one()
-    assert new.is_active is False and new.content == good
-    new_id = new.id
+    with scoped_to(kamakura.id):
+        new = db.session.execute(select(DocumentTemplate).where(
+            DocumentTemplate.kind == "agreement", DocumentTemplate.revision == 2)).scalar_one()
+        assert new.is_active is False and new.content == good
+        new_id = new.id
 
     preview = client.get(f"/admin/document_template/preview/{new_id}")
     assert preview.status_code == 200
     assert docx.Document(io.BytesIO(preview.data)).paragraphs[0].text.startswith("新様式 ")
-    assert db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one() == 0
+    with scoped_to(kamakura.id):
+        assert db.session.execute(select(func.count()).select_from(GeneratedDocument)).scalar_one() == 0
 
     token = csrf_from(client.get("/admin/document_template/").get_data(as_text=True))
     client.post("/admin/document_template/action/", data={
         "csrf_token": token, "action": "activate", "rowid": [str(new_id)]})
-    active = db.session.execute(select(DocumentTemplate.revision).where(
-        DocumentTemplate.kind == "agreement", DocumentTemplate.is_active.is_(True))).scalars().all()
+    with scoped_to(kamakura.id):
+        active = db.session.execute(select(DocumentTemplate.revision).where(
+            DocumentTemplate.kind == "agreement", DocumentTemplate.is_active.is_(True))
+        ).scalars().all()
     assert active == [2]
 
     agreement = make_agreement(kamakura)
-    agreement.form_definition = None
-    db.session.commit()
+    with scoped_to(kamakura.id):
+        agreement.form_definition = None
+        db.session.commit()
+        agreement_id = agreement.id
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
     token = csrf_from(client.get("/admin/agreement/").get_data(as_text=True))
-    issued = client.post(f"/admin/agreement/document/agreement/{agreement.id}",
+    issued = client.post(f"/admin/agreement/document/agreement/{agreement_id}",
                          data={"csrf_token": token})
     assert issued.status_code == 200
     assert docx.Document(io.BytesIO(issued.data)).paragraphs[0].text.startswith("新様式 NPO法人")
@@ -134,13 +140,16 @@ def test_cli_docs_generate(app, kamakura, tmp_path, monkeypatch, chunk):
 
     monkeypatch.setattr(cli, "DOCS_CHUNK", chunk)
     first, second = make_agreement(kamakura), make_agreement(kamakura)
-    for agreement in (first, second):
-        agreement.form_definition = None
-    db.session.commit()
+    kamakura_id = kamakura.id  # the command lets go of every row it read
+    with scoped_to(kamakura_id):
+        for agreement in (first, second):
+            agreement.form_definition = None
+        db.session.commit()
     # The shipped Kamakura agreement asks for its form's answers; use a plain template here.
-    db.session.execute(DocumentTemplate.__table__.update().values(
-        content=clean_template("{{ organization.name }}", "{{ totals.all|yen }}")))
-    db.session.commit()
+    with scoped_to(kamakura_id):
+        db.session.execute(DocumentTemplate.__table__.update().values(
+            content=clean_template("{{ organization.name }}", "{{ totals.all|yen }}")))
+        db.session.commit()
     runner = app.test_cli_runner()
     out = tmp_path / "out"
     with tenancy.not_set():  # as a command starts in production: it names its own scope
@@ -150,7 +159,8 @@ def test_cli_docs_generate(app, kamakura, tmp_path, monkeypatch, chunk):
     files = sorted(out.glob("*.docx"))
     assert len(files) == 2
     assert docx.Document(files[0]).paragraphs[1].text == "310,000円"
-    rows = db.session.execute(select(GeneratedDocument.content)).scalars().all()
+    with scoped_to(kamakura_id):
+        rows = db.session.execute(select(GeneratedDocument.content)).scalars().all()
     assert sorted(rows) == sorted(f.read_bytes() for f in files)
 
     missing = runner.invoke(args=["kyodo", "docs", "generate", "--city", "kamakura", "--kind",
