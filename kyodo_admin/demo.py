@@ -390,6 +390,18 @@ class _Loader:
         self.get_or_create(RoleShare, {"city_role": "訓練会場の確保、防災情報の提供",
                                        "organization_role": "講座の企画と運営", "sort_order": 0},
                            agreement_id=draft.id, item="防災講座")
+        # …and its plan being drafted with it (a plan is edited until the project completes).
+        steps = [{"period": period, "content": content, "owner": owner} for period, content, owner
+                 in (("5月", "講座の企画・講師の依頼", "団体"), ("9月", "防災講座（全4回）", "共同"),
+                     ("翌1月", "避難所運営訓練", "共同"))]
+        self.get_or_create(ProjectPlan, {
+            "purpose": "災害時に助け合える地域の担い手を育てる。",
+            "target": "防災ボランティアの登録者 50人",
+            "content": "\n".join(f"{a['period']}　{a['content']}　{a['owner']}" for a in steps),
+            "answers": {"objective": "災害時に助け合える地域の担い手を育てる。",
+                        "goal": "防災ボランティアの登録者 50人", "fiscal_year_planned": 2027,
+                        "activities": steps},
+        }, project_id=planning.id, fiscal_year=2027)
 
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
