@@ -32,11 +32,18 @@ pytestmark = [pytest.mark.timeout(400), pytest.mark.postgresql, pytest.mark.pdf]
 PASSWORD = "shutdown-test-2026"
 
 
-def ledger_pdf(base: str) -> None:
-    """The year's ledger as PDF, which the web process converts itself."""
+def archived_as_pdf(base: str, url: str, agreement_id: int) -> None:
+    """An agreement issued as Word, then its archived copy downloaded as PDF: the web process
+    issues it (render worker) and converts it (its converters)."""
     client = Client(base)
     client.log_in("kamakura-staff", PASSWORD)
-    status, headers, body = client.request("GET", "/admin/ledger?year=2026&format=pdf")
+    _status, page = client.get(f"/admin/agreement/details/?id={agreement_id}")
+    status, _headers, _body = client.request(
+        "POST", f"/admin/agreement/document/agreement/{agreement_id}",
+        {"csrf_token": csrf_of(page)})
+    assert status == 200
+    document = max(ids_of(url, "SELECT id FROM generated_document"))
+    status, headers, body = client.request("GET", f"/admin/generated_document/pdf/{document}")
     assert status == 200 and headers["content-type"] == "application/pdf", body[:300]
 
 
@@ -91,8 +98,8 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
         dev_url = f"http://127.0.0.1:{dev_port}"
         wait_http(dev_url + "/healthz", dev)
 
-        ledger_pdf(web_url)
-        ledger_pdf(dev_url)
+        archived_as_pdf(web_url, url, agreements[0])
+        archived_as_pdf(dev_url, url, agreements[0])
         issue_batch(web_url, agreements[:2])
 
         for name, process in (("gunicorn", web), ("kyodo worker", worker), ("kyodo run", dev)):

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext, lazy_pgettext
@@ -15,9 +15,7 @@ from flask_login import current_user
 from .. import clock
 from ..clock import local_datetime
 from ..documents.pdf import available as pdf_available
-from ..documents.pdf import to_pdf
 from ..documents.wareki import nendo, number, wareki, yen
-from ..errors import KyodoError
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -54,6 +52,7 @@ from ..models.audit import AUDIT_ACTIONS
 from ..models.base import fiscal_year_of
 from ..models.document import DOCUMENT_KINDS
 from ..services.audit_query import answer_changes, events_for, referenced_label
+from ..services.batches import LEDGER, ledger_pdf_name, start_ledger_pdf
 from ..services.dashboard import dashboard_summary
 from ..services.ledger import ledger_document, ledger_workbook
 from ..services.reviews import member_home
@@ -77,6 +76,7 @@ from .council import (
 from .form_builder import FormBuilderView
 from .imports import ImportView
 from .mixins import LoginRequiredMixin
+from .mixins.documents import BatchPagesMixin
 from .notices import AccountView, NoticeTemplateView, NoticeView
 from .organization import OrganizationView
 from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
@@ -131,7 +131,7 @@ def iso_wareki(value: str) -> str:
     return value
 
 
-class HomeView(LoginRequiredMixin, AdminIndexView):
+class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
     """The first screen after login: the city's figures for the current fiscal year."""
 
     @expose("/")
@@ -147,29 +147,50 @@ class HomeView(LoginRequiredMixin, AdminIndexView):
 
     @expose("/ledger")
     def ledger(self) -> Any:
-        """The year's 協働事業一覧 as an Excel workbook, or a Word or PDF table for printing
-        (``format=docx|pdf``); for the city's staff, admins and viewers."""
+        """The year's 協働事業一覧 as an Excel workbook, or a Word table for printing
+        (``format=docx``; as PDF: ``ledger_pdf``); for the city's staff, admins and viewers."""
         city = db.session.get(City, current_user.city_id) if current_user.city_id else None
         if city is None or current_user.role == Role.COUNCIL_MEMBER.value:
             abort(404)
         year = request.args.get("year", type=int)
         if year is None or not 1989 <= year <= 2100:
             year = fiscal_year_of(clock.today())
-        name = f"協働事業一覧_{nendo(year)}"
+        name = ledger_pdf_name(year)
         kind = request.args.get("format", "xlsx")
         if kind == "xlsx":
             return file_response(ledger_workbook(db.session, city.name, year), f"{name}.xlsx",
                                  XLSX_MIMETYPE)
-        if kind not in ("docx", "pdf"):
+        if kind != "docx":
             abort(404)
-        data = ledger_document(db.session, city.name, year)
-        if kind == "docx":
-            return file_response(data, f"{name}.docx", DOCX_MIMETYPE)
-        try:
-            return file_response(to_pdf(data), f"{name}.pdf", "application/pdf")
-        except KyodoError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
+        return file_response(ledger_document(db.session, city.name, year), f"{name}.docx",
+                             DOCX_MIMETYPE)
+
+    @expose("/ledger/pdf", methods=("POST",))
+    def ledger_pdf(self) -> Any:
+        """The year's ledger as PDF: LibreOffice takes seconds, so a worker makes it and its
+        page shows it coming (a button, not a link: each press makes one)."""
+        if not current_user.city_id or current_user.role == Role.COUNCIL_MEMBER.value:
+            abort(404)
+        year = request.args.get("year", type=int)
+        if year is None or not 1989 <= year <= 2100:
+            year = fiscal_year_of(clock.today())
+        batch = start_ledger_pdf(db.session, current_user.city_id, year, current_user.id)
+        return redirect(url_for(".document_batch", id=batch.id))
+
+    @property
+    def session(self) -> Any:
+        return db.session
+
+    def _batch_or_404(self, id: int) -> Any:
+        if not current_user.city_id or current_user.role == Role.COUNCIL_MEMBER.value:
+            abort(404)
+        return self._own_batch(id, LEDGER)
+
+    def _batch_label(self, batch: Any) -> str:
+        return ledger_pdf_name(batch.record_ids[0])
+
+    def _batch_back_url(self) -> str:
+        return url_for(".index")
 
 
 #: Japanese messages Flask-Admin's own catalog lacks (``admin`` domain, merged under it).

@@ -87,6 +87,44 @@ def start_batch(session: Session, kind: str, records: list[Any], user_id: int | 
     return batch
 
 
+#: A batch that makes the year's ledger (協働事業一覧) as PDF: its one "record" is the year.
+LEDGER = "ledger"
+
+
+def start_ledger_pdf(session: Session, city_id: int, fiscal_year: int,
+                     user_id: int | None) -> DocumentBatch:
+    """The year's ledger as PDF, made by a worker like any PDF (see ``start_batch``)."""
+    batch = DocumentBatch(kind=LEDGER, record_type=LEDGER, record_ids=[fiscal_year], total=1,
+                          city_id=city_id, created_by_id=user_id, status="queued", owner="",
+                          format="pdf")
+    session.add(batch)
+    session.flush()
+    batch_id = batch.id
+    session.commit()
+    _enqueue(session, batch_id, city_id)
+    return batch
+
+
+def ledger_pdf_name(fiscal_year: int) -> str:
+    from ..documents.wareki import nendo
+
+    return f"協働事業一覧_{nendo(fiscal_year)}"
+
+
+def _run_ledger(session: Any, batch_id: int, city_id: int, fiscal_year: int) -> None:
+    from ..models.city import City
+    from .ledger import ledger_document
+
+    city = session.get(City, city_id)
+    pdf = to_pdf(ledger_document(session, city.name, fiscal_year))
+    session.rollback()
+    with write_intent():
+        session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
+            status="done", done=1, updated_at=now(),
+            pdf_zip=zip_files([(0, f"{ledger_pdf_name(fiscal_year)}.pdf", pdf)])))
+        session.commit()
+
+
 def retry_batch(session: Session, batch: DocumentBatch) -> None:
     """Run a failed batch again from its first record (it archived nothing)."""
     if batch_state(batch)["status"] != "failed":
@@ -157,6 +195,9 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
                 return  # gone, or taken already (a task delivered twice runs once)
             batch = session.get(DocumentBatch, batch_id)
             kind, record_ids, as_pdf = batch.kind, list(batch.record_ids), batch.format == "pdf"
+            if kind == LEDGER:
+                _run_ledger(session, batch_id, city_id, record_ids[0])
+                return
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)
             rendered: list[tuple[Rendered, int, int]] = []  # without their bytes, and where those are

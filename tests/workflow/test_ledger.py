@@ -8,12 +8,14 @@ import io
 import re
 
 import docx
+import pytest
 from openpyxl import load_workbook
 
 from kyodo_admin import clock
 from kyodo_admin.models import Role
 from kyodo_admin.models.base import fiscal_year_of
 
+from ..conftest import csrf_from
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -112,3 +114,30 @@ def test_the_ledger_is_not_for_council_members_or_cityless_users(client, login_a
     assert client.get("/admin/ledger").status_code == 404
     login_as(UserFactory(city=city, role=Role.VIEWER.value))
     assert client.get("/admin/ledger?year=abc").status_code == 200  # this year, then
+
+
+@pytest.mark.pdf
+def test_the_ledger_as_pdf_is_made_by_a_worker_and_downloaded_from_its_page(client, login_as):
+    """The 一覧（PDF） button: a worker converts it (the queue runs at once in the tests), its
+    page downloads the PDF."""
+    from ..documents.test_pdf import needs_libreoffice, pdf_text_and_fonts
+
+    needs_libreoffice()
+    city = CityFactory(name="みなと市")
+    ProjectFactory(city=city, title="川辺の清掃と自然観察", status="running",
+                   start_date=dt.date(2026, 4, 1), end_date=dt.date(2027, 3, 31))
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    home = client.get("/admin/?year=2026").get_data(as_text=True)
+    assert 'id="ledger-pdf"' in home
+    response = client.post("/admin/ledger/pdf?year=2026", data={"csrf_token": csrf_from(home)})
+    assert response.status_code == 302 and "/admin/batch/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "PDFの作成（協働事業一覧_令和8年度）" in page and "PDFをダウンロード" in page
+    download = client.get(response.headers["Location"] + "/zip")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert "協働事業一覧_令和8年度.pdf" in download.headers["Content-Disposition"] or \
+        "filename*" in download.headers["Content-Disposition"]
+    assert "川辺の清掃と自然観察" in pdf_text_and_fonts(download.data)[0]
+    # another city's user does not reach it
+    login_as(UserFactory(city=CityFactory(), role=Role.STAFF.value))
+    assert client.get(response.headers["Location"]).status_code == 404

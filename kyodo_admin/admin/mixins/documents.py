@@ -33,7 +33,67 @@ def zip_name(kind: str, count: int, as_pdf: bool) -> str:
     return f"{DOCUMENT_KINDS.get(kind, kind)}_{count}件{'_PDF' if as_pdf else ''}.zip"
 
 
-class DocumentsMixin:
+class BatchPagesMixin:
+    """The page of a batch made by a worker (progress, download, run again), for the view
+    that started it: ``_batch_or_404`` finds the view's own batch in the city (403/404
+    otherwise), ``_batch_label`` names what it makes, ``_batch_back_url`` leads back."""
+
+    session: Any
+
+    def _batch_or_404(self, id: int) -> Any:
+        raise NotImplementedError
+
+    def _batch_label(self, batch: Any) -> str:
+        raise NotImplementedError
+
+    def _batch_back_url(self) -> str:
+        raise NotImplementedError
+
+    def _own_batch(self, id: int, record_type: str) -> Any:
+        batch = self.session.execute(select(DocumentBatch).where(
+            DocumentBatch.id == id, DocumentBatch.record_type == record_type)
+        ).scalar_one_or_none()  # city-scoped by the session
+        if batch is None:
+            abort(404)
+        return batch
+
+    @expose("/batch/<int:id>")
+    def document_batch(self, id: int) -> Any:
+        batch = self._batch_or_404(id)
+        return self.render("admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
+                           state=batch_state(batch), kind_label=self._batch_label(batch),
+                           back_url=self._batch_back_url())
+
+    @expose("/batch/<int:id>/retry", methods=("POST",))
+    def document_batch_retry(self, id: int) -> Any:
+        """Run a failed batch (interrupted, or refused by the queue) again."""
+        batch = self._batch_or_404(id)
+        try:
+            retry_batch(self.session, batch)
+        except KyodoError as exc:
+            flash(str(exc), "error")
+        return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
+
+    @expose("/batch/<int:id>/status")
+    def document_batch_status(self, id: int) -> Any:
+        return jsonify(batch_state(self._batch_or_404(id)))
+
+    @expose("/batch/<int:id>/zip")
+    def document_batch_zip(self, id: int) -> Any:
+        """The batch's documents: a ZIP, or the PDF itself when it made one."""
+        batch = self._batch_or_404(id)
+        if batch_state(batch)["status"] != "done":
+            flash("作成はまだ終わっていません。", "error")
+            return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
+        single = single_pdf(batch)
+        if single is not None:
+            return file_response(single[1], single[0], "application/pdf")
+        return file_response(batch_zip(self.session, batch),
+                             zip_name(batch.kind, batch.total, batch.format == "pdf"),
+                             "application/zip")
+
+
+class DocumentsMixin(BatchPagesMixin):
     model: Any
     session: Any
 
@@ -107,47 +167,13 @@ class DocumentsMixin:
     def _batch_or_404(self, id: int) -> Any:
         if not self._may_issue():
             abort(403)
-        batch = self.session.execute(select(DocumentBatch).where(
-            DocumentBatch.id == id, DocumentBatch.record_type == self.model.__tablename__)
-        ).scalar_one_or_none()  # city-scoped by the session
-        if batch is None:
-            abort(404)
-        return batch
+        return self._own_batch(id, self.model.__tablename__)
 
-    @expose("/batch/<int:id>")
-    def document_batch(self, id: int) -> Any:
-        batch = self._batch_or_404(id)
-        return self.render("admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
-                           state=batch_state(batch),
-                           kind_label=DOCUMENT_KINDS.get(batch.kind, batch.kind))
+    def _batch_label(self, batch: Any) -> str:
+        return DOCUMENT_KINDS.get(batch.kind, batch.kind)
 
-    @expose("/batch/<int:id>/retry", methods=("POST",))
-    def document_batch_retry(self, id: int) -> Any:
-        """Run a failed batch (interrupted, or refused by the queue) again."""
-        batch = self._batch_or_404(id)
-        try:
-            retry_batch(self.session, batch)
-        except KyodoError as exc:
-            flash(str(exc), "error")
-        return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
-
-    @expose("/batch/<int:id>/status")
-    def document_batch_status(self, id: int) -> Any:
-        return jsonify(batch_state(self._batch_or_404(id)))
-
-    @expose("/batch/<int:id>/zip")
-    def document_batch_zip(self, id: int) -> Any:
-        """The batch's documents: a ZIP, or the PDF itself when it made one."""
-        batch = self._batch_or_404(id)
-        if batch_state(batch)["status"] != "done":
-            flash("作成はまだ終わっていません。", "error")
-            return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
-        single = single_pdf(batch)
-        if single is not None:
-            return file_response(single[1], single[0], "application/pdf")
-        return file_response(batch_zip(self.session, batch),
-                             zip_name(batch.kind, batch.total, batch.format == "pdf"),
-                             "application/zip")
+    def _batch_back_url(self) -> str:
+        return str(self.get_url(".index_view"))  # type: ignore[attr-defined]
 
     def is_action_allowed(self, name: str) -> bool:
         if name in ("issue_documents", "issue_pdfs"):
