@@ -92,12 +92,14 @@ class Meeting(CityOwned, VersionedMixin, TimestampMixin, Base):
     council_id: Mapped[int] = mapped_column(ForeignKey("council.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     step: Mapped[int] = mapped_column(default=1)
-    held_on: Mapped[dt.date]
+    #: The previous date, time and place are loaded on change (``active_history``): the change
+    #: notice says what the meeting moved from even when the row was expired when changed.
+    held_on: Mapped[dt.date] = mapped_column(active_history=True)
     #: The local time it starts and ends (the calendar file of the meeting notice).
-    starts_at: Mapped[dt.time | None]
+    starts_at: Mapped[dt.time | None] = mapped_column(active_history=True)
     ends_at: Mapped[dt.time | None]
     fiscal_year: Mapped[int | None] = mapped_column(index=True)
-    location: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(200), default="", active_history=True)
     minutes: Mapped[str] = mapped_column(Text, default="")
 
     council: Mapped[Council] = relationship(back_populates="meetings")

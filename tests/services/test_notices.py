@@ -35,9 +35,6 @@ from ..factories import (
     UserFactory,
 )
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -130,6 +127,7 @@ def test_reminder_days_skip_closed_days():
 
 
 def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
+    city_name = report.city.name
     written = {day: scan(day) for day in (
         dt.date(2026, 12, 20), dt.date(2026, 12, 21), dt.date(2026, 12, 22),
         dt.date(2026, 12, 28), dt.date(2027, 1, 4), dt.date(2027, 1, 5),
@@ -147,7 +145,8 @@ def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
     assert [r.kind for r in rows[::3]] == ["report_due", "report_due", "report_overdue",
                                            "report_overdue"]
     first = rows[0]
-    assert first.subject == "【" + report.city.name + "】事業報告書の提出期限（令和9年1月4日）のお知らせ"
+    first_subject = first.subject
+    assert first.subject == "【" + city_name + "】事業報告書の提出期限（令和9年1月4日）のお知らせ"
     assert "「海辺の子ども自然教室」の事業報告書の提出期限は 令和9年1月4日 です（あと14日）" in first.body
     assert first.body.rstrip().endswith("0467-00-0000")
 
@@ -157,7 +156,7 @@ def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
     assert len(smtp.messages) == 12
     assert sorted(smtp.recipients).count("info@umi.example.jp") == 4
     message = smtp.messages[0]
-    assert message["Subject"] == first.subject
+    assert message["Subject"] == first_subject
     assert "あと14日" in message.get_content()
     # nothing goes twice: a second send and a second scan the same day do nothing
     with at(dt.date(2027, 1, 12)):
@@ -167,8 +166,9 @@ def test_report_reminders_go_on_the_right_days_once_each(report, smtp):
 
 
 def test_a_submitted_report_is_not_reminded(report):
-    report.submitted_on = dt.date(2026, 12, 15)
-    db.session.commit()
+    with tenancy.scoped_to(report.city_id):  # the department's request
+        report.submitted_on = dt.date(2026, 12, 15)
+        db.session.commit()
     assert scan(dt.date(2026, 12, 21)) == 0
 
 
@@ -231,13 +231,14 @@ def test_a_meeting_notice_carries_its_agenda_and_a_calendar_event_in_jst(meeting
 
 
 def test_moving_a_meeting_tells_its_members_in_the_same_transaction(meeting):
+    city_id = meeting.city_id
     scan(dt.date(2026, 7, 15))
-    with tenancy.scoped_to(meeting.city_id):
+    with tenancy.scoped_to(city_id):
         meeting.held_on = dt.date(2026, 7, 24)
         db.session.flush()
         db.session.rollback()  # a change not saved tells nobody
     assert [r.kind for r in outbox()] == ["meeting", "meeting"]
-    with tenancy.scoped_to(meeting.city_id):
+    with tenancy.scoped_to(city_id):
         meeting.held_on = dt.date(2026, 7, 24)
         db.session.commit()
     changed = [r for r in outbox() if r.kind == "meeting_changed"]
@@ -288,7 +289,8 @@ def test_a_row_being_sent_is_not_put_back_but_a_stuck_one_is(report):
 
     scan(dt.date(2026, 12, 21))
     rows = outbox()
-    with at(dt.date(2026, 12, 21)):
+    staff_scope = tenancy.scoped_to(rows[0].city_id)  # the outbox's screen, in its city
+    with staff_scope, at(dt.date(2026, 12, 21)):
         rows[0].status = "sending"  # claimed by a sender a moment ago
         rows[0].updated_at = clock.now()
         rows[1].status = "sent"
@@ -297,7 +299,7 @@ def test_a_row_being_sent_is_not_put_back_but_a_stuck_one_is(report):
         with pytest.raises(ValidationFailed, match="送信中のメールは再送できません"):
             retry(db.session, rows[0])
     later = dt.datetime.combine(dt.date(2026, 12, 21), dt.time(11, 30), tzinfo=clock.zone())
-    with time_machine.travel(later, tick=False):  # an hour and a half later: stuck
+    with tenancy.scoped_to(rows[0].city_id), time_machine.travel(later, tick=False):  # stuck
         assert retryable(rows[0])
         retry(db.session, rows[0])
         assert rows[0].status == "pending"
