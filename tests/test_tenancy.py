@@ -24,9 +24,6 @@ from kyodo_admin.tenancy import TenancyNotSet, all_cities, not_set, scoped_to
 from .conftest import csrf_from, flashes, form_page
 from .factories import FACTORIES, CityFactory, DepartmentFactory, OrganizationFactory, UserFactory
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 CITY_VIEWS = [(ep, model) for _v, model, _c, ep in VIEWS
               if issubclass(model, TenantScoped) and model.__name__ != "AuditEvent"]
 
@@ -52,7 +49,7 @@ def test_every_view_hides_and_refuses_other_city_rows(client, login_as, two_citi
     a, b, admin_a = two_cities
     foreign = make(model, b)
     own = make(model, a)
-    foreign_id, own_id = foreign.id, own.id
+    foreign_id, own_id, city_a, city_b = foreign.id, own.id, a.id, b.id
     login_as(admin_a)
 
     listing = client.get(f"/admin/{ep}/")
@@ -72,14 +69,15 @@ def test_every_view_hides_and_refuses_other_city_rows(client, login_as, two_citi
     # Bulk delete with the foreign id does nothing to it.
     client.post(f"/admin/{ep}/action/", data={"action": "delete", "rowid": [str(foreign_id)],
                                                "csrf_token": token})
-    db.session.rollback()
-    assert db.session.get(model, foreign_id) is not None
+    with scoped_to(city_b):  # B's row is still there
+        assert db.session.get(model, foreign_id) is not None
 
     export = client.get(f"/admin/{ep}/export/csv/")
     assert export.status_code == 200
     rows = export.get_data(as_text=True).splitlines()
-    own_rows = db.session.execute(
-        select(func.count()).select_from(model).where(model.city_id == a.id)).scalar_one()
+    with scoped_to(city_a):
+        own_rows = db.session.execute(
+            select(func.count()).select_from(model).where(model.city_id == city_a)).scalar_one()
     assert len(rows) == 1 + own_rows, rows  # header + own rows only
     assert not any("B市" in row for row in rows)
 
@@ -144,25 +142,28 @@ def test_filters_do_not_reach_other_city(client, login_as, two_cities):
 
 def test_posted_city_is_ignored(client, login_as, two_cities):
     a, b, admin_a = two_cities
+    city_a, city_b = a.id, b.id
     login_as(admin_a)
     _html, values = form_page(client, "/admin/department/new/")
-    values.update({"name": "新しい課", "city": str(b.id)})
+    values.update({"name": "新しい課", "city": str(city_b)})
     response = client.post("/admin/department/new/", data=values)
     assert response.status_code == 302
-    dept = db.session.execute(select(Department).where(Department.name == "新しい課")).scalar_one()
-    assert dept.city_id == a.id
+    with all_cities():  # wherever it went, it went to A
+        dept = db.session.execute(select(Department).where(Department.name == "新しい課")).scalar_one()
+    assert dept.city_id == city_a
 
 
 def test_posted_foreign_key_of_other_city_is_refused(client, login_as, two_cities):
     a, b, admin_a = two_cities
-    foreign_org = OrganizationFactory(city=b)
+    foreign_org_id = OrganizationFactory(city=b).id
     login_as(admin_a)
     _html, values = form_page(client, "/admin/project/new/")
-    values.update({"title": "越境事業", "organization": str(foreign_org.id)})
+    values.update({"title": "越境事業", "organization": str(foreign_org_id)})
     response = client.post("/admin/project/new/", data=values)
     assert response.status_code == 200  # the form comes back with the error
     assert "選択肢にない値です" in response.get_data(as_text=True)
-    assert db.session.execute(select(Project).where(Project.title == "越境事業")).first() is None
+    with all_cities():  # in no city
+        assert db.session.execute(select(Project).where(Project.title == "越境事業")).first() is None
 
 
 def test_service_layer_refuses_cross_city_reference(app, two_cities):
@@ -211,7 +212,7 @@ def test_without_a_city_queries_and_writes_raise_outside_all_cities(app, two_cit
         assert {c.name for c in db.session.execute(select(City)).scalars()} == {"A市", "B市"}
         with all_cities():  # the explicit way to read across cities
             assert db.session.get(Organization, org_id).city_id == city_b
-    assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 1
+            assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == 1
 
 
 def test_an_anonymous_request_has_no_city_even_inside_all_cities(app, two_cities):
@@ -242,3 +243,52 @@ def test_every_command_runs_across_cities():
 
     assert all(isinstance(group, CommandGroup) for group in groups(cli))
     assert len(list(groups(cli))) >= 4
+
+
+def test_only_the_commands_the_login_and_the_start_up_read_every_city():
+    """ARCHITECTURE §13: every other module of the app works in one city's scope; one that
+    tries to read every city is stopped at once (and none names it in its source)."""
+    import pathlib
+    import re
+    import types
+
+    from kyodo_admin import tenancy
+
+    job = types.ModuleType("kyodo_admin.services.some_job")
+    exec("from kyodo_admin import tenancy\n"
+         "def run():\n    with tenancy.all_cities():\n        pass\n", job.__dict__)
+    with pytest.raises(TenancyNotSet, match="kyodo_admin.services.some_job may not read every city"):
+        job.run()
+    package = pathlib.Path(tenancy.__file__).parent
+    allowed = {"__init__.py", "cli.py", "web/auth.py", "tenancy.py"}
+    naming = [str(path.relative_to(package)) for path in package.rglob("*.py")
+              if str(path.relative_to(package)) not in allowed
+              and re.search(r"all_cities\(|ALL_CITIES\b", path.read_text(encoding="utf-8"))]
+    assert naming == []
+
+
+def test_a_new_row_keeps_its_own_city_and_is_never_moved_to_the_current_one(app, two_cities):
+    """A row takes its city from what it belongs to, when it is made: a row made for B while
+    A's scope is current is refused at flush (not filed under A), and a row naming only its
+    parent's id takes its parent's city."""
+    from kyodo_admin.errors import CrossCityReference
+    from kyodo_admin.models import Notice, RoleShare
+
+    from .factories import AgreementFactory
+
+    a, b, _ = two_cities
+    agreement_id, city_a, city_b = AgreementFactory(city=b).id, a.id, b.id
+    with scoped_to(city_a):
+        db.session.add(Notice(city_id=city_b, kind="meeting", key="meeting:1:x@example.jp",
+                              recipient="x@example.jp", subject="会議のお知らせ", body="本文"))
+        with pytest.raises(CrossCityReference, match="他の自治体の記録のため"):
+            db.session.flush()
+        db.session.rollback()
+    with scoped_to(city_b):
+        row = RoleShare(agreement_id=agreement_id, item="広報")
+        db.session.add(row)
+        db.session.flush()
+        assert row.city_id == city_b
+        db.session.rollback()
+    with all_cities():
+        assert db.session.execute(select(func.count()).select_from(Notice)).scalar_one() == 0
