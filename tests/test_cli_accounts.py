@@ -9,11 +9,9 @@ from kyodo_admin import tenancy
 from kyodo_admin.extensions import db
 from kyodo_admin.models import City, CollaborationType, Criterion, DocumentTemplate, User
 from kyodo_admin.services.form_definitions import current_definition
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from .conftest import login
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 PASSWORD = "tsuru-oka-hachiman-1063"
 
@@ -33,8 +31,10 @@ def kyodo(app):
 
 
 def counts() -> tuple[int, int]:
-    return (db.session.execute(select(func.count()).select_from(User)).scalar_one(),
-            db.session.execute(select(func.count()).select_from(City)).scalar_one())
+    """Users and cities of the whole install (the test inspects every city)."""
+    with all_cities():
+        return (db.session.execute(select(func.count()).select_from(User)).scalar_one(),
+                db.session.execute(select(func.count()).select_from(City)).scalar_one())
 
 
 def test_from_an_empty_database_to_a_city_admin_logged_in(app, client, kyodo):
@@ -51,10 +51,11 @@ def test_from_an_empty_database_to_a_city_admin_logged_in(app, client, kyodo):
 
     city = db.session.execute(select(City).where(City.slug == "nagano")).scalar_one()
     assert city.head_title == "長野市長"
-    assert current_definition(db.session, city.id, "basic_sheet") is not None
-    for model in (DocumentTemplate, CollaborationType, Criterion):
-        assert db.session.execute(select(func.count()).select_from(model).where(
-            model.city_id == city.id)).scalar_one() > 0, model
+    with scoped_to(city.id):  # what the city's admin finds in it
+        assert current_definition(db.session, city.id, "basic_sheet") is not None
+        for model in (DocumentTemplate, CollaborationType, Criterion):
+            assert db.session.execute(select(func.count()).select_from(model).where(
+                model.city_id == city.id)).scalar_one() > 0, model
     assert login(client, "nagano-admin", PASSWORD).status_code == 302
     home = client.get("/admin/").get_data(as_text=True)
     assert "長野市" in home
@@ -68,7 +69,8 @@ def test_a_blank_city_has_no_forms_until_its_admin_makes_them(app, kyodo):
     assert kyodo("cities", "add", "ueda", "上田市", "--head-title", "上田市長 様").exit_code == 0
     city = db.session.execute(select(City).where(City.slug == "ueda")).scalar_one()
     assert city.head_title == "上田市長 様"
-    assert current_definition(db.session, city.id, "basic_sheet") is None
+    with scoped_to(city.id):
+        assert current_definition(db.session, city.id, "basic_sheet") is None
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
@@ -140,7 +142,8 @@ def test_a_csv_from_excel_in_shift_jis_is_read(app, client, kyodo, tmp_path):
     result = kyodo("users", "import", str(sjis))
     assert result.exit_code == 0, result.output
     assert "2人を追加しました" in result.output
-    hanako = db.session.execute(select(User).where(User.username == "hanako")).scalar_one()
+    with all_cities():  # the user as the login lookup finds it
+        hanako = db.session.execute(select(User).where(User.username == "hanako")).scalar_one()
     assert (hanako.display_name, hanako.role, hanako.email) == ("長野 花子", "staff", "h@example.jp")
     made = next(line.split("初期パスワード: ")[1] for line in result.output.splitlines()
                 if line.startswith("kenji\t"))

@@ -31,12 +31,10 @@ from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.permissions import can_create, can_edit, can_view
 from kyodo_admin.services.reviews import check_score
 from kyodo_admin.services.users import DEMO_PASSWORD
+from kyodo_admin.tenancy import all_cities
 from kyodo_admin.workflow.rights import read_only_reason
 
 from .conftest import login
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 SLUGS = ["kamakura", "saitama", "hachioji", "koganei", "kunitachi"]
 
@@ -49,19 +47,19 @@ def table_counts():
 
 
 def test_demo_is_idempotent(demo_app):
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         before = table_counts()
     second = demo_app.test_cli_runner().invoke(args=["kyodo", "demo"])
     assert second.exit_code == 0, second.output
     assert "(0 new records)" in second.output
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         assert table_counts() == before
         assert before["audit_event"] > 0
 
 
 def test_demo_has_the_five_cities_and_the_whole_cycle(demo_app):
     assert [c["slug"] for c in CITIES] == SLUGS
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         cities = {c.slug: c for c in db.session.execute(select(City)).scalars()}
         assert set(cities) == set(SLUGS)
         assert cities["kamakura"].name == "鎌倉市" and cities["saitama"].name == "埼玉県"
@@ -117,7 +115,7 @@ def _token(client):
 def test_every_screen_answers_200_to_its_users(demo_app, username):
     client = demo_app.test_client()
     assert login(client, username, DEMO_PASSWORD).status_code == 302
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         user = db.session.execute(select(User).where(User.username == username)).scalar_one()
         assert client.get("/admin/").status_code == 200
         for _v, model, _c, ep in VIEWS:
@@ -140,7 +138,7 @@ def test_every_screen_answers_200_to_its_users(demo_app, username):
 
 
 def test_demo_scores_fit_their_criteria_and_koganei_checks_eligibility(demo_app):
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         scores = db.session.execute(select(ReviewScore)).scalars().all()
         assert scores
         for score in scores:
@@ -152,7 +150,7 @@ def test_demo_scores_fit_their_criteria_and_koganei_checks_eligibility(demo_app)
 
 
 def test_demo_proposals_agree_with_the_budget_answers_of_their_form(demo_app):
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         checked = 0
         for proposal in db.session.execute(select(Proposal)).scalars():
             if proposal.form_definition is None or "budget_measure" not in proposal.answers:
@@ -205,7 +203,7 @@ def test_every_shipped_template_renders_every_demo_record(demo_app):
     from kyodo_admin.services.documents import active_template
 
     rendered = reports_with_indicators = 0
-    with demo_app.app_context():
+    with demo_app.app_context(), all_cities():  # the test inspects every seed city
         for city in db.session.execute(select(City)).scalars():
             for kind, (model, _builder) in BUILDERS.items():
                 template = active_template(db.session, city.id, kind)
