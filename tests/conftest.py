@@ -277,10 +277,10 @@ def statements_of(client: FlaskClient, url: str) -> list[str]:
     return seen
 
 
-@pytest.fixture(scope="module")
-def demo_app(backend, tmp_path_factory):
-    """An app with ``kyodo demo`` loaded (the five seed cities), shared by a module's tests."""
-    app = create_app(app_config(database_url(backend, tmp_path_factory, "demo")))
+def demo_app_of(backend: str, tmp_path_factory: pytest.TempPathFactory, name: str,
+                **extra: Any) -> Iterator[Flask]:
+    """An app with ``kyodo demo`` loaded (the five seed cities) and the given settings."""
+    app = create_app(app_config(database_url(backend, tmp_path_factory, name), **extra))
     app.test_client_class = IsolatedClient
     runner = app.test_cli_runner()
     first = runner.invoke(args=["kyodo", "demo"])
@@ -290,3 +290,9 @@ def demo_app(backend, tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_app(backend, tmp_path_factory):
+    """An app with ``kyodo demo`` loaded (the five seed cities), shared by a module's tests."""
+    yield from demo_app_of(backend, tmp_path_factory, "demo")

@@ -7,11 +7,10 @@ write and send each mail once."""
 
 from __future__ import annotations
 
-import email
+import contextlib
 import re
 import subprocess
 import time
-from email import policy
 
 import pytest
 from sqlalchemy import func, select
@@ -21,13 +20,13 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import City, DocumentBatch, GeneratedDocument, Notice
 
 from .conftest import app_config, form_values
+from .mail import smtp_server
 from .processes import (
     ROOT,
     Client,
     Process,
     csrf_of,
     demo_database,
-    free_port,
     gunicorn,
     ids_of,
     production_env,
@@ -39,29 +38,17 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.postgresql]
 PASSWORD = "two-machines-2026"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """Machine A and machine B (gunicorn each) and two workers, sharing PostgreSQL, Redis
     and the secret key; mail goes to a local SMTP server."""
-    from aiosmtpd.controller import Controller
-
     tmp = tmp_path_factory.mktemp("machines")
-    inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    mail = contextlib.ExitStack()
+    inbox = mail.enter_context(smtp_server())
     url = demo_database("kyodo_two_machines", PASSWORD)
     queue = redis_queue(13)
     env = production_env(url, queue, tmp / "instance", KYODO_BATCH_SYNC_LIMIT="0",
-                         KYODO_SMTP_HOST="127.0.0.1", KYODO_SMTP_PORT=str(smtp.port),
+                         KYODO_SMTP_HOST="127.0.0.1", KYODO_SMTP_PORT=str(inbox.port),
                          KYODO_MAIL_FROM="kyodo@example.jp", KYODO_ENTRANCE_MIN_INTERVAL="30",
                          KYODO_LOGIN_MAX_FAILURES="3")
     started: list[Process] = []
@@ -79,7 +66,7 @@ def cluster(tmp_path_factory):
     finally:
         for process in started:
             process.stop()
-        smtp.stop()
+        mail.close()
 
 
 def logged_in(base: str, username: str = "kamakura-staff") -> Client:

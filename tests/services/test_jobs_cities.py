@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from kyodo_admin import create_app, tenancy
+from kyodo_admin import tenancy
 from kyodo_admin.extensions import db, write_intent
 from kyodo_admin.models import (
     Agreement,
@@ -31,7 +31,7 @@ from kyodo_admin.models import (
 from kyodo_admin.services.audit import Actor, reset_actor, set_actor
 from kyodo_admin.services.imports import auto_mapping, import_table, read_table, targets
 
-from ..conftest import IsolatedClient, app_config, csrf_from, database_url, form_values, login
+from ..conftest import csrf_from, demo_app_of, form_values, login
 
 CITIES = ("kamakura", "saitama", "hachioji")
 
@@ -39,15 +39,7 @@ CITIES = ("kamakura", "saitama", "hachioji")
 @pytest.fixture(scope="module")
 def seed(backend, tmp_path_factory):
     """The seed cities' demo data; every bulk issue is a batch for the queue."""
-    app = create_app(app_config(database_url(backend, tmp_path_factory, "jobs"),
-                                KYODO_BATCH_SYNC_LIMIT=0))
-    app.test_client_class = IsolatedClient
-    result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from demo_app_of(backend, tmp_path_factory, "jobs", KYODO_BATCH_SYNC_LIMIT=0)
 
 
 def at_once(work: Callable[[str], Any]) -> dict[str, Any]:

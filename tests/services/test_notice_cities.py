@@ -7,16 +7,14 @@ no other city and are shown in its outbox and in /healthz."""
 from __future__ import annotations
 
 import datetime as dt
-import email
 import re
-from email import policy
 from email.utils import parseaddr
 
 import pytest
 import time_machine
 from sqlalchemy import select, update
 
-from kyodo_admin import clock, create_app, tenancy
+from kyodo_admin import clock, tenancy
 from kyodo_admin.extensions import db
 from kyodo_admin.models import (
     City,
@@ -29,8 +27,8 @@ from kyodo_admin.models import (
 )
 from kyodo_admin.services.notices import sender_name, signature
 
-from ..conftest import IsolatedClient, app_config, database_url, login
-from ..processes import free_port
+from ..conftest import demo_app_of, login
+from ..mail import smtp_server
 
 RECORDS = {"meeting": Meeting, "completion_report": CompletionReport, "proposal": Proposal}
 #: Friday 15 January 2027, 10:00 in Japan: every seed city's 第3回会議 (20 January) is five
@@ -38,37 +36,19 @@ RECORDS = {"meeting": Meeting, "completion_report": CompletionReport, "proposal"
 SCAN_AT = dt.datetime(2027, 1, 15, 10, tzinfo=clock.zone())
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def inbox():
-    from aiosmtpd.controller import Controller
-
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    received.port = controller.port
-    yield received
-    controller.stop()
+    with smtp_server() as received:
+        yield received
 
 
 @pytest.fixture
 def seed_cities(backend, tmp_path_factory, inbox):
     """The five seed cities (kyodo demo), each city's council user with an address and a
     sender name and signature of its own; mail goes to the local SMTP server."""
-    app = create_app(app_config(database_url(backend, tmp_path_factory, "cities"),
-                                KYODO_SMTP_HOST="127.0.0.1", KYODO_SMTP_PORT=inbox.port,
-                                KYODO_MAIL_FROM="kyodo@example.jp"))
-    app.test_client_class = IsolatedClient
-    result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
-    assert result.exit_code == 0, result.output
+    made = demo_app_of(backend, tmp_path_factory, "cities", KYODO_SMTP_HOST="127.0.0.1",
+                       KYODO_SMTP_PORT=inbox.port, KYODO_MAIL_FROM="kyodo@example.jp")
+    app = next(made)
     with app.app_context():
         for city in db.session.execute(select(City).order_by(City.id)).scalars().all():
             with tenancy.scoped_to(city.id):  # what each city admin sets on its own screens
@@ -79,9 +59,9 @@ def seed_cities(backend, tmp_path_factory, inbox):
                                    .values(email=f"iin@{city.slug}.example.jp"))
                 db.session.commit()
         inbox.messages.clear()
-        yield app
         db.session.remove()
-        db.engine.dispose()
+    yield app
+    next(made, None)  # its database let go of
 
 
 def scan(app, *args: str):

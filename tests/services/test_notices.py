@@ -5,9 +5,6 @@ with a calendar file in JST."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
-from email import policy
 
 import pytest
 import time_machine
@@ -34,38 +31,14 @@ from ..factories import (
     ProposalFactory,
     UserFactory,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """What the local SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.recipients: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.recipients += envelope.rcpt_tos
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
+from ..mail import smtp_server
+from ..processes import free_port
 
 
 @pytest.fixture
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.config = {"KYODO_SMTP_HOST": "127.0.0.1", "KYODO_SMTP_PORT": controller.port,
-                    "KYODO_MAIL_FROM": "kyodo@city.example.jp"}
-    yield inbox
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox
 
 
 def at(day: dt.date):
