@@ -125,6 +125,44 @@ def _run_ledger(session: Any, batch_id: int, city_id: int, fiscal_year: int) -> 
         session.commit()
 
 
+#: A batch that converts an archived document (its stored bytes, not re-rendered) to PDF.
+ARCHIVED = "archived"
+
+
+def archived_pdf(session: Session, document: GeneratedDocument,
+                 user_id: int | None) -> DocumentBatch:
+    """The PDF of an archived document, made by a worker: the document's batch when one was
+    made (or is on its way), else a new one. Its bytes never change, so neither does it."""
+    recent = session.execute(select(DocumentBatch).where(
+        DocumentBatch.kind == ARCHIVED, DocumentBatch.record_type == "generated_document",
+        DocumentBatch.status != "failed").order_by(DocumentBatch.id.desc()).limit(200)).scalars()
+    found = next((b for b in recent if list(b.record_ids) == [document.id]), None)
+    if found is not None:
+        return found
+    batch = DocumentBatch(kind=ARCHIVED, record_type="generated_document",
+                          record_ids=[document.id], total=1, city_id=document.city_id,
+                          created_by_id=user_id, status="queued", owner="", format="pdf")
+    session.add(batch)
+    session.flush()
+    batch_id, city_id = batch.id, batch.city_id
+    session.commit()
+    _enqueue(session, batch_id, city_id)
+    return batch
+
+
+def _run_archived(session: Any, batch_id: int, document_id: int) -> None:
+    document = session.get(GeneratedDocument, document_id)
+    if document is None:
+        raise KyodoError("保管された文書が見つかりません。削除された可能性があります。")
+    name, content = pdf_name(document.filename), document.content
+    session.rollback()
+    pdf = to_pdf(content)
+    with write_intent():
+        session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
+            status="done", done=1, updated_at=now(), pdf_zip=zip_files([(document_id, name, pdf)])))
+        session.commit()
+
+
 def retry_batch(session: Session, batch: DocumentBatch) -> None:
     """Run a failed batch again from its first record (it archived nothing)."""
     if batch_state(batch)["status"] != "failed":
@@ -197,6 +235,9 @@ def run_batch(app: Flask, batch_id: int, city_id: int, actor: Actor) -> None:
             kind, record_ids, as_pdf = batch.kind, list(batch.record_ids), batch.format == "pdf"
             if kind == LEDGER:
                 _run_ledger(session, batch_id, city_id, record_ids[0])
+                return
+            if kind == ARCHIVED:
+                _run_archived(session, batch_id, record_ids[0])
                 return
             model = BUILDERS[kind][0]
             template = template_for(session, city_id, kind)

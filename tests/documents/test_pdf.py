@@ -83,8 +83,13 @@ def test_issue_as_pdf_archives_the_word_file(client, kamakura, staff):
         row = db.session.execute(select(GeneratedDocument)).scalar_one()
         row_id = row.id
         assert row.content.startswith(b"PK") and row.filename.endswith(".docx")
+    # the archived copy as PDF: made once by a worker from the archived bytes, then reused
     again = client.get(f"/admin/generated_document/pdf/{row_id}")
-    assert again.status_code == 200 and again.data.startswith(b"%PDF")
+    assert again.status_code == 302 and "/admin/generated_document/batch/" in again.headers["Location"]
+    pdf_file = client.get(again.headers["Location"] + "/zip")
+    assert pdf_file.mimetype == "application/pdf" and pdf_file.data.startswith(b"%PDF")
+    assert client.get(f"/admin/generated_document/pdf/{row_id}").headers["Location"] == \
+        again.headers["Location"]
 
 
 def test_without_libreoffice_the_user_is_told_and_nothing_is_archived(client, kamakura, staff,
