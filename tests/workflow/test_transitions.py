@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from kyodo_admin import clock
 from kyodo_admin.extensions import db
@@ -21,6 +23,7 @@ from kyodo_admin.models.agreement import AGREEMENT_STATES
 from kyodo_admin.models.project import PROJECT_STATES
 from kyodo_admin.models.proposal import PROPOSAL_STATES
 from kyodo_admin.services.workflow import EFFECTS, GUARDS
+from kyodo_admin.tenancy import all_cities
 from kyodo_admin.workflow.transitions import WORKFLOWS
 
 from ..conftest import csrf_from, flashes
@@ -65,26 +68,38 @@ def staff(city, client, login_as):
     return user
 
 
+def record_id_of(record) -> int:
+    """The record's id without reading it again (the row may have been changed since)."""
+    return sa_inspect(record).identity[0]
+
+
 def fire(client, endpoint: str, record, name: str, comment: str = "", version=None,
          on: dt.date | None = None):
-    html = client.get(f"/admin/{endpoint}/details/?id={record.id}").get_data(as_text=True)
-    db.session.refresh(record)
-    return client.post(f"/admin/{endpoint}/transition/{record.id}/{name}", data={
+    """Press a workflow button as the page offers it (with the version the page was loaded
+    at, unless ``version`` says otherwise)."""
+    record_id = record_id_of(record)
+    html = client.get(f"/admin/{endpoint}/details/?id={record_id}").get_data(as_text=True)
+    loaded = re.search(r'name="loaded_version" value="(\d+)"', html)
+    return client.post(f"/admin/{endpoint}/transition/{record_id}/{name}", data={
         "csrf_token": csrf_from(html), "comment": comment,
-        "loaded_version": str(record.version if version is None else version),
+        "loaded_version": str(version if version is not None else loaded.group(1) if loaded else 1),
         **({"on": on.isoformat()} if on else {})},
         follow_redirects=True)
 
 
 def status_of(record) -> str:
+    """The record's state now (read wherever it is: the test inspects it)."""
     db.session.expire_all()
-    return db.session.get(type(record), record.id).status
+    with all_cities():
+        return db.session.get(type(record), record_id_of(record)).status
 
 
 def transition_events(record) -> list[AuditEvent]:
-    return db.session.execute(select(AuditEvent).where(
-        AuditEvent.model == type(record).__tablename__, AuditEvent.record_id == str(record.id),
-        AuditEvent.action == "transition").order_by(AuditEvent.id)).scalars().all()
+    with all_cities():
+        return db.session.execute(select(AuditEvent).where(
+            AuditEvent.model == type(record).__tablename__,
+            AuditEvent.record_id == str(record_id_of(record)),
+            AuditEvent.action == "transition").order_by(AuditEvent.id)).scalars().all()
 
 
 def test_a_proposal_through_step_1_with_the_review_as_guard(client, city, staff):
