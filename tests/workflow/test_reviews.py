@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kyodo_admin.extensions import db
-from kyodo_admin.models import ReviewScore, Role
+from kyodo_admin.models import CouncilMember, Meeting, ReviewScore, Role
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from ..conftest import csrf_from, flashes, form_page
 from ..factories import (
@@ -21,12 +22,11 @@ from ..factories import (
     UserFactory,
 )
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 
 def scores() -> int:
-    return db.session.execute(select(func.count()).select_from(ReviewScore)).scalar_one()
+    """Scores saved, in every city (the test inspects them all)."""
+    with all_cities():
+        return db.session.execute(select(func.count()).select_from(ReviewScore)).scalar_one()
 
 
 @pytest.fixture
@@ -49,7 +49,8 @@ def setting(app):
     proposal = ProposalFactory(city=city, organization=org, status="step1_review", title="海辺の提案")
     meeting = MeetingFactory(city=city, council=council, step=1, title="第1回会議")
     review = ReviewFactory(city=city, proposal=proposal, meeting=meeting, step=1)
-    return {"city": city, "users": users, "members": members, "criteria": criteria,
+    db.session.expunge_all()  # read as arranged, whatever the requests change
+    return {"city": city, "organization": org, "users": users, "members": members, "criteria": criteria,
             "proposal": proposal, "meeting": meeting, "review": review, "council": council}
 
 
@@ -119,9 +120,10 @@ def test_department_heads_score_only_step_2(client, login_as, setting):
 
 
 def test_an_absent_member_cannot_score(client, login_as, setting):
-    meeting = setting["meeting"]
-    meeting.attendees = [setting["members"]["npo"]]
-    db.session.commit()
+    with scoped_to(setting["city"].id):  # the attendance as staff record it
+        meeting = db.session.get(Meeting, setting["meeting"].id)
+        meeting.attendees = [db.session.get(CouncilMember, setting["members"]["npo"].id)]
+        db.session.commit()
     login_as(setting["users"]["city"])
     c1, _c2 = setting["criteria"]
     page = post_scores(client, setting["review"], {c1.id: "3"})
@@ -152,13 +154,13 @@ def test_the_plain_score_form_refuses_a_recused_member(client, login_as, setting
 
 def test_the_meeting_agenda_lists_waiting_proposals_and_recusals(client, login_as, setting):
     waiting = ProposalFactory(city=setting["city"], status="step1_review", title="待っている提案",
-                              organization=setting["proposal"].organization)
+                              organization=setting["organization"]).id
     ProposalFactory(city=setting["city"], status="step2_review", title="ステップ2の提案")
     login_as(UserFactory(city=setting["city"], role=Role.STAFF.value))
     html = client.get(f"/admin/meeting/details/?id={setting['meeting'].id}").get_data(as_text=True)
     assert "海辺の提案" in html and "待っている提案" in html and "ステップ2の提案" not in html
     assert html.count("団体 太郎") >= 2  # recused from both items of its organization
-    assert f"proposal={waiting.id}" in html
+    assert f"proposal={waiting}" in html
     _form, values = form_page(
-        client, f"/admin/review/new/?proposal={waiting.id}&meeting={setting['meeting'].id}&step=1")
+        client, f"/admin/review/new/?proposal={waiting}&meeting={setting['meeting'].id}&step=1")
     assert values.get("step") == "1"
