@@ -68,8 +68,13 @@ def kamakura(app):
 
 @pytest.fixture
 def staff(kamakura, client, login_as):
+    """Kamakura's staff member, logged in; the row read as the login reads it and kept
+    readable (detached) whatever the test's requests change."""
     user = UserFactory(city=kamakura, role=Role.STAFF.value)
     login_as(user)
+    with all_cities():
+        db.session.refresh(user)
+    db.session.expunge(user)
     return user
 
 

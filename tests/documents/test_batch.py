@@ -12,13 +12,11 @@ from sqlalchemy import select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import GeneratedDocument
 from kyodo_admin.models.document import DocumentBatch
+from kyodo_admin.tenancy import all_cities, scoped_to
 
 from ..conftest import csrf_from
 from ..factories import CityFactory, UserFactory
 from .conftest import ORG_NAME, archived, make_agreement, texts
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 @pytest.fixture
@@ -48,6 +46,7 @@ def wait(client, url: str) -> dict:
 def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff,
                                                          small_sync_limit):
     ids = [make_agreement(kamakura).id for _ in range(4)]
+    city_id, staff_id = kamakura.id, staff.id
     response = start(client, ids)
     assert response.status_code == 302
     page_url = response.headers["Location"]
@@ -64,8 +63,10 @@ def test_a_long_selection_shows_progress_and_gives_a_zip(client, kamakura, staff
         names = archive.namelist()
         assert len(names) == 4 and len(set(names)) == 4
         assert all(ORG_NAME in texts(archive.read(n)) for n in names)
-    rows = db.session.execute(select(GeneratedDocument.record_id, GeneratedDocument.created_by_id)).all()
-    assert sorted(r.record_id for r in rows) == ids and {r.created_by_id for r in rows} == {staff.id}
+    with scoped_to(city_id):
+        rows = db.session.execute(select(GeneratedDocument.record_id,
+                                         GeneratedDocument.created_by_id)).all()
+    assert sorted(r.record_id for r in rows) == ids and {r.created_by_id for r in rows} == {staff_id}
 
 
 def test_a_failing_record_stops_the_batch_and_archives_nothing(client, kamakura, staff,
@@ -90,21 +91,24 @@ def test_another_citys_batch_is_not_found(client, kamakura, staff, login_as,
     login_as(UserFactory(city=other))
     for suffix in ("", "/status", "/zip"):
         assert client.get(page_url + suffix).status_code == 404
-    batch = db.session.execute(select(DocumentBatch)).scalar_one()
+    with all_cities():  # wherever it is, it is Kamakura's
+        batch = db.session.execute(select(DocumentBatch)).scalar_one()
     assert batch.city_id == kamakura.id and batch.status == "done"
 
 
 def test_an_interrupted_batch_is_reported(client, kamakura, staff):
     import datetime as dt
 
-    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
-                          record_ids=[1], total=1, status="running")
-    db.session.add(batch)
-    db.session.commit()
-    db.session.execute(DocumentBatch.__table__.update().values(
-        updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
-    db.session.commit()
-    state = client.get(f"/admin/agreement/batch/{batch.id}/status").get_json()
+    with scoped_to(kamakura.id):  # a batch whose worker last wrote an hour ago
+        batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
+                              record_ids=[1], total=1, status="running")
+        db.session.add(batch)
+        db.session.commit()
+        batch_id = batch.id
+        db.session.execute(DocumentBatch.__table__.update().values(
+            updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+        db.session.commit()
+    state = client.get(f"/admin/agreement/batch/{batch_id}/status").get_json()
     assert state["status"] == "failed" and "中断されました" in state["error"]
 
 
@@ -116,12 +120,13 @@ def test_a_batch_whose_process_was_killed_shows_as_interrupted_at_once(client, k
     import sys
 
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
-                          record_ids=[1, 2], total=2, done=1, status="running",
-                          owner=f"{socket.gethostname()}:{worker.pid}")
-    db.session.add(batch)
-    db.session.commit()
-    url = f"/admin/agreement/batch/{batch.id}/status"
+    with scoped_to(kamakura.id):  # a batch a live process of this machine runs
+        batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
+                              record_ids=[1, 2], total=2, done=1, status="running",
+                              owner=f"{socket.gethostname()}:{worker.pid}")
+        db.session.add(batch)
+        db.session.commit()
+        url = f"/admin/agreement/batch/{batch.id}/status"
     assert client.get(url).get_json()["status"] == "running"  # alive, and just updated
     worker.kill()
     worker.wait()
@@ -134,14 +139,17 @@ def test_a_batch_handed_to_two_workers_runs_once(app, client, kamakura, staff):
     from kyodo_admin.services.batches import run_batch
 
     ids = [make_agreement(kamakura).id for _ in range(2)]
-    batch = DocumentBatch(city_id=kamakura.id, kind="agreement", record_type="agreement",
-                          record_ids=ids, total=2, status="queued")
-    db.session.add(batch)
-    db.session.commit()
-    batch_id = batch.id
+    city_id = kamakura.id
+    with scoped_to(city_id):  # the request that started it
+        batch = DocumentBatch(city_id=city_id, kind="agreement", record_type="agreement",
+                              record_ids=ids, total=2, status="queued")
+        db.session.add(batch)
+        db.session.commit()
+        batch_id = batch.id
     db.session.rollback()  # the test's own read ends: it sees what the runs commit
-    run_batch(app, batch_id, kamakura.id, SYSTEM_ACTOR)
-    run_batch(app, batch_id, kamakura.id, SYSTEM_ACTOR)  # the same task delivered again
+    run_batch(app, batch_id, city_id, SYSTEM_ACTOR)
+    run_batch(app, batch_id, city_id, SYSTEM_ACTOR)  # the same task delivered again
     db.session.rollback()
-    assert db.session.get(DocumentBatch, batch_id).status == "done"
+    with scoped_to(city_id):
+        assert db.session.get(DocumentBatch, batch_id).status == "done"
     assert archived() == 2
