@@ -174,31 +174,6 @@ class Client:
         assert status == 302 and "/login" not in headers.get("location", ""), (status, text[:500])
 
 
-def processes_of_group(pgid: int) -> list[str]:
-    """The command lines of the processes still alive in a process group."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                alive.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                    errors="replace").strip())
-        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
-            continue
-    return alive
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def parse_env_line(line: str, env: dict[str, str]) -> dict[str, str]:
     """The variables an ``export A=… B=$(…)`` line sets, as bash evaluates them."""
     shown = run(f"{line}\nenv -0", env)

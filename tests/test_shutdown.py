@@ -6,7 +6,9 @@ worker), then signalled; none of its descendants may survive."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import time
 
@@ -117,8 +119,8 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
     finally:
         for process in started:
             for pid in descendants(process.popen.pid):
-                with __import__("contextlib").suppress(ProcessLookupError):
-                    __import__("os").kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             process.kill_group()
 
 
@@ -146,7 +148,7 @@ def test_a_killed_process_leaves_no_converter_or_render_worker_behind(tmp_path):
     needs_uno()
     script = tmp_path / "parent.py"
     script.write_text(KILLED_PARENT)
-    parent = Process(f"exec {sys.executable} {script}", {**__import__("os").environ,
+    parent = Process(f"exec {sys.executable} {script}", {**os.environ,
                                                          "KYODO_PDF_POOL": "1"},
                      tmp_path / "parent.log")
     try:
@@ -161,6 +163,6 @@ def test_a_killed_process_leaves_no_converter_or_render_worker_behind(tmp_path):
         assert {pid: cmd for pid, cmd in family.items() if running(pid)} == {}
     finally:
         for pid in descendants(parent.popen.pid):
-            with __import__("contextlib").suppress(ProcessLookupError):
-                __import__("os").kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         parent.kill_group()

@@ -133,6 +133,7 @@ def test_the_ledger_as_pdf_is_made_by_a_worker_and_downloaded_from_its_page(clie
     assert response.status_code == 302 and "/admin/batch/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "PDFの作成（協働事業一覧_令和8年度）" in page and "PDFをダウンロード" in page
+    assert "PDFを作成しました。" in page and "発行文書" not in page.split('id="batch"')[1]
     download = client.get(response.headers["Location"] + "/zip")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert "協働事業一覧_令和8年度.pdf" in download.headers["Content-Disposition"] or \

@@ -108,7 +108,8 @@ class DocumentsMixin(BatchPagesMixin):
 
     @expose("/document/<kind>/<int:id>", methods=("POST",))
     def issue_document(self, kind: str, id: int) -> Any:
-        """Issue a Word document from a record, archive it, and download it."""
+        """Issue a Word document from a record, archive it, and download it; as PDF, hand it
+        to a worker and show its page."""
         if kind not in self.document_kinds or not self._may_issue():
             abort(403)
         record = self.get_one(str(id))  # type: ignore[attr-defined]
