@@ -465,12 +465,11 @@ def worker_command(threads: int) -> None:
     Run as many as needed, on any machine that reaches the database and the queue."""
     from flask import current_app
 
-    from .queue import check, queue_of
+    from .queue import check, queue_of, unreachable
 
     queue = queue_of(current_app)
     if not check(current_app):
-        raise click.ClickException(f"キュー（KYODO_QUEUE_URL: {current_app.config['KYODO_QUEUE_URL']}）"
-                                   "に接続できません。Redis が動いているかを確かめてください。")
+        raise click.ClickException(unreachable(current_app.config["KYODO_QUEUE_URL"]))
     if queue.immediate:
         raise click.ClickException("KYODO_QUEUE_URL=immediate ではキューがないため、"
                                    "ワーカーは不要です（作業はその場で実行されます）。")
@@ -511,8 +510,9 @@ def explain(exc: BaseException) -> str:
         return (f"データベース{where}に接続できません。DATABASE_URL の指定と、データベースが"
                 "動いていて接続を受け付けているかを確かめてください。")
     if type(exc).__module__.startswith("redis"):
-        return (f"キュー（KYODO_QUEUE_URL: {os.environ.get('KYODO_QUEUE_URL', '')}）に接続"
-                "できません。Redis が動いているかを確かめてください。")
+        from .queue import unreachable
+
+        return unreachable(os.environ.get("KYODO_QUEUE_URL", ""))
     return (f"予期しないエラーで止まりました（{type(exc).__name__}: {exc}）。"
             "KYODO_LOG_LEVEL=DEBUG で詳細を表示します。")
 

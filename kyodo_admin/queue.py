@@ -91,6 +91,11 @@ def enqueue(name: str, *args: Any) -> None:
             "続く場合はシステム管理者に連絡してください。") from exc
 
 
+def unreachable(url: str) -> str:
+    """What an operator is told when the queue at ``url`` does not answer."""
+    return f"キュー（KYODO_QUEUE_URL: {url}）に接続できません。Redis が動いているかを確かめてください。"
+
+
 def check(app: Flask) -> bool:
     """Whether the queue answers (for /healthz)."""
     queue = queue_of(app)

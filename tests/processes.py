@@ -120,6 +120,13 @@ def gunicorn(env: dict[str, str], log: Path, workers: int = 2, port: int | None 
     return process, url
 
 
+def worker(env: dict[str, str], log: Path, command: str = "kyodo worker") -> Process:
+    """A `kyodo worker`, once it waits for work."""
+    process = Process(f"exec {command}", env, log)
+    process.wait_for_output("作業を待っています")
+    return process
+
+
 def wait_http(url: str, process: Process, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -264,6 +271,12 @@ def ids_of(url: str, sql: str, **params: Any) -> list[int]:
         found = [row[0] for row in connection.execute(sa.text(sql), params)]
     engine.dispose()
     return found
+
+
+def agreements_of(url: str, slug: str) -> list[int]:
+    """The ids of a city's agreements, oldest first."""
+    return ids_of(url, "SELECT a.id FROM agreement a JOIN city c ON c.id = a.city_id "
+                       "WHERE c.slug = :slug ORDER BY a.id", slug=slug)
 
 
 def csrf_of(page: str) -> str:

@@ -19,6 +19,7 @@ from .processes import (
     redis_queue,
     run,
     without_traceback,
+    worker,
 )
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.postgresql]
@@ -56,9 +57,7 @@ def test_the_first_install_of_the_readme_runs_in_production_and_a_city_admin_log
                 started.append(process)
                 continue
             if line.startswith("kyodo worker"):
-                worker = Process("exec " + line, env, tmp_path / "worker.log")
-                started.append(worker)
-                worker.wait_for_output("作業を待っています")
+                started.append(worker(env, tmp_path / "worker.log", line))
                 continue
             typed = {"kyodo admin create": ADMIN_PASSWORD,
                      "kyodo users add": CITY_ADMIN_PASSWORD}

@@ -18,16 +18,17 @@ from .documents.test_pdf_pool import needs_uno
 from .processes import (
     Client,
     Process,
+    agreements_of,
     csrf_of,
     demo_database,
     descendants,
     free_port,
     gunicorn,
-    ids_of,
     production_env,
     redis_queue,
     running,
     wait_http,
+    worker,
 )
 
 pytestmark = [pytest.mark.timeout(400), pytest.mark.postgresql, pytest.mark.pdf]
@@ -80,16 +81,14 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
     url = demo_database("kyodo_shutdown", PASSWORD)
     env = production_env(url, redis_queue(12), tmp_path / "instance", KYODO_PDF_POOL="1",
                          KYODO_BATCH_SYNC_LIMIT="0")
-    agreements = ids_of(url, "SELECT a.id FROM agreement a JOIN city c ON c.id = a.city_id "
-                             "WHERE c.slug = 'kamakura' ORDER BY a.id")
+    agreements = agreements_of(url, "kamakura")
     assert agreements
     started: list[Process] = []
     try:
         web, web_url = gunicorn(env, tmp_path / "gunicorn.log", workers=1)
         started.append(web)
-        worker = Process("exec kyodo worker", env, tmp_path / "worker.log")
-        started.append(worker)
-        worker.wait_for_output("作業を待っています")
+        queue_worker = worker(env, tmp_path / "worker.log")
+        started.append(queue_worker)
         dev_port = free_port()
         dev = Process(f"exec kyodo run --host 127.0.0.1 --port {dev_port}", env,
                       tmp_path / "run.log")
@@ -104,7 +103,8 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
         # the web processes render (their render worker); only the worker converts to PDF
         started_by = {"gunicorn": ("spawn_main",), "kyodo run": ("spawn_main",),
                       "kyodo worker": ("soffice", "unoserver", "spawn_main")}
-        for name, process in (("gunicorn", web), ("kyodo worker", worker), ("kyodo run", dev)):
+        for name, process in (("gunicorn", web), ("kyodo worker", queue_worker),
+                              ("kyodo run", dev)):
             family = descendants(process.popen.pid)
             commands = " ".join(family.values())
             assert all(part in commands for part in started_by[name]), (name, family)

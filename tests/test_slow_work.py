@@ -16,12 +16,13 @@ from .documents.test_pdf_pool import needs_uno
 from .processes import (
     Client,
     Process,
+    agreements_of,
     csrf_of,
     demo_database,
     gunicorn,
-    ids_of,
     production_env,
     redis_queue,
+    worker,
 )
 
 pytestmark = [pytest.mark.timeout(400), pytest.mark.postgresql, pytest.mark.pdf]
@@ -40,16 +41,12 @@ def test_three_pdfs_at_once_leave_another_users_page_as_fast(tmp_path):
     needs_uno()
     url = demo_database("kyodo_slow_work", PASSWORD)
     env = production_env(url, redis_queue(14), tmp_path / "instance", KYODO_PDF_POOL="1")
-    agreements = {slug: ids_of(url, "SELECT a.id FROM agreement a JOIN city c ON c.id = a.city_id "
-                                    "WHERE c.slug = :slug ORDER BY a.id", slug=slug)[0]
-                  for slug in ("kamakura", "hachioji", "koganei")}
+    agreements = {slug: agreements_of(url, slug)[0] for slug in ("kamakura", "hachioji", "koganei")}
     started: list[Process] = []
     try:
         web, base = gunicorn(env, tmp_path / "gunicorn.log", workers=2)
         started.append(web)
-        worker = Process("exec kyodo worker --threads 1", env, tmp_path / "worker.log")
-        started.append(worker)
-        worker.wait_for_output("作業を待っています")
+        started.append(worker(env, tmp_path / "worker.log", "kyodo worker --threads 1"))
         other = Client(base)
         other.log_in("saitama-staff", PASSWORD)
         for _ in range(3):

@@ -25,12 +25,14 @@ from .processes import (
     ROOT,
     Client,
     Process,
+    agreements_of,
     csrf_of,
     demo_database,
     gunicorn,
     ids_of,
     production_env,
     redis_queue,
+    worker,
 )
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.postgresql]
@@ -58,9 +60,7 @@ def cluster(tmp_path_factory):
         b, b_url = gunicorn(env, tmp / "b.log", workers=2)
         started.append(b)
         for name in ("worker-1", "worker-2"):
-            worker = Process("exec kyodo worker --threads 2", env, tmp / f"{name}.log")
-            started.append(worker)
-            worker.wait_for_output("作業を待っています")
+            started.append(worker(env, tmp / f"{name}.log", "kyodo worker --threads 2"))
         yield {"a": a_url, "b": b_url, "env": env, "url": url, "queue": queue, "inbox": inbox,
                "workers": started[2:], "tmp": tmp}
     finally:
@@ -153,8 +153,7 @@ def test_a_batch_both_workers_race_for_runs_once(cluster):
     """The same batch handed to the queue twice at once (a double click, a retry crossing
     a slow worker): both workers take a copy at the same moment; one makes the documents."""
     app = create_app(app_config(cluster["url"], KYODO_QUEUE_URL=cluster["queue"]))
-    agreements = ids_of(cluster["url"], "SELECT a.id FROM agreement a JOIN city c ON "
-                                        "c.id = a.city_id WHERE c.slug = 'hachioji' ORDER BY a.id")
+    agreements = agreements_of(cluster["url"], "hachioji")
     with app.app_context():
         city_id = db.session.execute(select(City.id).where(City.slug == "hachioji")).scalar_one()
         with tenancy.scoped_to(city_id):

@@ -149,12 +149,10 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
     def ledger(self) -> Any:
         """The year's 協働事業一覧 as an Excel workbook, or a Word table for printing
         (``format=docx``; as PDF: ``ledger_pdf``); for the city's staff, admins and viewers."""
-        city = db.session.get(City, current_user.city_id) if current_user.city_id else None
-        if city is None or current_user.role == Role.COUNCIL_MEMBER.value:
+        city = db.session.get(City, self._ledger_city_id())
+        if city is None:
             abort(404)
-        year = request.args.get("year", type=int)
-        if year is None or not 1989 <= year <= 2100:
-            year = fiscal_year_of(clock.today())
+        year = self._ledger_year()
         name = ledger_pdf_name(year)
         kind = request.args.get("format", "xlsx")
         if kind == "xlsx":
@@ -169,21 +167,30 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
     def ledger_pdf(self) -> Any:
         """The year's ledger as PDF: LibreOffice takes seconds, so a worker makes it and its
         page shows it coming (a button, not a link: each press makes one)."""
+        batch = start_ledger_pdf(db.session, self._ledger_city_id(), self._ledger_year(),
+                                 current_user.id)
+        return redirect(url_for(".document_batch", id=batch.id))
+
+    @staticmethod
+    def _ledger_city_id() -> int:
+        """The city whose ledger this user reads (staff, admins, viewers); 404 for council
+        members and users without a city."""
         if not current_user.city_id or current_user.role == Role.COUNCIL_MEMBER.value:
             abort(404)
+        return int(current_user.city_id)
+
+    @staticmethod
+    def _ledger_year() -> int:
+        """The fiscal year asked for (?year=), this one when none or out of range."""
         year = request.args.get("year", type=int)
-        if year is None or not 1989 <= year <= 2100:
-            year = fiscal_year_of(clock.today())
-        batch = start_ledger_pdf(db.session, current_user.city_id, year, current_user.id)
-        return redirect(url_for(".document_batch", id=batch.id))
+        return year if year is not None and 1989 <= year <= 2100 else fiscal_year_of(clock.today())
 
     @property
     def session(self) -> Any:
         return db.session
 
     def _batch_or_404(self, id: int) -> Any:
-        if not current_user.city_id or current_user.role == Role.COUNCIL_MEMBER.value:
-            abort(404)
+        self._ledger_city_id()
         return self._own_batch(id, LEDGER)
 
     def _batch_label(self, batch: Any) -> str:

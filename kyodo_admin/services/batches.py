@@ -79,6 +79,11 @@ def start_batch(session: Session, kind: str, records: list[Any], user_id: int | 
                           record_ids=[r.id for r in records], total=len(records),
                           city_id=records[0].city_id, created_by_id=user_id,
                           status="queued", owner="", format="pdf" if as_pdf else "docx")
+    return _queue_new(session, batch)
+
+
+def _queue_new(session: Session, batch: DocumentBatch) -> DocumentBatch:
+    """Save a new batch (committed, so any worker finds it) and put it on the queue."""
     session.add(batch)
     session.flush()
     batch_id, city_id = batch.id, batch.city_id
@@ -94,15 +99,9 @@ LEDGER = "ledger"
 def start_ledger_pdf(session: Session, city_id: int, fiscal_year: int,
                      user_id: int | None) -> DocumentBatch:
     """The year's ledger as PDF, made by a worker like any PDF (see ``start_batch``)."""
-    batch = DocumentBatch(kind=LEDGER, record_type=LEDGER, record_ids=[fiscal_year], total=1,
-                          city_id=city_id, created_by_id=user_id, status="queued", owner="",
-                          format="pdf")
-    session.add(batch)
-    session.flush()
-    batch_id = batch.id
-    session.commit()
-    _enqueue(session, batch_id, city_id)
-    return batch
+    return _queue_new(session, DocumentBatch(
+        kind=LEDGER, record_type=LEDGER, record_ids=[fiscal_year], total=1, city_id=city_id,
+        created_by_id=user_id, status="queued", owner="", format="pdf"))
 
 
 def ledger_pdf_name(fiscal_year: int) -> str:
@@ -117,11 +116,15 @@ def _run_ledger(session: Any, batch_id: int, city_id: int, fiscal_year: int) -> 
 
     city = session.get(City, city_id)
     pdf = to_pdf(ledger_document(session, city.name, fiscal_year))
+    _finish_with_pdf(session, batch_id, (0, f"{ledger_pdf_name(fiscal_year)}.pdf", pdf))
+
+
+def _finish_with_pdf(session: Any, batch_id: int, pdf: tuple[int, str, bytes]) -> None:
+    """A one-PDF batch done: its PDF (record id, file name, bytes) kept for the download."""
     session.rollback()
     with write_intent():
         session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
-            status="done", done=1, updated_at=now(),
-            pdf_zip=zip_files([(0, f"{ledger_pdf_name(fiscal_year)}.pdf", pdf)])))
+            status="done", done=1, updated_at=now(), pdf_zip=zip_files([pdf])))
         session.commit()
 
 
@@ -139,15 +142,10 @@ def archived_pdf(session: Session, document: GeneratedDocument,
     found = next((b for b in recent if list(b.record_ids) == [document.id]), None)
     if found is not None:
         return found
-    batch = DocumentBatch(kind=ARCHIVED, record_type="generated_document",
-                          record_ids=[document.id], total=1, city_id=document.city_id,
-                          created_by_id=user_id, status="queued", owner="", format="pdf")
-    session.add(batch)
-    session.flush()
-    batch_id, city_id = batch.id, batch.city_id
-    session.commit()
-    _enqueue(session, batch_id, city_id)
-    return batch
+    return _queue_new(session, DocumentBatch(
+        kind=ARCHIVED, record_type="generated_document", record_ids=[document.id], total=1,
+        city_id=document.city_id, created_by_id=user_id, status="queued", owner="",
+        format="pdf"))
 
 
 def _run_archived(session: Any, batch_id: int, document_id: int) -> None:
@@ -156,11 +154,7 @@ def _run_archived(session: Any, batch_id: int, document_id: int) -> None:
         raise KyodoError("保管された文書が見つかりません。削除された可能性があります。")
     name, content = pdf_name(document.filename), document.content
     session.rollback()
-    pdf = to_pdf(content)
-    with write_intent():
-        session.execute(update(DocumentBatch).where(DocumentBatch.id == batch_id).values(
-            status="done", done=1, updated_at=now(), pdf_zip=zip_files([(document_id, name, pdf)])))
-        session.commit()
+    _finish_with_pdf(session, batch_id, (document_id, name, to_pdf(content)))
 
 
 def retry_batch(session: Session, batch: DocumentBatch) -> None:
