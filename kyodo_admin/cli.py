@@ -459,10 +459,13 @@ def notices_send_command(no_collect: bool) -> None:
 
 @cli.command("worker")
 @click.option("--threads", default=2, show_default=True, help="同時に実行する作業の数")
+@click.option("--no-notices", is_flag=True,
+              help="10分ごとの通知メールの作成・送信をこのワーカーでは行わない（cron や他のワーカーが行う）")
 @with_appcontext
-def worker_command(threads: int) -> None:
+def worker_command(threads: int, no_notices: bool) -> None:
     """Run the queued background work (document batches) until stopped (Ctrl-C, SIGTERM).
-    Run as many as needed, on any machine that reaches the database and the queue."""
+    Run as many as needed, on any machine that reaches the database and the queue; each also
+    runs the notice scan every 10 minutes unless ``--no-notices``."""
     from flask import current_app
 
     from .queue import check, queue_of, unreachable
@@ -478,7 +481,7 @@ def worker_command(threads: int) -> None:
     share_with("huey")  # which task each thread runs, in the app's log format
     click.echo(f"kyodo worker: {current_app.config['KYODO_QUEUE_URL']} の作業を待っています"
                f"（{threads}件ずつ、Ctrl-C で停止）。")
-    queue.create_consumer(workers=threads, worker_type="thread").run()
+    queue.create_consumer(workers=threads, worker_type="thread", periodic=not no_notices).run()
 
 
 def register_cli(app: Flask) -> None:
