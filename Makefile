@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export clean
+.PHONY: install lock run test test-fast test-deps test-js lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export clean
 
 LOCK := requirements.lock
 
@@ -19,6 +19,14 @@ $(BIN)/.installed: pyproject.toml $(LOCK)
 	touch $@
 
 install: $(BIN)/.installed
+
+# axe-core for the browser tests' accessibility checks: the npm package at package-lock.json's
+# exact version (nothing is downloaded when the tests run).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test-js: node_modules/.installed
 
 # Refresh requirements.lock: the newest versions pyproject.toml's ranges allow, resolved in a
 # fresh environment (commit the result once `make test` passes on it).
@@ -48,10 +56,14 @@ test-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CI_DEBS) >/dev/null) \
 		|| echo "warning: could not install $(CI_DEBS)"; \
 	fi
+	@if ! command -v npm >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null) \
+		|| echo "warning: could not install npm (for axe-core)"; \
+	fi
 
 # One process: a rare failure seen only under pytest-xdist (a 500 on a list after a ~30 s
 # wait, see the closing note of issue 11) is not yet explained.
-test: install test-deps lint
+test: install test-deps test-js lint
 	$(BIN)/pytest
 
 # The quick loop: SQLite only, no browser, PDF or benchmark.
@@ -98,4 +110,4 @@ bench-export: install
 bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules

@@ -21,31 +21,47 @@ class TableWidget:
 
     def __init__(self, field_def: FieldDef) -> None:
         self.columns = field_def.get("columns", [])
+        self.label = str(field_def.get("label") or field_def.get("name") or "")
         from .types import max_rows_of
 
         self.max_rows = max_rows_of(field_def)
         self.required = bool(field_def.get("required"))
+
+    def cell_label(self, column: dict[str, Any]) -> str:
+        """A cell's accessible name with ``{n}`` for its row: 「収支予算 {n}行目 費目」."""
+        from flask_babel import gettext
+
+        return gettext("%(table)s {n}行目 %(column)s", table=self.label,
+                       column=column.get("label", column["name"]))
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         star = '<span class="text-danger"> *</span>'
         head = "".join(f"<th>{escape(c['label'])}{star if c.get('required') else ''}</th>"
                        for c in self.columns)
         rows = []
-        for entry in field:
+        labels = {c["name"]: self.cell_label(c) for c in self.columns}
+        for number, entry in enumerate(field, start=1):
             cells = []
             for column in self.columns:
                 sub = entry.form[column["name"]]
                 css = "form-control form-control-sm" + (" is-invalid" if sub.errors else "")
-                widget = sub(class_=css) if sub.type != "BooleanField" else sub()
+                # kyodo.js renumbers a copied row's names from data-cell-label.
+                named = {"aria-label": labels[column["name"]].replace("{n}", str(number)),
+                         "data-cell-label": labels[column["name"]]}
+                if sub.errors:
+                    named["aria-invalid"] = "true"
+                widget = (sub(class_=css, **named) if sub.type != "BooleanField"
+                          else sub(**named))
                 errors = "".join(f'<div class="invalid-feedback">{escape(e)}</div>'
                                  for e in sub.errors)
                 cells.append(f"<td>{widget}{errors}</td>")
             rows.append(f"<tr>{''.join(cells)}</tr>")
         limit = self.max_rows
-        required = ' aria-required="true"' if self.required else ""
+        required = ' data-required="true"' if self.required else ""
         return Markup(
             f'<table class="table table-sm table-bordered kyodo-table" id="{escape(field.id)}" '
             f'data-max-rows="{limit}"{data_attributes(kwargs)}{required}>'
+            f'<caption class="sr-only">{escape(self.label)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             # kyodo.js turns this into a working button; without scripts, saving adds rows.
             '<button type="button" class="btn btn-sm btn-outline-secondary kyodo-add-row" '

@@ -68,8 +68,11 @@
         var value = input.getAttribute(attr);
         if (value) { input.setAttribute(attr, value.replace(/-\d+-([^-]+)$/, '-' + index + '-$1')); }
       });
+      var label = input.getAttribute('data-cell-label');
+      if (label) { input.setAttribute('aria-label', label.replace('{n}', index + 1)); }
       if (input.type === 'checkbox') { input.checked = false; } else { input.value = ''; }
       input.classList.remove('is-invalid');
+      input.removeAttribute('aria-invalid');
     });
     copy.querySelectorAll('.invalid-feedback').forEach(function (el) { el.remove(); });
     last.parentNode.appendChild(copy);
@@ -168,3 +171,28 @@ document.addEventListener('change', function (event) {
     formatInputTooShort: function (input, min) { return (min - input.length) + '文字以上入力してください。'; }
   });
 })();
+
+// Flask-Admin's filter rows (made by its filters.js, also when a filter is added) get names a
+// screen reader reads: 「状態の条件」「状態」 (WCAG 2.1 4.1.2).
+document.addEventListener('DOMContentLoaded', function () {
+  var lang = document.querySelector('meta[name="kyodo-lang"]');
+  var english = lang && lang.content === 'en';
+  function name(table) {
+    table.querySelectorAll('tr').forEach(function (row) {
+      var link = row.querySelector('.remove-filter');
+      if (!link) { return; }
+      var title = link.textContent.replace('×', '').trim();
+      link.setAttribute('aria-label', english ? 'Remove the filter ' + title : title + 'の絞り込みを外す');
+      row.querySelectorAll('select.filter-op').forEach(function (op) {
+        op.setAttribute('aria-label', english ? title + ' condition' : title + 'の条件');
+      });
+      row.querySelectorAll('.filter-val').forEach(function (value) {
+        value.setAttribute('aria-label', title);
+      });
+    });
+  }
+  document.querySelectorAll('table.filters').forEach(function (table) {
+    name(table);
+    new MutationObserver(function () { name(table); }).observe(table, {childList: true, subtree: true});
+  });
+});

@@ -21,6 +21,7 @@ from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 
 from ..conftest import app_config
+from . import axe
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = os.environ.get("KYODO_SCREENSHOTS", "/tmp/kyodo-screenshots")
@@ -78,12 +79,45 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A Japanese-locale page in a context of its own (no cookies from other tests)."""
+    """A Japanese-locale page in a context of its own (no cookies from other tests).
+
+    axe-core checks every page the test opens (WCAG 2.1 A/AA); the test fails at its end
+    when any page had a violation.
+    """
+    if not axe.available():
+        message = f"axe-core is not installed ({axe.AXE_JS}); `make install` runs npm ci"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    checked = axe.watch(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+
+    def settle() -> None:
+        """Wait for the check of the page loaded last (a goto would cut it short)."""
+        for _ in range(200):
+            if len(checked.pages) >= len(loads):
+                return
+            page.wait_for_timeout(50)
+
+    def settled(go: Any) -> Any:
+        def leaving(*args: Any, **kwargs: Any) -> Any:
+            settle()
+            return go(*args, **kwargs)
+        return leaving
+
+    for method in ("goto", "reload", "go_back", "go_forward"):
+        setattr(page, method, settled(getattr(page, method)))
     yield page
+    settle()
     context.close()
+    assert len(checked.pages) >= len(loads), (
+        f"axe-core checked {len(checked.pages)} of the {len(loads)} pages the test opened: "
+        f"{checked.pages} of {loads}")
+    checked.check()
 
 
 def log_in(page: Any, url: str, username: str, password: str) -> None:
@@ -126,7 +160,7 @@ def fill_required(page: Any) -> None:
             control.first.fill(placeholder.removeprefix("例: ") or FILLERS.get(kind, "記入例です。"))
     # A required table needs one row; its first row's cells get a value each.
     tables = page.evaluate("""() => Array.from(document.querySelectorAll(
-            'table[aria-required=true]'))
+            'table[data-required=true]'))
         .filter(t => t.offsetParent !== null)
         .filter(t => !Array.from(t.querySelectorAll('input, textarea')).some(i => i.value))
         .map(t => t.id)""")
