@@ -134,15 +134,22 @@ def _rate_limits_off_again() -> Iterator[None]:
         limiter.enabled = False
 
 
-@pytest.fixture
-def body_in_all_cities() -> Iterator[None]:
-    """Not yet converted (issue 21): the test body runs inside ``all_cities()``. Every other
-    test body runs as production code does, with no city current: a request, command or job
-    sets its own scope, the factories scope each row to its city, and a test that reads a
-    city's rows says so (``scoped_to``), or ``all_cities()`` where it inspects several.
-    The modules that still use this are listed by ``pytestmark`` and only shrink."""
-    with tenancy.all_cities():
-        yield
+def enter_city(city: Any) -> int:
+    """From this line on the test body reads and writes as the city's own request or job
+    does: in that city's scope, nowhere else (the scope is lifted after the test). For a
+    test about one city; a test about several says where with ``scoped_to``/``all_cities``."""
+    city_id = city if isinstance(city, int) else int(city.id)
+    tenancy.set_scope(city_id)
+    return city_id
+
+
+@pytest.fixture(autouse=True)
+def _no_city_current() -> Iterator[None]:
+    """Each test body starts with no city current, as production code does: a request, a
+    command or a job sets its own scope (``enter_city`` sets one for the body)."""
+    token = tenancy.set_scope(tenancy.NOT_SET)
+    yield
+    tenancy.reset_scope(token)
 
 
 @pytest.fixture(autouse=True)

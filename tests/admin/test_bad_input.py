@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Agreement, CostShare, Indicator, Organization, Project, Proposal
 
-from ..conftest import csrf_from, flashes, form_page
+from ..conftest import csrf_from, enter_city, flashes, form_page
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -21,15 +21,13 @@ from ..factories import (
     UserFactory,
 )
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
 def staff_client(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff = UserFactory(city=city)
     login_as(staff)
     client.city = city
@@ -82,10 +80,10 @@ def test_duplicate_name_in_the_same_city_is_refused(staff_client):
     OrganizationFactory(name="NPO法人よそ")  # another city: the same name is fine there
     response = post_new(staff_client, "organization", name="NPO法人おなじ")
     assert_refused(response, "同じ名称の記録が既にあります")
-    assert count(Organization) == 2
+    assert count(Organization) == 1  # the city's own
     response = post_new(staff_client, "organization", name="NPO法人よそ")
     assert response.status_code == 302
-    assert count(Organization) == 3
+    assert count(Organization) == 2
 
 
 @pytest.mark.parametrize("number", ["1234567890123", "700001205000", "abcdefghijklm",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import update
 
 from kyodo_admin.clock import local_datetime
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, Role
 
+from ..conftest import enter_city
 from ..factories import (
     CityFactory,
     CompletionReportFactory,
@@ -23,9 +23,6 @@ from ..factories import (
     UserFactory,
 )
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 
 def test_naive_and_aware_utc_become_jst():
     assert local_datetime(dt.datetime(2026, 11, 24, 23, 30)) == "2026-11-25 08:30"
@@ -36,6 +33,7 @@ def test_naive_and_aware_utc_become_jst():
 
 def test_details_lists_exports_and_the_audit_trail_show_jst(client, login_as):
     city = CityFactory()
+    enter_city(city)
     organization = OrganizationFactory(city=city, name="時刻の会")
     organization.created_at = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
     db.session.commit()
@@ -51,6 +49,7 @@ def test_details_lists_exports_and_the_audit_trail_show_jst(client, login_as):
 
 def test_the_user_list_and_its_export_show_last_login_in_jst(client, login_as):
     city = CityFactory()
+    enter_city(city)
     UserFactory(city=city, username="jikoku", last_login_at=dt.datetime(2026, 3, 31, 15, 5))
     login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
     assert "2026-04-01 00:05" in client.get("/admin/user/").get_data(as_text=True)
@@ -60,6 +59,7 @@ def test_the_user_list_and_its_export_show_last_login_in_jst(client, login_as):
 
 def test_yes_no_and_fiscal_years_read_in_japanese(client, login_as):
     city = CityFactory()
+    enter_city(city)
     proposal = ProposalFactory(city=city, needs_budget=False, received_on=dt.date(2026, 5, 1))
     login_as(UserFactory(city=city))
     details = client.get(f"/admin/proposal/details/?id={proposal.id}").get_data(as_text=True)
@@ -71,6 +71,7 @@ def test_yes_no_and_fiscal_years_read_in_japanese(client, login_as):
 
 def test_indicator_values_read_as_numbers(client, login_as):
     city = CityFactory()
+    enter_city(city)
     project = ProjectFactory(city=city, status="reported")
     plan = ProjectPlanFactory(city=city, project=project, fiscal_year=2026)
     IndicatorFactory(city=city, project_plan=plan, name="配布部数", unit="部", target_value=3000,
@@ -88,6 +89,7 @@ def test_indicator_values_read_as_numbers(client, login_as):
 
 def test_the_audit_trail_names_referenced_records(client, login_as):
     city = CityFactory()
+    enter_city(city)
     organization = OrganizationFactory(city=city, name="NPO法人 名前の会")
     proposal = ProposalFactory(city=city, organization=organization)
     login_as(UserFactory(city=city))
@@ -99,6 +101,7 @@ def test_the_audit_trail_names_referenced_records(client, login_as):
 
 def test_a_project_page_shows_its_fields_in_reading_order(client, login_as):
     city = CityFactory()
+    enter_city(city)
     project = ProjectFactory(city=city, title="順序の事業")
     login_as(UserFactory(city=city))
     html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
@@ -109,6 +112,7 @@ def test_a_project_page_shows_its_fields_in_reading_order(client, login_as):
 
 def test_lists_link_their_records_and_hide_the_city_from_its_own_users(client, login_as):
     city = CityFactory(name="鎌倉市")
+    enter_city(city)
     proposal = ProposalFactory(city=city, title="海辺の清掃")
     project = ProjectFactory(city=city, title="海辺の清掃事業", budget_amount=1_200_000,
                              start_date=dt.date(2026, 4, 1))
@@ -127,6 +131,7 @@ def test_lists_link_their_records_and_hide_the_city_from_its_own_users(client, l
 
 def test_the_system_admin_still_sees_the_city(client, login_as):
     city = CityFactory(name="鎌倉市")
+    enter_city(city)
     ProposalFactory(city=city, title="海辺の清掃")
     login_as(UserFactory(city=None, role=Role.SYSTEM_ADMIN.value))
     listing = client.get("/admin/proposal/").get_data(as_text=True)
@@ -135,6 +140,7 @@ def test_the_system_admin_still_sees_the_city(client, login_as):
 
 def test_a_records_own_page_does_not_link_its_title_to_itself(client, login_as):
     city = CityFactory()
+    enter_city(city)
     project = ProjectFactory(city=city, title="海辺の清掃事業")
     login_as(UserFactory(city=city))
     details = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)

@@ -12,12 +12,9 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import FormDefinition, Proposal, Role
 from kyodo_admin.services.form_definitions import current_definition
 
-from ..conftest import csrf_from, flashes, form_page
+from ..conftest import csrf_from, enter_city, flashes, form_page
 from ..factories import CityFactory, UserFactory
 from .test_forms import new_proposal
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 BASE = "/admin/form_builder/basic_sheet/"
@@ -25,6 +22,7 @@ BASE = "/admin/form_builder/basic_sheet/"
 
 @pytest.fixture
 def city_admin(client, login_as, kamakura):
+    enter_city(kamakura)
     login_as(UserFactory(city=kamakura, role=Role.CITY_ADMIN.value, username="kamakura-admin"))
     return client
 
@@ -192,6 +190,7 @@ def test_staff_and_other_cities_cannot_use_the_builder(client, login_as, kamakur
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
     assert client.get("/admin/form_builder/").status_code == 403
     other = CityFactory()
+    enter_city(other)
     login_as(UserFactory(city=other, role=Role.CITY_ADMIN.value))
     html = client.get(BASE).get_data(as_text=True)
     assert "協働事業提案書（基本シート）" not in html  # Kamakura's form is not theirs

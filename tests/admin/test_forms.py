@@ -13,11 +13,8 @@ from kyodo_admin.formschema.definition import dump_yaml, load_yaml
 from kyodo_admin.models import Attachment, FormDefinition, Proposal, Role
 from kyodo_admin.services.form_definitions import as_definition, import_files, publish_definition
 
-from ..conftest import flashes, form_page
+from ..conftest import enter_city, flashes, form_page
 from ..factories import CityFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 
@@ -32,6 +29,7 @@ FILLED = {
 
 @pytest.fixture
 def staff(client, login_as, kamakura):
+    enter_city(kamakura)
     login_as(UserFactory(city=kamakura, username="kamakura-staff"))
     return client
 
@@ -132,6 +130,7 @@ def test_old_records_keep_their_revision_when_a_new_one_is_published(staff, kama
 
 
 def test_publishing_rules(kamakura):
+    enter_city(kamakura)
     current = db.session.execute(select(FormDefinition)).scalar_one()
     definition = as_definition(current, "kamakura")
     assert publish_definition(db.session, kamakura, definition).outcome == "unchanged"
@@ -168,6 +167,7 @@ def test_file_field_stores_an_attachment_and_keeps_it(staff):
 
 
 def test_cli_import_is_all_or_nothing(app, kamakura, tmp_path):
+    enter_city(kamakura)
     good = tmp_path / "good.yaml"
     definition = load_yaml((FORMS / "kamakura" / "review_sheet.yaml").read_text(encoding="utf-8"))
     good.write_text(dump_yaml(definition), encoding="utf-8")
@@ -215,6 +215,7 @@ def test_other_city_cannot_see_the_form_definitions(client, login_as, kamakura):
                                            ("evaluation", "evaluation")])
 def test_every_record_kind_shows_its_city_form(client, login_as, kind, endpoint):
     city = CityFactory(slug="saitama", name="埼玉県")
+    enter_city(city)
     import_files(db.session, [FORMS / "saitama" / f"{kind}.yaml"])
     db.session.commit()
     definition = load_yaml((FORMS / "saitama" / f"{kind}.yaml").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import ProjectPlan, Role
 
-from ..conftest import flashes, form_page
+from ..conftest import enter_city, flashes, form_page
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -27,9 +27,6 @@ from ..factories import (
     ProposalFactory,
     UserFactory,
 )
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 PLAN_FORM = {"sections": [{"title": "事業の目的と目標", "fields": [
     {"name": "objective", "label": "目的（何のために）", "type": "textarea", "required": True,
@@ -45,7 +42,9 @@ PLAN_FORM = {"sections": [{"title": "事業の目的と目標", "fields": [
 
 @pytest.fixture
 def city(app):
-    return CityFactory()
+    city = CityFactory()
+    enter_city(city)  # the test body reads and writes as this city's request does
+    return city
 
 
 @pytest.fixture

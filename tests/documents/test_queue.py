@@ -18,13 +18,10 @@ import pytest
 
 from kyodo_admin import create_app
 
-from ..conftest import IsolatedClient, app_config, csrf_from, login
+from ..conftest import IsolatedClient, app_config, csrf_from, enter_city, login
 from ..factories import UserFactory
 from .conftest import archived, make_agreement
 from .test_batch import start
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 KYODO = str(Path(sys.executable).parent / "kyodo")
 
@@ -59,6 +56,7 @@ def queue_url(request, tmp_path):
 def web(app, queue_url, kamakura):
     """Two web apps on the suite's database and the queue: ``web(n)`` is a client of the
     n-th, logged in as the same member of staff."""
+    enter_city(kamakura)  # the test reads the city's batches and archive as its staff would
     staff = UserFactory(city=kamakura)
     config = app_config(app.config["SQLALCHEMY_DATABASE_URI"], KYODO_QUEUE_URL=queue_url,
                         KYODO_BATCH_SYNC_LIMIT=2)

@@ -26,10 +26,8 @@ from kyodo_admin.services.imports import (
     targets,
 )
 
+from ..conftest import enter_city
 from ..factories import CityFactory, DepartmentFactory, OrganizationFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def clerk(city):
@@ -55,6 +53,7 @@ def city(app):
     from pathlib import Path
 
     city = CityFactory(slug="kamakura", name="鎌倉市")
+    enter_city(city)
     forms = Path(__file__).resolve().parents[2] / "forms" / "kamakura"
     import_files(db.session, [forms / "basic_sheet.yaml"])
     OrganizationFactory(city=city, name="NPO法人うみ")

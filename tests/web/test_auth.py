@@ -9,15 +9,13 @@ from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, User
 
-from ..conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, login
+from ..conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, enter_city, login
 from ..factories import CityFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 
 def test_login_and_logout(client):
     user = UserFactory(username="hanako")
+    enter_city(user.city_id)
     response = login(client, "hanako")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/")
     assert client.get("/admin/").status_code == 200
@@ -28,7 +26,7 @@ def test_login_and_logout(client):
 
 
 def test_wrong_password_is_refused_with_a_clear_message(client):
-    UserFactory(username="hanako")
+    enter_city(UserFactory(username="hanako").city_id)
     response = login(client, "hanako", "wrong-password")
     assert response.status_code == 200
     assert "ユーザー名またはパスワードが正しくありません" in response.get_data(as_text=True)
@@ -166,6 +164,7 @@ def test_inactive_user_cannot_log_in(client):
 
 def test_failed_login_never_changes_the_password(client):
     user = UserFactory(username="hanako")
+    enter_city(user.city_id)
     before = user.password_hash
     login(client, "hanako", "wrong")
     db.session.rollback()
@@ -214,6 +213,7 @@ def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
     from ..conftest import flashes, form_page
 
     city = CityFactory(slug="minato", name="みなと市")
+    enter_city(city)
     clerk = UserFactory(city=city, username="hanako", display_name="花子")
     login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
     url = f"/admin/user/edit/?id={clerk.id}"
@@ -255,6 +255,7 @@ def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password
     from ..conftest import form_page
 
     city = CityFactory()
+    enter_city(city)
     clerk = UserFactory(city=city, username="hanako")
     before = clerk.password_hash
     login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
@@ -270,6 +271,7 @@ def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password
 
 def test_the_cli_refuses_a_weak_password(app):
     user = UserFactory(username="taro")
+    enter_city(user.city_id)  # what the city's admin then reads and changes
     before = user.password_hash
     result = app.test_cli_runner().invoke(args=["kyodo", "users", "set-password", "taro"],
                                           input="password123\npassword123\n")
@@ -302,6 +304,7 @@ def test_a_cookie_replayed_after_logout_is_refused(app, client, login_as):
 @pytest.mark.parametrize("change", ["password", "role", "active"])
 def test_a_new_password_role_or_deactivation_ends_the_users_sessions(app, client, login_as, change):
     user = UserFactory(city=CityFactory())
+    enter_city(user.city_id)  # what the city's admin then reads and changes
     login_as(user)
     assert client.get("/admin/proposal/").status_code == 200
     if change == "password":
@@ -372,6 +375,7 @@ def test_simultaneous_logins_to_one_account_all_succeed(app):
     from kyodo_admin.models import AuditEvent
 
     user = UserFactory(city=CityFactory(), username="busy")
+    enter_city(user.city_id)  # what the city's admin then reads and changes
     db.session.commit()
     codes = _simultaneous_logins(app, "busy", TEST_PASSWORD)
     assert codes == [302] * 10, codes  # no 500 from a version conflict on the user row
@@ -384,6 +388,7 @@ def test_simultaneous_logins_to_one_account_all_succeed(app):
 def test_simultaneous_wrong_passwords_are_each_counted(app, monkeypatch):
     monkeypatch.setitem(app.config, "KYODO_LOGIN_MAX_FAILURES", 20)  # all 10 are checked
     user = UserFactory(city=CityFactory(), username="target")
+    enter_city(user.city_id)  # what the city's admin then reads and changes
     db.session.commit()
     codes = _simultaneous_logins(app, "target", "wrong-password-123")
     assert 500 not in codes and len(codes) == 10

@@ -11,11 +11,8 @@ from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, Organization, Proposal, Role
 
-from ..conftest import IsolatedClient, app_config, csrf_from, flashes
+from ..conftest import IsolatedClient, app_config, csrf_from, enter_city, flashes
 from ..factories import CityFactory, FormDefinitionFactory, UserFactory
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 SCHEMA = {"sections": [{"title": "提案の内容", "fields": [
     {"name": "purpose", "label": "提案の目的", "type": "textarea", "required": True},
@@ -29,6 +26,7 @@ SCHEMA = {"sections": [{"title": "提案の内容", "fields": [
 @pytest.fixture
 def city(app):
     city = CityFactory(slug="minato", name="みなと市", coordinating_section="市民協働課")
+    enter_city(city)
     FormDefinitionFactory(city=city, kind="basic_sheet", status="published", schema=SCHEMA,
                           title="基本シート", form_number="様式第1号")
     return city

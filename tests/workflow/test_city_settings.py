@@ -14,19 +14,18 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, City, CompletionReport, Role
 from kyodo_admin.models.base import fiscal_year_of
 
-from ..conftest import flashes, form_page
+from ..conftest import enter_city, flashes, form_page
 from ..factories import CityFactory, ProjectFactory, ProposalFactory, UserFactory
 from .test_transitions import fire
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 URL = "/admin/city_settings/"
 
 
 @pytest.fixture
 def city(app):
-    return CityFactory(head_title="鎌倉市長", settings={"legacy_key": "kept"})
+    city = CityFactory(head_title="鎌倉市長", settings={"legacy_key": "kept"})
+    enter_city(city)  # the test body reads and writes as this city's request does
+    return city
 
 
 @pytest.fixture

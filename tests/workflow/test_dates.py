@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Agreement, CompletionReport, Project, Role
 
-from ..conftest import csrf_from, flashes
+from ..conftest import csrf_from, enter_city, flashes
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -30,16 +30,15 @@ from ..factories import (
 )
 from .test_transitions import fire, status_of
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 #: 10 June 2026, mid-morning in Japan.
 NOW = dt.datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 @pytest.fixture
 def city(app):
-    return CityFactory()
+    city = CityFactory()
+    enter_city(city)  # the test body reads and writes as this city's request does
+    return city
 
 
 @pytest.fixture

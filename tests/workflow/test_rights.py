@@ -13,7 +13,7 @@ from kyodo_admin.models import Agreement, CompletionReport, Proposal, Role, Role
 from kyodo_admin.permissions import can_edit, can_fire
 from kyodo_admin.workflow.rights import EDIT_RIGHTS, EVERY, editable_fields
 
-from ..conftest import csrf_from, flashes, form_page
+from ..conftest import csrf_from, enter_city, flashes, form_page
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -31,9 +31,6 @@ from ..factories import (
 )
 from .test_transitions import fire
 
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
-
 
 def staff_of(city, login_as):
     user = UserFactory(city=city, role=Role.STAFF.value)
@@ -43,6 +40,7 @@ def staff_of(city, login_as):
 
 def test_a_signed_agreement_is_not_edited_through_its_form(client, login_as):
     city = CityFactory()
+    enter_city(city)
     user = staff_of(city, login_as)
     agreement = AgreementFactory(city=city, status="signed", title="協定書（締結済）")
     row = RoleShareFactory(city=city, agreement=agreement, item="会場")
@@ -83,6 +81,7 @@ def test_a_signed_agreement_is_not_edited_through_its_form(client, login_as):
 
 def test_a_decided_proposal_is_read_only(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     adopted = ProposalFactory(city=city, status="adopted", title="採択された提案")
     pending = ProposalFactory(city=city, status="submitted")
@@ -95,6 +94,7 @@ def test_a_decided_proposal_is_read_only(client, login_as):
 
 def test_the_draft_agreement_of_a_project_in_planning_is_edited(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     agreement = AgreementFactory(city=city, project=ProjectFactory(city=city, status="planning"))
     url = f"/admin/agreement/edit/?id={agreement.id}"
@@ -109,6 +109,7 @@ def test_states_change_only_through_transitions_with_their_trail(client, login_a
     from kyodo_admin.models import AuditEvent, Project
 
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     # a proposal typed in by staff is received by the 「受付する」 transition
     _html, values = form_page(client, "/admin/proposal/new/")
@@ -167,6 +168,7 @@ def record_in(table: str, state: str, city):
 @pytest.mark.parametrize("table,state", CELLS, ids=[f"{t}-{s}" for t, s in CELLS])
 def test_every_state_offers_each_role_its_fields_and_no_other(client, login_as, table, state):
     city = CityFactory()
+    enter_city(city)
     record = record_in(table, state, city)
     rights = EDIT_RIGHTS[table][state]
     for role in (Role.STAFF, Role.CITY_ADMIN, Role.COUNCIL_MEMBER, Role.VIEWER):
@@ -192,6 +194,7 @@ def test_every_state_offers_each_role_its_fields_and_no_other(client, login_as, 
 
 def test_a_proposal_under_review_keeps_what_the_council_scores(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     proposal = ProposalFactory(city=city, status="step1_review", title="審査中の提案",
                                budget_amount=500_000)
@@ -210,6 +213,7 @@ def test_a_proposal_under_review_keeps_what_the_council_scores(client, login_as)
 
 def test_a_verified_report_is_refused_with_its_reason_and_unchanged(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     report = CompletionReportFactory(city=city, summary="検証済の報告",
                                      project=ProjectFactory(city=city, status="evaluated"))
@@ -234,6 +238,7 @@ def test_the_rights_table_names_only_real_states_and_fields():
 
 def test_the_edit_and_delete_buttons_follow_the_state(client, login_as):
     city = CityFactory()
+    enter_city(city)
     staff_of(city, login_as)
     signed = AgreementFactory(city=city, status="signed")
     draft = AgreementFactory(city=city, status="draft")

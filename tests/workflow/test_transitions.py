@@ -26,7 +26,7 @@ from kyodo_admin.services.workflow import EFFECTS, GUARDS
 from kyodo_admin.tenancy import all_cities
 from kyodo_admin.workflow.transitions import WORKFLOWS
 
-from ..conftest import csrf_from, flashes
+from ..conftest import csrf_from, enter_city, flashes
 from ..factories import (
     AgreementFactory,
     CityFactory,
@@ -38,9 +38,6 @@ from ..factories import (
     RoleShareFactory,
     UserFactory,
 )
-
-# Not yet converted to production scope (issue 21): bodies run inside all_cities().
-pytestmark = pytest.mark.usefixtures("body_in_all_cities")
 
 STATES = {"proposal": PROPOSAL_STATES, "project": PROJECT_STATES, "agreement": AGREEMENT_STATES}
 
@@ -58,7 +55,9 @@ def test_the_tables_name_real_states_guards_and_effects():
 
 @pytest.fixture
 def city(app):
-    return CityFactory()
+    city = CityFactory()
+    enter_city(city)  # the test body reads and writes as this city's request does
+    return city
 
 
 @pytest.fixture
