@@ -1,5 +1,5 @@
 """SIGTERM to gunicorn, `kyodo worker` or `kyodo run` stops what each started: the render
-worker of each, and the worker's warm LibreOffice converters (unoserver and soffice.bin, in
+worker of each, and the worker's warm LibreOffice converters (converter_process and soffice.bin, in
 sessions of their own; the web processes convert nothing, every PDF is the worker's). Each
 process is made to start them (a Word document issued through the web, PDFs through the
 worker), then signalled; none of its descendants may survive."""
@@ -102,7 +102,7 @@ def test_sigterm_leaves_no_converter_or_render_worker_behind(tmp_path):
 
         # the web processes render (their render worker); only the worker converts to PDF
         started_by = {"gunicorn": ("spawn_main",), "kyodo run": ("spawn_main",),
-                      "kyodo worker": ("soffice", "unoserver", "spawn_main")}
+                      "kyodo worker": ("soffice", "converter_process", "spawn_main")}
         for name, process in (("gunicorn", web), ("kyodo worker", queue_worker),
                               ("kyodo run", dev)):
             family = descendants(process.popen.pid)

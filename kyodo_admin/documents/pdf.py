@@ -9,6 +9,7 @@ so the PDF keeps Japanese text in a Mincho face instead of a fallback.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -69,15 +70,35 @@ def fontconfig_xml() -> str:
             f"{aliases}</fontconfig>")
 
 
-def _profile_dir(name: str = "") -> Path:
-    """A LibreOffice profile of this process (``name`` for another of its own) and the
-    fontconfig file beside it (created on first use)."""
-    base = Path(tempfile.gettempdir()) / f"kyodo-libreoffice-{os.getuid()}-{os.getpid()}{name}"
-    (base / "profile").mkdir(parents=True, exist_ok=True)
-    conf = base / "fonts.conf"
-    xml = fontconfig_xml()
-    if not conf.exists() or conf.read_text(encoding="utf-8") != xml:
-        conf.write_text(xml, encoding="utf-8")
+_runtime: dict[int, Path] = {}  # by process id: a forked process makes its own
+_runtime_lock = threading.RLock()
+
+
+def runtime_dir() -> Path:
+    """This process's private folder for LibreOffice's profiles, jobs and sockets: made fresh
+    by ``mkdtemp`` (mode 0700, owned by the app, a name no one can guess) under
+    ``KYODO_RUNTIME_DIR`` (default: the system's temporary folder), and removed at exit.
+    Nothing in it is created by, readable by or writable by another account."""
+    with _runtime_lock:
+        folder = _runtime.get(os.getpid())
+        if folder is None or not folder.is_dir():
+            parent = os.environ.get("KYODO_RUNTIME_DIR") or None
+            folder = Path(tempfile.mkdtemp(prefix="kyodo-", dir=parent))
+            _runtime[os.getpid()] = folder
+            atexit.register(_remove_runtime, os.getpid(), folder)
+        return folder
+
+
+def _remove_runtime(pid: int, folder: Path) -> None:
+    if os.getpid() == pid:  # not a forked child's copy of the registration
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def private_dir(prefix: str) -> Path:  # callers may hold _runtime_lock
+    """A new private folder (0700) inside this process's runtime folder, with the fontconfig
+    file that maps the Windows fonts templates ask for (``fonts.conf``)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=runtime_dir()))
+    (base / "fonts.conf").write_text(fontconfig_xml(), encoding="utf-8")
     return base
 
 
@@ -114,20 +135,30 @@ def to_pdf(docx: bytes) -> bytes:
     return converted if converted is not None else convert_cold(docx, program)
 
 
+_cold: dict[int, Path] = {}  # the cold converter's profile, by process id
+
+
 def convert_cold(docx: bytes, program: str) -> bytes:
-    """One conversion by a LibreOffice started for it (about a second of start-up)."""
-    with _lock, tempfile.TemporaryDirectory(prefix="kyodo-pdf-") as work:
-        base = _profile_dir()
+    """One conversion by a LibreOffice started for it (about a second of start-up), with
+    this process's own profile, in a job folder of its own."""
+    with _runtime_lock:
+        base = _cold.get(os.getpid())
+        if base is None or not base.is_dir():
+            base = _cold[os.getpid()] = private_dir("cold-")
+    with _lock, tempfile.TemporaryDirectory(prefix="job-", dir=base) as work:
         source = Path(work) / "document.docx"
         source.write_bytes(docx)
-        env = {**os.environ, "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base)}
+        env = {**os.environ, "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base),
+               "TMPDIR": str(base)}
         command = [program, f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
                    "--norestore", "--nologo", "--nodefault", "--convert-to", "pdf:writer_pdf_Export",
                    "--outdir", work, str(source)]
         # Its own process group: `soffice` is a wrapper that starts `soffice.bin`, and a
-        # timeout must stop both (and free the profile for the next conversion).
+        # timeout must stop both (and free the profile for the next conversion). Its pipes
+        # and files are the app's alone (umask 077).
         process = subprocess.Popen(command, env=env, cwd=work, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, start_new_session=True)
+                                   stderr=subprocess.DEVNULL, start_new_session=True,
+                                   umask=0o077)
         try:
             process.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired as exc:

@@ -1,34 +1,36 @@
-"""Warm PDF converters: LibreOffice kept running behind unoserver, a few per process.
+"""Warm PDF converters: LibreOffice kept running, a few per process, reachable by it alone.
 
 Starting LibreOffice costs about a second a document; a converter that is already running
 answers in a fraction of that. Each process (web worker, ``kyodo worker``) starts up to
-``KYODO_PDF_POOL`` converters on its first PDF (0 turns the pool off), each an unoserver
-(run by a Python that has LibreOffice's ``uno`` module, ``KYODO_PDF_PYTHON``) with its own
-LibreOffice profile, ports and the Mincho font aliases. A conversion that outlasts
-``KYODO_PDF_TIMEOUT`` has its LibreOffice stopped by unoserver; a converter found dead, or
-that fails mid-conversion, is replaced and the document tried once more on the new one.
-When no converter can start (no ``uno``, no unoserver), ``convert`` answers None and the
-caller converts with a LibreOffice of its own, as before the pool.
+``KYODO_PDF_POOL`` converters on its first PDF (0 turns the pool off). A converter is
+``converter_process.py`` run in isolated mode by a Python that has LibreOffice's ``uno``
+module (``KYODO_PDF_PYTHON``), with its own profile, fonts and job folders in a private
+folder (``pdf.private_dir``); it takes documents on its stdin and gives PDFs on its stdout, and
+its LibreOffice listens on a 0700 Unix socket: no port another account (or a request forged
+through the app) can reach. A conversion that outlasts ``KYODO_PDF_TIMEOUT`` has the
+converter stopped; a converter found dead, or that fails mid-conversion, is replaced and the
+document tried once more on the new one. When no converter can start (no ``uno``), ``convert``
+answers None and the caller converts with a LibreOffice of its own, as before the pool.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.util
 import logging
 import os
 import queue
+import select
 import shutil
 import signal
-import socket
+import struct
 import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO
 
-from .pdf import TIMEOUT, _profile_dir, soffice
+from .pdf import TIMEOUT, private_dir, soffice
 
 log = logging.getLogger(__name__)
 
@@ -38,105 +40,86 @@ SIZE = int(os.environ.get("KYODO_PDF_POOL", 1))
 PYTHON = os.environ.get("KYODO_PDF_PYTHON", "/usr/bin/python3")
 #: Seconds a converter may take to start.
 START_TIMEOUT = 60
-
-
-#: How a converter is run: unoserver's own main, with a thread that stops the converter's
-#: whole process group (unoserver and its LibreOffice) when the process that started it is
-#: gone, even killed (SIGKILL runs no exit handler there).
-WATCHED_SERVER = """
-import os, signal, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.killpg(0, signal.SIGKILL)
-threading.Thread(target=watch, daemon=True).start()
-sys.argv[0] = "unoserver"
-from unoserver.server import main
-main()
-"""
+#: The converter's program, run by PYTHON (never imported here).
+SCRIPT = Path(__file__).with_name("converter_process.py")
 
 
 class ConverterFailed(RuntimeError):
     """A converter did not start or did not convert."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _unoserver_path() -> Path:
-    """A folder holding only unoserver (and its metadata), for the other Python's path: the
-    package is pure Python; the rest of this environment is not for that interpreter."""
-    spec = importlib.util.find_spec("unoserver")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConverterFailed("unoserver is not installed")
-    package = Path(next(iter(spec.submodule_search_locations)))
-    shim = _profile_dir("-unoserver") / "path"
-    shim.mkdir(parents=True, exist_ok=True)
-    for source in [package, *package.parent.glob("unoserver-*.dist-info")]:
-        link = shim / source.name
-        if not link.exists():
-            link.symlink_to(source)
-    return shim
+def _read(stream: IO[bytes], size: int, deadline: float) -> bytes:
+    """``size`` bytes from the converter's stdout, or ConverterFailed at the deadline."""
+    fd = stream.fileno()
+    chunks: list[bytes] = []
+    left = size
+    while left:
+        wait = deadline - time.monotonic()
+        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+            raise ConverterFailed("the converter did not answer in time")
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise ConverterFailed("the converter exited")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 class Converter:
-    """One unoserver and its LibreOffice."""
+    """One converter process and its LibreOffice."""
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
         self.starts = 0
-        self.profile: Path | None = None
+        self.folder: Path | None = None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
         self.stop()
-        # A new profile each start: a LibreOffice left over from a killed one must not be
-        # handed this one's work through their shared profile.
+        # A new folder each start: a LibreOffice left over from a killed one must not be
+        # handed this one's work through a shared profile.
         self.starts += 1
-        base = self.profile = _profile_dir(f"-pool{self.index}-{self.starts}")
-        self.port, uno_port = _free_port(), _free_port()
-        env = {**os.environ, "PYTHONPATH": str(_unoserver_path()),
-               "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base)}
+        base = self.folder = private_dir(f"pool{self.index}-{self.starts}-")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(base),
+               "TMPDIR": str(base), "FONTCONFIG_FILE": str(base / "fonts.conf"),
+               "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(
-            [PYTHON, "-c", WATCHED_SERVER, "--port", str(self.port), "--uno-port",
-             str(uno_port), "--user-installation", str(base / "profile"),
-             "--executable", soffice() or "soffice", "--conversion-timeout", str(TIMEOUT)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [PYTHON, "-I", str(SCRIPT), soffice() or "soffice", str(base)],
+            env=env, cwd=base, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, umask=0o077,
             start_new_session=True)  # its LibreOffice in its group: one kill stops both
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise ConverterFailed(f"the converter exited at start ({PYTHON})")
-            with contextlib.suppress(OSError):
-                self._proxy().info()  # answers once LibreOffice is up
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise ConverterFailed("the converter did not start in time")
-
-    def _proxy(self) -> Any:
-        from xmlrpc.client import ServerProxy
-
-        return ServerProxy(f"http://127.0.0.1:{self.port}", allow_none=True)
-
-    def _client(self) -> Any:
-        from unoserver.client import UnoClient
-
-        return UnoClient(port=str(self.port))
+        assert self.process.stdout is not None
+        try:
+            ready = _read(self.process.stdout, 6, time.monotonic() + START_TIMEOUT)
+        except ConverterFailed as exc:
+            self.stop()
+            raise ConverterFailed(f"the converter did not start ({PYTHON}): {exc}") from exc
+        if ready != b"READY\n":
+            self.stop()
+            raise ConverterFailed("the converter did not start")
 
     def convert(self, docx: bytes) -> bytes:
-        data = self._client().convert(indata=docx, convert_to="pdf",
-                                      filtername="writer_pdf_Export")
-        if not isinstance(data, bytes) or not data.startswith(b"%PDF"):
-            raise ConverterFailed("the converter answered without a PDF")
+        process = self.process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise ConverterFailed("the converter is not running")
+        deadline = time.monotonic() + TIMEOUT
+        try:
+            process.stdin.write(struct.pack(">Q", len(docx)) + docx)
+            process.stdin.flush()
+        except OSError as exc:
+            raise ConverterFailed(f"the converter is gone ({exc})") from exc
+        try:
+            head = _read(process.stdout, 9, deadline)
+            data = _read(process.stdout, struct.unpack(">Q", head[1:])[0], deadline)
+        except ConverterFailed:
+            self.stop()  # hung or dead: its LibreOffice goes with it
+            raise
+        if head[:1] != b"P" or not data.startswith(b"%PDF"):
+            raise ConverterFailed("the converter answered without a PDF: "
+                                  + data[:200].decode("utf-8", "replace"))
         return data
 
     def stop(self) -> None:
@@ -144,10 +127,14 @@ class Converter:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+            for pipe in (self.process.stdin, self.process.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
             self.process = None
-        if self.profile is not None:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            self.profile = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 class Pool:
@@ -186,7 +173,7 @@ class Pool:
     def _start(self, converter: Converter) -> bool:
         try:
             converter.start()
-        except Exception:  # noqa: BLE001 - no uno, no unoserver, no LibreOffice: go cold
+        except Exception:  # noqa: BLE001 - no uno, no LibreOffice: go cold
             log.exception("PDF converters cannot start; converting without them")
             converter.stop()
             self.broken = True

@@ -27,7 +27,7 @@ class TableWidget:
         self.max_rows = max_rows_of(field_def)
         self.required = bool(field_def.get("required"))
 
-    def cell_label(self, column: dict[str, Any]) -> str:
+    def cell_label(self, column: Any) -> str:
         """A cell's accessible name with ``{n}`` for its row: 「収支予算 {n}行目 費目」."""
         from flask_babel import gettext
 
