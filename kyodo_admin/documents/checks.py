@@ -66,6 +66,9 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     texts: dict[str, str] = {}
     for info in infos:
         if not info.filename.endswith((".xml", ".rels")):
+            problem = _check_image(archive, info)
+            if problem:
+                problems.append(problem)
             continue
         try:  # sizes in the directory can lie: the read is bounded and checked (CRC)
             with archive.open(info) as member:
@@ -147,6 +150,73 @@ def _external_targets(rels: Any) -> list[str]:
         external = (rel.get("TargetMode") or "").strip().lower() == "external"
         if external or re.match(r"^\s*([a-z][a-z0-9+.-]*:|\\\\|//)", target, re.IGNORECASE):
             found.append(target or "（空）")
+    return found
+
+
+#: A picture inside an SVG may be inline (data:) up to this size; anything bigger, and any
+#: reference to a file or address, is refused.
+MAX_INLINE_IMAGE = 256 * 1024
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]+)|@import\s+['\"]([^'\"]+)", re.IGNORECASE)
+
+
+def _check_image(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
+    """Why a picture part is refused, or None. An SVG (by name, or any part that is XML
+    under another name) is parsed like the document's own XML, and every reference in it
+    must stay inside the picture: ``#id`` or a small inline ``data:`` image. A reference to
+    a file (``file:``), an address (``http:``) or another part would have LibreOffice embed
+    whatever it points at into every PDF issued from the template."""
+    try:
+        with archive.open(info) as member:
+            head = member.read(512)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+        return "Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。"
+    looks_xml = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    if not (info.filename.lower().endswith((".svg", ".svgz")) or looks_xml):
+        return None
+    if info.filename.lower().endswith(".svgz") or head.startswith(b"\x1f\x8b"):
+        return f"圧縮されたSVG画像（{info.filename}）は登録できません。PNGなどの画像にしてください。"
+    with archive.open(info) as member:
+        raw = member.read(MAX_ENTRY_BYTES + 1)
+    tree, problem = _parse_part(info.filename, raw)
+    if problem:
+        return problem
+    outside = _svg_references(tree)
+    if outside:
+        return (f"画像（{info.filename}）が文書の外のファイルやURLを参照しています: "
+                + "、".join(outside[:3]) + "。画像を貼り直すか、PNGなどの画像にしてください。")
+    return None
+
+
+def _svg_references(tree: Any) -> list[str]:
+    """References in an SVG that leave it: href/xlink:href and CSS url()/@import that are
+    not ``#fragment`` or a small inline ``data:image``; scripts and foreign objects too."""
+    found: list[str] = []
+
+    def check(reference: str) -> None:
+        value = reference.strip()
+        if not value or value.startswith("#"):
+            return
+        if value.lower().startswith("data:image/") and len(value) <= MAX_INLINE_IMAGE \
+                and not value.lower().startswith("data:image/svg"):
+            return
+        found.append(value[:80])
+
+    for node in tree.iter():
+        if not isinstance(node.tag, str):
+            continue
+        local = etree.QName(node).localname.lower()
+        if local in ("script", "foreignobject"):
+            found.append(f"<{etree.QName(node).localname}>")
+        for name, value in node.attrib.items():
+            if name in ("href", XLINK_HREF) or etree.QName(name).localname == "href":
+                check(value)
+            elif "url(" in value.lower() or "@import" in value.lower():
+                for match in CSS_URL.finditer(value):
+                    check(match.group(1) or match.group(2) or "")
+        if local == "style" and node.text:
+            for match in CSS_URL.finditer(node.text):
+                check(match.group(1) or match.group(2) or "")
     return found
 
 

@@ -156,6 +156,34 @@ def lying_sizes() -> bytes:
     return bytes(data)
 
 
+def _svg(body: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">'
+            f"{body}</svg>").encode()
+
+
+def svg_local_file() -> bytes:
+    # LibreOffice embeds what the picture points at in every PDF issued from the template.
+    return rezip(clean_template(), extra={"word/media/image1.svg": _svg(
+        '<image href="file:///etc/shadow" width="10" height="10"/>')})
+
+
+def svg_remote_image() -> bytes:
+    return rezip(clean_template(), extra={"word/media/image2.svg": _svg(
+        '<image xlink:href="http://169.254.169.254/latest/meta-data/" width="10" height="10"/>')})
+
+
+def svg_css_import() -> bytes:
+    return rezip(clean_template(), extra={"word/media/image3.svg": _svg(
+        "<style>@import url('file:///home/kyodo/.ssh/id_rsa');</style>")})
+
+
+def svg_named_as_png() -> bytes:
+    # The name says PNG; the content is an SVG with a reference: read by content, not name.
+    return rezip(clean_template(), extra={"word/media/image4.png": _svg(
+        '<rect style="fill: url(file:///etc/hostname)" width="1" height="1"/>')})
+
+
 def syntax_error() -> bytes:
     return clean_template("前文", "{% if organization.name %}団体名")
 
@@ -214,6 +242,10 @@ BAD_TEMPLATES: dict[str, tuple[Callable[[], bytes], str]] = {
     "utf16_doctype": (utf16_doctype, "XMLの実体宣言"),
     "utf16_document": (utf16_document, "文字コードがUTF-8ではありません"),
     "lying_sizes": (lying_sizes, "サイズが偽られています"),
+    "svg_local_file": (svg_local_file, "file:///etc/shadow"),
+    "svg_remote_image": (svg_remote_image, "http://169.254.169.254/"),
+    "svg_css_import": (svg_css_import, "file:///home/kyodo/.ssh/id_rsa"),
+    "svg_named_as_png": (svg_named_as_png, "画像（word/media/image4.png）が文書の外"),
     "syntax_error": (syntax_error, "「{% if organization.name %}団体名」の段落"),
     "unknown_placeholder": (unknown_placeholder, "この種類の文書にない差込項目があります: applicant_seal"),
     "fullwidth_braces": (fullwidth_braces, "全角の括弧や％"),

@@ -24,6 +24,18 @@ def test_a_clean_template_passes():
     assert check_template(clean_template(), context_names("agreement")) == []
 
 
+def test_a_picture_that_stays_inside_itself_passes():
+    """An SVG's own #fragments and a small inline PNG are part of the picture."""
+    from .bad_templates import _svg, rezip
+
+    dot = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    picture = _svg('<defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="1" '
+                   f'height="1"/><use href="#g"/><image href="{dot}" width="1" height="1"/>')
+    with_svg = rezip(clean_template(), extra={"word/media/image1.svg": picture,
+                                              "word/media/image2.png": b"\x89PNG\r\n\x1a\n"})
+    assert check_template(with_svg, context_names("agreement")) == []
+
+
 def test_zip_bomb_is_refused_from_the_directory_alone(monkeypatch):
     """The sizes come from the zip's directory: nothing is unpacked to find out."""
     import zipfile
