@@ -191,6 +191,9 @@ def _register_request_context(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("KYODO_HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['KYODO_HSTS_SECONDS']}")
         if "_kyodo_actor_token" in g and not request.path.startswith(("/static/", "/admin/static/")):
             # A logged-in page is nobody else's: no shared or back-button copy of it.
             response.headers["Cache-Control"] = "private, no-store"

@@ -50,10 +50,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'kyodo.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A failed statement is logged without its parameters: they are names, addresses and
+        # telephone numbers (the logs hold no personal data).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
+        # Strict-Transport-Security in production (served over HTTPS): browsers keep to HTTPS
+        # for this many seconds; 0 sends none.
+        "KYODO_HSTS_SECONDS": int(os.environ.get(
+            "KYODO_HSTS_SECONDS", 31536000 if env == "production" else 0)),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",

@@ -8,6 +8,7 @@ imported, and after a day in any case.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock, permissions, tenancy
 from ..documents.wareki import wareki
@@ -34,6 +36,8 @@ from ..services.imports import (
     targets,
 )
 from .mixins import LoginRequiredMixin
+
+log = logging.getLogger(__name__)
 
 MODELS = {"organization": Organization, "proposal": Proposal, "project": Project}
 KEEP = dt.timedelta(days=1)
@@ -108,6 +112,14 @@ class ImportView(LoginRequiredMixin, BaseView):
             except KyodoError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
+            except IntegrityError:
+                # Another person registered the same name or number since the check: the
+                # log says which kind of import failed, never the values (personal data).
+                db.session.rollback()
+                log.warning("import of %s refused by a unique constraint (upload %s)", kind,
+                            token)
+                flash("同じ名称や受付番号のものを他の人が先に登録したため、取り込みませんでした"
+                      "（1件も登録していません）。もう一度「対応を確かめる」を押してください。", "error")
             else:
                 flash(f"{count}件の{KINDS[kind]}を取り込みました（{filename}）。", "success")
                 return redirect(url_for(f"{kind}.index_view"))

@@ -253,6 +253,14 @@ class Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
+#: What a city has once (its unique constraints): kind -> (model, column, what the clerk
+#: calls two of them).
+UNIQUE: dict[str, tuple[Any, str, str]] = {
+    "organization": (Organization, "name", "同じ名称の団体"),
+    "proposal": (Proposal, "receipt_number", "同じ受付番号の提案"),
+}
+
+
 def check(session: Session, city: City, kind: str, table: Table,
           mapping: dict[str, str]) -> Checked:
     found = targets(session, city.id, kind)
@@ -266,6 +274,13 @@ def check(session: Session, city: City, kind: str, table: Table,
     # names in the file -> ids of the city's records (a name the city does not have is an error)
     lookups = {name: {label: id_ for id_, label in session.execute(select(model.id, column).where(
         model.city_id == city.id))} for name, (model, column, _what) in LOOKUPS.items()}
+    unique = UNIQUE.get(kind)
+    existing: set[Any] = set()
+    if unique is not None and unique[1] in mapping:
+        model, column, _what = unique
+        existing = set(session.execute(select(getattr(model, column)).where(
+            model.city_id == city.id)).scalars())
+    first_line: dict[Any, int] = {}
     for line, row in table.rows:
         values: dict[str, Any] = {}
         for target in found:
@@ -288,6 +303,16 @@ def check(session: Session, city: City, kind: str, table: Table,
                     continue
                 value = lookups[target.name][value]
             values[target.name] = value
+        if unique is not None and values.get(unique[1]) not in (None, ""):
+            key, what = values[unique[1]], unique[2]
+            if key in existing:
+                result.errors.append(RowError(line, mapping[unique[1]], (
+                    f"「{key}」は既に登録されています（{what}は登録できません。"
+                    "この行を除くか、登録済みのものを直してください）")))
+            elif key in first_line:
+                result.errors.append(RowError(line, mapping[unique[1]], (
+                    f"「{key}」は{first_line[key]}行目と同じです（{what}は登録できません）")))
+            first_line.setdefault(key, line)
         result.records.append((line, values))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
     return result

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 
-from kyodo_admin.models import Role
+import pytest
+from sqlalchemy import select
 
-from ..conftest import csrf_from, flashes
-from ..factories import UserFactory
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Organization, Role
+
+from ..conftest import csrf_from, enter_city, flashes, form_values
+from ..factories import OrganizationFactory, UserFactory
 
 
 def upload(client, data: bytes, filename: str, kind: str = "organization"):
@@ -37,3 +42,87 @@ def test_an_upload_is_only_its_users(client, login_as, kamakura):
     assert client.get(page).status_code == 404
     login_as(UserFactory(city=kamakura, role=Role.COUNCIL_MEMBER.value))
     assert client.get("/admin/import/").status_code == 403
+
+
+def _import(client, csv_text: str):
+    """Upload a CSV of organizations and press 取り込む on its mapping page, as a clerk does."""
+    response = upload(client, csv_text.encode("cp932"), "団体.csv")
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    page = response.headers["Location"]
+    values = form_values(client.get(page).get_data(as_text=True))
+    values["action"] = "import"
+    return client.post(page, data=values)
+
+
+def _names() -> list[str]:
+    return list(db.session.execute(select(Organization.name).order_by(Organization.id)).scalars())
+
+
+LEDGER = "団体名,代表者名,電話番号\nNPO法人うみ,山田花子,0467-23-3000\nNPO法人やま,鈴木一郎,0467-23-3001\n"
+
+
+def test_an_organization_already_registered_is_named_and_nothing_is_imported(
+        client, login_as, kamakura):
+    enter_city(kamakura)
+    OrganizationFactory(city=kamakura, name="NPO法人やま")
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    response = _import(client, LEDGER)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "「NPO法人やま」は既に登録されています（同じ名称の団体は登録できません" in html
+    assert "3行目" in html
+    assert _names() == ["NPO法人やま"]
+
+
+def test_the_same_ledger_twice_is_refused_the_second_time(client, login_as, kamakura):
+    enter_city(kamakura)
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    assert _import(client, LEDGER).status_code == 302
+    assert _names() == ["NPO法人うみ", "NPO法人やま"]
+    again = _import(client, LEDGER)
+    assert again.status_code == 200 and "既に登録されています" in again.get_data(as_text=True)
+    assert _names() == ["NPO法人うみ", "NPO法人やま"]  # nothing doubled, nothing lost
+
+
+def test_a_name_twice_in_one_file_is_named_with_its_first_line(client, login_as, kamakura):
+    enter_city(kamakura)
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    response = _import(client, LEDGER + "NPO法人うみ,佐藤,0467-23-3002\n")
+    assert "「NPO法人うみ」は2行目と同じです" in response.get_data(as_text=True)
+    assert _names() == []
+
+
+def test_a_name_registered_meanwhile_is_refused_clearly_and_the_log_holds_no_personal_data(
+        client, login_as, kamakura, monkeypatch, caplog):
+    """Another clerk registers the same name between the check and the import: the database
+    refuses it, the page says so, and no log line holds the file's names or numbers."""
+    from kyodo_admin.services import imports
+
+    enter_city(kamakura)
+    OrganizationFactory(city=kamakura, name="NPO法人やま")
+    monkeypatch.setattr(imports, "UNIQUE", {})  # the check ran before the other clerk saved
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    caplog.set_level(logging.DEBUG)
+    response = _import(client, LEDGER)
+    assert response.status_code == 200
+    assert any("他の人が先に登録したため、取り込みませんでした（1件も登録していません）" in m
+               for m in flashes(response.get_data(as_text=True)))
+    assert _names() == ["NPO法人やま"]
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "import of organization refused" in logged
+    for personal in ("NPO法人うみ", "山田花子", "0467-23-3000", "鈴木一郎"):
+        assert personal not in logged
+
+
+def test_a_failed_statement_never_shows_its_parameters(kamakura):
+    """What any failing statement would put in a log: the SQL, never the values."""
+    from sqlalchemy.exc import IntegrityError
+
+    enter_city(kamakura)
+    OrganizationFactory(city=kamakura, name="NPO法人やま", representative="山田花子")
+    db.session.add(Organization(city_id=kamakura.id, name="NPO法人やま", representative="山田花子"))
+    with pytest.raises(IntegrityError) as failed:
+        db.session.flush()
+    db.session.rollback()
+    assert "山田花子" not in str(failed.value) and "NPO法人やま" not in str(failed.value)
+    assert "hide_parameters" in str(failed.value)
