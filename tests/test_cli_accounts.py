@@ -170,3 +170,15 @@ def test_a_deactivated_user_cannot_log_in(app, client, kyodo):
     assert client.get("/admin/").status_code != 200  # the open session has ended
     assert login(client, "hanako", PASSWORD).status_code != 302
     assert "hanako\t職員\tnagano\t停止" in kyodo("users", "list", "--city", "nagano").output
+
+
+def test_an_address_with_a_second_line_is_refused_and_adds_no_one(app, kyodo, tmp_path):
+    assert kyodo("cities", "add", "nagano", "長野市").exit_code == 0
+    before = counts()
+    smuggled = tmp_path / "users.csv"
+    smuggled.write_text(CSV_HEADER + f'hanako,長野 花子,staff,nagano,"h@example.jp\nBcc: evil@example.jp",{PASSWORD}\n',
+                        encoding="utf-8")
+    result = kyodo("users", "import", str(smuggled))
+    assert result.exit_code != 0 and "2行目: メールアドレス" in result.output, result.output
+    assert "形式が正しくありません" in result.output
+    assert counts() == before

@@ -14,6 +14,9 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 #: Declared without an import: the PostgreSQL driver, which SQLAlchemy loads by its URL, and
 #: redis-py, which Huey loads for a redis:// queue.
 LOADED_BY_NAME = {"psycopg", "redis"}
+#: Run by LibreOffice's own Python (Debian's python3-uno), never by the app's: what it imports
+#: (uno, com.sun.star) comes with LibreOffice, not from PyPI.
+OTHER_PYTHON = {ROOT / "kyodo_admin" / "documents" / "converter_process.py"}
 
 
 def normalized(requirement: str) -> str:
@@ -24,7 +27,7 @@ def normalized(requirement: str) -> str:
 
 def imported_distributions() -> set[str]:
     modules: set[str] = set()
-    for path in (ROOT / "kyodo_admin").rglob("*.py"):
+    for path in set((ROOT / "kyodo_admin").rglob("*.py")) - OTHER_PYTHON:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 modules.update(alias.name.split(".")[0] for alias in node.names)

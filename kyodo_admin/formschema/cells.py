@@ -20,6 +20,30 @@ def text(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip() if value is not None else ""
 
 
+#: Line breaks (Excel's Alt+Enter), tabs and other control characters.
+CONTROL = re.compile(r"\s*[\x00-\x1f\x7f\x85\u2028\u2029]+\s*")
+EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+
+
+def single_line(written: str) -> str:
+    """``written`` as one line, as typed otherwise: each line break or control character
+    (with the spaces around it) becomes one space."""
+    return CONTROL.sub(" ", written).strip()
+
+
+def one_line(value: Any) -> str:
+    """A cell that names something (a name, an address, a number) as one line."""
+    return single_line(text(value))
+
+
+def parse_email(value: Any) -> str:
+    """One mail address, nothing else (no second line, no space, no second address)."""
+    written = text(value)
+    if not EMAIL.fullmatch(written):
+        raise ValueError("メールアドレスの形式が正しくありません（1つのアドレスを1行で。例: info@example.jp）")
+    return written
+
+
 ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
 ERA_START = {name: start for start, name in ERAS}
 

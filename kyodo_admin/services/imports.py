@@ -153,7 +153,7 @@ class Target:
 
     name: str
     label: str
-    parse: Callable[[Any], Any] = cells.text
+    parse: Callable[[Any], Any] = cells.one_line  # names and numbers are one line
     required: bool = False
 
 
@@ -176,7 +176,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("org_type", "団体の種別", _choice(ORGANIZATION_TYPES)),
                 Target("representative", "代表者"), Target("postal_code", "郵便番号"),
                 Target("address", "所在地"), Target("phone", "電話番号"),
-                Target("email", "メールアドレス"), Target("corporate_number", "法人番号")]
+                Target("email", "メールアドレス", cells.parse_email), Target("corporate_number", "法人番号")]
     if kind == "project":
         return [Target("title", "事業名", required=True), Target("organization", "団体名"),
                 Target("department", "担当課"), Target("collaboration_type", "協働の形態"),
@@ -185,7 +185,8 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("end_date", "終了日", cells.parse_date),
                 Target("completed_on", "完了日", cells.parse_date),
                 Target("fiscal_year", "年度", cells.parse_fiscal_year),
-                Target("budget_amount", "事業費", cells.parse_amount), Target("summary", "概要")]
+                Target("budget_amount", "事業費", cells.parse_amount),
+                Target("summary", "概要", cells.text)]
     if kind != "proposal":
         raise ValidationFailed("取り込む記録の種類が正しくありません。")
     found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
@@ -193,7 +194,8 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
              Target("fiscal_year", "提案年度", cells.parse_fiscal_year),
              Target("organization", "団体名"), Target("department", "担当課"),
              Target("needs_budget", "予算措置の要否", cells.parse_yes_no),
-             Target("budget_amount", "予算規模", cells.parse_amount), Target("summary", "概要")]
+             Target("budget_amount", "予算規模", cells.parse_amount),
+             Target("summary", "概要", cells.text)]
     definition = current_definition(session, city_id, "basic_sheet")
     for item in fields_of(definition.schema) if definition is not None else []:
         field_type = REGISTRY[item["type"]]

@@ -37,6 +37,7 @@ from ..documents.messages import describe
 from ..documents.render import make_environment
 from ..errors import ValidationFailed
 from ..extensions import write_intent
+from ..formschema import cells
 from ..models import (
     City,
     CompletionReport,
@@ -457,10 +458,12 @@ class SendResult:
 
 def message_of(notice: Notice, city: City, mail_from: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = formataddr((sender_name(city), mail_from))
-    message["To"] = formataddr((notice.recipient_name, notice.recipient)) \
+    # A header is one line: a name with a line break in it (typed or imported before names
+    # were kept to one line) is sent with a space; an address with one is refused.
+    message["From"] = formataddr((cells.single_line(sender_name(city)), mail_from))
+    message["To"] = formataddr((cells.single_line(notice.recipient_name), notice.recipient)) \
         if notice.recipient_name else notice.recipient
-    message["Subject"] = notice.subject
+    message["Subject"] = cells.single_line(notice.subject)
     message["Message-ID"] = make_msgid(f"notice{notice.id}")
     message.set_content(notice.body)
     if notice.ics:
@@ -495,8 +498,18 @@ def send_pending(session: Session, city: City, config: Mapping[str, Any],
         assert notice is not None
         notice.attempts += 1
         try:
-            _smtp_send(config, message_of(notice, city, config["KYODO_MAIL_FROM"]))
-        except (OSError, smtplib.SMTPException) as exc:
+            message = message_of(notice, city, config["KYODO_MAIL_FROM"])
+        except (ValueError, TypeError) as exc:  # this mail cannot be written: no retry helps
+            notice.last_error = f"メールを作れません（宛先の形式など）: {exc}"[:2000]
+            notice.status = "failed"
+            failed += 1
+            session.commit()
+            continue
+        try:
+            _smtp_send(config, message)
+        except Exception as exc:  # noqa: BLE001 - this mail's failure, never the run's
+            if not isinstance(exc, (OSError, smtplib.SMTPException)):
+                log.exception("sending notice %s failed", notice.id)
             notice.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if notice.attempts >= MAX_ATTEMPTS:
                 notice.status = "failed"

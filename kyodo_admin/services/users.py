@@ -17,6 +17,7 @@ from sqlalchemy import case, delete, select, update
 from .. import clock
 from ..config import ConfigError
 from ..errors import ValidationFailed
+from ..formschema import cells
 from ..models.base import upsert_insert
 from ..models.city import City
 from ..models.user import ROLE_LABELS, LoginFailure, Role, User, new_session_token
@@ -206,6 +207,10 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
                                field="username")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise ValidationFailed(f"ユーザー名「{username}」は既に使われています。", field="username")
+    if email and not cells.EMAIL.fullmatch(email):
+        raise ValidationFailed(f"メールアドレス「{cells.single_line(email)}」の形式が正しくありません"
+                               "（1つのアドレスを1行で）。", field="email")
+    display_name = cells.single_line(display_name)
     city = None
     if role is Role.SYSTEM_ADMIN:
         if city_slug:
@@ -257,11 +262,11 @@ def import_users(session: Session, text: str) -> list[ImportedUser]:
     problems: list[str] = []
     imported: list[ImportedUser] = []
     seen: set[str] = set()
-    for line, cells in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in cells):
+    for line, written in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in written):
             continue
-        row = {column: (cells[header.index(column)].strip()
-                        if header.index(column) < len(cells) else "")
+        row = {column: (written[header.index(column)].strip()
+                        if header.index(column) < len(written) else "")
                 for column in IMPORT_COLUMNS}
         try:
             if row["username"] in seen:

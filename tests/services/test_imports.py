@@ -229,3 +229,27 @@ def test_projects_with_their_partner_department_and_collaboration_type(city):
         "running", dt.date(2026, 4, 1), dt.date(2027, 3, 31), 2026)
     assert project.budget_amount == 1_500_000 and project.organization.name == "NPO法人うみ"
     assert project.department.name == "青少年課" and project.collaboration_type.name == "協働委託事業"
+
+
+def test_a_line_break_in_a_name_becomes_a_space_and_an_address_with_one_is_refused(city):
+    """Excel's Alt+Enter inside a cell: a name is kept on one line; a mail address with a
+    second line (a header smuggled into a mail) is refused, naming the line."""
+    headers = ["団体名", "代表者", "メールアドレス"]
+    named = xlsx([["NPO法人\nそら", "山田\r\n花子", "sora@example.jp"]], headers)
+    table = read_table("団体.xlsx", named)
+    mapping = auto_mapping(targets(db.session, city.id, "organization"), table.headers, {})
+    assert import_table(db.session, city, "organization", table, mapping, "団体.xlsx",
+                        clerk(city)) == 1
+    db.session.commit()
+    sora = db.session.execute(select(Organization).where(
+        Organization.email == "sora@example.jp")).scalar_one()
+    assert (sora.name, sora.representative) == ("NPO法人 そら", "山田 花子")
+
+    smuggled = xlsx([["NPO法人くも", "田中", "kumo@example.jp\nBcc: evil@example.jp"]], headers)
+    table = read_table("団体.xlsx", smuggled)
+    with pytest.raises(ValidationFailed) as refused:
+        import_table(db.session, city, "organization", table, mapping, "団体.xlsx", clerk(city))
+    db.session.rollback()
+    assert "2行目" in str(refused.value) and "メールアドレスの形式が正しくありません" in str(refused.value)
+    assert db.session.execute(select(func.count()).select_from(Organization).where(
+        Organization.name == "NPO法人くも")).scalar_one() == 0

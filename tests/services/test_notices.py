@@ -26,6 +26,7 @@ from ..factories import (
     CouncilMemberFactory,
     DepartmentFactory,
     MeetingFactory,
+    NoticeFactory,
     OrganizationFactory,
     ProjectFactory,
     ProposalFactory,
@@ -276,3 +277,25 @@ def test_a_row_being_sent_is_not_put_back_but_a_stuck_one_is(report):
         assert retryable(rows[0])
         retry(db.session, rows[0])
         assert rows[0].status == "pending"
+
+
+def test_a_line_break_in_a_name_or_address_fails_only_that_mail(app, smtp):
+    """Rows stored before names were kept to one line (an imported cell with Alt+Enter): the
+    name is sent on one line, the address with a second line (a Bcc: header smuggled in) is
+    that mail's failure, and every other mail of every city still goes in the same run."""
+    first, second = CityFactory(), CityFactory()
+    smuggled = NoticeFactory(city=first, recipient="info@umi.example.jp\nBcc: evil@example.jp")
+    NoticeFactory(city=first, recipient="yama@example.jp", recipient_name="NPO法人\r\nやま",
+                  subject="提出期限の\nお知らせ")
+    NoticeFactory(city=second, recipient="kawa@example.jp")
+    smuggled_id = smuggled.id
+    run = send_pending(smtp.config)
+    assert (run.sent, run.failed) == (2, 1)
+    rows = {row.id: row for row in outbox()}
+    assert rows[smuggled_id].status == "failed"
+    assert "メールを作れません" in rows[smuggled_id].last_error
+    assert sorted(smtp.recipients) == ["kawa@example.jp", "yama@example.jp"]
+    assert all("evil@example.jp" not in m.as_string() for m in smtp.messages)
+    named = next(m for m in smtp.messages if "yama@example.jp" in m["To"])
+    assert named["To"].addresses[0].display_name == "NPO法人 やま"
+    assert named["Subject"] == "提出期限の お知らせ"
