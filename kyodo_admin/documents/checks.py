@@ -36,6 +36,19 @@ def _text_of(xml: str) -> str:
     return re.sub(r"<[^>]+>", "", xml)
 
 
+def zip_bomb(infos: list[zipfile.ZipInfo], *, max_total: int = MAX_UNCOMPRESSED_BYTES,
+             max_entry: int = MAX_ENTRY_BYTES) -> str | None:
+    """Why a zip (a .docx, an .xlsx) is refused from its directory alone, before anything is
+    unpacked: too many parts, too much once unpacked, or a part packed too tightly."""
+    if len(infos) > MAX_ENTRIES:
+        return "ファイルの中身が多すぎます（圧縮爆弾の疑い）。"
+    if sum(i.file_size for i in infos) > max_total or any(i.file_size > max_entry for i in infos) \
+            or any(i.compress_size and i.file_size / i.compress_size > MAX_RATIO for i in infos
+                   if i.file_size > 1024 * 1024):
+        return "展開後のサイズが大きすぎます（圧縮爆弾の疑い）。"
+    return None
+
+
 def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> list[str]:
     """Every problem with a template file (Japanese messages); empty when it can be used."""
     problems: list[str] = []
@@ -51,13 +64,9 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     names = {i.filename for i in infos}
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
         return ["Word文書（.docx）ではありません（本文がありません）。"]
-    if len(infos) > MAX_ENTRIES:
-        return ["ファイルの中身が多すぎます（圧縮爆弾の疑い）。"]
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES or any(i.file_size > MAX_ENTRY_BYTES for i in infos) or any(
-            i.compress_size and i.file_size / i.compress_size > MAX_RATIO for i in infos
-            if i.file_size > 1024 * 1024):
-        return ["展開後のサイズが大きすぎます（圧縮爆弾の疑い）。"]
+    bomb = zip_bomb(infos)
+    if bomb:
+        return [bomb]
     if any(n.lower().endswith("vbaproject.bin") for n in names) or any(
             n.lower().endswith((".docm", ".bin")) and "vba" in n.lower() for n in names):
         problems.append("マクロ（vbaProject.bin）が含まれています。マクロのない .docx で保存してください。")

@@ -14,6 +14,7 @@ import csv
 import functools
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,10 +89,41 @@ def _headers(values: list[Any]) -> list[str]:
     return result
 
 
+#: An .xlsx of MAX_ROWS rows of a city's ledger unpacks to a few MB; more is refused unread.
+MAX_XLSX_UNPACKED = 30 * 1024 * 1024
+
+
+def _refuse_bombs(data: bytes) -> None:
+    """Refuse an .xlsx from its zip directory and a streamed count of its rows, before
+    openpyxl builds anything: a 300 KB file can unpack to 300 MB of XML, and 300,000 rows
+    pack into 90 KB."""
+    from ..documents.checks import zip_bomb
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            bomb = zip_bomb(infos, max_total=MAX_XLSX_UNPACKED, max_entry=MAX_XLSX_UNPACKED)
+            if bomb:
+                raise ValidationFailed(bomb + "Excelで保存し直すか、ファイルを分けてください。")
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    rows, tail = 0, b""
+                    with archive.open(info) as sheet:
+                        while chunk := sheet.read(1 << 20):
+                            rows += (tail + chunk).count(b"<row") - tail.count(b"<row")
+                            tail = chunk[-8:]
+                            if rows > MAX_ROWS + 50:  # a few empty rows are allowed for
+                                raise ValidationFailed(
+                                    f"行が多すぎます（{MAX_ROWS}行まで）。ファイルを分けてください。")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
+
+
 def _xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
+    _refuse_bombs(data)
     try:
         values = load_workbook(io.BytesIO(data), data_only=True).active
         with zipfile.ZipFile(io.BytesIO(data)) as archive:  # any formula at all (<f>)?

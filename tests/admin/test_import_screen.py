@@ -126,3 +126,18 @@ def test_a_failed_statement_never_shows_its_parameters(kamakura):
     db.session.rollback()
     assert "山田花子" not in str(failed.value) and "NPO法人やま" not in str(failed.value)
     assert "hide_parameters" in str(failed.value)
+
+
+def test_a_spreadsheet_bomb_is_refused_at_upload_and_nothing_is_kept(client, login_as, kamakura):
+    from kyodo_admin.models import ImportUpload
+
+    from ..services.test_imports import SHEET, _with_sheet
+
+    enter_city(kamakura)
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (n, n)
+                    for n in range(1, 300_001))
+    response = upload(client, _with_sheet(SHEET % rows), "台帳.xlsx")
+    assert response.status_code == 200
+    assert any("行が多すぎます（5000行まで）" in m for m in flashes(response.get_data(as_text=True)))
+    assert db.session.execute(select(ImportUpload)).first() is None

@@ -253,3 +253,54 @@ def test_a_line_break_in_a_name_becomes_a_space_and_an_address_with_one_is_refus
     assert "2行目" in str(refused.value) and "メールアドレスの形式が正しくありません" in str(refused.value)
     assert db.session.execute(select(func.count()).select_from(Organization).where(
         Organization.name == "NPO法人くも")).scalar_one() == 0
+
+
+def _with_sheet(sheet_xml: bytes) -> bytes:
+    """A real .xlsx whose first worksheet is ``sheet_xml``."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["海辺の清掃", "NPO法人うみ"]], ["提案事業名", "団体名"])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as packed:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = sheet_xml
+            packed.writestr(info.filename, content, compresslevel=9)
+    return out.getvalue()
+
+
+SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.'
+         b'org/spreadsheetml/2006/main"><sheetData>%s</sheetData></worksheet>')
+
+
+def test_an_xlsx_of_sixty_megabytes_of_whitespace_in_150_kb_is_refused_unread(monkeypatch):
+    import openpyxl
+
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(1))
+    bomb = _with_sheet(SHEET % (b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+                                + b" " * (60 * 1024 * 1024)))
+    assert len(bomb) < 200 * 1024  # small on disk
+    with pytest.raises(ValidationFailed, match="圧縮爆弾の疑い"):
+        read_table("台帳.xlsx", bomb)
+    assert opened == []  # openpyxl never saw it
+
+
+def test_three_hundred_thousand_rows_are_refused_before_they_are_read(monkeypatch):
+    import openpyxl
+
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: opened.append(1))
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (n, n)
+                    for n in range(1, 300_001))
+    many = _with_sheet(SHEET % rows)
+    with pytest.raises(ValidationFailed, match="行が多すぎます（5000行まで）"):
+        read_table("台帳.xlsx", many)
+    assert opened == []
+
+
+def test_a_real_ledger_of_five_thousand_rows_is_still_read():
+    rows = [[f"事業{n}", "NPO法人うみ", "2026/4/1", 100000, "要", "目的", "4月"] for n in range(5000)]
+    table = read_table("台帳.xlsx", xlsx(rows))
+    assert len(table.rows) == 5000
