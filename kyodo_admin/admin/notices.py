@@ -26,6 +26,7 @@ from ..services.notices import (
     is_stuck,
     retry,
     retryable,
+    text_saved,
 )
 from .base import KyodoModelView, ReadOnlyView
 from .mixins import LoginRequiredMixin
@@ -76,7 +77,8 @@ class NoticeView(ReadOnlyView):
         """The list, under the city's failed notice scan if its last one failed."""
         self._template_args["scan_failures"] = [
             {"at": local_datetime(status.failed_at), "error": status.error,
-             "kind": NOTICE_KINDS.get(status.failed_step, "保存")}
+             "kind": NOTICE_KINDS.get(status.failed_step, "保存"),
+             "text": status.job == "notice_texts"}
             for status in failing_cities(self.session)]
         return super().index_view()
 
@@ -151,6 +153,7 @@ class NoticeTemplateView(KyodoModelView):
         if city is None:
             raise ValidationFailed("自治体の管理者としてログインして登録してください。")
         check_texts(model.kind, model.subject or "", model.body or "", city)
+        text_saved(self.session, city.id, model.kind)
         super().on_model_change(form, model, is_created)
 
 

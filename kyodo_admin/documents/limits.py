@@ -74,6 +74,62 @@ def _reset_pool() -> None:
 atexit.register(_reset_pool)
 
 
+#: A mail text may render to at most this many characters (subject and body each).
+MAX_TEXT_CHARS = 100_000
+#: Seconds a mail text may take to render.
+TEXT_TIMEOUT = 5.0
+_text_env: Any = None
+
+
+def _render_texts_in_worker(sources: tuple[str, ...], context: dict[str, Any],
+                            what: str) -> list[str]:
+    """Plain texts (mail subjects and bodies) rendered in the limited worker, each stopped as
+    soon as it passes MAX_TEXT_CHARS; RenderError in Japanese for any failure."""
+    global _text_env
+    from jinja2 import TemplateError
+    from jinja2.sandbox import SecurityError
+
+    from .messages import describe
+    from .render import make_environment
+
+    if _text_env is None:
+        _text_env = make_environment(autoescape=False)
+    rendered = []
+    try:
+        for source in sources:
+            parts, size = [], 0
+            for piece in _text_env.from_string(source).generate(context):
+                size += len(piece)
+                if size > MAX_TEXT_CHARS:
+                    raise RenderError(f"{what}が長すぎます（{MAX_TEXT_CHARS:,}文字まで）。"
+                                      "繰り返しや文字列の長さを見直してください。")
+                parts.append(piece)
+            rendered.append("".join(parts))
+    except MemoryError:
+        raise RenderError(f"{what}の処理に必要なメモリが上限を超えました。") from None
+    except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+        raise RenderError(describe(exc, what=what)) from None
+    return rendered
+
+
+def render_texts_limited(sources: tuple[str, ...], context: dict[str, Any],
+                         what: str = "メール文面", timeout: float | None = None) -> list[str]:
+    """Texts rendered where a runaway loop or a huge text cannot hold this process: the
+    limited worker, a time limit and an output size limit (RenderError when one is hit)."""
+    timeout = TEXT_TIMEOUT if timeout is None else timeout
+    future = _get_pool(DEFAULT_MEMORY).submit(_render_texts_in_worker, sources, context, what)
+    try:
+        return list(future.result(timeout=timeout))
+    except FutureTimeout as exc:
+        _reset_pool()
+        raise RenderError(f"{what}の処理が{timeout:g}秒を超えたため中止しました。"
+                          "繰り返しの多い文面でないか確認してください。") from exc
+    except BrokenProcessPool as exc:
+        _reset_pool()
+        raise RenderError(f"{what}の処理中に作成プロセスが異常終了しました"
+                          "（メモリ上限を超えた可能性があります）。") from exc
+
+
 def render_limited(data: bytes, context: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
                    memory: int = DEFAULT_MEMORY) -> bytes:
     """``render`` in the limited worker; RenderError for a template that breaks a limit."""

@@ -26,15 +26,13 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SecurityError
 from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from .. import clock, tenancy
-from ..documents.messages import describe
-from ..documents.render import make_environment
+from ..documents import limits
+from ..documents.render import RenderError
 from ..errors import ValidationFailed
 from ..extensions import write_intent
 from ..formschema import cells
@@ -64,7 +62,6 @@ from ..workflow.deadlines import (
 )
 
 log = logging.getLogger(__name__)
-TEXT = make_environment(autoescape=False)
 #: Days before a report's due date that its reminders go (the nearer one wins).
 REPORT_REMINDERS = (14, 3)
 #: Days before a meeting its notice goes, and before the step-2 deadline the staff hear.
@@ -145,27 +142,42 @@ def texts_of(session: Session, city_id: int, kind: str) -> tuple[str, str]:
 
 
 def render_text(subject: str, body: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    """The mail's subject (one line) and body; ValidationFailed in Japanese when a text
+    """The mail's subject (one line) and body, rendered with the documents' limits (time,
+    loop and output size, in the limited worker); ValidationFailed in Japanese when a text
     cannot be rendered."""
     try:
-        rendered = [TEXT.from_string(text).render(context) for text in (subject, body)]
-    except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
-        raise ValidationFailed(describe(exc, what="メール文面")) from exc
+        rendered = limits.render_texts_limited((subject, body), dict(context))
+    except RenderError as exc:
+        raise ValidationFailed(str(exc)) from exc
     return " ".join(rendered[0].split()), rendered[1].strip() + "\n"
 
 
+#: The names each kind's text is rendered with at the scan (besides city, recipient and
+#: signature): a city's text is checked with exactly these, so a name another kind has
+#: (``project`` in a meeting notice) is refused at save, not at the scan.
+KIND_NAMES: dict[str, tuple[str, ...]] = {
+    "report_due": ("project", "report", "days"),
+    "report_overdue": ("project", "report", "days"),
+    "step2_waiting": ("deadline", "proposals"),
+    "late_budget": ("proposal", "deadline", "budget_year"),
+    "meeting": ("meeting", "agenda", "scoring_url"),
+    "meeting_changed": ("meeting", "agenda", "scoring_url", "previous"),
+}
+
+
 def example_context(kind: str, city: City) -> dict[str, Any]:
-    """What a text of ``kind`` is rendered with, for checking a city's own text at save."""
+    """What a text of ``kind`` is rendered with, for checking a city's own text at save:
+    example values of exactly the names the scan gives that kind."""
     day = clock.today()
-    project = {"title": "子育て支援情報発信事業"}
     proposal = {"receipt_number": "2026-001", "title": "子育て支援情報発信事業",
                 "received_on": day}
-    meeting = {"title": "令和8年度 第1回会議", "held_on": day, "time": "14:00〜16:00",
-               "location": "市役所 第1会議室"}
-    return {**_base(city, "山田 花子"), "project": project, "report": {"due_on": day},
-            "days": 3, "deadline": day, "proposals": [proposal], "proposal": proposal,
-            "budget_year": day.year + 1, "meeting": meeting, "previous": day,
-            "agenda": [proposal], "scoring_url": "https://example.jp/admin/"}
+    values = {"project": {"title": "子育て支援情報発信事業"}, "report": {"due_on": day},
+              "days": 3, "deadline": day, "proposals": [proposal], "proposal": proposal,
+              "budget_year": day.year + 1,
+              "meeting": {"title": "令和8年度 第1回会議", "held_on": day, "time": "14:00〜16:00",
+                          "location": "市役所 第1会議室"},
+              "previous": day, "agenda": [proposal], "scoring_url": "https://example.jp/admin/"}
+    return {**_base(city, "山田 花子"), **{name: values[name] for name in KIND_NAMES[kind]}}
 
 
 def check_texts(kind: str, subject: str, body: str, city: City) -> None:
@@ -202,13 +214,43 @@ def add_notice(session: Session, city: City, kind: str, key: str, to: Recipient,
                                                      Notice.key == key)).first()
     if exists:
         return False
-    subject, body = render_text(*texts_of(session, city.id, kind),
-                                {**_base(city, to.name or to.email), **context})
+    values = {**_base(city, to.name or to.email), **context}
+    texts = texts_of(session, city.id, kind)
+    try:
+        subject, body = render_text(*texts, values)
+    except ValidationFailed as exc:
+        if texts == DEFAULT_TEXTS[kind]:
+            raise  # the shipped text itself: a fault of the product, not the city's
+        # The city's own text fails with this mail's values: the mail goes with the shipped
+        # text, and the city admin sees why in the outbox (the scan goes on).
+        subject, body = render_text(*DEFAULT_TEXTS[kind], values)
+        _text_failed(session, city.id, kind, str(exc))
+    else:
+        if texts != DEFAULT_TEXTS[kind]:
+            text_saved(session, city.id, kind)  # it works again: its warning goes
     session.add(Notice(city_id=city.id, kind=kind, key=key[:200], recipient=to.email,
                        recipient_name=to.name, user_id=to.user_id, subject=subject[:300],
                        body=body, ics=ics, record_type=getattr(record, "__tablename__", ""),
                        record_id=getattr(record, "id", None)))
     return True
+
+
+def _text_failed(session: Session, city_id: int, kind: str, reason: str) -> None:
+    """Keep, in the scan's transaction, that this city's text of ``kind`` failed."""
+    status = session.execute(select(JobStatus).where(
+        JobStatus.city_id == city_id, JobStatus.job == "notice_texts")).scalar_one_or_none()
+    if status is None:
+        status = JobStatus(city_id=city_id, job="notice_texts")
+        session.add(status)
+    status.failed_at, status.failed_step, status.error = clock.now(), kind, reason[:2000]
+
+
+def text_saved(session: Session, city_id: int, kind: str) -> None:
+    """A city's text of ``kind`` was saved (it passed the check) or rendered at the scan:
+    its failure is cleared."""
+    session.execute(update(JobStatus).where(
+        JobStatus.city_id == city_id, JobStatus.job == "notice_texts",
+        JobStatus.failed_step == kind).values(error="", failed_step=""))
 
 
 def _users(session: Session, city_id: int, roles: Iterable[str],
@@ -630,9 +672,11 @@ def _record_status(session: Session, city_id: int, failure: ScanFailed | None) -
 
 
 def failing_cities(session: Session) -> list[JobStatus]:
-    """The current city's last notice scan, when it failed (the outbox shows it)."""
+    """The current city's last notice scan, when it failed, and its own mail text that
+    failed at the scan (the outbox shows both)."""
     return list(session.execute(select(JobStatus).where(
-        JobStatus.job == "notices", JobStatus.error != "")).scalars())
+        JobStatus.job.in_(("notices", "notice_texts")), JobStatus.error != "")
+        .order_by(JobStatus.job)).scalars())
 
 
 def failing_scans(session: Session) -> int:

@@ -258,6 +258,38 @@ def test_a_city_text_that_does_not_render_is_refused(app, body, message):
     check_texts("report_due", "{{ city.name }}", "{{ recipient }} 様 {{ report.due_on|wareki }}", city)
 
 
+def test_a_meeting_text_is_checked_with_what_a_meeting_notice_has(app):
+    """``project`` is a report reminder's: a meeting notice has none, so a meeting text that
+    uses it is refused at save, not at the scan."""
+    city = CityFactory()
+    with pytest.raises(ValidationFailed, match="差込項目「project」に対応するデータがありません"):
+        check_texts("meeting", "{{ meeting.title }}", "{{ project.title }}", city)
+    check_texts("meeting", "{{ meeting.title }}", "{{ meeting.held_on|wareki }} {{ agenda|length }}",
+                city)
+
+
+@pytest.mark.parametrize("body,message", [
+    # runs on and on, printing nothing: stopped by the time limit
+    ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+     "秒を超えたため中止しました"),
+    # 27 million characters: stopped as soon as it passes the size limit
+    ('{% for i in range(3000) %}{{ "あ" * 9000 }}{% endfor %}', "メール文面が長すぎます（100,000文字まで）"),
+])
+def test_a_text_that_runs_forever_or_renders_megabytes_is_refused_quickly(app, monkeypatch,
+                                                                          body, message):
+    import time
+
+    from kyodo_admin.documents import limits
+
+    monkeypatch.setattr(limits, "TEXT_TIMEOUT", 2.0)
+    city = CityFactory()
+    started = time.monotonic()
+    with pytest.raises(ValidationFailed, match=message):
+        check_texts("report_due", "件名", body, city)
+    assert time.monotonic() - started < 15  # the web worker is back, not held for minutes
+    check_texts("report_due", "件名", "{{ recipient }} 様", city)  # and the next check works
+
+
 def test_a_row_being_sent_is_not_put_back_but_a_stuck_one_is(report):
     from kyodo_admin.services.notices import retry, retryable
 
