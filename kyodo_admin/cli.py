@@ -174,24 +174,31 @@ def users_add_command(username: str, slug: str | None, role: str, display_name: 
 
 @users_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--allow-system-admin", is_flag=True,
+              help="ファイルの行からシステム管理者も作る（ないときは、その行を誤りとします）")
 @with_appcontext
-def users_import_command(file: Path) -> None:
+def users_import_command(file: Path, allow_system_admin: bool) -> None:
     """Add the users of a CSV file (UTF-8 or Shift_JIS; header: username,display_name,role,
-    city,email,password), all or nothing. A row without a password gets one made, printed
-    here once."""
+    city,email,password), all or nothing, listing each one made with its role and city. A
+    row without a password gets one made, printed here once."""
     from .errors import KyodoError
     from .extensions import db
+    from .models.user import ROLE_LABELS, Role
     from .services.users import decode_upload, import_users
 
     try:
         text = decode_upload(file.read_bytes())
     except KyodoError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    imported = _saved(lambda: import_users(db.session, text))
+    imported = _saved(lambda: import_users(db.session, text, allow_system_admin))
     click.echo(f"{len(imported)}人を追加しました。")
     for item in imported:
+        user = item.user
+        where = user.city.slug if user.city is not None else "（すべての自治体）"
+        line = f"{user.username}\t{ROLE_LABELS[Role(user.role)]}\t{where}"
         if item.generated_password:
-            click.echo(f"{item.user.username}\t初期パスワード: {item.generated_password}")
+            line += f"\t初期パスワード: {item.generated_password}"
+        click.echo(line)
 
 
 @users_cli.command("list")

@@ -182,3 +182,39 @@ def test_an_address_with_a_second_line_is_refused_and_adds_no_one(app, kyodo, tm
     assert result.exit_code != 0 and "2行目: メールアドレス" in result.output, result.output
     assert "形式が正しくありません" in result.output
     assert counts() == before
+
+
+def test_a_system_administrator_from_a_file_needs_the_flag_and_each_user_is_listed(
+        app, kyodo, tmp_path):
+    assert kyodo("cities", "add", "nagano", "長野市").exit_code == 0
+    before = counts()
+    listed = tmp_path / "users.csv"
+    listed.write_text(CSV_HEADER + f"hanako,長野 花子,職員,nagano,,{PASSWORD}\n"
+                      f"root2,管理 太郎,システム管理者,,,{PASSWORD}\n", encoding="utf-8")
+    refused = kyodo("users", "import", str(listed))
+    assert refused.exit_code != 0
+    assert "3行目: システム管理者（すべての自治体の記録を扱えます）はファイルからは作りません" in refused.output
+    assert "--allow-system-admin" in refused.output and counts() == before
+    made = kyodo("users", "import", "--allow-system-admin", str(listed))
+    assert made.exit_code == 0, made.output
+    assert "hanako\t職員\tnagano" in made.output
+    assert "root2\tシステム管理者\t（すべての自治体）" in made.output
+
+
+def test_a_username_differing_only_in_case_is_refused(app, kyodo, tmp_path):
+    assert kyodo("cities", "add", "nagano", "長野市").exit_code == 0
+    first = tmp_path / "first.csv"
+    first.write_text(CSV_HEADER + f"nagano-staff,長野 花子,staff,nagano,,{PASSWORD}\n",
+                     encoding="utf-8")
+    assert kyodo("users", "import", str(first)).exit_code == 0
+    before = counts()
+    again = tmp_path / "again.csv"
+    again.write_text(CSV_HEADER + f"Nagano-Staff,長野 次郎,staff,nagano,,{PASSWORD}\n"
+                     f"jiro,長野 次郎,staff,nagano,,{PASSWORD}\n"
+                     f"JIRO,長野 次郎,staff,nagano,,{PASSWORD}\n", encoding="utf-8")
+    result = kyodo("users", "import", str(again))
+    assert result.exit_code != 0
+    assert "2行目: ユーザー名「Nagano-Staff」は既に使われています（大文字と小文字の違いは区別しません）" \
+        in result.output
+    assert "4行目: ユーザー名「JIRO」がこのファイルの中で重複しています" in result.output
+    assert counts() == before

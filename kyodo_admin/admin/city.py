@@ -27,7 +27,14 @@ from ..extensions import db
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
 from ..services.cities import SLUG_PATTERN, settings_examples, update_city_settings
-from ..services.users import USERNAME_PATTERN, USERNAME_RULE, password_problem, set_password
+from ..services.users import (
+    USERNAME_PATTERN,
+    USERNAME_RULE,
+    city_words,
+    password_problem,
+    set_password,
+    username_taken,
+)
 from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
 from .mixins import LoginRequiredMixin
@@ -55,7 +62,10 @@ class DepartmentView(KyodoModelView):
 def strong_password(form: Any, field: Any) -> None:
     """The password policy next to the field (the same rule as ``set_password``)."""
     username = form.username.data if "username" in form else ""
-    problem = password_problem(field.data or "", username or "") if field.data else None
+    # the city chosen on the form, else the one the city admin works for
+    city = (form.city.data if "city" in form else None) or getattr(current_user, "city", None)
+    problem = password_problem(field.data or "", username or "", city_words(city)) \
+        if field.data else None
     if problem:
         raise ValidationError(problem)
 
@@ -92,6 +102,9 @@ class UserView(KyodoModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if not permissions.can_manage_user(current_user, model):
             raise PermissionDenied()
+        if username_taken(self.session, model.username or "", model.id):
+            raise ValidationFailed(f"ユーザー名「{model.username}」は既に使われています"
+                                   "（大文字と小文字の違いは区別しません）。", field="username")
         password = form.password.data if "password" in form else None
         if password:
             set_password(model, password)

@@ -8,13 +8,14 @@ import datetime as dt
 import io
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, func, select, update
 
-from .. import clock
+from .. import clock, tenancy
 from ..config import ConfigError
 from ..errors import ValidationFailed
 from ..formschema import cells
@@ -51,25 +52,39 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 #: Shortest password accepted.
 MIN_PASSWORD_LENGTH = 10
-#: Passwords that appear first in every guessing list (compared ignoring case).
-COMMON_PASSWORDS = frozenset(["password", "password1", "password123", "passw0rd", "12345678", "123456789", "1234567890", "0123456789", "qwertyuiop", "qwerty123", "1q2w3e4r5t", "iloveyou123", "admin12345", "administrator", "welcome123", "letmein123", "abc1234567", "monkey1234", "dragon1234", "sunshine12", "princess12", "football12", "baseball12", "11111111", "00000000", "1111111111", "0000000000", "abcdefghij", "kyodo-demo", "changeme123", "p@ssw0rd123", "password12", "qwertyuiop1"])
+#: A password must take at least 10**this many guesses as zxcvbn estimates them (its lists
+#: of breached passwords, words, names, keyboard walks, dates and years, with the user's
+#: own name, city and this product added): 10**10 holds against an offline attack on an
+#: argon2 hash for years; 「Kyodo-demo1」 and 「kamakura2026」 take far fewer.
+MIN_GUESSES_LOG10 = 10
+#: Words every password is checked against besides the user's own (the product's names).
+PRODUCT_WORDS = ("kyodo", "kyodo_admin", "kyodo-admin", "kyodo-demo", "協働", "協働事業")
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why a password is too weak (Japanese), or None: long enough, not a common one, not
-    the username, not one character repeated."""
+def password_problem(password: str, username: str = "",
+                     words: Iterable[str] = ()) -> str | None:
+    """Why a password is too weak (Japanese), or None: long enough, not the username, and
+    hard to guess (``zxcvbn``, with ``words``: the city's name and slug)."""
+    from zxcvbn import zxcvbn
+
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
-    lowered = password.lower()
-    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
-        return "よく使われていて推測されやすいパスワードです。別のものにしてください。"
-    if username and len(username) >= 3 and username.lower() in lowered:
+    if username and len(username) >= 3 and username.lower() in password.lower():
         return "パスワードにユーザー名を含めないでください。"
+    inputs = [w for w in (username, *words, *PRODUCT_WORDS) if w]
+    if zxcvbn(password[:100], user_inputs=inputs)["guesses_log10"] < MIN_GUESSES_LOG10:
+        return ("よく使われていて推測されやすいパスワードです（よくある単語・名前・年・キーボードの"
+                "並び・自治体名の組み合わせは推測されます）。いくつかの単語をつなげるなど、"
+                "別のものにしてください。")
     return None
 
 
+def city_words(city: City | None) -> tuple[str, ...]:
+    return (city.name, city.slug) if city is not None else ()
+
+
 def set_password(user: User, password: str) -> None:
-    problem = password_problem(password, user.username or "")
+    problem = password_problem(password, user.username or "", city_words(user.city))
     if problem:
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
@@ -197,6 +212,16 @@ def role_of(value: str) -> Role:
     raise ValidationFailed(f"役割「{value}」はありません。{names} のいずれかです。", field="role")
 
 
+def username_taken(session: Session, username: str, except_id: int | None = None) -> bool:
+    """Whether another user, in any city, has this name ignoring case (Kamakura-Staff is
+    kamakura-staff): only whether, never who, so no row of another city leaves here."""
+    stmt = select(User.id).where(func.lower(User.username) == username.lower())
+    if except_id is not None:
+        stmt = stmt.where(User.id != except_id)
+    return session.execute(stmt.limit(1).execution_options(**{tenancy.SKIP: True})).first() \
+        is not None
+
+
 def add_user(session: Session, username: str, *, role: Role, city_slug: str | None,
              password: str, display_name: str = "", email: str = "") -> User:
     """A new active user; refuses a bad or taken username, an unknown city, a city for a
@@ -205,8 +230,9 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
     if not USERNAME_PATTERN.fullmatch(username):
         raise ValidationFailed(f"ユーザー名「{username}」は使えません。{USERNAME_RULE}",
                                field="username")
-    if session.execute(select(User.id).where(User.username == username)).first():
-        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています。", field="username")
+    if username_taken(session, username):
+        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています"
+                               "（大文字と小文字の違いは区別しません）。", field="username")
     if email and not cells.EMAIL.fullmatch(email):
         raise ValidationFailed(f"メールアドレス「{cells.single_line(email)}」の形式が正しくありません"
                                "（1つのアドレスを1行で）。", field="email")
@@ -249,10 +275,12 @@ def decode_upload(data: bytes) -> str:
                            "「CSV（コンマ区切り）」）で保存してください。")
 
 
-def import_users(session: Session, text: str) -> list[ImportedUser]:
+def import_users(session: Session, text: str,
+                 allow_system_admin: bool = False) -> list[ImportedUser]:
     """Users from CSV text with the header ``IMPORT_COLUMNS``, all or nothing: any bad line
     raises ValidationFailed naming every bad line (counted as in a spreadsheet, the header
-    being line 1) and adds no one. The caller commits."""
+    being line 1) and adds no one. A system administrator (every city's records) is made
+    from a file only when ``allow_system_admin`` says so. The caller commits."""
     rows = list(csv.reader(io.StringIO(text)))
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     missing = [column for column in IMPORT_COLUMNS if column not in header]
@@ -269,11 +297,17 @@ def import_users(session: Session, text: str) -> list[ImportedUser]:
                         if header.index(column) < len(written) else "")
                 for column in IMPORT_COLUMNS}
         try:
-            if row["username"] in seen:
-                raise ValidationFailed(f"ユーザー名「{row['username']}」がこのファイルの中で重複しています。")
-            seen.add(row["username"])
+            if row["username"].lower() in seen:
+                raise ValidationFailed(f"ユーザー名「{row['username']}」がこのファイルの中で重複しています"
+                                       "（大文字と小文字の違いは区別しません）。")
+            seen.add(row["username"].lower())
+            role = role_of(row["role"])
+            if role is Role.SYSTEM_ADMIN and not allow_system_admin:
+                raise ValidationFailed("システム管理者（すべての自治体の記録を扱えます）はファイルからは"
+                                       "作りません。意図したものなら --allow-system-admin を付けて"
+                                       "実行してください。", field="role")
             generated = None if row["password"] else secrets.token_urlsafe(12)
-            user = add_user(session, row["username"], role=role_of(row["role"]),
+            user = add_user(session, row["username"], role=role,
                             city_slug=row["city"] or None,
                             password=row["password"] or str(generated),
                             display_name=row["display_name"], email=row["email"])

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from kyodo_admin import create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import AuditEvent, User
+from kyodo_admin.tenancy import all_cities
 
 from ..conftest import TEST_PASSWORD, IsolatedClient, app_config, csrf_from, enter_city, login
 from ..factories import CityFactory, UserFactory
@@ -248,13 +249,17 @@ def test_an_existing_user_and_city_can_be_edited_and_saved(client, login_as):
     ("1234567890", "推測されやすいパスワード"),
     ("aaaaaaaaaaaa", "推測されやすいパスワード"),
     ("hanako-2026-spring", "パスワードにユーザー名を含めないでください"),
+    # common ones a short list missed, the city's name with a year, the product's name
+    ("password1234", "推測されやすいパスワード"), ("iloveyou12", "推測されやすいパスワード"),
+    ("qwerty12345", "推測されやすいパスワード"), ("abcd123456", "推測されやすいパスワード"),
+    ("kamakura2026", "推測されやすいパスワード"), ("Kyodo-demo1", "推測されやすいパスワード"),
 ])
 def test_weak_passwords_are_refused_next_to_the_field(client, login_as, password, message):
     from kyodo_admin.models import Role
 
     from ..conftest import form_page
 
-    city = CityFactory()
+    city = CityFactory(slug="kamakura", name="鎌倉市")
     enter_city(city)
     clerk = UserFactory(city=city, username="hanako")
     before = clerk.password_hash
@@ -428,3 +433,24 @@ def test_a_stranger_cannot_lock_out_a_clerk(app, client):
                                           "csrf_token": token},
                           environ_base={"REMOTE_ADDR": "192.0.2.20"})
     assert response.status_code == 302  # the clerk, from the office, logs in
+
+
+def test_a_new_user_named_as_another_citys_user_in_other_case_is_refused(client, login_as):
+    from kyodo_admin.models import Role
+
+    from ..conftest import form_page
+
+    UserFactory(city=CityFactory(), username="kamakura-staff")  # another city's
+    city = CityFactory()
+    enter_city(city)
+    login_as(UserFactory(city=city, role=Role.CITY_ADMIN.value))
+    _html, values = form_page(client, "/admin/user/new/")
+    values.update(username="Kamakura-Staff", display_name="鎌倉 花子", role="staff",
+                  password="tsuru-oka-hachiman-1063")
+    response = client.post("/admin/user/new/", data=values)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "ユーザー名「Kamakura-Staff」は既に使われています" in html
+    with all_cities():
+        assert db.session.execute(select(func.count()).select_from(User).where(
+            func.lower(User.username) == "kamakura-staff")).scalar_one() == 1
