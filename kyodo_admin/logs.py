@@ -40,6 +40,28 @@ class RequestFields(logging.Filter):
         return True
 
 
+#: What a database's own error message may quote of a row: PostgreSQL's DETAIL line (the
+#: key or the failing row) and the value a type refused.
+_ROW_VALUES = (
+    (re.compile(r"^(\s*)DETAIL:.*$", re.MULTILINE), r"\1DETAIL: (values not logged)"),
+    (re.compile(r'(invalid input (?:syntax|value) for [^:]*): ".*?"'), r"\1: (value not logged)"),
+)
+
+
+class WithoutRowValues(logging.Filter):
+    """A logged exception's text without the values a database error quotes (a name, an
+    address, a telephone number): statement parameters are already hidden by the engine
+    (``hide_parameters``); this takes the rest out of the database's own message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            for pattern, replacement in _ROW_VALUES:
+                text = pattern.sub(replacement, text)
+            record.exc_text = text
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -51,8 +73,8 @@ class JsonFormatter(logging.Formatter):
         }
         line.update({k: v for k, v in vars(record).items()
                      if k not in _STANDARD and not k.startswith("_")})
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -83,6 +105,7 @@ def install_handler(app: Flask) -> logging.Handler:
     """The handler of the package's logger, as the app's settings say."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestFields())
+    handler.addFilter(WithoutRowValues())
     if app.config["KYODO_LOG_FORMAT"] == "json":
         handler.setFormatter(JsonFormatter())
     else:
