@@ -73,8 +73,10 @@ class JsonFormatter(logging.Formatter):
         }
         line.update({k: v for k, v in vars(record).items()
                      if k not in _STANDARD and not k.startswith("_")})
-        if record.exc_info or record.exc_text:
-            line["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:  # WithoutRowValues formats it
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 

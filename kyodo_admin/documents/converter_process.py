@@ -1,9 +1,10 @@
 """One warm PDF converter: LibreOffice driven over UNO, answering its parent on a pipe.
 
 Run by a Python that has LibreOffice's ``uno`` module (Debian: python3-uno), in isolated mode
-(``python3 -I converter_process.py SOFFICE FOLDER``: no PYTHONPATH, no user site, not even this
-file's folder on the path), never imported by the app. It reaches no one but the process that
-started it:
+(``python3 -I converter_process.py SOFFICE FOLDER [PREFIX…]``: no PYTHONPATH, no user site, not
+even this file's folder on the path), never imported by the app; PREFIX starts LibreOffice
+with no network (``unshare --user --map-current-user --net``, ``pdf.offline_prefix``). It
+reaches no one but the process that started it:
 
 - requests come on stdin and answers go to stdout (a pipe only the parent holds): a request is
   an 8-byte big-endian length and the .docx; an answer is ``P`` or ``E``, an 8-byte length,
@@ -70,12 +71,12 @@ def answer(kind: bytes, payload: bytes) -> None:
 
 
 def main() -> None:
-    soffice, folder = sys.argv[1], sys.argv[2]
+    soffice, folder, offline = sys.argv[1], sys.argv[2], sys.argv[3:]
     os.umask(0o077)
     threading.Thread(target=watch_parent, daemon=True).start()
     name = "kyodo-" + uuid.uuid4().hex
     office = subprocess.Popen(
-        [soffice, "-env:UserInstallation=" + uno.systemPathToFileUrl(os.path.join(folder, "profile")),
+        [*offline, soffice, "-env:UserInstallation=" + uno.systemPathToFileUrl(os.path.join(folder, "profile")),
          "--headless", "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck",
          f"--accept=pipe,name={name};urp;StarOffice.ComponentContext"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

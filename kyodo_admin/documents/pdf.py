@@ -94,6 +94,27 @@ def _remove_runtime(pid: int, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_offline: list[str] | None = None
+
+
+def offline_prefix() -> list[str]:
+    """What to start LibreOffice with so that it has no network: ``unshare`` into a user and
+    network namespace of its own (no interface but a down loopback; its UNO pipe is a file,
+    which still connects). Empty where the system allows no such namespace (then the checks
+    of templates are what keeps a document from fetching anything)."""
+    global _offline
+    if _offline is None:
+        command = [shutil.which("unshare") or "unshare", "--user", "--map-current-user", "--net"]
+        try:
+            works = subprocess.run([*command, "true"], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            works = False
+        _offline = command if works else []
+    return _offline
+
+
 def private_dir(prefix: str) -> Path:  # callers may hold _runtime_lock
     """A new private folder (0700) inside this process's runtime folder, with the fontconfig
     file that maps the Windows fonts templates ask for (``fonts.conf``)."""
@@ -150,7 +171,8 @@ def convert_cold(docx: bytes, program: str) -> bytes:
         source.write_bytes(docx)
         env = {**os.environ, "FONTCONFIG_FILE": str(base / "fonts.conf"), "HOME": str(base),
                "TMPDIR": str(base)}
-        command = [program, f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
+        command = [*offline_prefix(), program,
+                   f"-env:UserInstallation={(base / 'profile').as_uri()}", "--headless",
                    "--norestore", "--nologo", "--nodefault", "--convert-to", "pdf:writer_pdf_Export",
                    "--outdir", work, str(source)]
         # Its own process group: `soffice` is a wrapper that starts `soffice.bin`, and a

@@ -142,3 +142,15 @@ def test_code_planted_where_a_converter_might_look_never_runs(monkeypatch, tmp_p
 
         shutil.rmtree(old_style.parent, ignore_errors=True)
     assert not marker.exists(), marker.read_text()
+
+
+def test_the_converters_libreoffice_has_no_network(converter):
+    """LibreOffice runs in a network namespace of its own (where the system allows one): a
+    document that points at an address reaches nothing."""
+    if not pdf.offline_prefix():
+        pytest.skip("this system allows no unprivileged network namespace (unshare)")
+    family = descendants(converter.process.pid)
+    office = [pid for pid, command in family.items() if "soffice.bin" in command]
+    assert office, family
+    ours = os.readlink("/proc/self/ns/net")
+    assert all(os.readlink(f"/proc/{pid}/ns/net") != ours for pid in office)
