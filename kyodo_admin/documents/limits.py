@@ -112,35 +112,32 @@ def _render_texts_in_worker(sources: tuple[str, ...], context: dict[str, Any],
     return rendered
 
 
-def render_texts_limited(sources: tuple[str, ...], context: dict[str, Any],
-                         what: str = "メール文面", timeout: float | None = None) -> list[str]:
-    """Texts rendered where a runaway loop or a huge text cannot hold this process: the
-    limited worker, a time limit and an output size limit (RenderError when one is hit)."""
-    timeout = TEXT_TIMEOUT if timeout is None else timeout
-    future = _get_pool(DEFAULT_MEMORY).submit(_render_texts_in_worker, sources, context, what)
+def _in_worker(function: Any, *args: Any, timeout: float, memory: int = DEFAULT_MEMORY,
+               what: str = "テンプレート", kind: str = "テンプレート") -> Any:
+    """``function(*args)`` in the limited worker: RenderError in Japanese when it outlasts
+    ``timeout`` (the worker is replaced) or the worker dies (its memory limit)."""
+    future = _get_pool(memory).submit(function, *args)
     try:
-        return list(future.result(timeout=timeout))
+        return future.result(timeout=timeout)
     except FutureTimeout as exc:
         _reset_pool()
         raise RenderError(f"{what}の処理が{timeout:g}秒を超えたため中止しました。"
-                          "繰り返しの多い文面でないか確認してください。") from exc
+                          f"繰り返しの多い{kind}でないか確認してください。") from exc
     except BrokenProcessPool as exc:
         _reset_pool()
         raise RenderError(f"{what}の処理中に作成プロセスが異常終了しました"
                           "（メモリ上限を超えた可能性があります）。") from exc
 
 
+def render_texts_limited(sources: tuple[str, ...], context: dict[str, Any],
+                         what: str = "メール文面", timeout: float | None = None) -> list[str]:
+    """Texts rendered where a runaway loop or a huge text cannot hold this process: the
+    limited worker, a time limit and an output size limit (RenderError when one is hit)."""
+    return list(_in_worker(_render_texts_in_worker, sources, context, what, what=what,
+                           kind="文面", timeout=TEXT_TIMEOUT if timeout is None else timeout))
+
+
 def render_limited(data: bytes, context: dict[str, Any], timeout: float = DEFAULT_TIMEOUT,
                    memory: int = DEFAULT_MEMORY) -> bytes:
     """``render`` in the limited worker; RenderError for a template that breaks a limit."""
-    future = _get_pool(memory).submit(_render_in_worker, data, context)
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout as exc:
-        _reset_pool()
-        raise RenderError(f"テンプレートの処理が{timeout:g}秒を超えたため中止しました。"
-                          "繰り返しの多いテンプレートでないか確認してください。") from exc
-    except BrokenProcessPool as exc:
-        _reset_pool()
-        raise RenderError("テンプレートの処理中に作成プロセスが異常終了しました"
-                          "（メモリ上限を超えた可能性があります）。") from exc
+    return bytes(_in_worker(_render_in_worker, data, context, timeout=timeout, memory=memory))

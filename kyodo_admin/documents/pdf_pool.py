@@ -87,7 +87,7 @@ class Converter:
                "TMPDIR": str(base), "FONTCONFIG_FILE": str(base / "fonts.conf"),
                "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(
-            [PYTHON, "-I", str(SCRIPT), soffice() or "soffice", str(base), *offline_prefix()],
+            [*offline_prefix(), PYTHON, "-I", str(SCRIPT), soffice() or "soffice", str(base)],
             env=env, cwd=base, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, umask=0o077,
             start_new_session=True)  # its LibreOffice in its group: one kill stops both

@@ -10,9 +10,12 @@ Each imported record has an 「取込」 event in the audit trail naming the fil
 
 from __future__ import annotations
 
+import collections
 import csv
 import functools
+import hashlib
 import io
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -60,7 +63,30 @@ class RowError:
 # -- reading ------------------------------------------------------------------------------
 
 
+#: Tables read lately, by the file's SHA-256: an upload is parsed once per process, not again
+#: at each step (mapping, check, import). Callers treat a Table as read-only.
+_parsed: collections.OrderedDict[str, Table] = collections.OrderedDict()
+_parsed_lock = threading.Lock()
+PARSED_KEPT = 8
+
+
 def read_table(filename: str, data: bytes) -> Table:
+    """The file's table, parsed once per process (ValidationFailed for a file that is not
+    read: too big, not a spreadsheet, no headers, too many rows, a bomb)."""
+    key = hashlib.sha256(data).hexdigest() + ":" + filename.lower().rsplit(".", 1)[-1]
+    with _parsed_lock:
+        if key in _parsed:
+            _parsed.move_to_end(key)
+            return _parsed[key]
+    table = _read_table(filename, data)
+    with _parsed_lock:
+        _parsed[key] = table
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
+    return table
+
+
+def _read_table(filename: str, data: bytes) -> Table:
     if len(data) > MAX_BYTES:
         raise ValidationFailed(f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
                                "行を分けて、いくつかのファイルで取り込んでください。")

@@ -218,8 +218,9 @@ def username_taken(session: Session, username: str, except_id: int | None = None
     stmt = select(User.id).where(func.lower(User.username) == username.lower())
     if except_id is not None:
         stmt = stmt.where(User.id != except_id)
-    return session.execute(stmt.limit(1).execution_options(**{tenancy.SKIP: True})).first() \
-        is not None
+    with session.no_autoflush:  # a user being added (not yet flushed) is not "another"
+        return session.execute(stmt.limit(1).execution_options(**{tenancy.SKIP: True})) \
+            .first() is not None
 
 
 def add_user(session: Session, username: str, *, role: Role, city_slug: str | None,

@@ -140,3 +140,19 @@ def test_a_failed_statement_is_logged_without_the_values_of_its_row(app, kamakur
     assert "saving an organization failed" in logged and "INSERT INTO organization" in logged
     for value in ("山田花子", "NPO法人やま", "0467-23-3000"):
         assert value not in logged, logged
+
+
+def test_an_upload_is_parsed_once_through_its_steps(client, login_as, kamakura, monkeypatch):
+    from kyodo_admin.services import imports
+
+    parsed = []
+    original = imports._csv
+    monkeypatch.setattr(imports, "_csv", lambda data: parsed.append(1) or original(data))
+    monkeypatch.setattr(imports, "_parsed", type(imports._parsed)())
+    enter_city(kamakura)
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    csv_text = "団体名,代表者名\nNPO法人ほし,星野\n"
+    response = _import(client, csv_text)  # upload, mapping page, then 取り込む
+    assert response.status_code == 302
+    assert _names() == ["NPO法人ほし"]
+    assert parsed == [1]  # read once, not again at each step

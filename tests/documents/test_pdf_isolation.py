@@ -49,19 +49,27 @@ def _sockets_of(pids: set[int]) -> set[str]:
     return inodes
 
 
-def _listening(table: str, inodes: set[str]) -> list[str]:
-    """Rows of /proc/net/<table> in LISTEN state (0A) held by ``inodes``."""
-    rows = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
-    return [row for row in rows if row.split()[3] == "0A" and row.split()[9] in inodes]
+def _net_rows(pids: set[int], table: str) -> list[list[str]]:
+    """Rows of /proc/<pid>/net/<table> as each process sees them (a converter may be in a
+    network namespace of its own)."""
+    rows = []
+    for pid in pids:
+        try:
+            rows += [row.split() for row in
+                     Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]]
+        except OSError:
+            continue
+    return rows
 
 
-def _unix_paths(inodes: set[str]) -> list[str]:
-    paths = []
-    for row in Path("/proc/net/unix").read_text().splitlines()[1:]:
-        parts = row.split()
-        if len(parts) >= 8 and parts[6] in inodes and parts[7].startswith("/"):
-            paths.append(parts[7])
-    return paths
+def _listening(pids: set[int], table: str, inodes: set[str]) -> list[list[str]]:
+    """TCP sockets in LISTEN state (0A) held by ``inodes``."""
+    return [row for row in _net_rows(pids, table) if row[3] == "0A" and row[9] in inodes]
+
+
+def _unix_paths(pids: set[int], inodes: set[str]) -> list[str]:
+    return sorted({row[7] for row in _net_rows(pids, "unix")
+                   if len(row) >= 8 and row[6] in inodes and row[7].startswith("/")})
 
 
 def _as_nobody(code: str) -> str:
@@ -80,8 +88,8 @@ def test_no_converter_listens_on_a_port_and_its_socket_refuses_another_account(c
                         for pid in family if Path(f"/proc/{pid}/cmdline").exists())
     assert "soffice.bin" in commands and "converter_process" in commands
     inodes = _sockets_of(family)
-    assert _listening("tcp", inodes) == [] and _listening("tcp6", inodes) == []
-    paths = _unix_paths(inodes)
+    assert _listening(family, "tcp", inodes) == [] and _listening(family, "tcp6", inodes) == []
+    paths = _unix_paths(family, inodes)
     assert paths, "LibreOffice's UNO pipe was not found"
     for path in paths:
         mode = os.stat(path)
@@ -154,3 +162,58 @@ def test_the_converters_libreoffice_has_no_network(converter):
     assert office, family
     ours = os.readlink("/proc/self/ns/net")
     assert all(os.readlink(f"/proc/{pid}/ns/net") != ours for pid in office)
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _linking(target: Path) -> bytes:
+    """A Word file whose only picture is linked to ``target`` on this machine (r:link to an
+    external file), as a template that slipped past the checks would be."""
+    import io
+    import re
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("印影:")
+    document.add_picture(io.BytesIO(_png(8, 8, (0, 0, 255))))
+    plain = io.BytesIO()
+    document.save(plain)
+    source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as linked:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("word/media/"):
+                continue
+            if info.filename == "word/_rels/document.xml.rels":
+                content = re.sub(rb'(Type="[^"]+/image" )Target="media/[^"]+"',
+                                 b'\\1Target="' + target.as_uri().encode() + b'" TargetMode="External"',
+                                 content)
+            if info.filename == "word/document.xml":
+                content = content.replace(b"r:embed=", b"r:link=")
+            linked.writestr(info.filename, content)
+    return out.getvalue()
+
+
+def test_a_document_linking_a_local_file_gets_nothing_from_it(converter, tmp_path):
+    """The converter reads only LibreOffice's own files (Landlock): a picture linked to a file
+    the app's account can read (a key, another city's export) stays out of the PDF."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(_png(40, 40, (255, 0, 0)))
+    secret.chmod(0o644)
+    data = pdf.to_pdf(_linking(secret))
+    assert data.startswith(b"%PDF") and converter.alive()  # made by the warm converter
+    assert b"/Subtype/Image" not in data and b"/Subtype /Image" not in data
