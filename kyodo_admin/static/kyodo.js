@@ -196,3 +196,10 @@ document.addEventListener('DOMContentLoaded', function () {
     new MutationObserver(function () { name(table); }).observe(table, {childList: true, subtree: true});
   });
 });
+
+// After a failed send, the summary of errors at the top takes the focus (a screen reader
+// reads it; its links lead to each field).
+document.addEventListener('DOMContentLoaded', function () {
+  var summary = document.getElementById('error-summary');
+  if (summary) { summary.focus(); }
+});

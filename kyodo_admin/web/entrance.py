@@ -96,9 +96,7 @@ def proposal_form(slug: str) -> Any:
                 flash(f"続けて送信されました。{wait}秒ほど待ってから、もう一度送信してください。", "error")
             else:
                 return _submit(city, form, definition)
-        elif form.is_submitted() and form.errors:
-            flash("入力内容に誤りがあります。赤字の項目を確認してください（入力した内容は残っています）。",
-                  "error")
+        # a form with errors lists them at its top (web/_field.html's error_summary)
         if definition is not None and not form.is_submitted():
             add_blank_rows(form, definition.schema, count=3)
         status = 400 if form.is_submitted() else 200

@@ -38,6 +38,7 @@ def test_an_unconfirmed_organization_holds_adoption_until_confirmed_on_the_page(
     with app.app_context(), scoped_to(kamakura):
         city = db.session.get(City, kamakura)
         proposal = ProposalFactory(city=city, title="海の見守り隊の提案", organization=None,
+                                   receipt_number="2026-901",
                                    status="step2_review", submitted_by=ENTERED)
         ReviewFactory(city=city, proposal=proposal, step=2, result="adopted",
                       meeting=MeetingFactory(city=city), decided_on=dt.date(2026, 7, 1))

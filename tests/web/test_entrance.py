@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -157,7 +158,17 @@ def test_a_submission_failing_validation_changes_nothing(client, city, changes, 
     response = client.post("/entrance/minato/", data=valid(client, **changes))
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert any("入力内容に誤りがあります" in m for m in flashes(html))
+    # the errors listed at the top, each linking to its field, and the field marked for a
+    # screen reader (aria-invalid, its error as its description)
+    summary = html[html.index('id="error-summary"'):html.index("<form")]
+    assert "入力内容に誤りがあります（1件）" in summary and message in summary
+    name = next(iter(changes)).split("-")[0]
+    assert f'href="#{name}"' in summary
+    if "-" not in next(iter(changes)) and name not in ("answers__field",):
+        control = re.search(rf'<(?:input|textarea|select)[^>]*\bid="{name}"[^>]*>', html)
+        assert control and 'aria-invalid="true"' in control.group(0), control
+        assert f'aria-describedby="{name}-error' in control.group(0)
+        assert f'id="{name}-error"' in html
     assert message in html
     assert "川辺の清掃と自然観察" in html or changes.get("title") == ""  # kept for correction
     assert proposals() == 0
