@@ -5,14 +5,16 @@ model form gets from its columns."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Any
 
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 from sqlalchemy import Integer, String, Text
-from wtforms import DateField, FloatField
+from wtforms import DateField, FloatField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import DateInput
+from wtforms.widgets import DateInput, TextInput
 
 from ..errors import ValidationFailed
 from ..inputs import CleanForm
@@ -90,6 +92,48 @@ class CalendarDateField(DateField):
             raise ValueError(f"日付は1868年から{LAST_YEAR}年までの範囲で入力してください。")
 
 
+#: What a time that is not read gets.
+BAD_TIME = "時刻は 14:00 のように「時:分」で入力してください（14時、14時30分、1400 も使えます）。"
+TIME_WRITTEN = re.compile(r"(\d{1,2})(?:[:：時]\s*(\d{1,2})?\s*分?)?|(\d{2})(\d{2})")
+
+
+def posted_time(written: str) -> dt.time | None:
+    """A time as a clerk types it: 14:00, 14:00:00, 14時, 14時30分, 1400, full-width digits."""
+    text = unicodedata.normalize("NFKC", written or "").strip()
+    if not text:
+        return None
+    text = re.sub(r":00$", "", text) if text.count(":") == 2 else text
+    match = TIME_WRITTEN.fullmatch(text)
+    if match is None:
+        raise ValueError(BAD_TIME)
+    hour, minute = (match.group(1), match.group(2)) if match.group(1) else \
+        (match.group(3), match.group(4))
+    try:
+        return dt.time(int(hour), int(minute or 0))
+    except ValueError:
+        raise ValueError(BAD_TIME) from None
+
+
+class ClockTimeField(TimeField):
+    """A time column as a text box that reads 14:00, 14時 or 14時30分, with a clear message
+    (WTForms' TimeField refuses all but its one format with 「Not a valid time value」)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {}).setdefault("placeholder", "例: 14:00")
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.strftime("%H:%M") if self.data else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            self.data = posted_time(str(valuelist[0]))
+
+
 class KyodoModelConverter(AdminModelConverter):
     """Flask-Admin's converter, plus ``Float``/``Double`` columns (SQLAlchemy 2.1 no longer
     derives them from ``Numeric``, so Flask-Admin would leave them out of the form) and date
@@ -98,6 +142,10 @@ class KyodoModelConverter(AdminModelConverter):
     @converts("Date")
     def convert_date(self, field_args: dict[str, Any], **extra: Any) -> DateField:
         return CalendarDateField(**field_args)
+
+    @converts("Time")
+    def convert_time(self, field_args: dict[str, Any], **extra: Any) -> TimeField:
+        return ClockTimeField(**field_args)
 
     @converts("Float", "Double")
     def handle_float(self, column: Any, field_args: dict[str, Any], **extra: Any) -> FloatField:

@@ -269,3 +269,29 @@ def test_invisible_characters_are_taken_out_of_file_names():
     assert clean_filename("../../etc/passwd") == "passwd"
     assert clean_filename("a\x00b\u200b.pdf") == "ab.pdf"
     assert clean_filename("\u202e") == "file"
+
+
+@pytest.mark.parametrize("written,expected", [("14時", dt.time(14, 0)), ("14時30分", dt.time(14, 30)),
+                                              ("１４：３０", dt.time(14, 30)), ("1400", dt.time(14, 0))])
+def test_a_meeting_time_is_read_as_a_clerk_types_it(staff_client, written, expected):
+    from kyodo_admin.models import Meeting
+
+    from ..factories import CouncilFactory
+
+    council = CouncilFactory(city=staff_client.city)
+    response = post_new(staff_client, "meeting", council=str(council.id), title="第1回会議",
+                        step="1", held_on="2026-06-01", starts_at=written, ends_at="")
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert db.session.execute(select(Meeting.starts_at)).scalar_one() == expected
+
+
+def test_a_time_that_is_not_a_time_says_how_to_write_it(staff_client):
+    from kyodo_admin.models import Meeting
+
+    from ..factories import CouncilFactory
+
+    council = CouncilFactory(city=staff_client.city)
+    response = post_new(staff_client, "meeting", council=str(council.id), title="第1回会議",
+                        step="1", held_on="2026-06-01", starts_at="14じ")
+    assert_refused(response, "時刻は 14:00 のように「時:分」で入力してください")
+    assert count(Meeting) == 0
