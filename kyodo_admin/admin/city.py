@@ -32,8 +32,8 @@ from ..services.users import (
     USERNAME_RULE,
     city_words,
     password_problem,
+    refuse_taken_username,
     set_password,
-    username_taken,
 )
 from ..workflow.deadlines import DEFAULT_SETTINGS, LATE_BUDGET_CHOICES, SETTING_LABELS, settings_for
 from .base import KyodoModelView
@@ -102,9 +102,7 @@ class UserView(KyodoModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if not permissions.can_manage_user(current_user, model):
             raise PermissionDenied()
-        if username_taken(self.session, model.username or "", model.id):
-            raise ValidationFailed(f"ユーザー名「{model.username}」は既に使われています"
-                                   "（大文字と小文字の違いは区別しません）。", field="username")
+        refuse_taken_username(self.session, model.username or "", model.id)
         password = form.password.data if "password" in form else None
         if password:
             set_password(model, password)

@@ -57,14 +57,14 @@ REMOVE_FILE, MAKE_SOCK = 1 << 5, 1 << 9
 ALL_V1, REFER, TRUNCATE = (1 << 13) - 1, 1 << 13, 1 << 14
 READ = EXECUTE | READ_FILE | READ_DIR
 #: Where LibreOffice, its libraries, fonts and settings are read from. Not /home, /root,
-#: /srv, /var/lib, the app's folders, other processes' /proc or the rest of /tmp.
+#: /srv, the rest of /etc and /var, the app's folders, /proc's processes or the rest of /tmp.
 READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/fonts",
             "/etc/libreoffice", "/etc/ld.so.cache", "/etc/localtime", "/etc/passwd",
             "/etc/group", "/etc/nsswitch.conf", "/etc/mime.types", "/etc/alternatives",
             "/etc/locale.alias", "/var/lib/libreoffice", "/var/spool/libreoffice",
             "/var/cache/fontconfig", "/sys/devices/system/cpu", "/proc/meminfo",
             "/proc/cpuinfo", "/proc/stat")
-DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/shm")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
 
 class RulesetAttr(ctypes.Structure):

@@ -223,6 +223,14 @@ def username_taken(session: Session, username: str, except_id: int | None = None
             .first() is not None
 
 
+def refuse_taken_username(session: Session, username: str,
+                          except_id: int | None = None) -> None:
+    """ValidationFailed (on the username field) when another user has this name."""
+    if username_taken(session, username, except_id):
+        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています"
+                               "（大文字と小文字の違いは区別しません）。", field="username")
+
+
 def add_user(session: Session, username: str, *, role: Role, city_slug: str | None,
              password: str, display_name: str = "", email: str = "") -> User:
     """A new active user; refuses a bad or taken username, an unknown city, a city for a
@@ -231,10 +239,8 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
     if not USERNAME_PATTERN.fullmatch(username):
         raise ValidationFailed(f"ユーザー名「{username}」は使えません。{USERNAME_RULE}",
                                field="username")
-    if username_taken(session, username):
-        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています"
-                               "（大文字と小文字の違いは区別しません）。", field="username")
-    if email and not cells.EMAIL.fullmatch(email):
+    refuse_taken_username(session, username)
+    if email and not cells.is_email(email):
         raise ValidationFailed(f"メールアドレス「{cells.single_line(email)}」の形式が正しくありません"
                                "（1つのアドレスを1行で）。", field="email")
     display_name = cells.single_line(display_name)
