@@ -43,10 +43,15 @@ def init_app(app: Flask) -> None:
     queue = make_queue(app.config["KYODO_QUEUE_URL"])
     from .services.audit import Actor
     from .services.batches import run_batch
+    from .services.queued import run_work
 
     @queue.task(name="kyodo.run_batch")
     def run_batch_task(batch_id: int, city_id: int, user_id: int | None, actor: str) -> None:
         run_batch(app, batch_id, city_id, Actor(user_id, actor))
+
+    @queue.task(name="kyodo.run_work")
+    def run_work_task(work_id: int, city_id: int, user_id: int | None, actor: str) -> None:
+        run_work(app, work_id, city_id, Actor(user_id, actor))
 
     @queue.periodic_task(crontab(minute="*/10"), name="kyodo.notices")
     def notices_task() -> None:
@@ -61,7 +66,7 @@ def init_app(app: Flask) -> None:
                 db.session.remove()
 
     app.extensions["kyodo_queue"] = queue
-    app.extensions["kyodo_tasks"] = {"run_batch": run_batch_task}
+    app.extensions["kyodo_tasks"] = {"run_batch": run_batch_task, "run_work": run_work_task}
 
 
 def queue_of(app: Flask | None = None) -> Huey:

@@ -188,8 +188,10 @@ def _own_city(session: Session, obj: Any) -> int | None:
         return session.execute(stmt).scalar()
 
 
-def _check_references(session: Session, obj: Any, is_new: bool) -> None:
-    """Refuse a many-to-one reference from ``obj`` to a row of another city."""
+def _check_references(session: Session, obj: Any, is_new: bool,
+                      known: dict[tuple[Any, ...], Any]) -> None:
+    """Refuse a many-to-one reference from ``obj`` to a row of another city. ``known`` keeps
+    the city of each row looked up during one flush (an import's rows name the same few)."""
     mapper = inspect(type(obj))
     state = inspect(obj)
     own_city = obj.city_id if obj.city_id is not None else getattr(obj.city, "id", None)
@@ -211,12 +213,15 @@ def _check_references(session: Session, obj: Any, is_new: bool) -> None:
             fk_values = [getattr(obj, c.key, None) for c in columns]
             if any(v is None for v in fk_values):
                 continue
-            remote_pk = [remote for _local, remote in rel.local_remote_pairs]
-            stmt = select(target.city_id).where(
-                *[col == val for col, val in zip(remote_pk, fk_values, strict=True)]
-            ).execution_options(**{SKIP: True})
-            with session.no_autoflush:
-                row = session.execute(stmt).first()
+            key = (target, *fk_values)
+            if key not in known:
+                remote_pk = [remote for _local, remote in rel.local_remote_pairs]
+                stmt = select(target.city_id).where(
+                    *[col == val for col, val in zip(remote_pk, fk_values, strict=True)]
+                ).execution_options(**{SKIP: True})
+                with session.no_autoflush:
+                    known[key] = session.execute(stmt).first()
+            row = known[key]
             if row is None:
                 continue  # the database's foreign key refuses a missing row
             target_city = row[0]
@@ -239,6 +244,7 @@ def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> Non
         raise TenancyNotSet("No current city: a city's rows are written inside "
                             "scoped_to(city_id) or all_cities().")
     city_id = scope if isinstance(scope, int) else None
+    known: dict[tuple[Any, ...], Any] = {}
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue
@@ -256,7 +262,7 @@ def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> Non
         else:
             obj.city_id = own
         if isinstance(obj, CityOwned):
-            _check_references(session, obj, is_new=True)
+            _check_references(session, obj, is_new=True, known=known)
     for obj in session.dirty:
         if not isinstance(obj, TenantScoped) or not session.is_modified(obj):
             continue
@@ -265,4 +271,4 @@ def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> Non
         if moved and city_id is not None:
             raise CrossCityReference("記録を他の自治体に移すことはできません。")
         if isinstance(obj, CityOwned):
-            _check_references(session, obj, is_new=False)
+            _check_references(session, obj, is_new=False, known=known)

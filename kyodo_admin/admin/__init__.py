@@ -83,6 +83,7 @@ from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, Proj
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
 from .responses import DOCX_MIMETYPE, XLSX_MIMETYPE, file_response, list_url
+from .work import QueuedWorkView
 
 RECORDS = lazy_gettext("記録")
 COUNCIL = lazy_gettext("審査")
@@ -226,6 +227,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AccountView(name=lazy_gettext("通知メールの設定"), endpoint="account"))
     admin.add_view(ImportView(name=lazy_gettext("Excelから取込"), category=RECORDS,
                               endpoint="import"))
+    admin.add_view(QueuedWorkView(name=lazy_gettext("処理の状況"), endpoint="work"))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
         db.session, model, field, value)

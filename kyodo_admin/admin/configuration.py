@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -18,22 +18,22 @@ from ..documents.pdf import available as pdf_available
 from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
 from ..models.base import Base
-from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
 from ..models.form_definition import FORM_KINDS, FORM_STATES
+from ..models.job import QueuedWork
 from ..services.batches import archived_pdf
 from ..services.documents import (
     activate_template,
-    add_template,
     city_coverage,
     city_example_context,
     example_record,
     starter_template,
-    unprinted_required,
 )
+from ..services.queued import start
 from .base import KyodoModelView, ReadOnlyView, WrittenElsewhereView
 from .mixins.documents import BatchPagesMixin
 from .responses import DOCX_MIMETYPE, file_response, record_link
+from .work import finisher
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 
@@ -71,31 +71,29 @@ class DocumentTemplateView(KyodoModelView):
     def can_edit(self) -> bool:
         return False  # a registered revision never changes; upload a new one
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        """The upload form; a sent file is checked and test-rendered by a worker, on a page
+        that follows it (``create_model`` queues it)."""
+        response = super().create_view()
+        token = g.pop("kyodo_queued_work", None)
+        return redirect(url_for("work.page", token=token)) if token else response
+
     def create_model(self, form: Any) -> Any:
         upload = form.upload.data
         if not upload or not getattr(upload, "filename", ""):
             flash("Word様式ファイル（.docx）を指定してください。", "error")
             return False
-        data = upload.read(MAX_TEMPLATE_BYTES + 1)
-        city = self.session.get(City, tenancy.current_city_id() or -1)
-        if city is None:
+        city_id = tenancy.current_city_id()
+        if city_id is None:
             flash("自治体の管理者としてログインして登録してください。", "error")
             return False
-        try:
-            template = add_template(self.session, city, form.kind.data, upload.filename, data,
-                                    getattr(current_user, "id", None))
-            template.note = form.note.data or ""
-            self.session.commit()
-        except KyodoError as exc:
-            self.session.rollback()
-            flash(str(exc), "error")
-            return False
-        flash(f"第{template.revision}版として登録しました。プレビューで確認し、"
-              "一覧の「使用する版にする」で切り替えてください。", "success")
-        warning = unprinted_required(self.session, city.id, template.kind, data)
-        if warning:
-            flash(warning, "warning")
-        return template
+        g.kyodo_queued_work = start(
+            self.session, "template_upload", city_id, getattr(current_user, "id", None),
+            {"kind": form.kind.data, "filename": upload.filename, "note": form.note.data or "",
+             "back_url": self.get_url(".create_view"), "back_label": "別のファイルを登録する"},
+            upload.read(MAX_TEMPLATE_BYTES + 1))
+        return False  # nothing made yet: the work's page follows it
 
     @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")
     def action_activate(self, ids: Any) -> None:
@@ -163,6 +161,15 @@ class DocumentTemplateView(KyodoModelView):
             abort(404)
         rows = placeholders(city_example_context(self.session, tenancy.current_city_id(), kind))
         return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
+
+
+@finisher("template_upload", "Word様式の確認と登録")
+def _template_registered(work: QueuedWork) -> str:
+    flash(f"第{work.result['revision']}版として登録しました。プレビューで確認し、"
+          "一覧の「使用する版にする」で切り替えてください。", "success")
+    if work.result.get("warning"):
+        flash(work.result["warning"], "warning")
+    return url_for("document_template.index_view")
 
 
 class ArchiveView(WrittenElsewhereView):

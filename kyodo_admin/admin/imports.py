@@ -1,14 +1,15 @@
 """Excelから取込: upload a spreadsheet, map its columns, check every row, import all or none.
 
 The uploaded file waits in the database (``ImportUpload``) under a random token bound to the
-user and the city, between the steps (read → map and check → import); it is deleted once
-imported, and after a day in any case.
+user and the city, between the steps: read (by a worker) → choose the header line, map the
+columns and check every row → import (by a worker). It is deleted once imported, and after a
+day in any case. The slow steps run in ``kyodo worker`` (``services.queued``), never in the
+web worker, while the clerk's page follows them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import secrets
 from typing import Any
 
@@ -16,28 +17,29 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from .. import clock, permissions, tenancy
 from ..documents.wareki import wareki
-from ..errors import KyodoError
+from ..errors import KyodoError, ValidationFailed
 from ..extensions import db
 from ..formschema import cells
-from ..models import City, ImportUpload, Organization, Project, Proposal
+from ..models import City, ImportUpload, Organization, Project, Proposal, QueuedWork
 from ..services.imports import (
+    HEADER_ROWS,
     KINDS,
     MAX_BYTES,
-    Table,
+    TOO_BIG,
+    Sheet,
     auto_mapping,
+    cells_text,
     check,
-    import_table,
-    read_table,
+    file_format,
     saved_mapping,
     targets,
 )
+from ..services.queued import start
 from .mixins import LoginRequiredMixin
-
-log = logging.getLogger(__name__)
+from .work import finisher
 
 MODELS = {"organization": Organization, "proposal": Proposal, "project": Project}
 KEEP = dt.timedelta(days=1)
@@ -64,18 +66,22 @@ class ImportView(LoginRequiredMixin, BaseView):
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
+        """Choose the file; a worker reads it (its page leads on to the mapping)."""
         if request.method == "POST":
             kind = request.form.get("kind", "")
             upload = request.files.get("file")
+            city_id = tenancy.current_city_id()
             if kind not in KINDS or not permissions.can_create(current_user, MODELS[kind]):
                 flash("取り込む記録の種類を選んでください。", "error")
             elif upload is None or not upload.filename:
                 flash("Excel（.xlsx）か CSV のファイルを選んでください。", "error")
-            else:
+            elif city_id is not None:
                 data = upload.read(MAX_BYTES + 1)
                 try:
-                    read_table(upload.filename, data)
-                except KyodoError as exc:
+                    file_format(upload.filename, data)
+                    if len(data) > MAX_BYTES:
+                        raise ValidationFailed(TOO_BIG)
+                except ValidationFailed as exc:
                     flash(str(exc), "error")
                 else:
                     token = secrets.token_urlsafe(16)
@@ -84,49 +90,79 @@ class ImportView(LoginRequiredMixin, BaseView):
                     db.session.add(ImportUpload(token=token, user_id=current_user.id, kind=kind,
                                                 filename=upload.filename[:255], content=data))
                     db.session.commit()
-                    return redirect(url_for(".mapping", token=token))
+                    work = start(db.session, "import_read", city_id, current_user.id, {
+                        "upload": token, "back_url": url_for(".index"),
+                        "back_label": "別のファイルを選ぶ"})
+                    return redirect(url_for("work.page", token=work))
         kinds = {k: v for k, v in KINDS.items() if permissions.can_create(current_user, MODELS[k])}
         return self.render("admin/import.html", step="upload", kinds=kinds,
                            max_mb=MAX_BYTES // 1024 // 1024)
 
     @expose("/<token>", methods=("GET", "POST"))
     def mapping(self, token: str) -> Any:
+        """The headers and the columns' fields, every row checked; 取り込む hands the import
+        to a worker."""
         upload = self._load(token)
-        kind, filename = upload.kind, upload.filename
         city = db.session.get(City, tenancy.current_city_id())
         if city is None:
             abort(404)
-        table: Table = read_table(filename, upload.content)
-        found = targets(db.session, city.id, kind)
+        if upload.sheet is None:
+            flash("ファイルの読み込みが終わっていません。もう一度ファイルを選んでください。", "error")
+            return redirect(url_for(".index"))
+        kind, filename = upload.kind, upload.filename
+        sheet = Sheet.from_json(upload.sheet)
+        choices = dict(upload.choices or {})
         if request.method == "POST":
+            line = request.form.get("header_line", "")
+            header = (int(line) if line.isdigit() else None,
+                      2 if request.form.get("header_lines") == "2" else 1)
+            if header != (choices.get("header_line"), choices.get("header_lines", 1)):
+                choices = {"header_line": header[0], "header_lines": header[1]}  # new columns
+        try:
+            table = sheet.chosen(choices)
+        except KyodoError as exc:
+            flash(str(exc), "error")
+            choices = {}
+            table = sheet.chosen(choices)
+        if choices.get("header_line") is None:
+            choices["header_line"], choices["header_lines"] = sheet.guess_header()
+        found = targets(db.session, city.id, kind)
+        if request.method == "POST" and "mapping" in choices:
             chosen = {t.name: request.form.get(f"map-{t.name}", "") for t in found}
             mapping = {name: header for name, header in chosen.items() if header in table.headers}
+        elif "mapping" in choices:
+            mapping = {k: v for k, v in choices["mapping"].items() if v in table.headers}
         else:
             mapping = auto_mapping(found, table.headers, saved_mapping(city, kind))
+        choices["mapping"] = mapping
+        if request.method == "POST" and choices != upload.choices:  # kept for the next step
+            upload.choices = choices
+            db.session.commit()
         if request.method == "POST" and request.form.get("action") == "import":
-            try:
-                count = import_table(db.session, city, kind, table, mapping, filename,
-                                     current_user)
-                db.session.delete(upload)
-                db.session.commit()
-            except KyodoError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            except IntegrityError:
-                # Another person registered the same name or number since the check: the
-                # log says which kind of import failed, never the values (personal data).
-                db.session.rollback()
-                log.warning("import of %s refused by a unique constraint (upload %s)", kind,
-                            token)
-                flash("同じ名称や受付番号のものを他の人が先に登録したため、取り込みませんでした"
-                      "（1件も登録していません）。もう一度「対応を確かめる」を押してください。", "error")
-            else:
-                flash(f"{count}件の{KINDS[kind]}を取り込みました（{filename}）。", "success")
-                return redirect(url_for(f"{kind}.index_view"))
+            work = start(db.session, "import_run", city.id, current_user.id, {
+                "upload": token, "back_url": url_for(".mapping", token=token),
+                "back_label": "取込の画面に戻る"})
+            return redirect(url_for("work.page", token=work))
         checked = check(db.session, city, kind, table, mapping)
         columns = {t.name: table.headers.index(mapping[t.name]) for t in found if t.name in mapping}
         preview = [(line, {name: _shown(row[i]) if i < len(row) else ""
                            for name, i in columns.items()}) for line, row in table.rows[:10]]
         return self.render("admin/import.html", step="mapping", token=token, filename=filename,
                            kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
-                           checked=checked, preview=preview)
+                           checked=checked, preview=preview, choices=choices,
+                           header_rows=[(line, " ｜ ".join(cells_text(c) for c in row if c not in
+                                                          (None, ""))[:60])
+                                        for line, row in sheet.grid[:HEADER_ROWS]])
+
+
+@finisher("import_read", "ファイルの読み込み")
+def _read(work: QueuedWork) -> str:
+    return url_for("import.mapping", token=work.result["upload"])
+
+
+@finisher("import_run", "Excelからの取込")
+def _imported(work: QueuedWork) -> str:
+    result = work.result
+    flash(f"{result['count']}件の{KINDS[result['kind']]}を取り込みました（{result['filename']}）。",
+          "success")
+    return url_for(f"{result['kind']}.index_view")

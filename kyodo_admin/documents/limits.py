@@ -51,13 +51,31 @@ def _render_in_worker(data: bytes, context: dict[str, Any]) -> bytes:
                           "繰り返しや文字列の長さを見直してください。") from exc
 
 
+#: Seconds a new worker may take to start (a busy machine): not counted in a render's limit.
+START_TIMEOUT = 60.0
+
+
+def _started() -> bool:
+    """Run first in a new worker: the renderers are imported before any limit counts."""
+    from . import render  # noqa: F401 - imported for its start-up cost
+
+    return True
+
+
 def _get_pool(memory: int) -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1,
-                                        mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_limit_worker, initargs=(memory,))
+            pool = ProcessPoolExecutor(max_workers=1,
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_limit_worker, initargs=(memory,))
+            try:
+                pool.submit(_started).result(timeout=START_TIMEOUT)
+            except (FutureTimeout, BrokenProcessPool) as exc:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise RenderError("作成プロセスを開始できませんでした。しばらくしてからもう一度"
+                                  "お試しください。") from exc
+            _pool = pool
         return _pool
 
 

@@ -13,7 +13,7 @@ from .document import (
     ImportUpload,
 )
 from .form_definition import FormDefinition
-from .job import JobStatus
+from .job import JobStatus, QueuedWork
 from .notice import Notice, NoticeTemplate
 from .organization import Organization
 from .project import CollaborationType, Indicator, Project, ProjectPlan
@@ -24,7 +24,7 @@ from .user import LoginFailure, RateLimitCounter, Role, Throttle, User
 __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CityRevision", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
-    "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "ImportUpload", "Indicator", "JobStatus",
+    "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "ImportUpload", "Indicator", "JobStatus", "QueuedWork",
     "Meeting", "Notice", "NoticeTemplate", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
     "LoginFailure", "RateLimitCounter", "Role", "RoleShare", "TenantScoped", "Throttle", "User",
     "fiscal_year_of",

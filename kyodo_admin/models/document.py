@@ -146,3 +146,7 @@ class ImportUpload(CityOwned, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(30))
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The file as a worker read it (``services.imports.Sheet.as_json``); None until then.
+    sheet: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSON))
+    #: What the clerk chose last: header_line, header_lines, mapping (the next step keeps it).
+    choices: Mapped[dict[str, Any] | None] = mapped_column(JSON)

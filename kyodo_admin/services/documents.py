@@ -24,8 +24,10 @@ from ..documents.render import RenderError
 from ..errors import ValidationFailed
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
+from ..models.job import QueuedWork
 from ..sessions import Session
 from .form_definitions import clean_filename
+from .queued import handler
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"
 
@@ -184,6 +186,19 @@ def add_template(session: Session, city: City, kind: str, filename: str, data: b
     if activate:
         activate_template(session, template)
     return template
+
+
+@handler("template_upload")
+def checked_upload(session: Session, work: QueuedWork) -> dict[str, Any]:
+    """An uploaded template checked, test-rendered and stored by a worker (``add_template``);
+    what the clerk is told: its revision, and what of the form it does not print."""
+    city, data, params = work.city, work.content or b"", work.params
+    template = add_template(session, city, params["kind"], params["filename"], data,
+                            work.user_id)
+    template.note = params.get("note", "")
+    session.flush()
+    return {"template_id": template.id, "revision": template.revision,
+            "warning": unprinted_required(session, city.id, template.kind, data) or ""}
 
 
 def activate_template(session: Session, template: DocumentTemplate) -> None:

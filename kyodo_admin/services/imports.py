@@ -10,12 +10,11 @@ Each imported record has an 「取込」 event in the audit trail naming the fil
 
 from __future__ import annotations
 
-import collections
 import csv
+import datetime as dt
 import functools
-import hashlib
 import io
-import threading
+import logging
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,21 +22,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import ValidationFailed
 from ..formschema import cells
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
-from ..models import City, CollaborationType, Department, Organization, Project, Proposal
+from ..models import (
+    City,
+    CollaborationType,
+    Department,
+    ImportUpload,
+    Organization,
+    Project,
+    Proposal,
+    QueuedWork,
+    User,
+)
 from ..models.base import fiscal_year_of
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.project import PROJECT_STATES
 from ..sessions import Session
 from .audit import record_events
 from .form_definitions import current_definition
+from .queued import handler
 from .workflow import apply_transitions
 
+log = logging.getLogger(__name__)
+
 MAX_BYTES = 10 * 1024 * 1024
+TOO_BIG = (f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
+           "行を分けて、いくつかのファイルで取り込んでください。")
 MAX_ROWS = 5000
 KINDS = {"organization": "団体", "proposal": "提案", "project": "協働事業"}
 
@@ -63,44 +78,144 @@ class RowError:
 # -- reading ------------------------------------------------------------------------------
 
 
-#: Tables read lately, by the file's SHA-256: an upload is parsed once per process, not again
-#: at each step (mapping, check, import). Callers treat a Table as read-only.
-_parsed: collections.OrderedDict[str, Table] = collections.OrderedDict()
-_parsed_lock = threading.Lock()
-PARSED_KEPT = 8
+#: Rows that may hold the headers: a ledger's title, its date and notes come first.
+HEADER_ROWS = 20
 
 
-def read_table(filename: str, data: bytes) -> Table:
-    """The file's table, parsed once per process (ValidationFailed for a file that is not
-    read: too big, not a spreadsheet, no headers, too many rows, a bomb)."""
-    key = hashlib.sha256(data).hexdigest() + ":" + filename.lower().rsplit(".", 1)[-1]
-    with _parsed_lock:
-        if key in _parsed:
-            _parsed.move_to_end(key)
-            return _parsed[key]
-    table = _read_table(filename, data)
-    with _parsed_lock:
-        _parsed[key] = table
-        while len(_parsed) > PARSED_KEPT:
-            _parsed.popitem(last=False)
-    return table
+@dataclass
+class Sheet:
+    """A file as read, before its headers are chosen: every row that is not empty, with its
+    line number, and the horizontal merges of the rows that may hold the headers (a merged
+    cell names each column it covers). Kept as JSON between the steps (``as_json``)."""
+
+    #: (line number, cells) of every row that is not empty, headers and titles included.
+    grid: list[tuple[int, list[Any]]]
+    #: (line, first column, last column) of each merge in the first HEADER_ROWS lines.
+    merged: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def table(self, header_line: int | None = None, header_lines: int = 1) -> Table:
+        """The table whose headers are on ``header_line`` (and the next line too when
+        ``header_lines`` is 2: 「団体」 over 「名称」 names the column 「団体 名称」);
+        the line is guessed when not given (``guess_header``)."""
+        if not self.grid:
+            return Table([], [])
+        if header_line is None:
+            header_line, header_lines = self.guess_header()
+        lines = [line for line, _row in self.grid]
+        if header_line not in lines:
+            raise ValidationFailed(f"{header_line}行目は空の行です。見出しのある行を選んでください。")
+        at = lines.index(header_line)
+        heads = [self._spread(line, row) for line, row in self.grid[at:at + header_lines]]
+        width = max(len(head) for head in heads)
+        names = []
+        for column in range(width):
+            parts: list[str] = []
+            for head in heads:
+                text = " ".join(cells_text(head[column] if column < len(head) else None).split())
+                if text and text not in parts:
+                    parts.append(text)
+            names.append(" ".join(parts))
+        return Table(_headers(names), self.grid[at + header_lines:])
+
+    def chosen(self, choices: dict[str, Any]) -> Table:
+        """The table with the headers a clerk chose (``ImportUpload.choices``)."""
+        return self.table(choices.get("header_line"), choices.get("header_lines", 1))
+
+    def _spread(self, line: int, row: list[Any]) -> list[Any]:
+        spread = list(row)
+        for at, first, last in self.merged:
+            if at == line:
+                spread.extend([None] * (last - len(spread)))
+                for column in range(first, last + 1):
+                    spread[column - 1] = spread[first - 1]
+        return spread
+
+    def guess_header(self) -> tuple[int, int]:
+        """The headers' line and how many lines they take: the first line (of the first
+        HEADER_ROWS) naming at least half as many different columns as the fullest line
+        does — a title (merged over the columns or not) or a date above the table names one
+        or two — and two lines when it has cells merged over some columns with names under
+        each of them."""
+        first = self.grid[:HEADER_ROWS]
+        named = [len({cells_text(c) for c in self._spread(line, row)} - {""})
+                 for line, row in first]
+        enough = max(2, (max(named) + 1) // 2)
+        for at, (line, row) in enumerate(first):
+            if named[at] < enough:
+                continue
+            width = len(self._spread(line, row))
+            grouped = [(start, last) for merged_at, start, last in self.merged
+                       if merged_at == line and (start, last) != (1, width)]
+            below = self.grid[at + 1][1] if at + 1 < len(self.grid) else []
+            if grouped and all(isinstance(c, str) for c in below if c not in (None, "")) and all(any(cells_text(below[c - 1] if c - 1 < len(below) else None)
+                                   for c in range(start, last + 1)) for start, last in grouped):
+                return line, 2
+            return line, 1
+        return self.grid[0][0], 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {"grid": [[line, [_cell_json(c) for c in row]] for line, row in self.grid],
+                "merged": [list(m) for m in self.merged]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sheet:
+        return cls([(line, [_cell_value(c) for c in row]) for line, row in data["grid"]],
+                   [(m[0], m[1], m[2]) for m in data.get("merged", [])])
 
 
-def _read_table(filename: str, data: bytes) -> Table:
+def cells_text(value: Any) -> str:
+    return cells.text(value) if value is not None else ""
+
+
+def _cell_json(value: Any) -> Any:
+    """A cell in JSON: dates and times tagged, the rest as they are."""
+    for kind in (dt.datetime, dt.date, dt.time):
+        if isinstance(value, kind):
+            return {kind.__name__: value.isoformat()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        kind, text = next(iter(value.items()))
+        parse: dict[str, Callable[[str], Any]] = {
+            "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+            "time": dt.time.fromisoformat}
+        return parse[kind](text)
+    return value
+
+
+def file_format(filename: str, data: bytes) -> str:
+    """"xlsx" or "csv", from the file's name and first bytes; ValidationFailed otherwise (told
+    at once, before the file is read)."""
+    if filename.lower().endswith(".xlsx") or data.startswith(b"PK"):
+        return "xlsx"
+    if filename.lower().endswith((".csv", ".txt")):
+        return "csv"
+    raise ValidationFailed("Excel（.xlsx）か CSV のファイルを指定してください。")
+
+
+def read_sheet(filename: str, data: bytes) -> Sheet:
+    """The file read (ValidationFailed for a file that is not: too big, not a spreadsheet,
+    empty, too many rows, a bomb, a formula with no saved value)."""
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
-                               "行を分けて、いくつかのファイルで取り込んでください。")
-    name = filename.lower()
-    if name.endswith(".xlsx") or data.startswith(b"PK"):
-        table = _xlsx(data)
-    elif name.endswith((".csv", ".txt")):
-        table = _csv(data)
-    else:
-        raise ValidationFailed("Excel（.xlsx）か CSV のファイルを指定してください。")
-    if not table.headers or not any(table.headers):
-        raise ValidationFailed("1行目に見出し（列の名前）がありません。")
-    if len(table.rows) > MAX_ROWS:
+        raise ValidationFailed(TOO_BIG)
+    sheet = _xlsx(data) if file_format(filename, data) == "xlsx" else _csv(data)
+    if not sheet.grid:
+        raise ValidationFailed("ファイルに何も書かれていません。")
+    if len(sheet.grid) > MAX_ROWS + 1:
         raise ValidationFailed(f"行が多すぎます（{MAX_ROWS}行まで）。ファイルを分けてください。")
+    return sheet
+
+
+def read_table(filename: str, data: bytes, header_line: int | None = None,
+               header_lines: int = 1) -> Table:
+    """The file's table (``read_sheet``, then its headers: ``Sheet.table``)."""
+    table = read_sheet(filename, data).table(header_line, header_lines)
+    if not any(table.headers):
+        raise ValidationFailed("見出し（列の名前）の行がありません。")
     return table
 
 
@@ -145,7 +260,7 @@ def _refuse_bombs(data: bytes) -> None:
         raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
 
 
-def _xlsx(data: bytes) -> Table:
+def _xlsx(data: bytes) -> Sheet:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
@@ -159,17 +274,10 @@ def _xlsx(data: bytes) -> Table:
         raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
     if values is None:
         raise ValidationFailed("シートがありません。")
-    grid = [list(row) for row in values.iter_rows(values_only=True)]
-    if not grid:
-        return Table([], [])
-    header = list(grid[0])
-    for merged in values.merged_cells.ranges:  # a merged header names every column it covers
-        if merged.min_row == 1:
-            for column in range(merged.min_col, merged.max_col + 1):
-                header[column - 1] = grid[0][merged.min_col - 1]
     formulas: Any = None  # the sheet's formulas, read only when an empty cell may hide one
-    rows = []
-    for number, row in enumerate(grid[1:], start=2):
+    grid = []
+    for number, row in enumerate(values.iter_rows(values_only=True), start=1):
+        row = list(row)
         for index, value in enumerate(row):
             if value is None and has_formulas:
                 if formulas is None:
@@ -180,11 +288,13 @@ def _xlsx(data: bytes) -> Table:
                         f"{number}行目 {get_column_letter(index + 1)}列の数式に、計算した値が保存され"
                         "ていません。Excelで開いて保存し直してから取り込んでください。")
         if any(value not in (None, "") for value in row):
-            rows.append((number, row))
-    return Table(_headers(header), rows)
+            grid.append((number, row))
+    merged = sorted((m.min_row, m.min_col, m.max_col) for m in values.merged_cells.ranges
+                    if m.min_row <= HEADER_ROWS and m.max_col > m.min_col)
+    return Sheet(grid, merged)
 
 
-def _csv(data: bytes) -> Table:
+def _csv(data: bytes) -> Sheet:
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)
@@ -193,13 +303,8 @@ def _csv(data: bytes) -> Table:
             continue
     else:
         raise ValidationFailed("文字コードを判別できません。UTF-8 か Shift_JIS の CSV で保存してください。")
-    lines = list(csv.reader(io.StringIO(text)))
-    if not lines:
-        return Table([], [])
-    rows: list[tuple[int, list[Any]]] = [
-        (number, list(line)) for number, line in enumerate(lines[1:], start=2)
-        if any(c.strip() for c in line)]
-    return Table(_headers(lines[0]), rows)
+    return Sheet([(number, list(line)) for number, line in
+                  enumerate(csv.reader(io.StringIO(text)), start=1) if any(c.strip() for c in line)])
 
 
 # -- targets ------------------------------------------------------------------------------
@@ -421,3 +526,48 @@ def _record(city: City, kind: str, values: dict[str, Any], definition: Any) -> A
     answers = {k.removeprefix("answers."): v for k, v in values.items() if k.startswith("answers.")}
     return Proposal(city_id=city.id, status="draft", answers=answers,
                     form_definition=definition, **columns)
+
+
+# -- the steps a worker runs (``services.queued``) ------------------------------------------
+
+
+def _upload(session: Session, work: QueuedWork) -> ImportUpload:
+    upload = session.execute(select(ImportUpload).where(
+        ImportUpload.token == work.params["upload"])).scalar_one_or_none()
+    if upload is None or upload.user_id != work.user_id:
+        raise ValidationFailed("取込中のファイルが見つかりません（1日たつと消えます）。"
+                               "もう一度ファイルを選んでください。")
+    return upload
+
+
+@handler("import_read")
+def read_upload(session: Session, work: QueuedWork) -> dict[str, Any]:
+    """Read the uploaded file once, for every step after it."""
+    upload = _upload(session, work)
+    sheet = read_sheet(upload.filename, upload.content)
+    if not any(sheet.table().headers):
+        raise ValidationFailed("見出し（列の名前）の行がありません。")
+    upload.sheet = sheet.as_json()
+    return {"upload": upload.token}
+
+
+@handler("import_run")
+def run_import(session: Session, work: QueuedWork) -> dict[str, Any]:
+    """Import every row of the upload with the clerk's choices, or none."""
+    upload = _upload(session, work)
+    kind, filename, choices, work_id = upload.kind, upload.filename, upload.choices or {}, work.id
+    table = Sheet.from_json(upload.sheet or {"grid": []}).chosen(choices)
+    try:
+        count = import_table(session, work.city, kind, table,
+                             choices.get("mapping", {}), filename,
+                             session.get(User, work.user_id))
+        session.delete(upload)
+        session.flush()
+    except IntegrityError as exc:
+        # Another person registered the same name or number since the check: the log says
+        # which kind of import failed, never the values (personal data).
+        log.warning("import of %s refused by a unique constraint (work %s)", kind, work_id)
+        raise ValidationFailed("同じ名称や受付番号のものを他の人が先に登録したため、取り込みません"
+                               "でした（1件も登録していません）。取込の画面に戻り、もう一度"
+                               "「対応を確かめる」を押してください。") from exc
+    return {"count": count, "kind": kind, "filename": filename}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import scoped_session
 
 from .. import clock
 from ..errors import ValidationFailed
@@ -32,18 +33,48 @@ def assign_receipt_number(session: Session, proposal: Proposal) -> None:
     year = fiscal_year_of(proposal.received_on)
     prefix = f"{year}-"
     city_id = proposal.city_id or (proposal.city.id if proposal.city is not None else None)
+    numbered = _numbered(session)
+    key = (city_id, prefix)
+    if key not in numbered:
+        numbered[key] = _top_serial(session, city_id, prefix)
+    numbered[key] += 1
+    proposal.receipt_number = f"{prefix}{numbered[key]:03d}"
+
+
+def _numbered(session: Session) -> dict[tuple[int | None, str], int]:
+    """The last serial given per city and year in this transaction, flushed or not: an import
+    numbers thousands of proposals in one transaction and flushes once."""
+    actual = session() if isinstance(session, scoped_session) else session
+    transaction = actual.get_transaction() or actual.begin()
+    kept = session.info.get("receipt_numbers")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["receipt_numbers"] = (transaction, {})
+    numbered: dict[tuple[int | None, str], int] = kept[1]
+    return numbered
+
+
+def _top_serial(session: Session, city_id: int | None, prefix: str) -> int:
+    """The highest serial the city's proposals of the year have in the database."""
     if session.get_bind().dialect.name == "postgresql":
         # Two submissions at once (the public entrance) must not both take the next number:
-        # the second waits here until the first commits. SQLite writers are serial already.
+        # the second waits here until the first commits (the lock is the transaction's).
+        # SQLite writers are serial already.
         session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
                         {"namespace": RECEIPT_LOCK, "key": city_id or 0})
     with session.no_autoflush:
         stmt = select(Proposal.receipt_number).where(Proposal.receipt_number.like(prefix + "%"))
         if city_id is not None:
             stmt = stmt.where(Proposal.city_id == city_id)
-        numbers = [n for n in session.execute(stmt).scalars() if n is not None]
-        serials = [int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()]
-    proposal.receipt_number = f"{prefix}{max(serials, default=0) + 1:03d}"
+        # The highest serial first (longest, then greatest); a number written by hand that
+        # is not a serial (2026-A1) is passed over.
+        stmt = stmt.order_by(func.length(Proposal.receipt_number).desc(),
+                             Proposal.receipt_number.desc())
+        top = next((int(n[len(prefix):]) for n in session.execute(stmt.limit(20)).scalars()
+                    if n is not None and n[len(prefix):].isdigit()), None)
+        if top is None:  # twenty hand-written ones on top (or none at all): look at every one
+            top = max((int(n[len(prefix):]) for n in session.execute(stmt).scalars()
+                       if n is not None and n[len(prefix):].isdigit()), default=0)
+    return top
 
 
 def lineage(proposal: Proposal) -> list[Proposal]:

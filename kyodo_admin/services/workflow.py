@@ -376,8 +376,9 @@ def apply_transitions(session: Session, items: list[tuple[Any, str]], name: str,
     """Fire ``name`` on many records (record, comment) as ``user`` — an import's rows — each
     checked as one fired by hand and audited with the same event, the events written
     together."""
-    fired = [(_fire(session, record, name, user, comment, None), comment)
+    fired = [(_fire(session, record, name, user, comment, None, flush=False), comment)
              for record, comment in items]
+    session.flush()
     by_change: dict[tuple[str, str], list[tuple[Any, str]]] = {}
     for done, comment in fired:
         by_change.setdefault((done.before, done.record.status), []).append(
@@ -393,9 +394,10 @@ def _event_comment(fired: Fired, comment: str) -> str:
 
 
 def _fire(session: Session, record: Any, name: str, user: Any, comment: str,
-          on: dt.date | None) -> Fired:
+          on: dt.date | None, flush: bool = True) -> Fired:
     """Check and fire one transition (state, role and city, guard, comment, date), run its
-    effects and flush; the caller writes its audit event."""
+    effects and flush (or leave the flush to the caller of many); the caller writes its
+    audit event."""
     transition = find(_table(record), name)
     if transition is None:
         raise TransitionNotAllowed("この記録に対して、その操作はできません。")
@@ -423,7 +425,8 @@ def _fire(session: Session, record: Any, name: str, user: Any, comment: str,
     for effect in transition.effects:
         made = EFFECTS[effect](session, record, on, user)
         created = made if made is not None else created
-    session.flush()
+    if flush:
+        session.flush()
     return Fired(record, transition, before, created)
 
 

@@ -30,27 +30,40 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_first_page(client, l
                for m in flashes(response.get_data(as_text=True)))
 
 
-def test_an_upload_is_only_its_users(client, login_as, kamakura):
+def mapping_page(client, response) -> str:
+    """The mapping page an upload leads to, through the page of its reading (a worker's)."""
+    assert response.status_code == 302, flashes(response.get_data(as_text=True))
+    work = response.headers["Location"]
+    assert re.search(r"/admin/work/[\w-]+$", work)
+    page = client.get(work, follow_redirects=True)
+    assert re.search(r"/admin/import/[\w-]+$", page.request.path), page.get_data(as_text=True)
+    return page.request.path
+
+
+def test_an_upload_and_its_work_are_only_its_users(client, login_as, kamakura):
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
     response = upload(client, "団体名\nNPO法人うみ\n".encode("cp932"), "団体.csv")
-    assert response.status_code == 302
-    page = response.headers["Location"]
-    assert re.search(r"/admin/import/[\w-]+$", page)
+    work = response.headers["Location"]
+    page = mapping_page(client, response)
     assert "1行すべてを取り込めます" in client.get(page).get_data(as_text=True)
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
     assert client.get(page).status_code == 404
+    assert client.get(work).status_code == 404
     login_as(UserFactory(city=kamakura, role=Role.COUNCIL_MEMBER.value))
     assert client.get("/admin/import/").status_code == 403
 
 
 def _import(client, csv_text: str):
-    """Upload a CSV of organizations and press 取り込む on its mapping page, as a clerk does."""
-    response = upload(client, csv_text.encode("cp932"), "団体.csv")
-    assert response.status_code == 302, flashes(response.get_data(as_text=True))
-    page = response.headers["Location"]
+    """Upload a CSV of organizations and press 取り込む on its mapping page, as a clerk does;
+    the page the import's work leads to (the list, or the work's page with its error)."""
+    page = mapping_page(client, upload(client, csv_text.encode("cp932"), "団体.csv"))
     values = form_values(client.get(page).get_data(as_text=True))
     values["action"] = "import"
-    return client.post(page, data=values)
+    return client.post(page, data=values, follow_redirects=True)
+
+
+def imported(response) -> bool:
+    return any("件の団体を取り込みました" in m for m in flashes(response.get_data(as_text=True)))
 
 
 def _names() -> list[str]:
@@ -76,10 +89,11 @@ def test_an_organization_already_registered_is_named_and_nothing_is_imported(
 def test_the_same_ledger_twice_is_refused_the_second_time(client, login_as, kamakura):
     enter_city(kamakura)
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
-    assert _import(client, LEDGER).status_code == 302
+    assert imported(_import(client, LEDGER))
     assert _names() == ["NPO法人うみ", "NPO法人やま"]
     again = _import(client, LEDGER)
     assert again.status_code == 200 and "既に登録されています" in again.get_data(as_text=True)
+    assert not imported(again)
     assert _names() == ["NPO法人うみ", "NPO法人やま"]  # nothing doubled, nothing lost
 
 
@@ -142,17 +156,19 @@ def test_a_failed_statement_is_logged_without_the_values_of_its_row(app, kamakur
         assert value not in logged, logged
 
 
-def test_an_upload_is_parsed_once_through_its_steps(client, login_as, kamakura, monkeypatch):
+def test_an_upload_is_read_once_by_a_worker_never_by_the_web_request(client, login_as, kamakura,
+                                                                      monkeypatch):
+    import threading
+
     from kyodo_admin.services import imports
 
-    parsed = []
+    readers = []
     original = imports._csv
-    monkeypatch.setattr(imports, "_csv", lambda data: parsed.append(1) or original(data))
-    monkeypatch.setattr(imports, "_parsed", type(imports._parsed)())
+    monkeypatch.setattr(imports, "_csv", lambda data: readers.append(
+        threading.current_thread().name) or original(data))
     enter_city(kamakura)
     login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
-    csv_text = "団体名,代表者名\nNPO法人ほし,星野\n"
-    response = _import(client, csv_text)  # upload, mapping page, then 取り込む
-    assert response.status_code == 302
+    response = _import(client, "団体名,代表者名\nNPO法人ほし,星野\n")  # upload, mapping, 取り込む
+    assert imported(response)
     assert _names() == ["NPO法人ほし"]
-    assert parsed == [1]  # read once, not again at each step
+    assert readers == ["kyodo-run_work"]  # read once, by the queue's task, not at each step

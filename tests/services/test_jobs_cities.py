@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from kyodo_admin import tenancy
-from kyodo_admin.extensions import db, write_intent
+from kyodo_admin.extensions import db
 from kyodo_admin.models import (
     Agreement,
     AuditEvent,
@@ -26,10 +26,7 @@ from kyodo_admin.models import (
     Meeting,
     Organization,
     Project,
-    User,
 )
-from kyodo_admin.services.audit import Actor, reset_actor, set_actor
-from kyodo_admin.services.imports import auto_mapping, import_table, read_table, targets
 
 from ..conftest import csrf_from, demo_app_of, form_values, login
 
@@ -112,37 +109,66 @@ def test_three_cities_batches_at_once_archive_each_document_under_its_city(seed)
     assert all(d.city_id == owner[d.record_id] for d in documents)
 
 
+def through_work(client, response) -> Any:
+    """Follow a POST that handed work to the queue: its page, then where it leads."""
+    assert response.status_code == 302 and "/admin/work/" in response.headers["Location"], \
+        response.get_data(as_text=True)
+    return client.get(response.headers["Location"], follow_redirects=True)
+
+
 def test_three_cities_import_at_once_each_row_and_event_under_its_city(seed):
+    """Each city's clerk imports a ledger by the screens at the same moment: the file read
+    and the rows imported by the queue's task, each in the city of the clerk's upload."""
     cities = city_ids(seed)
 
-    def import_organizations(slug: str) -> int:
+    def import_organizations(slug: str) -> str:
         text = f"団体名,団体の種別,代表者\n{slug}の取込団体1,NPO法人,山田 花子\n" \
                f"{slug}の取込団体2,任意団体,佐藤 一郎\n"
-        # as the import screen's POST runs it: the city's scope, a writing transaction
-        with seed.app_context(), tenancy.scoped_to(cities[slug]), write_intent():
-            token = set_actor(Actor(None, f"{slug}-staff"))
-            try:
-                city = db.session.get(City, cities[slug])
-                table = read_table("団体.csv", text.encode("cp932"))
-                mapping = auto_mapping(targets(db.session, city.id, "organization"),
-                                       table.headers, {})
-                staff = db.session.execute(select(User).where(
-                    User.username == f"{slug}-staff")).scalar_one()
-                count = import_table(db.session, city, "organization", table, mapping, "団体.csv",
-                                     staff)
-                db.session.commit()
-            finally:
-                reset_actor(token)
-                db.session.remove()
-        return count
+        client = staff_client(seed, slug)
+        token = csrf_from(client.get("/admin/import/").get_data(as_text=True))
+        read = through_work(client, client.post("/admin/import/", data={
+            "csrf_token": token, "kind": "organization",
+            "file": (io.BytesIO(text.encode("cp932")), "団体.csv")},
+            content_type="multipart/form-data"))
+        values = form_values(read.get_data(as_text=True))
+        values["action"] = "import"
+        done = through_work(client, client.post(read.request.path, data=values))
+        return re.findall(r"\d+件の団体を取り込みました", done.get_data(as_text=True))[0]
 
-    assert at_once(import_organizations) == dict.fromkeys(CITIES, 2)
+    assert at_once(import_organizations) == dict.fromkeys(CITIES, "2件の団体を取り込みました")
     imported = every_city(seed, select(Organization).where(Organization.name.like("%の取込団体%")))
     assert sorted((o.name, o.city_id) for o in imported) == sorted(
         (f"{slug}の取込団体{i}", cities[slug]) for slug in CITIES for i in (1, 2))
     events = every_city(seed, select(AuditEvent).where(AuditEvent.action == "import"))
     city_of = {str(o.id): o.city_id for o in imported}
     assert len(events) == 6 and all(e.city_id == city_of[e.record_id] for e in events)
+    by_actor = {(e.actor, e.city_id) for e in events}
+    assert by_actor == {(f"{slug}-staff", cities[slug]) for slug in CITIES}, by_actor
+
+
+def test_three_cities_upload_templates_at_once_each_under_its_city(seed):
+    """Each city's admin uploads a Word template at the same moment: checked, test-rendered
+    and registered by the queue's task as the next revision of that city's own."""
+    from kyodo_admin.models import DocumentTemplate
+    from tests.documents.bad_templates import clean_template
+
+    cities = city_ids(seed)
+    before = {t.id for t in every_city(seed, select(DocumentTemplate))}
+
+    def upload(slug: str) -> str:
+        client = seed.test_client()
+        login(client, f"{slug}-admin", "kyodo-demo")
+        token = csrf_from(client.get("/admin/document_template/new/").get_data(as_text=True))
+        data = clean_template(f"{slug}の協定書 {{{{ organization.name }}}}")
+        done = through_work(client, client.post("/admin/document_template/new/", data={
+            "csrf_token": token, "kind": "agreement", "note": f"{slug}の新様式",
+            "upload": (io.BytesIO(data), "協定書.docx")}, content_type="multipart/form-data"))
+        return re.findall(r"第\d+版として登録しました", done.get_data(as_text=True))[0]
+
+    assert set(at_once(upload).values()) == {"第2版として登録しました"}
+    added = [t for t in every_city(seed, select(DocumentTemplate)) if t.id not in before]
+    assert sorted((t.note, t.city_id, t.revision) for t in added) == sorted(
+        (f"{slug}の新様式", cities[slug], 2) for slug in CITIES)
 
 
 def test_three_cities_ledgers_at_once_list_their_own_projects(seed):
