@@ -149,11 +149,24 @@ class Client:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    def request(self, method: str, path: str, form: dict[str, str] | None = None,
+                files: dict[str, tuple[str, bytes]] | None = None) -> tuple[int, dict[str, str], str]:
+        """One request; ``files`` (field -> file name, bytes) sends the form as a browser
+        sends a file input (multipart/form-data)."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
+        body: str | bytes | None = None
+        if files is not None:
+            boundary = "kyodo" + secrets.token_hex(12)
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
+                     f"{v}\r\n".encode() for k, v in (form or {}).items()]
+            parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; '
+                      f'filename="{urllib.parse.quote(name)}"\r\nContent-Type: '
+                      f"application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+                      for k, (name, data) in files.items()]
+            body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:

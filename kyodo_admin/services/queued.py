@@ -102,11 +102,11 @@ def run_work(app: Flask, work_id: int, city_id: int, actor: Actor) -> None:
                     session.commit()
             except KyodoError as exc:
                 session.rollback()
-                _set(session, work_id, status="failed", error=str(exc))
+                _set(session, work_id, status="failed", error=str(exc), content=None)
             except Exception:  # noqa: BLE001 - the user sees a message, the log the trace
                 session.rollback()
                 log.exception("Work %s failed", work_id)
-                _set(session, work_id, status="failed", error=FAILED_UNEXPECTEDLY)
+                _set(session, work_id, status="failed", error=FAILED_UNEXPECTEDLY, content=None)
         finally:
             reset_actor(token)
 

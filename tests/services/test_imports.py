@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from openpyxl import Workbook
@@ -20,7 +21,9 @@ from kyodo_admin.services.form_definitions import import_files
 from kyodo_admin.services.imports import (
     auto_mapping,
     check,
+    Sheet,
     import_table,
+    read_sheet,
     read_table,
     saved_mapping,
     targets,
@@ -304,3 +307,58 @@ def test_a_real_ledger_of_five_thousand_rows_is_still_read():
     rows = [[f"事業{n}", "NPO法人うみ", "2026/4/1", 100000, "要", "目的", "4月"] for n in range(5000)]
     table = read_table("台帳.xlsx", xlsx(rows))
     assert len(table.rows) == 5000
+
+
+def ledger_with_title(two_rows: bool = False) -> bytes:
+    """A ledger as cities keep it: a title merged over the columns, the date it was made,
+    an empty line, then the headers (in two lines when asked) and the rows."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["令和7年度 協働事業提案 受付台帳"])
+    sheet.merge_cells("A1:E1")
+    sheet.append(["作成日", dt.datetime(2025, 4, 1)])
+    sheet.append([])
+    if two_rows:
+        sheet.append(["提案事業名", "団体", None, "受付", None])
+        sheet.merge_cells("B4:C4")
+        sheet.merge_cells("D4:E4")
+        sheet.append([None, "名称", "代表者", "受付日", "予算規模"])
+        sheet.merge_cells("A4:A5")
+    else:
+        sheet.append(["提案事業名", "団体名", "代表者", "受付日", "予算規模"])
+    sheet.append(["海辺の清掃（第2期）", "NPO法人うみ", "山田", dt.datetime(2025, 4, 22), 2700000])
+    sheet.append(["森の学校", "NPO法人うみ", "山田", "R7.5.1", "1,200,000円"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_ledger_with_a_title_above_its_headers_is_read_from_its_header_line():
+    sheet = read_sheet("台帳.xlsx", ledger_with_title())
+    assert sheet.guess_header() == (4, 1)
+    table = sheet.table()
+    assert table.headers == ["提案事業名", "団体名", "代表者", "受付日", "予算規模"]
+    assert [line for line, _row in table.rows] == [5, 6]  # lines as the clerk sees them in Excel
+    # what the clerk chooses wins over the guess
+    assert sheet.table(header_line=1).headers[0] == "令和7年度 協働事業提案 受付台帳"
+    with pytest.raises(ValidationFailed, match="3行目は空の行です"):
+        sheet.table(header_line=3)
+
+
+def test_headers_over_two_lines_name_each_column_by_both():
+    sheet = read_sheet("台帳.xlsx", ledger_with_title(two_rows=True))
+    assert sheet.guess_header() == (4, 2)
+    table = sheet.table()
+    assert table.headers == ["提案事業名", "団体 名称", "団体 代表者", "受付 受付日", "受付 予算規模"]
+    assert [line for line, _row in table.rows] == [6, 7]
+    assert sheet.table(header_line=5).headers == ["", "名称", "代表者", "受付日", "予算規模"]
+
+
+def test_a_csv_with_a_title_line_and_a_sheet_kept_as_json_reads_the_same():
+    text = "令和7年度 団体名簿,,\n団体名,代表者,設立日\nNPO法人うみ,山田,2020/4/1\n"
+    sheet = read_sheet("団体.csv", text.encode("cp932"))
+    assert sheet.table().headers == ["団体名", "代表者", "設立日"]
+    excel = read_sheet("台帳.xlsx", ledger_with_title(two_rows=True))
+    again = Sheet.from_json(json.loads(json.dumps(excel.as_json())))  # as the database keeps it
+    assert again == excel and again.table() == excel.table()
+    assert again.table().rows[0][1][3] == dt.datetime(2025, 4, 22)
