@@ -5,9 +5,8 @@ Revises: 4c326428d3ec
 Create Date: 2026-11-29 05:49:00.125090
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '004f2c88d31c'

@@ -5,9 +5,8 @@ Revises: 1760efe95d85
 Create Date: 2026-11-29 01:01:49.822817
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0c477a2a12b2'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 04:01:31.387901
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '11dd4191f23a'

@@ -5,9 +5,8 @@ Revises: ae1a76699517
 Create Date: 2026-11-29 02:07:09.741556
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '610501da1ace'

@@ -5,9 +5,8 @@ Revises: d1f2b3696d75
 Create Date: 2026-11-29 01:44:10.655302
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ae1a76699517'

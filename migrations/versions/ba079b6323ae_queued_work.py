@@ -5,9 +5,8 @@ Revises: 30b16ffc5125
 Create Date: 2026-12-06 03:08:00.702731
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ba079b6323ae'

@@ -5,9 +5,8 @@ Revises: 20b09236bc65
 Create Date: 2026-11-29 01:37:47.832350
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd1f2b3696d75'

@@ -5,9 +5,8 @@ Revises: 610501da1ace
 Create Date: 2026-11-29 02:09:36.963770
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fcace55b1921'

@@ -19,9 +19,9 @@ from kyodo_admin.formschema import cells
 from kyodo_admin.models import AuditEvent, Organization, Proposal
 from kyodo_admin.services.form_definitions import import_files
 from kyodo_admin.services.imports import (
+    Sheet,
     auto_mapping,
     check,
-    Sheet,
     import_table,
     read_sheet,
     read_table,
