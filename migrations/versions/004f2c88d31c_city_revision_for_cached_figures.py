@@ -5,8 +5,9 @@ Revises: 4c326428d3ec
 Create Date: 2026-11-29 05:49:00.125090
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '004f2c88d31c'

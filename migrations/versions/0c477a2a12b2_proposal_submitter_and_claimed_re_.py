@@ -5,8 +5,9 @@ Revises: 1760efe95d85
 Create Date: 2026-11-29 01:01:49.822817
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0c477a2a12b2'

@@ -5,8 +5,9 @@ Revises:
 Create Date: 2026-11-25 04:01:31.387901
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '11dd4191f23a'

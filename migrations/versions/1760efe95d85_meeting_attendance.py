@@ -5,8 +5,9 @@ Revises: c10f557ccfdc
 Create Date: 2026-11-25 06:53:53.452036
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '1760efe95d85'

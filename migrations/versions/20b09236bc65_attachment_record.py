@@ -5,8 +5,9 @@ Revises: 0c477a2a12b2
 Create Date: 2026-11-29 01:05:07.267173
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '20b09236bc65'

@@ -5,8 +5,9 @@ Revises: 7d8ad0a807c9
 Create Date: 2026-12-05 21:26:28.182491
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '30b16ffc5125'

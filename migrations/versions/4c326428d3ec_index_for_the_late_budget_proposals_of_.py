@@ -6,6 +6,8 @@ Create Date: 2026-11-29 04:41:23.687681
 
 """
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '4c326428d3ec'

@@ -5,8 +5,9 @@ Revises: ae1a76699517
 Create Date: 2026-11-29 02:07:09.741556
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '610501da1ace'

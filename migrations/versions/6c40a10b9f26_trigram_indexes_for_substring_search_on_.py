@@ -6,6 +6,8 @@ Create Date: 2026-11-29 05:54:32.773978
 
 """
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '6c40a10b9f26'

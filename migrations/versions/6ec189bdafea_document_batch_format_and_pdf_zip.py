@@ -5,8 +5,9 @@ Revises: 6c40a10b9f26
 Create Date: 2026-11-29 06:50:58.653736
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '6ec189bdafea'

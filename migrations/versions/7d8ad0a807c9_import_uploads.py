@@ -5,8 +5,9 @@ Revises: f408d3022391
 Create Date: 2026-11-29 10:26:18.912048
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '7d8ad0a807c9'

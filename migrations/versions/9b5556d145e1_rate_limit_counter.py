@@ -5,8 +5,9 @@ Revises: fcace55b1921
 Create Date: 2026-11-29 02:12:10.373842
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '9b5556d145e1'

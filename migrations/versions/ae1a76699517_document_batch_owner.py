@@ -5,8 +5,9 @@ Revises: d1f2b3696d75
 Create Date: 2026-11-29 01:44:10.655302
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'ae1a76699517'

@@ -5,8 +5,9 @@ Revises: 11dd4191f23a
 Create Date: 2026-11-25 06:37:09.826031
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'c10f557ccfdc'

@@ -6,6 +6,8 @@ Create Date: 2026-11-29 04:06:26.258978
 
 """
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'c435a9cb41b8'

@@ -5,8 +5,9 @@ Revises: 20b09236bc65
 Create Date: 2026-11-29 01:37:47.832350
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'd1f2b3696d75'

@@ -5,8 +5,9 @@ Revises: 6ec189bdafea
 Create Date: 2026-11-29 10:06:15.247750
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'f408d3022391'

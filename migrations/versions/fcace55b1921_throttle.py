@@ -5,8 +5,9 @@ Revises: 610501da1ace
 Create Date: 2026-11-29 02:09:36.963770
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'fcace55b1921'
