@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export KYODO_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: install lock run test test-fast test-deps test-js lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export clean
+.PHONY: install lock run test test-fast test-deps test-js lint bench bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export bench-import clean
 
 LOCK := requirements.lock
 
@@ -94,6 +94,10 @@ bench-load: install
 bench-generate: install
 	$(BIN)/python bench/generate.py --small 1000 --large 10000
 
+# An Excel import of 500 and 5,000 proposals (last line: the ms/row ratio; linear near 1).
+bench-import: install
+	$(BIN)/python bench/imports.py --small 500 --large 5000
+
 # 1,000 agreements as one bulk batch through the queue and a worker, then 100 as PDF.
 bench-batch: install
 	$(BIN)/python bench/batch.py --agreements 1000
@@ -107,7 +111,7 @@ bench-pdf: install
 bench-export: install
 	$(BIN)/python bench/export.py --small 1000 --large 10000
 
-bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export
+bench: bench-docs bench-dashboard bench-scale bench-load bench-generate bench-batch bench-pdf bench-export bench-import
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules

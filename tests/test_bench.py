@@ -78,3 +78,9 @@ def test_bench_export_runs_and_prints_the_ratio(app, backend):
     lines = postgresql_bench(backend, "export", "--small", "10", "--large", "30")
     assert sum(line.startswith("| 30 | ") for line in lines) == 2  # CSV and Excel
     assert re.fullmatch(r"export peak 30/10 = \d+\.\d\d", lines[-1])
+
+
+def test_bench_import_runs_and_prints_the_ratio(app, backend):
+    lines = postgresql_bench(backend, "imports", "--small", "5", "--large", "20")
+    assert any(line.startswith("| 20 | ") for line in lines)
+    assert re.fullmatch(r"import ms/row 20/5 = \d+\.\d\d", lines[-1])
