@@ -148,7 +148,7 @@ class ImportView(LoginRequiredMixin, BaseView):
         preview = [(line, {name: _shown(row[i]) if i < len(row) else ""
                            for name, i in columns.items()}) for line, row in table.rows[:10]]
         return self.render("admin/import.html", step="mapping", token=token, filename=filename,
-                           kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
+                           kind=kind, kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
                            checked=checked, preview=preview, choices=choices,
                            header_rows=[(line, " ｜ ".join(cells_text(c) for c in row if c not in
                                                           (None, ""))[:60])

@@ -41,7 +41,6 @@ from ..models import (
 )
 from ..models.base import fiscal_year_of
 from ..models.organization import ORGANIZATION_TYPES
-from ..models.project import PROJECT_STATES
 from ..sessions import Session
 from .audit import record_events
 from .form_definitions import current_definition
@@ -343,10 +342,8 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
     if kind == "project":
         return [Target("title", "事業名", required=True), Target("organization", "団体名"),
                 Target("department", "担当課"), Target("collaboration_type", "協働の形態"),
-                Target("status", "状態", _choice(PROJECT_STATES)),
                 Target("start_date", "開始日", cells.parse_date),
                 Target("end_date", "終了日", cells.parse_date),
-                Target("completed_on", "完了日", cells.parse_date),
                 Target("fiscal_year", "年度", cells.parse_fiscal_year),
                 Target("budget_amount", "事業費", cells.parse_amount),
                 Target("summary", "概要", cells.text)]

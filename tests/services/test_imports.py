@@ -228,8 +228,11 @@ def test_projects_with_their_partner_department_and_collaboration_type(city):
         assert import_table(db.session, city, "project", table, mapping, "事業.xlsx", clerk(city)) == 1
         db.session.commit()
         project = db.session.execute(select(Project)).scalar_one()
+    # 実施中 in the file is not taken: a project's state follows its workflow (the agreement
+    # signed, the start), each step audited as by hand
+    assert "status" not in mapping and "状態" not in mapping.values()
     assert (project.status, project.start_date, project.end_date, project.fiscal_year) == (
-        "running", dt.date(2026, 4, 1), dt.date(2027, 3, 31), 2026)
+        "planning", dt.date(2026, 4, 1), dt.date(2027, 3, 31), 2026)
     assert project.budget_amount == 1_500_000 and project.organization.name == "NPO法人うみ"
     assert project.department.name == "青少年課" and project.collaboration_type.name == "協働委託事業"
 
