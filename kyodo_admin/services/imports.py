@@ -131,17 +131,17 @@ class Sheet:
 
     def guess_header(self) -> tuple[int, int]:
         """The headers' line and how many lines they take: the first line (of the first
-        HEADER_ROWS) naming at least half as many different columns as the fullest line
-        does — a title (merged over the columns or not) or a date above the table names one
-        or two — and two lines when it has cells merged over some columns with names under
+        HEADER_ROWS) of text only naming at least half as many different columns as the
+        fullest line does — a title (merged over the columns or not) names one, a line with
+        the day the ledger was made holds a date — and two lines when it has cells merged over some columns with names under
         each of them."""
         first = self.grid[:HEADER_ROWS]
         named = [len({cells_text(c) for c in self._spread(line, row)} - {""})
                  for line, row in first]
         enough = max(2, (max(named) + 1) // 2)
         for at, (line, row) in enumerate(first):
-            if named[at] < enough:
-                continue
+            if named[at] < enough or not all(isinstance(c, str) for c in row if c not in (None, "")):
+                continue  # a title, or a line with a date or an amount: not the headers
             width = len(self._spread(line, row))
             grouped = [(start, last) for merged_at, start, last in self.merged
                        if merged_at == line and (start, last) != (1, width)]
@@ -368,7 +368,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
 
 def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str]) -> dict[str, str]:
     """Target -> header: the city's saved choice where the file has that header, else the
-    column named like the field."""
+    column named like the field (or whose lower heading is: 「連絡先 電話番号」)."""
     mapping = {}
     for target in found:
         wanted = saved.get(target.name)
@@ -376,7 +376,11 @@ def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str])
             mapping[target.name] = wanted
             continue
         label = target.label.removeprefix("様式: ")
-        same = next((h for h in headers if h in (target.label, label, target.name)), None)
+        names = (target.label, label, target.name)
+        # the column of that name, or under a heading over two lines (「連絡先 電話番号」)
+        same = next((h for h in headers if h in names), None) or next(
+            (h for h in headers if h.rsplit(" ", 1)[-1] in names and h not in mapping.values()),
+            None)
         if same:
             mapping[target.name] = same
     return mapping

@@ -77,3 +77,66 @@ def test_a_spreadsheet_is_checked_row_by_row_and_imported_whole(demo_server, pag
             Proposal.title == "表計算からの提案1")).scalar_one()
         assert one.received_on == dt.date(2026, 4, 1) and one.budget_amount == 200_001
         assert one.answers["purpose"] == "海岸の清掃1" and one.city.slug == "kamakura"
+
+
+def titled_ledger(path) -> str:
+    """An organizations' ledger as a city keeps it: a title merged over the columns, the day
+    it was made, then headers over two lines (「団体」 over 「名称」「代表者」)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["令和7年度 協働団体名簿"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["作成日", dt.datetime(2025, 4, 1)])
+    sheet.append(["番号", "団体", None, "連絡先"])
+    sheet.merge_cells("B3:C3")
+    sheet.append([None, "名称", "代表者", "電話番号"])
+    for n in range(3):
+        sheet.append([n + 1, f"名簿からの団体{n}", "山田 花子", "0467-23-3000"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def test_a_ledger_with_a_title_and_two_header_lines_is_mapped_and_imported(demo_server, page,
+                                                                            tmp_path):
+    from kyodo_admin.models import Organization
+
+    url, app = demo_server
+    log_in(page, url, "kamakura-staff", "kyodo-demo")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(url + "/admin/import/")
+    page.select_option("select[name=kind]", "organization")
+    page.set_input_files("input[name=file]", titled_ledger(tmp_path / "団体名簿.xlsx"))
+    page.get_by_role("button", name="読み込む").click()
+    page.wait_for_url("**/admin/import/*")
+    # the title and the date are passed over; the headers are read over two lines
+    assert page.get_by_label("見出しの行").input_value() == "3"
+    assert page.get_by_label("見出しが2行にわたる").is_checked()
+    names = page.get_by_label("団体名に対応するファイルの列")
+    assert "団体 名称" in names.inner_text()
+    page.get_by_label("見出しが2行にわたる").uncheck()  # the clerk tries one line: no 名称
+    page.get_by_role("button", name="対応を確かめる").click()
+    page.wait_for_load_state()
+    assert "団体 名称" not in page.get_by_label("団体名に対応するファイルの列").inner_text()
+    page.get_by_label("見出しが2行にわたる").check()
+    page.get_by_role("button", name="対応を確かめる").click()
+    page.wait_for_load_state()
+    # 代表者 and 電話番号 are found under their upper headings; 名称 is the clerk's choice
+    assert page.get_by_label("代表者に対応するファイルの列").input_value() == "団体 代表者"
+    assert page.get_by_label("電話番号に対応するファイルの列").input_value() == "連絡先 電話番号"
+    page.get_by_label("団体名に対応するファイルの列").select_option("団体 名称")
+    page.get_by_role("button", name="対応を確かめる").click()
+    page.wait_for_load_state()
+    assert "3行すべてを取り込めます" in page.locator("#import-ok").inner_text()
+    assert page.locator("#import-preview tbody tr").first.inner_text().startswith("5\t名簿からの団体0")
+    screenshot(page, "import-3-titled-ledger")
+    page.get_by_role("button", name="取り込む").click()
+    page.wait_for_url("**/admin/organization/**")
+    assert "3件の団体を取り込みました" in " ".join(page.locator(".alert").all_inner_texts())
+    with app.app_context(), tenancy.all_cities():
+        rows = db.session.execute(select(
+            Organization.name, Organization.representative, Organization.phone).where(
+            Organization.name.like("名簿からの団体%")).order_by(Organization.name)).all()
+    assert [tuple(r) for r in rows] == [(f"名簿からの団体{n}", "山田 花子", "0467-23-3000")
+                                        for n in range(3)]
