@@ -12,10 +12,8 @@ from flask_wtf.file import FileField
 from markupsafe import Markup
 
 from .. import permissions, tenancy
-from ..documents.context import build_context, placeholders
-from ..documents.limits import render_limited
+from ..documents.context import placeholders
 from ..documents.pdf import available as pdf_available
-from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
 from ..models.base import Base
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
@@ -26,7 +24,6 @@ from ..services.documents import (
     activate_template,
     city_coverage,
     city_example_context,
-    example_record,
     starter_template,
 )
 from ..services.queued import start
@@ -141,17 +138,16 @@ class DocumentTemplateView(KyodoModelView):
 
     @expose("/preview/<int:id>")
     def preview(self, id: int) -> Any:
-        """A test render with the city's newest record of the kind (not archived)."""
-        template = self.get_one(str(id))
-        record = example_record(self.session, template.city_id, template.kind)
-        try:
-            context = (build_context(template.kind, record) if record is not None else
-                       city_example_context(self.session, template.city_id, template.kind))
-            data = render_limited(template.content, context)
-        except KyodoError as exc:
-            flash(str(exc), "error")
-            return redirect(self.get_url(".index_view"))
-        return file_response(data, f"プレビュー_{template.filename}")
+        """A test render with the city's newest record of the kind (not archived), made by a
+        worker; its page downloads it."""
+        template = self.get_one(str(id))  # scoped to the city; 404 otherwise
+        if template is None:
+            abort(404)
+        token = start(self.session, "template_preview", template.city_id,
+                      getattr(current_user, "id", None),
+                      {"template_id": template.id, "back_url": self.get_url(".index_view"),
+                       "back_label": "Word様式の一覧に戻る"})
+        return redirect(url_for("work.page", token=token))
 
     @expose("/placeholders/")
     def placeholders_view(self) -> str:
@@ -170,6 +166,11 @@ def _template_registered(work: QueuedWork) -> str:
     if work.result.get("warning"):
         flash(work.result["warning"], "warning")
     return url_for("document_template.index_view")
+
+
+@finisher("template_preview", "プレビューの作成", makes_file=True)
+def _previewed(work: QueuedWork) -> str:
+    return url_for("work.download", token=work.token)
 
 
 class ArchiveView(WrittenElsewhereView):

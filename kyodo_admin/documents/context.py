@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from .. import clock
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
@@ -78,8 +80,20 @@ def department_context(department: Department | None) -> Context:
 
 
 def answers_context(record: Any) -> Context:
-    return answers_for(getattr(record, "form_definition", None),
-                       getattr(record, "answers", None) or {})
+    """The record's answers, and every item of its kind's current form that the record's
+    (older) form version did not have, blank: a template that prints a new item still
+    issues the records filled before it was added."""
+    definition = getattr(record, "form_definition", None)
+    answers = answers_for(definition, getattr(record, "answers", None) or {})
+    session = object_session(record) if definition is not None else None
+    if session is not None and definition is not None:
+        from ..services.form_definitions import current_definition
+
+        newest = current_definition(session, definition.city_id, definition.kind)
+        if newest is not None and newest.id != definition.id:
+            for field in fields_of(newest.schema):
+                answers.setdefault(field["name"], REGISTRY[field["type"]].word_value(None, field))
+    return answers
 
 
 def answers_for(definition: Any, answers: dict[str, Any]) -> Context:

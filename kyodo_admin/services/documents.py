@@ -27,7 +27,7 @@ from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocumen
 from ..models.job import QueuedWork
 from ..sessions import Session
 from .form_definitions import clean_filename
-from .queued import handler
+from .queued import MADE, handler
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"
 
@@ -199,6 +199,23 @@ def checked_upload(session: Session, work: QueuedWork) -> dict[str, Any]:
     session.flush()
     return {"template_id": template.id, "revision": template.revision,
             "warning": unprinted_required(session, city.id, template.kind, data) or ""}
+
+
+@handler("template_preview")
+def preview_render(session: Session, work: QueuedWork) -> dict[str, Any]:
+    """A test render of a registered template (not archived) by a worker: with the city's
+    newest record of its kind, else an example record filled against the city's form."""
+    template = session.get(DocumentTemplate, work.params["template_id"])
+    if template is None:
+        raise ValidationFailed("Word様式が見つかりません。削除された可能性があります。")
+    record = example_record(session, template.city_id, template.kind)
+    context = (build_context(template.kind, record) if record is not None else
+               city_example_context(session, template.city_id, template.kind))
+    try:
+        data = render_limited(template.content, context)
+    except RenderError as exc:
+        raise ValidationFailed(f"プレビューを作成できません: {exc}") from exc
+    return {MADE: data, "download_name": f"プレビュー_{template.filename}"}
 
 
 def activate_template(session: Session, template: DocumentTemplate) -> None:

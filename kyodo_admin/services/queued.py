@@ -29,6 +29,8 @@ from .audit import Actor, current_actor, reset_actor, set_actor
 
 log = logging.getLogger(__name__)
 
+#: A handler's result may carry a file it made under this key (bytes): kept for the download.
+MADE = "made"
 #: job name -> handler(session, work) -> result (what the work's page shows or leads to).
 HANDLERS: dict[str, Callable[[Session, QueuedWork], dict[str, Any]]] = {}
 #: Work still running after this long is shown as interrupted (its worker was stopped).
@@ -96,9 +98,10 @@ def run_work(app: Flask, work_id: int, city_id: int, actor: Actor) -> None:
             try:
                 with write_intent():  # one writing transaction from its first read
                     work = session.get(QueuedWork, work_id)
-                    result = HANDLERS[work.job](session, work)
+                    result = dict(HANDLERS[work.job](session, work))
+                    # the file it made (a preview) replaces the one it was given
+                    work.content = result.pop(MADE, None)
                     work.result, work.status, work.error = result, "done", ""
-                    work.content = None  # the file has served
                     session.commit()
             except KyodoError as exc:
                 session.rollback()

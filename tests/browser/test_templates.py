@@ -71,6 +71,17 @@ def test_a_new_form_item_is_flagged_and_printed_through_the_starter(demo_server,
     message = flashes(page)
     assert "として登録しました" in message and "印字しません" not in message
     row = page.locator("table.model-list tbody tr", has_text=starter.name)
+    # its preview (with the newest agreement, filled before the new item) is made by a
+    # worker; the page that follows it hands it over
+    with page.expect_download() as made:  # fetched by the page once made
+        row.get_by_title("プレビュー（テスト作成）").click()
+    page.get_by_text("作成しました（発行文書には保管していません）").wait_for()
+    assert made.value.suggested_filename == f"プレビュー_{starter.name}"
+    screenshot(page, "templates-2b-preview")
+    preview = docx.Document(made.value.path())
+    assert "加入する保険の名称" in [c.text for t in preview.tables for r in t.rows for c in r.cells]
+    page.get_by_role("link", name="Word様式の一覧に戻る").click()
+    row = page.locator("table.model-list tbody tr", has_text=starter.name)
     row.locator("input.action-checkbox").check()
     page.locator("a.dropdown-toggle", has_text="選択").click()
     page.locator("[data-model-action='activate']").click()

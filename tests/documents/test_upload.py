@@ -86,7 +86,10 @@ def test_upload_preview_activate_then_issue_uses_the_new_version(client, city_ad
         assert new.is_active is False and new.content == good
         new_id = new.id
 
-    preview = client.get(f"/admin/document_template/preview/{new_id}")
+    page = client.get(f"/admin/document_template/preview/{new_id}", follow_redirects=True)
+    assert page.status_code == 200 and "/admin/work/" in page.request.path  # made by a worker
+    assert "作成しました（発行文書には保管していません）" in page.get_data(as_text=True)
+    preview = client.get(page.request.path + "/download")
     assert preview.status_code == 200
     assert docx.Document(io.BytesIO(preview.data)).paragraphs[0].text.startswith("新様式 ")
     with scoped_to(kamakura.id):
