@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from .. import clock, permissions, tenancy
-from ..documents.wareki import wareki
+from ..documents.wareki import nendo, wareki, yen
 from ..errors import KyodoError, ValidationFailed
 from ..extensions import db
 from ..formschema import cells
@@ -37,6 +37,9 @@ from ..services.imports import (
     saved_mapping,
     targets,
 )
+from ..services.imports import (
+    LOOKUPS as LOOKED_UP,
+)
 from ..services.queued import start
 from .mixins import LoginRequiredMixin
 from .work import finisher
@@ -45,11 +48,43 @@ MODELS = {"organization": Organization, "proposal": Proposal, "project": Project
 KEEP = dt.timedelta(days=1)
 
 
-def _shown(value: Any) -> str:
-    """A cell as the preview shows it: an Excel date in 和暦, the rest as written."""
+def _shown(name: str, value: Any) -> str:
+    """A field's value as it will be stored, in the words the records show it (令和8年4月1日,
+    2,700,000円, 令和8年度, はい)."""
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
     if isinstance(value, dt.datetime):
         value = value.date()
-    return wareki(value) if isinstance(value, dt.date) else cells.text(value)
+    if isinstance(value, dt.date):
+        return wareki(value)
+    if isinstance(value, int) and name == "fiscal_year":
+        return nendo(value)
+    if isinstance(value, int) and name.endswith("amount"):
+        return yen(value)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return cells.text(value)
+
+
+def preview_rows(table: Any, found: list[Any], mapping: dict[str, str], checked: Any
+                 ) -> list[tuple[int, dict[str, str]]]:
+    """The first rows as they will be stored: each mapped field's value as read (a looked-up
+    name and a cell that is not read are shown as written)."""
+    understood = dict(checked.records)
+    columns = {t.name: table.headers.index(mapping[t.name]) for t in found if t.name in mapping}
+    rows = []
+    for line, row in table.rows[:10]:
+        values = understood.get(line, {})
+        shown = {}
+        for name, index in columns.items():
+            if name == "period" and "start_date" in values:
+                shown[name] = f"{wareki(values['start_date'])}～{wareki(values['end_date'])}"
+            elif name in values and name not in LOOKED_UP:
+                shown[name] = _shown(name, values[name])
+            else:
+                shown[name] = cells.text(row[index]) if index < len(row) else ""
+        rows.append((line, shown))
+    return rows
 
 
 class ImportView(LoginRequiredMixin, BaseView):
@@ -144,9 +179,7 @@ class ImportView(LoginRequiredMixin, BaseView):
                 "back_label": "取込の画面に戻る"})
             return redirect(url_for("work.page", token=work))
         checked = check(db.session, city, kind, table, mapping)
-        columns = {t.name: table.headers.index(mapping[t.name]) for t in found if t.name in mapping}
-        preview = [(line, {name: _shown(row[i]) if i < len(row) else ""
-                           for name, i in columns.items()}) for line, row in table.rows[:10]]
+        preview = preview_rows(table, found, mapping, checked)
         return self.render("admin/import.html", step="mapping", token=token, filename=filename,
                            kind=kind, kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
                            checked=checked, preview=preview, choices=choices,

@@ -13,11 +13,23 @@ from ..documents.wareki import ERAS
 
 
 def text(value: Any) -> str:
-    """A cell as text: full-width letters and digits made half-width (NFKC), trimmed;
-    a whole number read as 12.0 by Excel is 12."""
+    """A cell as text, trimmed, with the characters the clerk typed (（第2期）, ㈱, ①, ～ are
+    stored and printed as written); a whole number read as 12.0 by Excel is 12."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip() if value is not None else ""
+    return str(value).strip() if value is not None else ""
+
+
+def normalized(value: Any) -> str:
+    """A cell as read for its meaning (a date, an amount, a choice): full-width letters and
+    digits made half-width (NFKC), trimmed. Never what is stored for a text."""
+    return unicodedata.normalize("NFKC", text(value)).strip()
+
+
+def match_key(written: str) -> str:
+    """What two spellings of one name share: width (ｶﾌｪ／カフェ, （／(), case and spaces
+    aside — for finding a name, never for storing it."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", written)).casefold()
 
 
 #: Line breaks (Excel's Alt+Enter), tabs and other control characters.
@@ -49,7 +61,7 @@ def is_email(written: str) -> bool:
 
 def parse_email(value: Any) -> str:
     """A cell holding one mail address."""
-    written = text(value)
+    written = normalized(value)
     if not is_email(written):
         raise ValueError("メールアドレスの形式が正しくありません（1つのアドレスを1行で。例: info@example.jp）")
     return written
@@ -59,13 +71,20 @@ ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": 
 ERA_START = {name: start for start, name in ERAS}
 
 
+#: A weekday after a date: 令和8年4月1日(水), 2026/4/1（水曜日）.
+WEEKDAY = re.compile(r"\((?:[月火水木金土日](?:曜日?)?|祝)\)$")
+
+
 def parse_date(value: Any) -> dt.date:
-    """2026/4/1, 2026-04-01, 2026年4月1日, 令和8年4月1日, R8.4.1, 令和元年5月1日, an Excel date."""
+    """2026/4/1, 2026-04-01, 2026年4月1日, 令和8年4月1日(水), R8.4.1, 令和元年5月1日, an Excel
+    date."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    written = text(value).replace(" ", "")
+    written = WEEKDAY.sub("", normalized(value).replace(" ", ""))
+    if re.search(r"[~〜～]", written):
+        raise ValueError("期間が書かれています（開始日と終了日を別の列にするか、「期間」の列に当ててください）")
     match = re.fullmatch(r"(\d{4})[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?", written)
     if match:
         year, month, day = (int(g) for g in match.groups())
@@ -83,14 +102,37 @@ def parse_date(value: Any) -> dt.date:
         raise ValueError("ない日付です") from None
 
 
+def parse_period(value: Any) -> tuple[dt.date, dt.date]:
+    """令和8年4月1日～令和9年3月31日 (～, 〜, ~ or から): the start and the end, the end not
+    before the start."""
+    parts = re.split(r"[~〜～]|から", normalized(value).replace(" ", ""))
+    if len(parts) != 2 or not all(parts):
+        raise ValueError("期間として読めません（令和8年4月1日～令和9年3月31日 のように）")
+    start, end = parse_date(parts[0]), parse_date(parts[1].removesuffix("まで"))
+    if end < start:
+        raise ValueError("終わりの日が始まりの日より前です")
+    return start, end
+
+
+#: 120万円, 120万5000円, 1.5万円: 万 counts ten thousand.
+MAN = re.compile(r"(\d+(?:\.\d+)?)万(\d*)")
+
+
 def parse_amount(value: Any) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = value
     else:
-        written = text(value).replace(",", "").removesuffix("円").replace("￥", "").replace("¥", "")
-        if not re.fullmatch(r"-?\d+(\.0+)?", written):
-            raise ValueError("金額として読めません（1200000 や 1,200,000円 のように）")
-        number = float(written)
+        written = re.sub(r"[\s,￥¥]", "", normalized(value)).removesuffix("円")
+        negative = written[:1] in ("△", "▲", "-")  # △50,000: how ledgers write a minus
+        written = written.lstrip("△▲-")
+        man = MAN.fullmatch(written)
+        if man:
+            number = float(man.group(1)) * 10_000 + int(man.group(2) or 0)
+        elif re.fullmatch(r"\d+(\.\d+)?", written):
+            number = float(written)
+        else:
+            raise ValueError("金額として読めません（1200000、1,200,000円、120万円 のように）")
+        number = -number if negative else number
     if number < 0:
         raise ValueError("金額がマイナスです")
     if not float(number).is_integer():
@@ -99,14 +141,14 @@ def parse_amount(value: Any) -> int:
 
 
 def parse_integer(value: Any) -> int:
-    written = text(value).replace(",", "")
+    written = normalized(value).replace(",", "")
     if not re.fullmatch(r"-?\d+", written):
         raise ValueError("整数として読めません")
     return int(written)
 
 
 def parse_fiscal_year(value: Any) -> int:
-    written = text(value).removesuffix("度").removesuffix("年")
+    written = normalized(value).removesuffix("度").removesuffix("年")
     if re.fullmatch(r"\d{4}", written):
         return int(written)
     match = re.fullmatch(r"(令和|平成|R|H)(元|\d{1,2})", written.upper() if written[:1].isascii() else written)
@@ -121,7 +163,7 @@ NO = {"いいえ", "無", "なし", "不要", "×", "-", "no", "false", "0", "n"
 
 
 def parse_yes_no(value: Any) -> bool:
-    written = text(value).lower()
+    written = normalized(value).lower()
     if written in YES:
         return True
     if written in NO:

@@ -520,7 +520,7 @@ class YearMonthType(FieldType):
         return values.JapaneseMonth(int(match.group(1)), int(match.group(2)), 1)
 
     def from_cell(self, value: Any, field: FieldDef) -> Any:
-        written = cells.text(value)
+        written = cells.normalized(value)
         if self.pattern.match(written):
             return written
         month = re.fullmatch(r"(\d{4})[/年.](\d{1,2})月?", written)
@@ -590,8 +590,10 @@ class _ChoiceType(FieldType):
                 "validate_choice": True}
 
     def from_cell(self, value: Any, field: FieldDef) -> Any:
-        written = cells.text(value)
-        if written not in field.get("choices", []):
+        """The choice as the form defines it, whatever width it was typed in."""
+        by_key = {cells.match_key(c): c for c in field.get("choices", [])}
+        written = by_key.get(cells.match_key(cells.text(value)))
+        if written is None:
             raise ValueError("選択肢にない値です（" + "、".join(field.get("choices", [])) + "）")
         return written
 
@@ -666,8 +668,10 @@ class MultiSelectType(_ChoiceType):
         return values.Items() if value is None else self.word(value, field)
 
     def from_cell(self, value: Any, field: FieldDef) -> Any:
-        picked = [p.strip() for p in re.split(r"[、,;]", cells.text(value)) if p.strip()]
-        if any(p not in field.get("choices", []) for p in picked):
+        by_key = {cells.match_key(c): c for c in field.get("choices", [])}
+        picked = [by_key.get(cells.match_key(p)) for p in re.split(r"[、,;，]", cells.text(value))
+                  if p.strip()]
+        if any(p is None for p in picked):
             raise ValueError("選択肢にない値があります（" + "、".join(field.get("choices", [])) + "）")
         return picked
 

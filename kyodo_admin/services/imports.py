@@ -320,14 +320,13 @@ class Target:
 
 
 def _choice(labels: dict[str, str]) -> Callable[[Any], str]:
-    by_label = {label: code for code, label in labels.items()}
+    by_key = {cells.match_key(label): code for code, label in labels.items()}
+    by_key.update({cells.match_key(code): code for code in labels})
 
     def parse(value: Any) -> str:
-        written = cells.text(value)
-        if written in labels:
-            return written
-        if written in by_label:
-            return by_label[written]
+        written = cells.match_key(cells.text(value))
+        if written in by_key:
+            return by_key[written]
         raise ValueError("次のどれかにしてください: " + "、".join(labels.values()))
     return parse
 
@@ -344,6 +343,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("department", "担当課"), Target("collaboration_type", "協働の形態"),
                 Target("start_date", "開始日", cells.parse_date),
                 Target("end_date", "終了日", cells.parse_date),
+                Target("period", "期間（開始日～終了日）", cells.parse_period),
                 Target("fiscal_year", "年度", cells.parse_fiscal_year),
                 Target("budget_amount", "事業費", cells.parse_amount),
                 Target("summary", "概要", cells.text)]
@@ -432,20 +432,31 @@ def check(session: Session, city: City, kind: str, table: Table,
     found = targets(session, city.id, kind)
     result = Checked()
     index = {h: i for i, h in enumerate(table.headers)}
+    labels = {t.name: t.label for t in found}
     for target in found:
         if target.required and mapping.get(target.name) not in index:
             result.errors.append(RowError(0, target.label, "この項目に当てる列を選んでください（必須）"))
+    for column in sorted(set(mapping.values()), key=lambda h: index.get(h, -1)):
+        twice = [labels.get(name, name) for name, chosen in mapping.items() if chosen == column]
+        if len(twice) > 1:
+            result.errors.append(RowError(0, column, "同じ列を2つ以上の項目に当てています（「"
+                                          + "」「".join(twice) + "」）。1つにしてください"))
+    if "period" in mapping and ({"start_date", "end_date"} & set(mapping)):
+        result.errors.append(RowError(0, labels.get("period", "期間"), "期間の列と開始日・終了日の"
+                                      "列は、どちらか一方だけを当ててください"))
     if result.errors:
         return result
     # names in the file -> ids of the city's records (a name the city does not have is an error)
-    lookups = {name: {label: id_ for id_, label in session.execute(select(model.id, column).where(
-        model.city_id == city.id))} for name, (model, column, _what) in LOOKUPS.items()}
+    # (by the name's match key: 「NPO法人ｶﾌｪ」 in the file finds 「NPO法人カフェ」)
+    lookups = {name: {cells.match_key(label): id_ for id_, label in session.execute(
+        select(model.id, column).where(model.city_id == city.id))}
+        for name, (model, column, _what) in LOOKUPS.items()}
     unique = UNIQUE.get(kind)
     existing: set[Any] = set()
     if unique is not None and unique[1] in mapping:
         model, column, _what = unique
-        existing = set(session.execute(select(getattr(model, column)).where(
-            model.city_id == city.id)).scalars())
+        existing = {cells.match_key(str(v)) for v in session.execute(
+            select(getattr(model, column)).where(model.city_id == city.id)).scalars()}
     first_line: dict[Any, int] = {}
     for line, row in table.rows:
         values: dict[str, Any] = {}
@@ -464,20 +475,27 @@ def check(session: Session, city: City, kind: str, table: Table,
                 result.errors.append(RowError(line, header, f"{exc}（「{cells.text(raw)}」）"))
                 continue
             if target.name in LOOKUPS:
-                if value not in lookups[target.name]:
+                if cells.match_key(value) not in lookups[target.name]:
                     result.errors.append(RowError(line, header, LOOKUPS[target.name][2].format(value)))
                     continue
-                value = lookups[target.name][value]
+                value = lookups[target.name][cells.match_key(value)]
             values[target.name] = value
+        if "period" in values:  # one column for both dates
+            values["start_date"], values["end_date"] = values.pop("period")
+        start, end = values.get("start_date"), values.get("end_date")
+        if start is not None and end is not None and end < start:
+            column = mapping.get("end_date") or mapping.get("period", "")
+            result.errors.append(RowError(line, column, "終了日が開始日より前です"))
         if unique is not None and values.get(unique[1]) not in (None, ""):
-            key, what = values[unique[1]], unique[2]
+            written, what = values[unique[1]], unique[2]
+            key = cells.match_key(str(written))
             if key in existing:
                 result.errors.append(RowError(line, mapping[unique[1]], (
-                    f"「{key}」は既に登録されています（{what}は登録できません。"
+                    f"「{written}」は既に登録されています（{what}は登録できません。"
                     "この行を除くか、登録済みのものを直してください）")))
             elif key in first_line:
                 result.errors.append(RowError(line, mapping[unique[1]], (
-                    f"「{key}」は{first_line[key]}行目と同じです（{what}は登録できません）")))
+                    f"「{written}」は{first_line[key]}行目と同じです（{what}は登録できません）")))
             first_line.setdefault(key, line)
         result.records.append((line, values))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads

@@ -66,6 +66,10 @@ def test_a_spreadsheet_is_checked_row_by_row_and_imported_whole(demo_server, pag
     page.wait_for_load_state()
     assert "500行すべてを取り込めます" in page.locator("#import-ok").inner_text()
     assert page.locator("#import-preview tbody tr").count() == 10
+    # each value as it will be stored, in the words the records show it
+    second = page.locator("#import-preview tbody tr").nth(1).inner_text().split("\t")
+    assert second[:5] == ["3", "表計算からの提案1", "令和8年4月1日", "鎌倉海岸クリーンアップの会",
+                          "200,001円"], second
     screenshot(page, "import-2-ready")
     page.get_by_role("button", name="取り込む").click()
     page.wait_for_load_state()

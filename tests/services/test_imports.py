@@ -131,7 +131,7 @@ def test_a_shift_jis_csv_of_organizations(city):
         db.session.commit()
         names = db.session.execute(select(Organization.name, Organization.org_type)
                                    .order_by(Organization.id)).all()
-    assert ("NPO法人 かわ", "npo") in names  # full-width letters and spaces made plain
+    assert ("ＮＰＯ法人　かわ", "npo") in names  # kept as the clerk typed it
 
 
 @pytest.mark.parametrize("written,expected", [
@@ -140,6 +140,8 @@ def test_a_shift_jis_csv_of_organizations(city):
     ("r8.4.1", dt.date(2026, 4, 1)), ("令和元年5月1日", dt.date(2019, 5, 1)),
     ("H31.4.30", dt.date(2019, 4, 30)), ("２０２６年４月１日", dt.date(2026, 4, 1)),
     (dt.datetime(2026, 4, 1, 0, 0), dt.date(2026, 4, 1)),
+    ("令和8年4月1日(水)", dt.date(2026, 4, 1)), ("令和8年4月1日（水曜日）", dt.date(2026, 4, 1)),
+    ("2026/4/1 (水)", dt.date(2026, 4, 1)),
 ])
 def test_dates_as_people_write_them(written, expected):
     assert cells.parse_date(written) == expected
@@ -147,10 +149,89 @@ def test_dates_as_people_write_them(written, expected):
 
 @pytest.mark.parametrize("written,message", [
     ("4月1日", "日付として読めません"), ("2026/2/30", "ない日付です"), ("令和8年13月1日", "ない日付です"),
+    ("令和7年2月30日", "ない日付です"), ("令和8年4月1日～令和9年3月31日", "期間が書かれています"),
 ])
 def test_dates_that_cannot_be_read(written, message):
     with pytest.raises(ValueError, match=message):
         cells.parse_date(written)
+
+
+@pytest.mark.parametrize("written,expected", [
+    ("1,200,000", 1_200_000), ("1,200,000円", 1_200_000), ("1,200,000 円", 1_200_000),
+    ("１，２００，０００円", 1_200_000), ("120万円", 1_200_000), ("120万5000円", 1_205_000),
+    ("1.5万円", 15_000), ("￥1,200,000", 1_200_000), (2700000, 2_700_000),
+])
+def test_amounts_as_people_write_them(written, expected):
+    assert cells.parse_amount(written) == expected
+
+
+@pytest.mark.parametrize("written,message", [
+    ("△50,000", "金額がマイナスです"), ("▲50,000円", "金額がマイナスです"), ("-1", "金額がマイナスです"),
+    ("百円", "金額として読めません"), ("1.5円", "円単位の整数"), ("120万円くらい", "金額として読めません"),
+])
+def test_amounts_that_are_refused(written, message):
+    with pytest.raises(ValueError, match=message):
+        cells.parse_amount(written)
+
+
+def test_a_period_in_one_cell_and_an_end_before_its_start():
+    assert cells.parse_period("令和8年4月1日～令和9年3月31日") == (
+        dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+    assert cells.parse_period("2026/4/1 ~ 2027/3/31") == (dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+    assert cells.parse_period("R8.4.1から R9.3.31まで") == (dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+    with pytest.raises(ValueError, match="終わりの日が始まりの日より前です"):
+        cells.parse_period("令和9年3月31日～令和8年4月1日")
+    with pytest.raises(ValueError, match="期間として読めません"):
+        cells.parse_period("令和8年4月1日")
+
+
+def test_names_are_kept_as_typed_and_found_whatever_their_width(city):
+    """（第2期）, ㈱, ①, ～ are stored as written; a name typed in another width (ｶﾌｪ,
+    full-width brackets) finds the organization, and names one already registered."""
+    from kyodo_admin.models import Project
+
+    OrganizationFactory(city=city, name="NPO法人カフェ（第2期）")
+    db.session.commit()
+    data = xlsx([["海辺の清掃（第2期）～① ㈱協賛", "NPO法人ｶﾌｪ(第2期)", "R8.4.1", "R9.3.31"],
+                 ["山の学校", "NPO法人カフェ（第2期）", "令和8年4月1日～令和9年3月31日", ""]],
+                headers=["事業名", "団体名", "開始日", "終了日"])
+    with tenancy.scoped_to(city.id):
+        table = read_table("事業.xlsx", data)
+        mapping = auto_mapping(targets(db.session, city.id, "project"), table.headers, {})
+        found = check(db.session, city, "project", table, mapping)
+        assert [str(e) for e in found.errors] == [
+            "3行目「開始日」: 期間が書かれています（開始日と終了日を別の列にするか、「期間」の列に当ててください）"
+            "（「令和8年4月1日～令和9年3月31日」）"]
+        table.rows = table.rows[:1]
+        assert import_table(db.session, city, "project", table, mapping, "事業.xlsx", clerk(city)) == 1
+        db.session.commit()
+        project = db.session.execute(select(Project)).scalar_one()
+        assert project.title == "海辺の清掃（第2期）～① ㈱協賛"
+        assert project.organization.name == "NPO法人カフェ（第2期）"
+        orgs = xlsx([["ＮＰＯ法人カフェ(第2期)"]], headers=["団体名"])
+        table = read_table("団体.xlsx", orgs)
+        mapping = auto_mapping(targets(db.session, city.id, "organization"), table.headers, {})
+        assert [str(e) for e in check(db.session, city, "organization", table, mapping).errors] == [
+            "2行目「団体名」: 「ＮＰＯ法人カフェ(第2期)」は既に登録されています（同じ名称の団体は登録できません。"
+            "この行を除くか、登録済みのものを直してください）"]
+
+
+def test_a_period_column_a_column_mapped_twice_and_an_end_before_the_start(city):
+    data = xlsx([["海辺の清掃", "令和8年4月1日～令和9年3月31日", "R8.4.1", "R8.3.31"]],
+                headers=["事業名", "期間", "開始日", "終了日"])
+    with tenancy.scoped_to(city.id):
+        table = read_table("事業.xlsx", data)
+        twice = {"title": "事業名", "start_date": "開始日", "end_date": "開始日"}
+        assert [str(e) for e in check(db.session, city, "project", table, twice).errors] == [
+            "見出し「開始日」: 同じ列を2つ以上の項目に当てています（「開始日」「終了日」）。1つにしてください"]
+        late = {"title": "事業名", "start_date": "開始日", "end_date": "終了日"}
+        assert [str(e) for e in check(db.session, city, "project", table, late).errors] == [
+            "2行目「終了日」: 終了日が開始日より前です"]
+        period = {"title": "事業名", "period": "期間"}
+        found = check(db.session, city, "project", table, period)
+        assert not found.errors
+        assert found.records[0][1]["start_date"] == dt.date(2026, 4, 1)
+        assert found.records[0][1]["end_date"] == dt.date(2027, 3, 31)
 
 
 def test_each_bad_cell_is_named_and_nothing_is_written(city):
@@ -165,7 +246,7 @@ def test_each_bad_cell_is_named_and_nothing_is_written(city):
         "3行目「提案事業名」: 空欄です（必須）",
         "4行目「団体名」: 団体「知らない団体」が登録されていません（先に団体を取り込むか、団体名を確認してください）",
         "4行目「受付日」: 日付として読めません（2026/4/1、令和8年4月1日、R8.4.1 のように）（「4月1日」）",
-        "4行目「予算規模」: 金額として読めません（1200000 や 1,200,000円 のように）（「百円」）",
+        "4行目「予算規模」: 金額として読めません（1200000、1,200,000円、120万円 のように）（「百円」）",
         "4行目「予算措置の要否」: はい／いいえ（○／×、必要／不要）のどれかにしてください（「たぶん」）",
     ]
     assert proposals() == 0
