@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Any
+
+from flask import render_template, request
 from markupsafe import Markup
 
+from ..formschema.definition import fields_of
+from ..formschema.forms import field_key
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
@@ -33,6 +37,24 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
     choices = {"status": AGREEMENT_STATES}
     date_ranges = (("start_date", "end_date"),)
     prefill_from_args = ("project",)
+
+    def _prefill(self, form: Any) -> Any:
+        """A new agreement of a project takes what the project already says: its period, and
+        its 協働の形態 for a choice of the form that offers it (not the first choice)."""
+        form = super()._prefill(form)
+        project = form.project.data if request.method == "GET" and "project" in form else None
+        if project is None:
+            return form
+        for name, value in (("start_date", project.start_date), ("end_date", project.end_date)):
+            if name in form and form[name].data is None and value is not None:
+                form[name].data = value
+        kind = getattr(project.collaboration_type, "name", "")
+        definition = getattr(form, "_kyodo_definition", None)
+        for field in fields_of(definition.schema) if definition is not None and kind else []:
+            if field["type"] in ("select", "radio") and kind in field.get("choices", []):
+                form[field_key(field["name"])].data = kind
+        return form
+
     inline_models = [
         (RoleShare, {"form_columns": ("id", "item", "city_role", "organization_role",
                                       "sort_order")}),

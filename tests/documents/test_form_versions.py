@@ -30,3 +30,28 @@ def test_a_template_printing_a_new_item_issues_the_records_filled_before_it(kama
     db.session.commit()
     printed = texts(render_document(db.session, "agreement", agreement).data)
     assert "保険: []" in printed and "団体: NPO法人" in printed
+
+
+def test_a_new_agreement_takes_its_projects_form_of_collaboration_and_period(kamakura, staff,
+                                                                            client):
+    """協働の形態 of a new agreement is the project's (協働委託事業), not the form's first
+    choice (協働負担事業), and its period is the project's, so it prints what was decided."""
+    import datetime as dt
+    import re
+
+    from ..factories import CollaborationTypeFactory, ProjectFactory
+
+    enter_city(kamakura)
+    project = ProjectFactory(city=kamakura, start_date=dt.date(2026, 6, 1),
+                             end_date=dt.date(2027, 3, 31),
+                             collaboration_type=CollaborationTypeFactory(
+                                 city=kamakura, name="協働委託事業"))
+    db.session.commit()
+    html = client.get(f"/admin/agreement/new/?project={project.id}").get_data(as_text=True)
+    chosen = re.search(r'<select[^>]*name="answers__form_of_collaboration"[^>]*>(.*?)</select>',
+                       html, re.S)
+    assert chosen, "the agreement form has its 協働の形態"
+    assert re.search(r'<option selected value="協働委託事業">|<option value="協働委託事業" selected',
+                     chosen.group(1)), chosen.group(1)
+    assert re.search(r'name="start_date"[^>]*value="2026-06-01"', html)
+    assert re.search(r'name="end_date"[^>]*value="2027-03-31"', html)
