@@ -171,8 +171,10 @@ def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes
         total = sheet.max_row + 1
         sheet.cell(row=total, column=1, value="合計")
         for column in (9, 10):
-            letter = get_column_letter(column)
-            sheet.cell(row=total, column=column, value=f"=SUM({letter}3:{letter}{total - 1})")
+            # the sum itself, not =SUM(): a formula has no saved value until a spreadsheet
+            # program recalculates it (blank in viewers, refused by an import)
+            sheet.cell(row=total, column=column, value=sum(
+                sheet.cell(row=line, column=column).value or 0 for line in range(3, total)))
             sheet.cell(row=total, column=column).number_format = NUMBER_FORMAT
     sheet.freeze_panes = "B3"
     buffer = io.BytesIO()
