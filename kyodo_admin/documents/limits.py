@@ -113,6 +113,7 @@ def _render_texts_in_worker(sources: tuple[str, ...], context: dict[str, Any],
     if _text_env is None:
         _text_env = make_environment(autoescape=False)
     rendered = []
+    source = ""
     try:
         for source in sources:
             parts, size = [], 0
@@ -126,8 +127,21 @@ def _render_texts_in_worker(sources: tuple[str, ...], context: dict[str, Any],
     except MemoryError:
         raise RenderError(f"{what}の処理に必要なメモリが上限を超えました。") from None
     except (TemplateError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
-        raise RenderError(describe(exc, what=what)) from None
+        raise RenderError(_where_in_text(exc, sources, source) + describe(exc, what=what)) from None
     return rendered
+
+
+def _where_in_text(exc: BaseException, sources: tuple[str, ...], source: str) -> str:
+    """「本文の3行目「…」: 」: the part (a mail's 件名 or 本文) and line an error is at."""
+    from .messages import template_line
+
+    part = ("件名", "本文")[sources.index(source)] if len(sources) == 2 else "文面"
+    line = template_line(exc)
+    lines = source.splitlines()
+    if not line or line > len(lines):
+        return f"{part}: "
+    shown = lines[line - 1].strip()
+    return f"{part}の{line}行目「{shown[:40]}{'…' if len(shown) > 40 else ''}」: "
 
 
 def _in_worker(function: Any, *args: Any, timeout: float, memory: int = DEFAULT_MEMORY,

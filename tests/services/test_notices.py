@@ -254,7 +254,7 @@ def test_a_city_text_that_does_not_render_is_refused(app, body, message):
     city = CityFactory()
     with pytest.raises(ValidationFailed, match=message) as refused:
         check_texts("report_due", "件名", body, city)
-    assert str(refused.value).startswith("メール文面") and "（）" not in str(refused.value)
+    assert str(refused.value).startswith("本文の1行目「") and "（）" not in str(refused.value)
     check_texts("report_due", "{{ city.name }}", "{{ recipient }} 様 {{ report.due_on|wareki }}", city)
 
 
@@ -331,3 +331,16 @@ def test_a_line_break_in_a_name_or_address_fails_only_that_mail(app, smtp):
     named = next(m for m in smtp.messages if "yama@example.jp" in m["To"])
     assert named["To"].addresses[0].display_name == "NPO法人 やま"
     assert named["Subject"] == "提出期限の お知らせ"
+
+
+@pytest.mark.parametrize("body,where", [
+    ("{{ recipient }} 様\n\nいつもお世話になっております。\n{{ meeting.nope }} について\n", "本文の4行目「{{ meeting.nope }} について」"),
+    ("{{ recipient }} 様\n{% if %}\n", "本文の2行目「{% if %}」"),
+])
+def test_a_mail_texts_error_names_its_part_and_line(app, body, where):
+    city = CityFactory()
+    with pytest.raises(ValidationFailed) as refused:
+        check_texts("report_due", "件名", body, city)
+    assert str(refused.value).startswith(where), str(refused.value)
+    with pytest.raises(ValidationFailed, match="件名の1行目「{{ nope }}」"):
+        check_texts("report_due", "{{ nope }}", "{{ recipient }} 様", city)
