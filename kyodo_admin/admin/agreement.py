@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from ..formschema.definition import fields_of
 from ..formschema.forms import field_key
+from ..formschema.types import REGISTRY
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
@@ -51,7 +52,7 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
         kind = getattr(project.collaboration_type, "name", "")
         definition = getattr(form, "_kyodo_definition", None)
         for field in fields_of(definition.schema) if definition is not None and kind else []:
-            if field["type"] in ("select", "radio") and kind in field.get("choices", []):
+            if REGISTRY[field["type"]].one_choice and kind in field.get("choices", []):
                 form[field_key(field["name"])].data = kind
         return form
 

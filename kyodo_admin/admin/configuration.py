@@ -14,6 +14,7 @@ from markupsafe import Markup
 from .. import permissions, tenancy
 from ..documents.context import placeholders
 from ..documents.pdf import available as pdf_available
+from ..errors import KyodoError
 from ..models.audit import AUDIT_ACTIONS
 from ..models.base import Base
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
@@ -24,6 +25,7 @@ from ..services.documents import (
     activate_template,
     city_coverage,
     city_example_context,
+    modernize_template,
     starter_template,
 )
 from ..services.queued import start
@@ -121,6 +123,26 @@ class DocumentTemplateView(KyodoModelView):
         self._template_args["coverage"] = city_coverage(self.session, city_id) \
             if city_id is not None else []
         return super().index_view()
+
+    @expose("/modernize/<int:id>", methods=("POST",))
+    def modernize(self, id: int) -> Any:
+        """The template in use, rewritten to print the same under the current printing rules
+        (``|checkbox`` on each bare yes/no), as a new revision put in use."""
+        if not permissions.can_create(current_user, DocumentTemplate):
+            abort(403)
+        template = self.get_one(str(id))  # scoped to the city; 404 otherwise
+        if template is None:
+            abort(404)
+        try:
+            created = modernize_template(self.session, template, getattr(current_user, "id", None))
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(f"第{created.revision}版として登録し、使用する版にしました（☑／☐ の印字はそのままです）。",
+                  "success")
+        return redirect(self.get_url(".index_view"))
 
     @expose("/starter/<kind>")
     def starter(self, kind: str) -> Response:

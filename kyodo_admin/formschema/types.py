@@ -162,6 +162,10 @@ class FieldType:
     aligned_right: ClassVar[bool] = False
     totalled: ClassVar[bool] = False
     printed_unanswered: ClassVar[bool] = False
+    #: Whether its answer is yes/no (printed はい/いいえ, ☑/☐ with ``|checkbox``).
+    yes_no: ClassVar[bool] = False
+    #: Whether its answer is one of its choices (a new record may take it from another).
+    one_choice: ClassVar[bool] = False
 
     def check(self, field: FieldDef) -> list[str]:
         """Problems with the type-specific part of a definition (messages in Japanese)."""
@@ -600,6 +604,7 @@ class _ChoiceType(FieldType):
 
 class _SingleChoice(_ChoiceType):
     fills_by_choice = True
+    one_choice = True
 
     def fills_value(self, value: Any, field: FieldDef, equals: Any) -> Any:
         return value == equals
@@ -688,6 +693,7 @@ class _NonEmpty:
 class CheckboxType(FieldType):
     name, label = "checkbox", "チェックボックス"
     printed_unanswered = True
+    yes_no = True
 
     def example(self, field: FieldDef) -> Any:
         return True

@@ -36,6 +36,9 @@ class DocumentTemplate(CityOwned, VersionedMixin, TimestampMixin, Base):
     size: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: The printing rules it was written for (``documents.printing``): it keeps printing what
+    #: it printed when registered. Rows from before the rules were kept are 1.
+    printing: Mapped[int] = mapped_column(default=2, server_default="1")
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

@@ -20,8 +20,11 @@ from ..documents.checks import check_template
 from ..documents.context import BUILDERS, build_context
 from ..documents.coverage import Coverage, coverage
 from ..documents.limits import render_limited
+from ..documents.printing import CURRENT, changed_by_rules, for_printing, modernized
 from ..documents.render import RenderError
 from ..errors import ValidationFailed
+from ..formschema.definition import fields_of
+from ..formschema.types import REGISTRY
 from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
 from ..models.job import QueuedWork
@@ -141,6 +144,16 @@ class KindCoverage:
     def unused_labels(self) -> list[str]:
         return [f["label"] for f in self.coverage.unused] if self.coverage else []
 
+    @property
+    def earlier_printing(self) -> list[Any]:
+        """The yes/no items its template (of earlier printing rules) prints bare, as ☑/☐:
+        the current rules would print はい/いいえ."""
+        if self.template is None or self.definition is None:
+            return []
+        return changed_by_rules(self.template.content, self.template.printing,
+                                [f for f in fields_of(self.definition.schema)
+                                 if REGISTRY[f["type"]].yes_no])
+
 
 def kind_coverage(session: Session, city_id: int, kind: str) -> KindCoverage:
     template = active_template(session, city_id, kind)
@@ -180,7 +193,7 @@ def add_template(session: Session, city: City, kind: str, filename: str, data: b
     template = DocumentTemplate(city=city, kind=kind, revision=top + 1,
                                 filename=clean_filename(filename, f"{kind}.docx"),
                                 content=data, sha256=hashlib.sha256(data).hexdigest(),
-                                size=len(data), uploaded_by_id=user_id)
+                                size=len(data), uploaded_by_id=user_id, printing=CURRENT)
     session.add(template)
     session.flush()
     if activate:
@@ -212,10 +225,30 @@ def preview_render(session: Session, work: QueuedWork) -> dict[str, Any]:
     context = (build_context(template.kind, record) if record is not None else
                city_example_context(session, template.city_id, template.kind))
     try:
-        data = render_limited(template.content, context)
+        data = render_limited(template.content, for_printing(context, template.printing))
     except RenderError as exc:
         raise ValidationFailed(f"プレビューを作成できません: {exc}") from exc
     return {MADE: data, "download_name": f"プレビュー_{template.filename}"}
+
+
+def modernize_template(session: Session, template: DocumentTemplate,
+                       user_id: int | None = None) -> DocumentTemplate:
+    """A new revision of a template of earlier printing rules that prints the same under the
+    current ones (``|checkbox`` on each bare yes/no), put in use in its place."""
+    kind = kind_coverage(session, template.city_id, template.kind)
+    names = [f["name"] for f in kind.earlier_printing] if kind.template is template else []
+    data = modernized(template.content, names) if names else None
+    if data is None:
+        raise ValidationFailed(
+            "自動では書き換えられませんでした。Wordで" + "、".join(
+                f"{{{{ answers.{n} }}}} を {{{{ answers.{n}|checkbox }}}}" for n in names)
+            + " に書き換えて、新しい版として登録してください。" if names else
+            "書き換える差込項目はありません。")
+    filename = template.filename.removesuffix(".docx") + "_印字規則更新.docx"
+    created = add_template(session, template.city, template.kind, filename, data, user_id)
+    created.note = f"第{template.revision}版の☑/☐の印字を |checkbox で引き継いだ版"
+    activate_template(session, created)
+    return created
 
 
 def activate_template(session: Session, template: DocumentTemplate) -> None:
@@ -295,7 +328,8 @@ def render_document(session: Session, kind: str, record: Any,
         raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
     template = template or template_for(session, record.city_id, kind)
     try:
-        data = render_limited(template.content, build_context(kind, record))
+        data = render_limited(template.content,
+                              for_printing(build_context(kind, record), template.printing))
     except RenderError as exc:
         missing = missing_parts(record)
         if missing:  # the record lacks what the template prints: say which to complete
