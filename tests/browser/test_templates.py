@@ -90,3 +90,46 @@ def test_a_new_form_item_is_flagged_and_printed_through_the_starter(demo_server,
     agreement = coverage_row(page, "agreement").inner_text()
     assert "すべて印字" in agreement and starter.name in agreement
     screenshot(page, "templates-3-in-use")
+
+
+def test_a_template_of_the_earlier_printing_is_kept_in_a_new_revision_by_one_click(demo_server,
+                                                                                   page):
+    """Hachioji's agreement template was registered before typed answers and prints its
+    yes/no item bare: the page says it prints ☑/☐ and what the current default would print;
+    one click registers a revision that prints the same."""
+    from sqlalchemy import select
+
+    from kyodo_admin.extensions import db
+    from kyodo_admin.models import City
+    from kyodo_admin.services.documents import activate_template, add_template, fields_of
+    from kyodo_admin.services.form_definitions import current_definition
+    from kyodo_admin.tenancy import scoped_to
+
+    from ..documents.bad_templates import clean_template
+
+    url, app = demo_server
+    with app.app_context():
+        from kyodo_admin.tenancy import all_cities
+
+        with all_cities():
+            city_id = db.session.execute(select(City.id).where(City.slug == "hachioji")).scalar_one()
+        with scoped_to(city_id):
+            form = current_definition(db.session, city_id, "agreement")
+            yes_no = next(f for f in fields_of(form.schema) if f["type"] == "checkbox")
+            old = add_template(db.session, db.session.get(City, city_id), "agreement",
+                               "協定書_以前.docx", clean_template(
+                                   f"{yes_no['label']}: {{{{ answers.{yes_no['name']} }}}}",
+                                   "{{ organization.name }}"))
+            old.printing = 1  # registered before the upgrade
+            activate_template(db.session, old)
+            db.session.commit()
+    log_in(page, url, "hachioji-admin", "kyodo-demo")
+    page.goto(f"{url}/admin/document_template/")
+    notice = page.locator("#printing-agreement")
+    assert f"「{yes_no['label']}」を ☑／☐ で印字しています" in notice.inner_text()
+    screenshot(page, "templates-4-earlier-printing")
+    notice.get_by_role("button", name="☑／☐ のまま新しい版にする").click()
+    page.wait_for_load_state()
+    assert "使用する版にしました（☑／☐ の印字はそのままです）" in flashes(page)
+    assert page.locator("#printing-agreement").count() == 0
+    assert "協定書_以前_印字規則更新.docx" in coverage_row(page, "agreement").inner_text()
