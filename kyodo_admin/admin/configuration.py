@@ -22,7 +22,6 @@ from ..models.form_definition import FORM_KINDS, FORM_STATES
 from ..models.job import QueuedWork
 from ..services.batches import archived_pdf
 from ..services.documents import (
-    activate_template,
     city_coverage,
     city_example_context,
     modernize_template,
@@ -95,7 +94,7 @@ class DocumentTemplateView(KyodoModelView):
         return False  # nothing made yet: the work's page follows it
 
     @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")
-    def action_activate(self, ids: Any) -> None:
+    def action_activate(self, ids: Any) -> Any:
         try:
             pks = [int(i) for i in ids]
         except (TypeError, ValueError):
@@ -106,9 +105,12 @@ class DocumentTemplateView(KyodoModelView):
         template = self.get_query().filter(DocumentTemplate.id == pks[0]).one_or_none()
         if template is None:
             abort(404)
-        activate_template(self.session, template)
-        self.session.commit()
-        flash(f"{template}を使用する版にしました。", "success")
+        # tried on the city's records first, by a worker (each render takes a moment)
+        token = start(self.session, "template_activate", template.city_id,
+                      getattr(current_user, "id", None),
+                      {"template_id": template.id, "back_url": self.get_url(".index_view"),
+                       "back_label": "Word様式の一覧に戻る"})
+        return redirect(url_for("work.page", token=token))
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "activate":
@@ -187,6 +189,13 @@ def _template_registered(work: QueuedWork) -> str:
           "一覧の「使用する版にする」で切り替えてください。", "success")
     if work.result.get("warning"):
         flash(work.result["warning"], "warning")
+    return url_for("document_template.index_view")
+
+
+@finisher("template_activate", "使用する版への切り替え")
+def _activated(work: QueuedWork) -> str:
+    flash(f"{work.result['label']}を使用する版にしました（これまでの記録で作成できることを確かめました）。",
+          "success")
     return url_for("document_template.index_view")
 
 

@@ -231,6 +231,51 @@ def preview_render(session: Session, work: QueuedWork) -> dict[str, Any]:
     return {MADE: data, "download_name": f"プレビュー_{template.filename}"}
 
 
+#: Records of each form version a template is tried on before it is put in use.
+TRIED_PER_VERSION = 2
+
+
+def trial_renders(session: Session, template: DocumentTemplate) -> list[str]:
+    """What fails when the template renders the city's existing records of its kind: the
+    newest of each form version in use (those filled before a form changed print with it
+    too). Each failure names the record and the reason; none when all render."""
+    model: Any = BUILDERS[template.kind][0]
+    base = select(model).where(model.city_id == template.city_id)
+    versions = [None]
+    if hasattr(model, "form_definition_id"):
+        versions = list(session.execute(select(model.form_definition_id).where(
+            model.city_id == template.city_id).distinct()).scalars())
+    failures = []
+    for version in versions:
+        stmt = base if not hasattr(model, "form_definition_id") else base.where(
+            model.form_definition_id.is_(None) if version is None
+            else model.form_definition_id == version)
+        for record in session.execute(stmt.order_by(model.id.desc())
+                                      .limit(TRIED_PER_VERSION)).scalars():
+            try:
+                render_limited(template.content, for_printing(
+                    build_context(template.kind, record), template.printing))
+            except RenderError as exc:
+                failures.append(f"{record}（ID {record.id}）: {exc}")
+    return failures
+
+
+@handler("template_activate")
+def checked_activation(session: Session, work: QueuedWork) -> dict[str, Any]:
+    """Put a template in use once it renders the city's existing records (by a worker)."""
+    template = session.get(DocumentTemplate, work.params["template_id"])
+    if template is None:
+        raise ValidationFailed("Word様式が見つかりません。削除された可能性があります。")
+    failures = trial_renders(session, template)
+    if failures:
+        raise ValidationFailed(
+            f"{template}は、次の記録の文書を作成できないため、使用する版にしていません。"
+            "Wordで直して新しい版を登録してください（今の版を使い続けます）。\n"
+            + "\n".join(f"- {f}" for f in failures))
+    activate_template(session, template)
+    return {"label": str(template)}
+
+
 def modernize_template(session: Session, template: DocumentTemplate,
                        user_id: int | None = None) -> DocumentTemplate:
     """A new revision of a template of earlier printing rules that prints the same under the

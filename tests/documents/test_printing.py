@@ -53,3 +53,42 @@ def test_a_template_written_before_typed_answers_prints_as_it_did(kamakura, clie
     assert texts(render_document(db.session, "agreement", agreement).data) == before
     assert "☑／☐ で印字しています" not in client.get("/admin/document_template/").get_data(
         as_text=True)
+
+
+def test_a_version_that_fails_on_existing_records_is_not_put_in_use(kamakura, client, login_as):
+    """使用する版にする tries the version on the city's records first (by a worker): one that
+    cannot make an existing agreement's document is refused with the record and the reason,
+    and the version in use stays."""
+    good = make_agreement(kamakura)
+    broken = make_agreement(kamakura)
+    enter_city(kamakura)
+    broken.end_date = None  # an agreement still without its end
+    strict = add_template(db.session, kamakura, "agreement", "協定書_期間.docx", clean_template(
+        "期間: {{ (agreement.end_date - agreement.start_date).days + 1 }}日間",
+        "{{ organization.name }}"))
+    db.session.commit()
+    in_use = db.session.execute(select(DocumentTemplate.id).where(
+        DocumentTemplate.kind == "agreement", DocumentTemplate.is_active.is_(True))).scalar_one()
+    login_as(UserFactory(city=kamakura, role=Role.CITY_ADMIN.value))
+    page = client.get("/admin/document_template/").get_data(as_text=True)
+    response = client.post("/admin/document_template/action/", data={
+        "csrf_token": csrf_from(page), "action": "activate", "rowid": [str(strict.id)]},
+        follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "/admin/work/" in response.request.path
+    refusal = " ".join(flashes(html))
+    assert "次の記録の文書を作成できないため、使用する版にしていません" in refusal
+    assert f"（ID {broken.id}）" in refusal and f"（ID {good.id}）" not in refusal
+    db.session.expire_all()
+    enter_city(kamakura)
+    assert db.session.execute(select(DocumentTemplate.id).where(
+        DocumentTemplate.kind == "agreement", DocumentTemplate.is_active.is_(True))
+    ).scalar_one() == in_use
+
+    broken.end_date = good.end_date  # the record completed: the version goes in use
+    db.session.commit()
+    response = client.post("/admin/document_template/action/", data={
+        "csrf_token": csrf_from(page), "action": "activate", "rowid": [str(strict.id)]},
+        follow_redirects=True)
+    assert any("これまでの記録で作成できることを確かめました" in m
+               for m in flashes(response.get_data(as_text=True)))
