@@ -106,8 +106,11 @@ class DocumentTemplateView(KyodoModelView):
         if template is None:
             abort(404)
         # tried on the city's records first, by a worker (each render takes a moment)
-        token = start(self.session, "template_activate", template.city_id,
-                      getattr(current_user, "id", None),
+        return self._by_worker("template_activate", template)
+
+    def _by_worker(self, job: str, template: DocumentTemplate) -> Any:
+        """Hand work on a template to a worker; its page follows it."""
+        token = start(self.session, job, template.city_id, getattr(current_user, "id", None),
                       {"template_id": template.id, "back_url": self.get_url(".index_view"),
                        "back_label": "Word様式の一覧に戻る"})
         return redirect(url_for("work.page", token=token))
@@ -167,11 +170,7 @@ class DocumentTemplateView(KyodoModelView):
         template = self.get_one(str(id))  # scoped to the city; 404 otherwise
         if template is None:
             abort(404)
-        token = start(self.session, "template_preview", template.city_id,
-                      getattr(current_user, "id", None),
-                      {"template_id": template.id, "back_url": self.get_url(".index_view"),
-                       "back_label": "Word様式の一覧に戻る"})
-        return redirect(url_for("work.page", token=token))
+        return self._by_worker("template_preview", template)
 
     @expose("/placeholders/")
     def placeholders_view(self) -> str:
