@@ -23,11 +23,12 @@ from ..documents.wareki import nendo, wareki, yen
 from ..errors import KyodoError, ValidationFailed
 from ..extensions import db
 from ..formschema import cells
-from ..models import City, ImportUpload, Organization, Project, Proposal, QueuedWork
+from ..models import City, ImportUpload, QueuedWork
 from ..services.imports import (
     HEADER_ROWS,
     KINDS,
     MAX_BYTES,
+    MODELS,
     TOO_BIG,
     Sheet,
     auto_mapping,
@@ -44,7 +45,6 @@ from ..services.queued import start
 from .mixins import LoginRequiredMixin
 from .work import finisher
 
-MODELS = {"organization": Organization, "proposal": Proposal, "project": Project}
 KEEP = dt.timedelta(days=1)
 
 

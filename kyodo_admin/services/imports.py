@@ -474,6 +474,11 @@ def check(session: Session, city: City, kind: str, table: Table,
             except ValueError as exc:
                 result.errors.append(RowError(line, header, f"{exc}（「{cells.text(raw)}」）"))
                 continue
+            longest = _longest(kind, target.name)
+            if isinstance(value, str) and longest is not None and len(value) > longest:
+                result.errors.append(RowError(line, header, f"{len(value)}文字あります"
+                                              f"（{longest}文字まで）"))
+                continue
             if target.name in LOOKUPS:
                 if cells.match_key(value) not in lookups[target.name]:
                     result.errors.append(RowError(line, header, LOOKUPS[target.name][2].format(value)))
@@ -500,6 +505,17 @@ def check(session: Session, city: City, kind: str, table: Table,
         result.records.append((line, values))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
     return result
+
+
+#: The model each kind's rows become.
+MODELS: dict[str, Any] = {"organization": Organization, "proposal": Proposal, "project": Project}
+
+
+def _longest(kind: str, name: str) -> int | None:
+    """How many characters the record's column holds (a name: 200), or None (no limit)."""
+    column = MODELS[kind].__table__.columns.get(name) if name not in LOOKUPS else None
+    length = getattr(getattr(column, "type", None), "length", None)
+    return length if isinstance(length, int) else None
 
 
 def import_table(session: Session, city: City, kind: str, table: Table, mapping: dict[str, str],

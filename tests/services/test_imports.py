@@ -446,3 +446,15 @@ def test_a_csv_with_a_title_line_and_a_sheet_kept_as_json_reads_the_same():
     again = Sheet.from_json(json.loads(json.dumps(excel.as_json())))  # as the database keeps it
     assert again == excel and again.table() == excel.table()
     assert again.table().rows[0][1][3] == dt.datetime(2025, 4, 22)
+
+
+def test_a_name_longer_than_its_record_holds_is_named_and_nothing_is_written(city):
+    data = xlsx([["NPO法人" + "う" * 300, "山田"]], headers=["団体名", "代表者"])
+    with tenancy.scoped_to(city.id):
+        table = read_table("団体.xlsx", data)
+        mapping = auto_mapping(targets(db.session, city.id, "organization"), table.headers, {})
+        before = db.session.execute(select(func.count()).select_from(Organization)).scalar_one()
+        with pytest.raises(ValidationFailed, match="2行目「団体名」: 305文字あります（200文字まで）"):
+            import_table(db.session, city, "organization", table, mapping, "団体.xlsx", clerk(city))
+        db.session.rollback()
+        assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == before
