@@ -13,8 +13,10 @@ from markupsafe import Markup
 
 from .. import permissions, tenancy
 from ..documents.context import placeholders
+from ..documents.examples import formatted, printed
 from ..documents.pdf import available as pdf_available
 from ..errors import KyodoError
+from ..formschema.definition import fields_of
 from ..models.audit import AUDIT_ACTIONS
 from ..models.base import Base
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
@@ -24,6 +26,7 @@ from ..services.batches import archived_pdf
 from ..services.documents import (
     city_coverage,
     city_example_context,
+    form_of,
     modernize_template,
     starter_template,
 )
@@ -174,11 +177,17 @@ class DocumentTemplateView(KyodoModelView):
 
     @expose("/placeholders/")
     def placeholders_view(self) -> str:
-        """Every placeholder of each kind with an example value, from the context builders."""
-        kind = request.args.get("kind", "agreement")
+        """Every placeholder of a kind with its example as printed, the item label of each
+        answer and the filter that prints it in Japanese form (令和8年4月1日, 1,200,000円, ☑)."""
+        kind = request.args.get("kind") or "agreement"
         if kind not in DOCUMENT_KINDS:
             abort(404)
-        rows = placeholders(city_example_context(self.session, tenancy.current_city_id(), kind))
+        city_id = tenancy.current_city_id()
+        definition = form_of(self.session, city_id, kind) if city_id is not None else None
+        labels = {f"answers.{f['name']}": f["label"]
+                  for f in (fields_of(definition.schema) if definition is not None else [])}
+        rows = [(name, labels.get(name, ""), printed(value), formatted(name, value))
+                for name, value in placeholders(city_example_context(self.session, city_id, kind))]
         return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
 
 

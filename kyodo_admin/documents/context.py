@@ -301,19 +301,17 @@ def build_context(kind: str, record: Any) -> Context:
     return BUILDERS[kind][1](record)
 
 
-def placeholders(context: Context, prefix: str = "") -> list[tuple[str, str]]:
-    """Every placeholder of a context with its example value, for the reference page."""
-    rows: list[tuple[str, str]] = []
+def placeholders(context: Context, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every placeholder of a context with its example value, for the reference page (a
+    table's rows as one 「…行の繰り返し」 entry, then its columns as ``row.``)."""
+    rows: list[tuple[str, Any]] = []
     for key, value in context.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
             rows.extend(placeholders(value, path + "."))
-        elif isinstance(value, list):
-            if value and isinstance(value[0], dict):
-                rows.append((f"{{%tr for row in {path} %}}", f"{len(value)}行の繰り返し"))
-                rows.extend(placeholders(value[0], "row."))
-            else:
-                rows.append((path, "、".join(map(str, value))))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            rows.append((f"{{%tr for row in {path} %}}", f"{len(value)}行の繰り返し"))
+            rows.extend(placeholders(value[0], "row."))
         else:
-            rows.append((path, "" if value is None else str(value)))
+            rows.append((path, value))
     return rows

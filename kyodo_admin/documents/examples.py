@@ -109,3 +109,32 @@ def example_for(kind: str, city: City | None = None, department: Department | No
                           evaluated_on=dt.date(2027, 5, 20), rating="B", comment="おおむね達成。",
                           answers={})
     raise KeyError(kind)
+
+
+def printed(value: Any) -> str:
+    """An example as ``{{ name }}`` prints it (a typed answer in its Japanese form)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def formatted(name: str, value: Any) -> str:
+    """The placeholder with the filter that prints a raw value in Japanese form, and what it
+    prints; "" when it prints so already."""
+    from .render import checkbox
+    from .values import YesNo
+    from .wareki import nendo, wareki, yen
+
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, YesNo):
+        return f"{{{{ {name}|checkbox }}}} → {checkbox(value)}"
+    if type(value) is dt.date:
+        return f"{{{{ {name}|wareki }}}} → {wareki(value)}"
+    if type(value) is int and name.endswith("fiscal_year"):
+        return f"{{{{ {name}|nendo }}}} → {nendo(value)}"
+    if type(value) is int and ("amount" in name or name.endswith("total")):
+        return f"{{{{ {name}|yen }}}} → {yen(value)}"
+    return ""

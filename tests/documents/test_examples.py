@@ -52,3 +52,24 @@ def test_a_test_render_at_upload_is_in_the_city(client, kamakura, login_as):
 def test_without_a_city_the_example_is_a_placeholder_city(app):
     context = city_example_context(db.session, None, "agreement")
     assert context["city"]["name"] == "〇〇市" and context["organization"]["address"].startswith("〇〇市")
+
+
+def test_the_reference_names_each_answers_item_and_its_japanese_form(client, kamakura, login_as):
+    """Each answer with its item's label; a date, an amount and a yes/no with the filter that
+    prints it in Japanese form, and what that prints."""
+    import re
+
+    login_as(UserFactory(city=kamakura, role=Role.CITY_ADMIN.value))
+    html = client.get("/admin/document_template/placeholders/?kind=agreement").get_data(as_text=True)
+    rows = {re.sub(r"<[^>]+>", "", cells[0]): [re.sub(r"<[^>]+>", "", c) for c in cells[1:]]
+            for cells in (re.findall(r"<td>(.*?)</td>", row, re.S)
+                          for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)) if cells}
+    assert rows["{{ answers.personal_information }}"][:2] == ["個人情報を取り扱う", "はい"]
+    assert rows["{{ answers.personal_information }}"][2] == \
+        "{{ answers.personal_information|checkbox }} → ☑"
+    assert re.fullmatch(r"\{\{ agreement\.start_date\|wareki \}\} → 令和\d+年\d+月\d+日",
+                        rows["{{ agreement.start_date }}"][2])
+    assert any(better.endswith("円") and "|yen }}" in better for _l, _e, better in rows.values())
+    # the templates page leads to each kind's list
+    listing = client.get("/admin/document_template/").get_data(as_text=True)
+    assert 'href="/admin/document_template/placeholders/?kind=completion_report"' in listing
