@@ -61,6 +61,8 @@ class Table:
     headers: list[str]
     #: (line number in the file, cells) of each row that is not empty.
     rows: list[tuple[int, list[Any]]]
+    #: (first line, last line, header) of each cell merged down over rows of the table.
+    merged_down: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Sheet:
     grid: list[tuple[int, list[Any]]]
     #: (line, first column, last column) of each merge in the first HEADER_ROWS lines.
     merged: list[tuple[int, int, int]] = field(default_factory=list)
+    #: (first line, last line, column) of each cell merged down over two lines or more.
+    merged_down: list[tuple[int, int, int]] = field(default_factory=list)
 
     def table(self, header_line: int | None = None, header_lines: int = 1) -> Table:
         """The table whose headers are on ``header_line`` (and the next line too when
@@ -114,7 +118,11 @@ class Sheet:
                 if text and text not in parts:
                     parts.append(text)
             names.append(" ".join(parts))
-        return Table(_headers(names), self.grid[at + header_lines:])
+        headers = _headers(names)
+        last_header = lines[at + header_lines - 1]
+        down = [(first, last, headers[column - 1] if column <= len(headers) else f"{column}列")
+                for first, last, column in self.merged_down if last > last_header]
+        return Table(headers, self.grid[at + header_lines:], down)
 
     def chosen(self, choices: dict[str, Any]) -> Table:
         """The table with the headers a clerk chose (``ImportUpload.choices``)."""
@@ -154,12 +162,14 @@ class Sheet:
 
     def as_json(self) -> dict[str, Any]:
         return {"grid": [[line, [_cell_json(c) for c in row]] for line, row in self.grid],
-                "merged": [list(m) for m in self.merged]}
+                "merged": [list(m) for m in self.merged],
+                "merged_down": [list(m) for m in self.merged_down]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Sheet:
         return cls([(line, [_cell_value(c) for c in row]) for line, row in data["grid"]],
-                   [(m[0], m[1], m[2]) for m in data.get("merged", [])])
+                   [(m[0], m[1], m[2]) for m in data.get("merged", [])],
+                   [(m[0], m[1], m[2]) for m in data.get("merged_down", [])])
 
 
 def cells_text(value: Any) -> str:
@@ -290,7 +300,9 @@ def _xlsx(data: bytes) -> Sheet:
             grid.append((number, row))
     merged = sorted((m.min_row, m.min_col, m.max_col) for m in values.merged_cells.ranges
                     if m.min_row <= HEADER_ROWS and m.max_col > m.min_col)
-    return Sheet(grid, merged)
+    down = sorted((m.min_row, m.max_row, column) for m in values.merged_cells.ranges
+                  if m.max_row > m.min_row for column in range(m.min_col, m.max_col + 1))
+    return Sheet(grid, merged, down)
 
 
 def _csv(data: bytes) -> Sheet:
@@ -444,6 +456,10 @@ def check(session: Session, city: City, kind: str, table: Table,
     if "period" in mapping and ({"start_date", "end_date"} & set(mapping)):
         result.errors.append(RowError(0, labels.get("period", "期間"), "期間の列と開始日・終了日の"
                                       "列は、どちらか一方だけを当ててください"))
+    for first, last, merged_header in table.merged_down:
+        if merged_header in mapping.values():
+            result.errors.append(RowError(first, merged_header, f"{first}行目から{last}行目までのセルが結合"
+                                          "されています。結合を解除して、各行に値を入れてください"))
     if result.errors:
         return result
     # names in the file -> ids of the city's records (a name the city does not have is an error)

@@ -458,3 +458,27 @@ def test_a_name_longer_than_its_record_holds_is_named_and_nothing_is_written(cit
             import_table(db.session, city, "organization", table, mapping, "団体.xlsx", clerk(city))
         db.session.rollback()
         assert db.session.execute(select(func.count()).select_from(Organization)).scalar_one() == before
+
+
+def test_a_cell_merged_down_over_rows_is_named_and_nothing_is_written(city):
+    """A ledger whose 団体名 is merged over the rows of one organization's proposals: only
+    the first row holds the name, so the rows below would lose it."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["提案事業名", "団体名", "受付日"])
+    sheet.append(["海の学校", "NPO法人うみ", "R8.4.1"])
+    sheet.append(["川の学校", None, "R8.4.2"])
+    sheet.merge_cells("B2:B3")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with tenancy.scoped_to(city.id):
+        table = read_table("台帳.xlsx", buffer.getvalue())
+        mapping = auto_mapping(targets(db.session, city.id, "proposal"), table.headers, {})
+        before = proposals()
+        with pytest.raises(ValidationFailed, match="2行目「団体名」: 2行目から3行目までのセルが結合されています"):
+            import_table(db.session, city, "proposal", table, mapping, "台帳.xlsx", clerk(city))
+        db.session.rollback()
+        assert proposals() == before
+        # unmapped, it is no concern of the import
+        del mapping["organization"]
+        assert not check(db.session, city, "proposal", table, mapping).errors
