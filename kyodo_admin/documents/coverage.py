@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +52,9 @@ def _walk(tree: nodes.Node) -> tuple[set[str], set[str]]:
     return answers, attributes
 
 
-@functools.lru_cache(maxsize=128)
-def _names(sha256: str, data: bytes) -> Names:
-    answers: set[str] = set()
-    attributes: set[str] = set()
+def template_trees(data: bytes) -> Iterator[nodes.Template]:
+    """The parsed Jinja tree of each templated part of a .docx that holds a tag (a part
+    that does not parse is passed over: the checks report it)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             if not TEMPLATED_PARTS.match(info.filename):
@@ -63,12 +63,19 @@ def _names(sha256: str, data: bytes) -> Names:
             if "{" not in text:
                 continue
             try:
-                tree = ENV.parse(_prepare(info.filename, text))
+                yield ENV.parse(_prepare(info.filename, text))
             except TemplateSyntaxError:
-                continue  # the checks report it
-            found, other = _walk(tree)
-            answers |= found
-            attributes |= other
+                continue
+
+
+@functools.lru_cache(maxsize=128)
+def _names(sha256: str, data: bytes) -> Names:
+    answers: set[str] = set()
+    attributes: set[str] = set()
+    for tree in template_trees(data):
+        found, other = _walk(tree)
+        answers |= found
+        attributes |= other
     return Names(frozenset(answers), frozenset(attributes))
 
 

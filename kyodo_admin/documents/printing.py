@@ -19,9 +19,10 @@ import re
 import zipfile
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import nodes
 
-from .render import ENV, TEMPLATED_PARTS, _prepare
+from .coverage import template_trees
+from .render import TEMPLATED_PARTS
 from .values import YesNo
 
 #: The rules a template uploaded now is written for.
@@ -73,17 +74,8 @@ def _bare_answers(tree: nodes.Node) -> set[str]:
 
 def bare_answers(data: bytes) -> set[str]:
     names: set[str] = set()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if not TEMPLATED_PARTS.match(info.filename):
-                continue
-            text = archive.read(info).decode("utf-8")
-            if "{{" not in text:
-                continue
-            try:
-                names |= _bare_answers(ENV.parse(_prepare(info.filename, text)))
-            except TemplateSyntaxError:
-                continue  # the checks report it
+    for tree in template_trees(data):
+        names |= _bare_answers(tree)
     return names
 
 
