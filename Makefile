@@ -94,9 +94,9 @@ bench-load: install
 bench-generate: install
 	$(BIN)/python bench/generate.py --small 1000 --large 10000
 
-# An Excel import of 500 and 5,000 proposals (last line: the ms/row ratio; linear near 1).
+# An Excel import of 1,000 and 10,000 proposals (last line: the ms/row ratio; linear near 1).
 bench-import: install
-	$(BIN)/python bench/imports.py --small 500 --large 5000
+	$(BIN)/python bench/imports.py --small 1000 --large 10000
 
 # 1,000 agreements as one bulk batch through the queue and a worker, then 100 as PDF.
 bench-batch: install

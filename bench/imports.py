@@ -3,11 +3,12 @@
 A PostgreSQL database with the seed cities' demo data; Kamakura's clerk imports a ledger of
 ``--small`` and then ``--large`` proposals (each received through the workflow: receipt
 number, audit events), as the import's worker does (one transaction). Printed per size: rows,
-seconds and milliseconds per row; last line ``import ms/row large/small = R`` (an import
-linear in its rows: R near 1; one that re-reads what it wrote for each row grows with the
-rows).
+the seconds of reading the file, of checking every row (what the mapping page and its preview
+do), of the import, the import's milliseconds per row and the process's peak memory so far;
+last line ``import ms/row large/small = R`` (an import linear in its rows: R near 1; one that
+re-reads what it wrote for each row grows with the rows).
 
-Run with ``make bench-import`` (500 against 5,000).
+Run with ``make bench-import`` (1,000 against 10,000).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -41,8 +43,8 @@ def ledger(rows: int, start: int) -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=500)
-    parser.add_argument("--large", type=int, default=5000)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10000)
     args = parser.parse_args()
     from sqlalchemy import select
 
@@ -50,7 +52,8 @@ def main() -> None:
     from kyodo_admin.extensions import db, write_intent
     from kyodo_admin.models import City, User
     from kyodo_admin.services.audit import Actor, reset_actor, set_actor
-    from kyodo_admin.services.imports import auto_mapping, import_table, read_table, targets
+    from kyodo_admin.admin.imports import preview_rows
+    from kyodo_admin.services.imports import auto_mapping, check, import_table, read_sheet, targets
 
     name = f"kyodo_bench_import_{os.getpid()}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database(name), "SECRET_KEY": "bench-secret",
@@ -60,10 +63,13 @@ def main() -> None:
         result = app.test_cli_runner().invoke(args=["kyodo", "demo"])
         if result.exit_code != 0:
             raise SystemExit(result.output)
-        print("| rows | time | per row |")
-        print("|---|---|---|")
+        print("| rows | read | check and preview | import | import per row | peak RSS |")
+        print("|---|---|---|---|---|---|")
         for rows, start in ((args.small, 0), (args.large, args.small)):
-            table = read_table("台帳.xlsx", ledger(rows, start))
+            data = ledger(rows, start)
+            started = time.perf_counter()
+            table = read_sheet("台帳.xlsx", data).table()
+            read = time.perf_counter() - started
             with app.app_context(), tenancy.all_cities():
                 city_id = db.session.execute(select(City.id).where(City.slug == "kamakura")).scalar_one()
             with app.app_context(), tenancy.scoped_to(city_id), write_intent():
@@ -71,14 +77,21 @@ def main() -> None:
                 city = db.session.get(City, city_id)
                 clerk = db.session.execute(select(User).where(
                     User.username == "kamakura-staff")).scalar_one()
-                mapping = auto_mapping(targets(db.session, city_id, "proposal"), table.headers, {})
+                found = targets(db.session, city_id, "proposal")
+                mapping = auto_mapping(found, table.headers, {})
+                started = time.perf_counter()
+                preview_rows(table, found, mapping, check(db.session, city, "proposal", table,
+                                                          mapping))
+                checked = time.perf_counter() - started
                 started = time.perf_counter()
                 import_table(db.session, city, "proposal", table, mapping, "台帳.xlsx", clerk)
                 db.session.commit()
                 elapsed = time.perf_counter() - started
                 reset_actor(token)
             per_row[rows] = elapsed / rows
-            print(f"| {rows:,} | {elapsed:.1f} s | {elapsed / rows * 1000:.2f} ms |")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"| {rows:,} | {read:.1f} s | {checked:.1f} s | {elapsed:.1f} s "
+                  f"| {elapsed / rows * 1000:.2f} ms | {peak:.0f} MB |")
     finally:
         with app.app_context():
             db.session.remove()

@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
 from . import ratelimit  # noqa: F401 - registers the kyodo-database:// rate-limit storage
-from .models.base import Base
+from .models.base import Base, fold_or_none
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -54,7 +54,8 @@ def _sqlite_begin_statement() -> str:
 
 
 def configure_engine(engine: Any) -> None:
-    """SQLite: WAL, a busy timeout, foreign keys on, and explicit BEGIN (IMMEDIATE for writes)."""
+    """SQLite: WAL, a busy timeout, foreign keys on, explicit BEGIN (IMMEDIATE for writes),
+    and search's ``kyodo_fold`` (PostgreSQL has ``normalize``)."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -62,6 +63,7 @@ def configure_engine(engine: Any) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling is broken).
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("kyodo_fold", 1, fold_or_none, deterministic=True)
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -29,7 +29,10 @@ from ..services.imports import (
     KINDS,
     MAX_BYTES,
     MODELS,
+    REFUSE,
     TOO_BIG,
+    UNIQUE,
+    UPDATE,
     Sheet,
     auto_mapping,
     cells_text,
@@ -42,6 +45,7 @@ from ..services.imports import (
     LOOKUPS as LOOKED_UP,
 )
 from ..services.queued import start
+from .labels import _COLUMNS, COLUMN_LABELS
 from .mixins import LoginRequiredMixin
 from .work import finisher
 
@@ -72,6 +76,7 @@ def preview_rows(table: Any, found: list[Any], mapping: dict[str, str], checked:
     name and a cell that is not read are shown as written)."""
     understood = dict(checked.records)
     columns = {t.name: table.headers.index(mapping[t.name]) for t in found if t.name in mapping}
+    choices = {t.name: t.choices for t in found if t.choices}
     rows = []
     for line, row in table.rows[:10]:
         values = understood.get(line, {})
@@ -79,12 +84,21 @@ def preview_rows(table: Any, found: list[Any], mapping: dict[str, str], checked:
         for name, index in columns.items():
             if name == "period" and "start_date" in values:
                 shown[name] = f"{wareki(values['start_date'])}～{wareki(values['end_date'])}"
+            elif name in choices and name in values:
+                shown[name] = choices[name].get(values[name], values[name])
             elif name in values and name not in LOOKED_UP:
                 shown[name] = _shown(name, values[name])
             else:
                 shown[name] = cells.text(row[index]) if index < len(row) else ""
         rows.append((line, shown))
     return rows
+
+
+def exported_names(found: list[Any]) -> dict[str, set[str]]:
+    """Each field's heading in this product's own exports (the lists' column labels, in
+    Japanese and in the user's language), so an export imports back with no choosing."""
+    return {t.name: {_COLUMNS[t.name], str(COLUMN_LABELS[t.name])}
+            for t in found if t.name in _COLUMNS}
 
 
 class ImportView(LoginRequiredMixin, BaseView):
@@ -153,6 +167,7 @@ class ImportView(LoginRequiredMixin, BaseView):
                       2 if request.form.get("header_lines") == "2" else 1)
             if header != (choices.get("header_line"), choices.get("header_lines", 1)):
                 choices = {"header_line": header[0], "header_lines": header[1]}  # new columns
+            choices["existing"] = UPDATE if request.form.get("existing") == UPDATE else REFUSE
         try:
             table = sheet.chosen(choices)
         except KyodoError as exc:
@@ -168,7 +183,8 @@ class ImportView(LoginRequiredMixin, BaseView):
         elif "mapping" in choices:
             mapping = {k: v for k, v in choices["mapping"].items() if v in table.headers}
         else:
-            mapping = auto_mapping(found, table.headers, saved_mapping(city, kind))
+            mapping = auto_mapping(found, table.headers, saved_mapping(city, kind),
+                                   exported_names(found))
         choices["mapping"] = mapping
         if request.method == "POST" and choices != upload.choices:  # kept for the next step
             upload.choices = choices
@@ -178,11 +194,12 @@ class ImportView(LoginRequiredMixin, BaseView):
                 "upload": token, "back_url": url_for(".mapping", token=token),
                 "back_label": "取込の画面に戻る"})
             return redirect(url_for("work.page", token=work))
-        checked = check(db.session, city, kind, table, mapping)
+        checked = check(db.session, city, kind, table, mapping, choices.get("existing", REFUSE))
         preview = preview_rows(table, found, mapping, checked)
         return self.render("admin/import.html", step="mapping", token=token, filename=filename,
                            kind=kind, kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
                            checked=checked, preview=preview, choices=choices,
+                           unique=UNIQUE.get(kind), UPDATE=UPDATE,
                            header_rows=[(line, " ｜ ".join(cells_text(c) for c in row if c not in
                                                           (None, ""))[:60])
                                         for line, row in sheet.grid[:HEADER_ROWS]])
@@ -196,6 +213,10 @@ def _read(work: QueuedWork) -> str:
 @finisher("import_run", "Excelからの取込")
 def _imported(work: QueuedWork) -> str:
     result = work.result
-    flash(f"{result['count']}件の{KINDS[result['kind']]}を取り込みました（{result['filename']}）。",
+    rows = result["created"] + result["updated"] + result["unchanged"]
+    parts = [f"{label}{result[key]}件" for key, label in (
+        ("created", "新規"), ("updated", "更新"), ("unchanged", "変更なし")) if result[key]]
+    split = f"：{'、'.join(parts)}" if result["updated"] or result["unchanged"] else ""
+    flash(f"{rows}件の{KINDS[result['kind']]}を取り込みました（{result['filename']}{split}）。",
           "success")
     return url_for(f"{result['kind']}.index_view")

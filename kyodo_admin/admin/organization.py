@@ -18,6 +18,9 @@ def _corporate_number(_form: Any, field: Any) -> None:
 class OrganizationView(KyodoModelView):
     column_list = ("city", "name", "org_type", "representative", "address", "phone",
                    "corporate_number")
+    # Every field the import takes, under the same headings: an export imports back as it is.
+    column_export_list = ("city", "name", "name_kana", "org_type", "representative",
+                          "postal_code", "address", "phone", "email", "corporate_number")
     column_searchable_list = ("name", "name_kana", "representative", "address")
     column_filters = ("org_type", "founded_on")
     column_sortable_list = ("name", "name_kana", "org_type", "founded_on")

@@ -33,6 +33,10 @@ class ProjectView(WorkflowMixin, KyodoModelView):
     column_details_list = ("city", "title", "status", "proposal", "organization", "department",
                            "collaboration_type", "start_date", "end_date", "completed_on",
                            "fiscal_year", "budget_amount", "summary", "created_at", "updated_at")
+    # Every field the import takes, under the same headings: an export imports back as it is.
+    column_export_list = ("city", "title", "organization", "department", "collaboration_type",
+                          "status", "fiscal_year", "start_date", "end_date", "budget_amount",
+                          "summary")
     column_searchable_list = ("title", "summary")
     column_filters = ("status", "fiscal_year", "start_date", "end_date",
                       "organization.name", "department.name", "collaboration_type.name")

@@ -32,6 +32,10 @@ class ProposalView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMode
     document_kinds = ("basic_sheet",)
     column_list = ("city", "receipt_number", "title", "organization", "proposer_type", "status",
                    "received_on", "fiscal_year", "budget_amount")
+    # Every field the import takes, under the same headings: an export imports back as it is.
+    column_export_list = ("city", "receipt_number", "title", "proposer_type", "organization",
+                          "department", "status", "received_on", "fiscal_year", "needs_budget",
+                          "budget_amount", "summary")
     column_searchable_list = ("title", "receipt_number", "summary")
     column_filters = ("status", "fiscal_year", "proposer_type", "needs_budget", "received_on",
                       "organization.name", "department.name")

@@ -49,11 +49,23 @@ def zip_bomb(infos: list[zipfile.ZipInfo], *, max_total: int = MAX_UNCOMPRESSED_
     return None
 
 
+#: The start of an OLE compound file: Word 97-2003 (.doc), 一太郎 (.jtd), Excel 97-2003.
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLD_FORMAT = ("Word 97-2003 形式（.doc）や一太郎形式（.jtd）のファイルです。そのソフトで開き、"
+              "「名前を付けて保存」で「Word 文書（*.docx）」を選んで保存し直したファイルを指定して"
+              "ください（一太郎では「他形式の保存/開く」から Word 形式を選びます）。")
+OPEN_DOCUMENT = ("OpenDocument 形式（.odt）のファイルです。LibreOffice Writer で開き、「名前を付けて"
+                 "保存」でファイルの種類を「Word 2007-365 (.docx)」にして保存し直したファイルを指定"
+                 "してください（書式の確認を聞かれたら「Word 形式を使用」を選びます）。")
+
+
 def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> list[str]:
     """Every problem with a template file (Japanese messages); empty when it can be used."""
     problems: list[str] = []
     if len(data) > MAX_FILE_BYTES:
         return [f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024}MBまで）。"]
+    if data.startswith(OLE_SIGNATURE):
+        return [OLD_FORMAT]
     if not data.startswith(b"PK"):
         return ["Word文書（.docx）ではありません。Wordで「.docx」形式で保存したファイルを指定してください。"]
     try:
@@ -62,6 +74,8 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     except zipfile.BadZipFile:
         return ["Word文書（.docx）として読めません。ファイルが壊れていないか確認してください。"]
     names = {i.filename for i in infos}
+    if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis"):
+        return [OPEN_DOCUMENT]
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
         return ["Word文書（.docx）ではありません（本文がありません）。"]
     bomb = zip_bomb(infos)

@@ -153,10 +153,23 @@ class CompiledTemplate:
     sources: Mapping[str, str]
 
 
+#: What other word processors write for a quote that Word writes as it is: LibreOffice Writer
+#: saves ``sum(attribute='amount')`` as ``sum(attribute=&apos;amount&apos;)``.
+QUOTE_ENTITIES = {"&apos;": "'", "&#39;": "'", "&#x27;": "'",
+                  "&quot;": '"', "&#34;": '"', "&#x22;": '"'}
+_QUOTE_ENTITY = re.compile("|".join(map(re.escape, QUOTE_ENTITIES)))
+_TAG = re.compile(r"\{[{%].*?[}%]\}", re.S)
+
+
 def _prepare(name: str, xml: str) -> str:
+    """A part's XML as Jinja reads it: docxtpl's ``patch_xml`` joins a tag split over runs,
+    quotes written as entities are quotes again inside tags (the same template whatever
+    program saved it), one paragraph a line (for error messages)."""
     if name == "docProps/core.xml":
         return xml
     patched = _PATCHER.patch_xml(xml)
+    patched = _TAG.sub(lambda tag: _QUOTE_ENTITY.sub(
+        lambda entity: QUOTE_ENTITIES[entity.group(0)], tag.group(0)), patched)
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,38 @@ class Item:
     value: str
     shown_if: str | None = None
     column: str | None = None
+
+
+#: A table cell's left and right margins together (Word's default 1.9 mm each), and a little
+#: for the printer's font being wider than the one measured.
+CELL_PADDING_MM = 3.8 + 1.5
+
+
+def printed_width(text: str, font_pt: float) -> float:
+    """How wide ``text`` prints on one line, in mm: a full-width character is one em, any
+    other a little over half of one (a 明朝 font's digits are half an em, IPAex明朝's, which
+    LibreOffice may print with, a little more), and a quarter em where Japanese and Latin
+    characters meet (the space Word and LibreOffice put between them: 令和 8 年)."""
+    em = font_pt * 25.4 / 72
+    wide = [unicodedata.east_asian_width(c) in "WF" for c in text]
+    meetings = sum(a != b for a, b in zip(wide, wide[1:], strict=False))
+    return sum(em if w else em * 0.6 for w in wide) + meetings * em / 4
+
+
+def fitted_widths(preferred: Sequence[float], whole: Sequence[float], total: float) -> list[float]:
+    """Column widths filling ``total`` mm in the proportions of ``preferred``, each at least
+    ``whole`` (the width of its longest text that must stay on one line: a date, an amount);
+    the columns that may wrap give way for those that may not."""
+    fixed: dict[int, float] = {}
+    while True:
+        free = [i for i in range(len(preferred)) if i not in fixed]
+        room = total - sum(fixed.values())
+        scale = room / sum(preferred[i] for i in free) if free else 0
+        widths = [fixed.get(i, preferred[i] * scale) for i in range(len(preferred))]
+        short = [i for i in free if widths[i] < whole[i]]
+        if not short:
+            return widths
+        fixed.update({i: whole[i] for i in short})
 
 
 @dataclass(frozen=True)

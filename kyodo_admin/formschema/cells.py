@@ -11,13 +11,18 @@ from typing import Any
 
 from ..documents.wareki import ERAS
 
+#: How a CSV export keeps a spreadsheet from reading a value as a formula: a quote before it.
+NEUTRALIZED = ("'=", "'+", "'-", "'@")
+
 
 def text(value: Any) -> str:
     """A cell as text, trimmed, with the characters the clerk typed (（第2期）, ㈱, ①, ～ are
-    stored and printed as written); a whole number read as 12.0 by Excel is 12."""
+    stored and printed as written); a whole number read as 12.0 by Excel is 12; the quote an
+    export put before ``=1+1`` or ``-50`` (so no spreadsheet runs it) is taken off again."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip() if value is not None else ""
+    written = str(value).strip() if value is not None else ""
+    return written[1:] if written.startswith(NEUTRALIZED) else written
 
 
 def normalized(value: Any) -> str:

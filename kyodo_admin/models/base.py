@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any, ClassVar, overload
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, event, func
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    event,
+    func,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -15,6 +28,7 @@ from sqlalchemy.orm import (
     registry,
     relationship,
 )
+from sqlalchemy.sql.functions import GenericFunction
 
 from ..clock import now
 
@@ -122,17 +136,51 @@ class HasFormAnswers:
         return relationship("FormDefinition")
 
 
+def fold(written: str) -> str:
+    """A text as search compares it: one width for what has two (ｶﾌｪ and カフェ, （ and (,
+    ２ and 2, ㈱ and (株)) by NFKC. What is stored and printed stays as typed."""
+    return unicodedata.normalize("NFKC", written)
+
+
+class folded(GenericFunction[str]):  # noqa: N801 (an SQL function, named as SQL's are)
+    """SQL: a text column as search compares it (see ``fold``): PostgreSQL's
+    ``normalize(…, NFKC)``, on SQLite ``kyodo_fold`` (registered on each connection)."""
+
+    type = String()
+    name = "kyodo_fold"
+    inherit_cache = True
+
+
+@compiles(folded, "postgresql")
+def _folded_on_postgresql(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"normalize({compiler.process(element.clauses, **kw)}, NFKC)"
+
+
+def fold_or_none(written: str | None) -> str | None:
+    """``fold`` as SQLite's ``kyodo_fold``: NULL stays NULL."""
+    return None if written is None else fold(written)
+
+
+def holds(column: Any, word: str) -> Any:
+    """SQL: ``word`` is somewhere in ``column``, both folded, letters of either case, and
+    ``%`` or ``_`` typed are themselves (the pattern is one value, as the trigram index needs)."""
+    escaped = fold(word).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return folded(column).ilike(f"%{escaped}%", escape="\\")
+
+
 #: The name ending of the PostgreSQL-only substring-search indexes (see ``trigram_indexes``).
 TRIGRAM_SUFFIX = "_trgm"
 
 
 def trigram_indexes(table: str, *columns: str) -> tuple[Index, ...]:
-    """GIN trigram indexes (pg_trgm) for the lists' substring search, ``ILIKE '%…%'``, on
-    PostgreSQL: a search for three characters or more reads the matching rows, not the
-    table. SQLite has no such index and keeps scanning (its size is a demo's)."""
+    """GIN trigram indexes (pg_trgm) for the lists' substring search on PostgreSQL, over the
+    folded text (``folded(column) ILIKE '%…%'``): a search for three characters or more reads
+    the matching rows, not the table. SQLite has no such index and keeps scanning (its size
+    is a demo's)."""
     return tuple(
-        Index(f"ix_{table}_{column}{TRIGRAM_SUFFIX}", column, postgresql_using="gin",
-              postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+        Index(f"ix_{table}_{column}_fold{TRIGRAM_SUFFIX}",
+              text(f"normalize({column}, NFKC) gin_trgm_ops"),
+              postgresql_using="gin").ddl_if(dialect="postgresql")
         for column in columns)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..errors import ValidationFailed
-from ..models.base import upsert_insert
+from ..models.base import fold, folded, holds, upsert_insert
 from ..models.city import City
 from ..models.form_definition import FormDefinition
 from ..models.organization import Organization
@@ -79,15 +79,16 @@ def submit_proposal(session: Session, city: City, submission: Submission,
 
 def suggested_organizations(session: Session, proposal: Proposal) -> list[Organization]:
     """Registered organizations the submitter may be: the same name, else a name containing
-    what was entered (city-scoped by the session)."""
+    what was entered, either compared folded (ｶﾌｪ is カフェ), city-scoped by the session."""
     name = ((proposal.submitted_by or {}).get("organization_name") or "").strip()
     if not name:
         return []
-    same = session.execute(select(Organization).where(Organization.name == name)).scalars().all()
+    same = session.execute(select(Organization).where(
+        folded(Organization.name) == fold(name))).scalars().all()
     if same:
         return list(same)
     return list(session.execute(select(Organization).where(
-        Organization.name.contains(name)).order_by(Organization.name).limit(5)).scalars())
+        holds(Organization.name, name)).order_by(Organization.name).limit(5)).scalars())
 
 
 def match_organization(session: Session, proposal: Proposal,

@@ -19,7 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +41,9 @@ from ..models import (
 )
 from ..models.base import fiscal_year_of
 from ..models.organization import ORGANIZATION_TYPES
+from ..models.proposal import PROPOSER_TYPES
 from ..sessions import Session
+from ..workflow.rights import locked_reason, may_edit_field, read_only_reason
 from .audit import record_events
 from .form_definitions import current_definition
 from .queued import handler
@@ -52,7 +54,7 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 TOO_BIG = (f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
            "行を分けて、いくつかのファイルで取り込んでください。")
-MAX_ROWS = 5000
+MAX_ROWS = 10000
 KINDS = {"organization": "団体", "proposal": "提案", "project": "協働事業"}
 
 
@@ -329,6 +331,13 @@ class Target:
     label: str
     parse: Callable[[Any], Any] = cells.one_line  # names and numbers are one line
     required: bool = False
+    #: code -> label of a field that is one of a few (the preview shows the label)
+    choices: dict[str, str] | None = None
+
+
+def _one_of(name: str, label: str, labels: dict[str, str]) -> Target:
+    """A field that is one of ``labels``, read by its label or its code in any width."""
+    return Target(name, label, _choice(labels), choices=labels)
 
 
 def _choice(labels: dict[str, str]) -> Callable[[Any], str]:
@@ -346,7 +355,7 @@ def _choice(labels: dict[str, str]) -> Callable[[Any], str]:
 def targets(session: Session, city_id: int, kind: str) -> list[Target]:
     if kind == "organization":
         return [Target("name", "団体名", required=True), Target("name_kana", "団体名（かな）"),
-                Target("org_type", "団体の種別", _choice(ORGANIZATION_TYPES)),
+                _one_of("org_type", "団体の種別", ORGANIZATION_TYPES),
                 Target("representative", "代表者"), Target("postal_code", "郵便番号"),
                 Target("address", "所在地"), Target("phone", "電話番号"),
                 Target("email", "メールアドレス", cells.parse_email), Target("corporate_number", "法人番号")]
@@ -362,6 +371,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
     if kind != "proposal":
         raise ValidationFailed("取り込む記録の種類が正しくありません。")
     found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
+             _one_of("proposer_type", "提案者の種類", PROPOSER_TYPES),
              Target("received_on", "受付日", cells.parse_date),
              Target("fiscal_year", "提案年度", cells.parse_fiscal_year),
              Target("organization", "団体名"), Target("department", "担当課"),
@@ -378,9 +388,12 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
     return found
 
 
-def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str]) -> dict[str, str]:
+def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str],
+                 exported: dict[str, set[str]] | None = None) -> dict[str, str]:
     """Target -> header: the city's saved choice where the file has that header, else the
-    column named like the field (or whose lower heading is: 「連絡先 電話番号」)."""
+    column named like the field (or whose lower heading is: 「連絡先 電話番号」), or as this
+    product's own export names it (``exported``: its list's headings), so a city's export
+    imports back with no choosing."""
     mapping = {}
     for target in found:
         wanted = saved.get(target.name)
@@ -388,7 +401,7 @@ def auto_mapping(found: list[Target], headers: list[str], saved: dict[str, str])
             mapping[target.name] = wanted
             continue
         label = target.label.removeprefix("様式: ")
-        names = (target.label, label, target.name)
+        names = {target.label, label, target.name, *(exported or {}).get(target.name, ())}
         # the column of that name, or under a heading over two lines (「連絡先 電話番号」)
         same = next((h for h in headers if h in names), None) or next(
             (h for h in headers if h.rsplit(" ", 1)[-1] in names and h not in mapping.values()),
@@ -429,6 +442,12 @@ LOOKUPS: dict[str, tuple[Any, Any, str]] = {
 class Checked:
     records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: line -> id of the city's record the row updates (when the clerk chose to update).
+    updates: dict[int, int] = field(default_factory=dict)
+
+
+#: What the clerk chose for a row naming a record the city has: refuse the file, or update it.
+REFUSE, UPDATE = "refuse", "update"
 
 
 #: What a city has once (its unique constraints): kind -> (model, column, what the clerk
@@ -440,7 +459,11 @@ UNIQUE: dict[str, tuple[Any, str, str]] = {
 
 
 def check(session: Session, city: City, kind: str, table: Table,
-          mapping: dict[str, str]) -> Checked:
+          mapping: dict[str, str], existing_rows: str = REFUSE) -> Checked:
+    """Every row read and checked, nothing written: the values each row will store, and each
+    error with its line and column. A row naming a record the city has (the same receipt
+    number, the same organization name) is an error, or with ``existing_rows=UPDATE`` an
+    update of that record."""
     found = targets(session, city.id, kind)
     result = Checked()
     index = {h: i for i, h in enumerate(table.headers)}
@@ -468,11 +491,11 @@ def check(session: Session, city: City, kind: str, table: Table,
         select(model.id, column).where(model.city_id == city.id))}
         for name, (model, column, _what) in LOOKUPS.items()}
     unique = UNIQUE.get(kind)
-    existing: set[Any] = set()
+    existing: dict[str, int] = {}
     if unique is not None and unique[1] in mapping:
         model, column, _what = unique
-        existing = {cells.match_key(str(v)) for v in session.execute(
-            select(getattr(model, column)).where(model.city_id == city.id)).scalars()}
+        existing = {cells.match_key(str(v)): id_ for id_, v in session.execute(
+            select(model.id, getattr(model, column)).where(model.city_id == city.id))}
     first_line: dict[Any, int] = {}
     for line, row in table.rows:
         values: dict[str, Any] = {}
@@ -510,13 +533,16 @@ def check(session: Session, city: City, kind: str, table: Table,
         if unique is not None and values.get(unique[1]) not in (None, ""):
             written, what = values[unique[1]], unique[2]
             key = cells.match_key(str(written))
-            if key in existing:
-                result.errors.append(RowError(line, mapping[unique[1]], (
-                    f"「{written}」は既に登録されています（{what}は登録できません。"
-                    "この行を除くか、登録済みのものを直してください）")))
-            elif key in first_line:
+            if key in first_line:
                 result.errors.append(RowError(line, mapping[unique[1]], (
                     f"「{written}」は{first_line[key]}行目と同じです（{what}は登録できません）")))
+            elif key in existing and existing_rows == UPDATE:
+                result.updates[line] = existing[key]
+            elif key in existing:
+                result.errors.append(RowError(line, mapping[unique[1]], (
+                    f"「{written}」は既に登録されています（{what}は登録できません。"
+                    "この行を除くか、登録済みのものを直してください。ファイルの値で直すときは"
+                    "「登録済みの記録を、ファイルの値で更新する」を選びます）")))
             first_line.setdefault(key, line)
         result.records.append((line, values))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
@@ -534,19 +560,32 @@ def _longest(kind: str, name: str) -> int | None:
     return length if isinstance(length, int) else None
 
 
+def _refusal(errors: list[RowError]) -> ValidationFailed:
+    shown = "\n".join(f"- {e}" for e in errors[:20])
+    more = f"\nほか{len(errors) - 20}件" if len(errors) > 20 else ""
+    return ValidationFailed(f"{len(errors)}件の誤りがあるため、取り込みませんでした"
+                            f"（1件も登録していません）。\n{shown}{more}")
+
+
+class Imported(NamedTuple):
+    created: int
+    updated: int
+    #: rows naming a record the city has, with nothing different (an export imported back)
+    unchanged: int
+
+
 def import_table(session: Session, city: City, kind: str, table: Table, mapping: dict[str, str],
-                 filename: str, user: Any) -> int:
-    """Create every row's record, or none: ValidationFailed listing the errors when any row
-    has one. A proposal with its date of receipt is received (受付する) by ``user`` through
-    the workflow, as one received by hand. The caller commits."""
-    checked = check(session, city, kind, table, mapping)
+                 filename: str, user: Any, existing_rows: str = REFUSE) -> Imported:
+    """Create every row's record (or update the city's record it names, when the clerk chose
+    so), or none: ValidationFailed listing the errors when any row has one. A proposal with
+    its date of receipt is received (受付する) by ``user`` through the workflow, as one
+    received by hand. The caller commits."""
+    checked = check(session, city, kind, table, mapping, existing_rows)
     if checked.errors:
-        shown = "\n".join(f"- {e}" for e in checked.errors[:20])
-        more = f"\nほか{len(checked.errors) - 20}件" if len(checked.errors) > 20 else ""
-        raise ValidationFailed(f"{len(checked.errors)}件の誤りがあるため、取り込みませんでした"
-                               f"（1件も登録していません）。\n{shown}{more}")
+        raise _refusal(checked.errors)
     definition = current_definition(session, city.id, "basic_sheet") if kind == "proposal" else None
-    created = [(line, _record(city, kind, values, definition)) for line, values in checked.records]
+    created = [(line, _record(city, kind, values, definition)) for line, values in checked.records
+               if line not in checked.updates]
     session.add_all(record for _line, record in created)
     session.flush()
     record_events(session, [(record, f"{filename} の{line}行目から取込") for line, record in created],
@@ -554,9 +593,51 @@ def import_table(session: Session, city: City, kind: str, table: Table, mapping:
     received = [(record, f"{filename} の{line}行目から取込") for line, record in created
                 if isinstance(record, Proposal) and record.received_on is not None]
     apply_transitions(session, received, "submit", user)
+    updated = _update(session, kind, [(line, values) for line, values in checked.records
+                                      if line in checked.updates], checked.updates, mapping, user)
     save_mapping(city, kind, mapping)
     session.flush()
-    return len(created)
+    return Imported(len(created), updated, len(checked.updates) - updated)
+
+
+def _update(session: Session, kind: str, rows: list[tuple[int, dict[str, Any]]],
+            ids: dict[int, int], mapping: dict[str, str], user: Any) -> int:
+    """Write each row's values into the record it names, as an edit by ``user`` would: a field
+    its state keeps (a proposal under review, a decided one) is refused if the file changes
+    it, and a row that changes nothing writes nothing. Returns how many records changed."""
+    model = MODELS[kind]
+    records = {r.id: r for r in session.execute(
+        select(model).where(model.id.in_([ids[line] for line, _v in rows]))).scalars()}
+    errors, changes = [], []
+    for line, values in rows:
+        record = records[ids[line]]
+        changed = {}
+        for name, value in values.items():
+            answer = name.removeprefix("answers.") if name.startswith("answers.") else None
+            now = (record.answers or {}).get(answer) if answer else \
+                getattr(record, LINKS.get(name, name))
+            if now == value:
+                continue
+            if not may_edit_field(user.role, record, "answers" if answer else name):
+                reason = (read_only_reason(record, user.role) or locked_reason(user.role, record)
+                          or "今の状態では変更できません。")
+                errors.append(RowError(line, mapping.get(name) or mapping.get("period", ""),
+                                       f"「{record}」: {reason}この列を取り込まないか、"
+                                       "登録済みの値に戻してください"))
+            changed[name] = value
+        if changed:
+            changes.append((record, changed))
+    if errors:
+        raise _refusal(sorted(errors, key=lambda e: e.line))
+    for record, changed in changes:
+        answers = {k.removeprefix("answers."): v for k, v in changed.items()
+                   if k.startswith("answers.")}
+        if answers:
+            record.answers = {**(record.answers or {}), **answers}
+        for name, value in changed.items():
+            if not name.startswith("answers."):
+                setattr(record, LINKS.get(name, name), value)
+    return len(changes)
 
 
 #: A looked-up column's value is the id of the record it names.
@@ -609,9 +690,9 @@ def run_import(session: Session, work: QueuedWork) -> dict[str, Any]:
     kind, filename, choices, work_id = upload.kind, upload.filename, upload.choices or {}, work.id
     table = Sheet.from_json(upload.sheet or {"grid": []}).chosen(choices)
     try:
-        count = import_table(session, work.city, kind, table,
-                             choices.get("mapping", {}), filename,
-                             session.get(User, work.user_id))
+        imported = import_table(session, work.city, kind, table, choices.get("mapping", {}),
+                                filename, session.get(User, work.user_id),
+                                choices.get("existing", REFUSE))
         session.delete(upload)
         session.flush()
     except IntegrityError as exc:
@@ -621,4 +702,4 @@ def run_import(session: Session, work: QueuedWork) -> dict[str, Any]:
         raise ValidationFailed("同じ名称や受付番号のものを他の人が先に登録したため、取り込みません"
                                "でした（1件も登録していません）。取込の画面に戻り、もう一度"
                                "「対応を確かめる」を押してください。") from exc
-    return {"count": count, "kind": kind, "filename": filename}
+    return {**imported._asdict(), "kind": kind, "filename": filename}

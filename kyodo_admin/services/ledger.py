@@ -21,7 +21,9 @@ from .evaluations import SIDES, YearResult, year_results
 from .projects import rows_by_project
 from .spreadsheets import NUMBER_FORMAT, typed
 
-#: (header, width) of the ledger's columns.
+#: The printed ledger's type size (A3 landscape).
+LEDGER_FONT_PT = 9
+#: (header, preferred width) of the ledger's columns.
 COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
            ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 20),
            ("団体の負担額", 20), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
@@ -110,17 +112,20 @@ def ledger_values(row: LedgerRow) -> list[Any]:
 def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes:
     """The ledger as a Word table for printing (A3 landscape, ＭＳ 明朝): dates in 和暦,
     amounts right-aligned with their totals, the header row repeated on every page."""
-    from ..documents.starter import Column, WordBuilder
+    from ..documents.starter import (
+        CELL_PADDING_MM,
+        Column,
+        WordBuilder,
+        fitted_widths,
+        printed_width,
+    )
 
     builder = WordBuilder(number="", title=f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）")
-    builder.landscape()
+    builder.landscape(font_pt=LEDGER_FONT_PT)
     builder.para(f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）", align="center", bold=True,
                  size=14)
     builder.para(f"{wareki(clock.today())}現在", align="right")
     amounts = (8, 9)
-    scale = 388 / sum(width for _header, width in COLUMNS)  # the page's width between margins
-    columns = [Column(header, "", right=index in amounts, width=width * scale)
-               for index, (header, width) in enumerate(COLUMNS)]
     values = [ledger_values(row) for row in ledger_rows(session, fiscal_year)]
     texts = [[_printed(value, index in amounts) for index, value in enumerate(row)]
              for row in values]
@@ -129,6 +134,16 @@ def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes
         total = ["合計", *[""] * (len(COLUMNS) - 1)]
         for index in amounts:
             total[index] = yen(sum(v for row in values if isinstance(v := row[index], int)))
+    # a date or an amount is never broken over two lines: its column is as wide as its longest
+    printed = [*texts, *([total] if total else [])]
+    unbroken = [index in amounts or any(isinstance(row[index], dt.date) for row in values)
+                for index in range(len(COLUMNS))]
+    whole = [max((printed_width(row[index], LEDGER_FONT_PT) + CELL_PADDING_MM for row in printed),
+                 default=0.0) if unbroken[index] else 0.0 for index in range(len(COLUMNS))]
+    widths = fitted_widths([width for _header, width in COLUMNS], whole, 388)  # between margins
+    columns = [Column(header, "", right=index in amounts, width=width)
+               for index, ((header, _preferred), width) in enumerate(zip(COLUMNS, widths,
+                                                                          strict=True))]
     builder.table_of(columns, texts, total)
     if not values:
         builder.para("この年度の協働事業はありません。")

@@ -96,3 +96,56 @@ def test_create_pages_cost_the_same_at_ten_times_the_records(client, login_as):
     for url in PAGES:
         assert large[url][0] == small[url][0], (url, small[url], large[url])
         assert large[url][1] < small[url][1] + 200, (url, small[url], large[url])
+
+
+# The same names typed by different people: full-width and half-width brackets, digits and
+# katakana. A search for either spelling finds both records, in every list and every lookup.
+SPELLINGS = ["協働カフェ事業（第2期）", "協働ｶﾌｪ事業(第２期)"]
+
+
+@pytest.mark.parametrize("query", ["事業（第2期）", "事業(第２期)", "ｶﾌｪ", "カフェ", "カフェ 第2期"])
+def test_a_list_search_finds_either_width(client, login_as, query):
+    city = CityFactory()
+    for title in SPELLINGS:
+        ProposalFactory(city=city, title=title)
+        ProjectFactory(city=city, title=title)
+        OrganizationFactory(city=city, name=f"NPO法人 {title}")
+    ProposalFactory(city=city, title="別の事業（第1期）")
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    for endpoint in ("proposal", "project", "organization"):
+        html = client.get(f"/admin/{endpoint}/", query_string={"search": query}).get_data(
+            as_text=True)
+        for title in SPELLINGS:  # stored and shown as typed, found by either spelling
+            assert title in html, (endpoint, query, title)
+        assert "別の事業" not in html
+        found = client.get(f"/admin/project/ajax/lookup/?name=proposal&query={query}").get_json()
+        assert sorted(label.split(" ", 1)[1] for _id, label in found) == sorted(SPELLINGS)
+
+
+def test_a_percent_sign_searched_is_a_percent_sign(client, login_as):
+    city = CityFactory()
+    ProposalFactory(city=city, title="参加率100%を目指す事業")
+    ProposalFactory(city=city, title="参加率100人の事業")
+    login_as(UserFactory(city=city, role=Role.STAFF.value))
+    html = client.get("/admin/proposal/", query_string={"search": "100％"}).get_data(as_text=True)
+    assert "参加率100%を目指す事業" in html and "参加率100人の事業" not in html
+
+
+@pytest.mark.postgresql
+def test_the_folded_search_reads_the_trigram_index(app, backend):
+    """On PostgreSQL the search's expression is the index's: a search reads the matching
+    rows through the index, not the whole table."""
+    if backend != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    from sqlalchemy import select, text
+
+    from kyodo_admin.extensions import db
+    from kyodo_admin.models import Project
+    from kyodo_admin.models.base import holds
+
+    query = select(Project.id).where(holds(Project.title, "ｶﾌｪ"))
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + sql)))
+    assert "ix_project_title_fold_trgm" in plan, plan

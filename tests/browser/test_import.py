@@ -144,3 +144,59 @@ def test_a_ledger_with_a_title_and_two_header_lines_is_mapped_and_imported(demo_
             Organization.name.like("名簿からの団体%")).order_by(Organization.name)).all()
     assert [tuple(r) for r in rows] == [(f"名簿からの団体{n}", "山田 花子", "0467-23-3000")
                                         for n in range(3)]
+
+
+def test_the_citys_own_export_imports_back_with_no_mapping(demo_server, page, tmp_path):
+    """The organizations' list exported to Excel, one phone number edited, imported back:
+    every column is found by its name, the rows are updates of the records they name, and
+    only the edited record changes."""
+    from openpyxl import load_workbook
+
+    from kyodo_admin.models import Organization
+    from kyodo_admin.models.organization import ORGANIZATION_TYPES
+
+    url, app = demo_server
+    log_in(page, url, "kamakura-staff", "kyodo-demo")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(url + "/admin/organization/")
+    page.get_by_role("button", name="出力").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="出力（Excel）").click()
+    export = tmp_path / "団体一覧.xlsx"
+    download.value.save_as(export)
+    book = load_workbook(export)
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    rows = sheet.max_row - 1
+    first = sheet.cell(row=2, column=headers.index("名称") + 1).value
+    sheet.cell(row=2, column=headers.index("電話番号") + 1, value="0467-00-0000")
+    book.save(export)
+    with app.app_context(), tenancy.all_cities():
+        before = dict(db.session.execute(select(Organization.name, Organization.phone).where(
+            Organization.city.has(slug="kamakura"))).all())
+
+    page.goto(url + "/admin/import/")
+    page.select_option("select[name=kind]", "organization")
+    page.set_input_files("input[name=file]", str(export))
+    page.get_by_role("button", name="読み込む").click()
+    page.wait_for_url("**/admin/import/*")
+    # no choosing: every field of the export is found under its own heading
+    assert page.get_by_label("団体名に対応するファイルの列").input_value() == "名称"
+    assert page.get_by_label("電話番号に対応するファイルの列").input_value() == "電話番号"
+    assert "既に登録されています" in page.locator("#import-errors").inner_text()
+    page.get_by_label("登録済みの記録を、ファイルの値で更新する").check()
+    page.get_by_role("button", name="対応を確かめる").click()
+    page.wait_for_load_state()
+    assert f"{rows}行すべてを取り込めます" in page.locator("#import-ok").inner_text()
+    first_row = page.locator("#import-preview tbody tr").first.inner_text().split("\t")
+    assert first_row[1] == "更新"
+    assert first_row[4] in ORGANIZATION_TYPES.values(), first_row  # 団体の種別 as the city reads it
+    screenshot(page, "import-4-export-back")
+    page.get_by_role("button", name="取り込む").click()
+    page.wait_for_url("**/admin/organization/**")
+    done = " ".join(page.locator(".alert").all_inner_texts())
+    assert f"{rows}件の団体を取り込みました" in done and "更新1件" in done, done
+    with app.app_context(), tenancy.all_cities():
+        after = dict(db.session.execute(select(Organization.name, Organization.phone).where(
+            Organization.city.has(slug="kamakura"))).all())
+    assert after == {**before, first: "0467-00-0000"}

@@ -3,6 +3,7 @@ list of labels — no 「：」 with nothing after it, every item with its conte
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -35,12 +36,22 @@ def test_the_demo_documents_of_kamakura_print_no_empty_label(demo_app):
 
 
 def test_the_ledger_prints_as_a_pdf_table(demo_app):
-    from kyodo_admin.services.ledger import ledger_document
+    from kyodo_admin.documents.wareki import wareki, yen
+    from kyodo_admin.services.ledger import ledger_document, ledger_rows, ledger_values
 
     needs_libreoffice()
     with demo_app.app_context(), tenancy.all_cities():
         city = db.session.execute(select(City).where(City.slug == "kamakura")).scalar_one()
         with tenancy.scoped_to(city.id):
             text, _fonts = pdf_text_and_fonts(pdf.to_pdf(ledger_document(db.session, city.name, 2025)))
+            rows = [ledger_values(row) for row in ledger_rows(db.session, 2025)]
     assert "鎌倉市協働事業一覧（令和7年度）" in text
-    assert "子育て支援情報発信事業" in text and "合計" in text and "1,000,000円" in text
+    flat = text.replace("\n", "")  # a name may wrap in its cell
+    assert "子育て支援情報発信事業" in flat and "合計" in text and "1,000,000円" in text
+    # no date and no amount is broken over two lines (令和7年4 / 月1日)
+    dates = {wareki(v) for row in rows for v in row if isinstance(v, dt.date)}
+    amounts = {yen(row[i]) for row in rows for i in (8, 9) if isinstance(row[i], int)}
+    assert dates and amounts
+    lines = set(text.splitlines())
+    for whole in dates | amounts:
+        assert any(whole in line for line in lines), (whole, text)

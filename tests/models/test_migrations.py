@@ -43,6 +43,11 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_app):
                     for index in table.indexes if str(index.name).endswith(TRIGRAM_SUFFIX)}
         assert len(declared) == 10
         assert made == (declared if db.engine.dialect.name == "postgresql" else set())
+        if db.engine.dialect.name == "postgresql":  # over the folded text the search compares
+            with db.engine.connect() as conn:
+                definitions = conn.execute(sa.text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%\\_trgm'")).scalars()
+                assert ["NORMALIZE(" in d.upper() and "NFKC" in d for d in definitions] == [True] * 10
         tables = set(sa.inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, has_request_context, send_file
 from flask_login import current_user
 from sqlalchemy import inspect
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from ... import clock, permissions
@@ -74,9 +74,14 @@ class ExportMixin:
             0, sort[0] if sort else None, args.sort_desc, args.search, args.filters,
             execute=False, page_size=0)
         exported = {name for name, _label in self._export_columns}
-        kept = exported | {"id", "version", "city_id"}
-        unused = [attr for attr in inspect(self.model).column_attrs if attr.key not in kept]
-        return query.options(*(defer(getattr(self.model, a.key)) for a in unused)) \
+        mapper = inspect(self.model)
+        # a linked record exported by its name (団体, 担当課) is read with its rows, not per row
+        linked = [rel for rel in mapper.relationships if rel.key in exported and not rel.uselist]
+        kept = exported | {"id", "version", "city_id"} | {
+            column.key for rel in linked for column in rel.local_columns}
+        unused = [attr for attr in mapper.column_attrs if attr.key not in kept]
+        return query.options(*(defer(getattr(self.model, a.key)) for a in unused),
+                             *(joinedload(getattr(self.model, rel.key)) for rel in linked)) \
             .yield_per(EXPORT_CHUNK)
 
     def _export_tablib(self, export_type: str, return_url: Any) -> Any:
