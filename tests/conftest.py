@@ -96,7 +96,17 @@ LOCATION_MARKERS = {"browser": "tests/browser/", "pdf": "tests/documents/test_pd
                     "bench": "tests/test_bench.py"}
 
 
+#: The files that run real processes for long (gunicorn, workers, benchmarks, LibreOffice, the
+#: whole cycle in a browser). ``make test`` runs two pytest-xdist processes, a file each at a
+#: time: these start first, so the end of the run is not one of them alone.
+LONG_FILES = ("tests/test_bench.py", "tests/test_production.py", "tests/test_shutdown.py",
+              "tests/test_slow_work.py", "tests/test_two_machines.py", "tests/browser/test_cycle.py",
+              "tests/documents/test_queue.py", "tests/browser/test_every_form.py")
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in LONG_FILES)  # stable
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         for marker, where in LOCATION_MARKERS.items():

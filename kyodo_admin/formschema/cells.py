@@ -152,6 +152,16 @@ def parse_integer(value: Any) -> int:
     return int(written)
 
 
+def parse_number(value: Any) -> float:
+    """A figure (an indicator's target or result): 120, 1,200, 12.5, full-width digits."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    written = normalized(value).replace(",", "")
+    if not re.fullmatch(r"-?\d+(\.\d+)?", written):
+        raise ValueError("数値として読めません（120 や 12.5 のように）")
+    return float(written)
+
+
 def parse_fiscal_year(value: Any) -> int:
     written = normalized(value).removesuffix("度").removesuffix("年")
     if re.fullmatch(r"\d{4}", written):

@@ -24,19 +24,25 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ValidationFailed
+from ..errors import TransitionNotAllowed, ValidationFailed
 from ..formschema import cells
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
 from ..models import (
+    Agreement,
     City,
     CollaborationType,
+    CompletionReport,
+    CostShare,
     Department,
     ImportUpload,
+    Indicator,
     Organization,
     Project,
+    ProjectPlan,
     Proposal,
     QueuedWork,
+    RoleShare,
     User,
 )
 from ..models.base import fiscal_year_of
@@ -47,7 +53,7 @@ from ..workflow.rights import locked_reason, may_edit_field, read_only_reason
 from .audit import record_events
 from .form_definitions import current_definition
 from .queued import handler
-from .workflow import apply_transitions
+from .workflow import apply_transition, apply_transitions
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +61,8 @@ MAX_BYTES = 10 * 1024 * 1024
 TOO_BIG = (f"ファイルが大きすぎます（{MAX_BYTES // 1024 // 1024}MBまで）。"
            "行を分けて、いくつかのファイルで取り込んでください。")
 MAX_ROWS = 10000
-KINDS = {"organization": "団体", "proposal": "提案", "project": "協働事業"}
+KINDS = {"organization": "団体", "proposal": "提案", "project": "協働事業",
+         "project_plan": "事業計画", "agreement": "協定", "completion_report": "事業報告書"}
 
 
 @dataclass
@@ -368,6 +375,32 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("fiscal_year", "年度", cells.parse_fiscal_year),
                 Target("budget_amount", "事業費", cells.parse_amount),
                 Target("summary", "概要", cells.text)]
+    if kind == "project_plan":  # one row per indicator; the rows of one plan share 事業名・年度
+        return [Target("project", "事業名", required=True),
+                Target("fiscal_year", "年度", cells.parse_fiscal_year, required=True),
+                Target("purpose", "目的", cells.text), Target("target", "対象", cells.text),
+                Target("content", "内容", cells.text), Target("schedule", "スケジュール", cells.text),
+                Target("indicator.name", "指標"), Target("indicator.unit", "単位"),
+                Target("indicator.target_value", "目標値", cells.parse_number),
+                Target("indicator.actual_value", "実績値", cells.parse_number)]
+    if kind == "agreement":  # one row per role or cost line; the rows of one share 事業名・件名
+        return [Target("project", "事業名", required=True), Target("title", "協定の件名"),
+                Target("start_date", "開始日", cells.parse_date),
+                Target("end_date", "終了日", cells.parse_date),
+                Target("period", "期間（開始日～終了日）", cells.parse_period),
+                Target("signed_on", "締結日", cells.parse_date),
+                Target("city_signatory", "甲（市）"), Target("organization_signatory", "乙（団体）"),
+                Target("role.item", "役割分担の項目"), Target("role.city_role", "市の役割", cells.text),
+                Target("role.organization_role", "団体の役割", cells.text),
+                Target("cost.item", "費目"), Target("cost.city_amount", "市の負担額", cells.parse_amount),
+                Target("cost.organization_amount", "団体の負担額", cells.parse_amount),
+                Target("cost.note", "費用の備考")]
+    if kind == "completion_report":
+        return [Target("project", "事業名", required=True),
+                Target("completed_on", "事業完了日", cells.parse_date, required=True),
+                Target("submitted_on", "提出日", cells.parse_date),
+                Target("summary", "事業の概要・成果", cells.text),
+                Target("actual_cost", "決算額", cells.parse_amount)]
     if kind != "proposal":
         raise ValidationFailed("取り込む記録の種類が正しくありません。")
     found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
@@ -435,7 +468,11 @@ LOOKUPS: dict[str, tuple[Any, Any, str]] = {
     "department": (Department, Department.name, "担当課「{}」がありません（設定 > 担当課）"),
     "collaboration_type": (CollaborationType, CollaborationType.name,
                            "協働の形態「{}」がありません（設定 > 協働の形態）"),
+    "project": (Project, Project.title,
+                "協働事業「{}」がありません（先に協働事業を取り込むか、事業名を確認してください）"),
 }
+#: A name two of the city's records share: which one the row means cannot be told.
+AMBIGUOUS = -1
 
 
 @dataclass
@@ -487,9 +524,14 @@ def check(session: Session, city: City, kind: str, table: Table,
         return result
     # names in the file -> ids of the city's records (a name the city does not have is an error)
     # (by the name's match key: 「NPO法人ｶﾌｪ」 in the file finds 「NPO法人カフェ」)
-    lookups = {name: {cells.match_key(label): id_ for id_, label in session.execute(
-        select(model.id, column).where(model.city_id == city.id))}
-        for name, (model, column, _what) in LOOKUPS.items()}
+    lookups: dict[str, dict[str, int]] = {}
+    for name, (model, column, _what) in LOOKUPS.items():
+        if name in mapping:
+            found_ids = lookups[name] = {}
+            for id_, label in session.execute(select(model.id, column).where(
+                    model.city_id == city.id)):
+                key = cells.match_key(label)
+                found_ids[key] = AMBIGUOUS if key in found_ids else id_
     unique = UNIQUE.get(kind)
     existing: dict[str, int] = {}
     if unique is not None and unique[1] in mapping:
@@ -523,6 +565,11 @@ def check(session: Session, city: City, kind: str, table: Table,
                     result.errors.append(RowError(line, header, LOOKUPS[target.name][2].format(value)))
                     continue
                 value = lookups[target.name][cells.match_key(value)]
+                if value == AMBIGUOUS:
+                    result.errors.append(RowError(line, header, f"「{cells.text(raw)}」という名前の"
+                                                  f"{LOOKUPS[target.name][0].label}が2件以上あります"
+                                                  "（名前を変えて区別してから取り込んでください）"))
+                    continue
             values[target.name] = value
         if "period" in values:  # one column for both dates
             values["start_date"], values["end_date"] = values.pop("period")
@@ -545,17 +592,160 @@ def check(session: Session, city: City, kind: str, table: Table,
                     "「登録済みの記録を、ファイルの値で更新する」を選びます）")))
             first_line.setdefault(key, line)
         result.records.append((line, values))
+    if kind in PAST_KINDS:
+        result.errors.extend(_past_errors(session, kind, result.records, mapping, labels))
     result.errors.sort(key=lambda e: (e.line, index.get(e.column, -1)))  # as the file reads
     return result
 
 
+# -- past years: plans with their indicators, agreements with their rows, reports ------------
+
+#: A kind whose record spans rows: the fields the rows of one record share (its key). Each
+#: row adds its own line (``indicator.…``, ``role.…``, ``cost.…``) to the record.
+GROUPED = {"project_plan": ("project", "fiscal_year"), "agreement": ("project", "title")}
+#: Kinds of the years a city brings with it, built as the screens build them.
+PAST_KINDS = ("project_plan", "agreement", "completion_report")
+#: The prefix of a row's own line -> its model.
+ROW_MODELS: dict[str, Any] = {"indicator": Indicator, "role": RoleShare, "cost": CostShare}
+
+
+def _groups(kind: str, records: list[tuple[int, dict[str, Any]]]
+            ) -> dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]]:
+    """The rows of each record (in file order), by its key; a report is one row."""
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for line, values in records:
+        key = tuple(values.get(k) for k in GROUPED[kind]) if kind in GROUPED else (line,)
+        groups.setdefault(key, []).append((line, values))
+    return groups
+
+
+def _past_errors(session: Session, kind: str, records: list[tuple[int, dict[str, Any]]],
+                 mapping: dict[str, str], labels: dict[str, str]) -> list[RowError]:
+    """What a past year's file cannot say: two values for one record (the rows of a plan or
+    an agreement differ in what they share), a plan the project has for that year, a second
+    report of a project's year."""
+    errors = []
+    for rows in _groups(kind, records).values():
+        first_line, first = rows[0]
+        shared = dict(first)
+        for line, values in rows[1:]:
+            for name, value in values.items():
+                if "." in name or value is None:
+                    continue
+                if shared.get(name) is None:
+                    shared[name] = value
+                elif shared[name] != value:
+                    errors.append(RowError(line, mapping.get(name) or mapping.get("period", ""), (
+                        f"{first_line}行目と同じ{KINDS[kind]}の行ですが、{labels.get(name, name)}が"
+                        f"違います（「{shared[name]}」と「{value}」）。同じにするか、空欄にしてください")))
+    if kind == "project_plan":
+        planned = set(session.execute(select(ProjectPlan.project_id, ProjectPlan.fiscal_year)))
+        for (project_id, year), rows in _groups(kind, records).items():
+            if (project_id, year) in planned:
+                errors.append(RowError(rows[0][0], mapping["fiscal_year"], (
+                    f"この協働事業の{year}年度の事業計画は登録済みです（画面で直してください）")))
+    if kind == "completion_report":
+        seen: dict[tuple[Any, int], int] = {}
+        for line, values in records:
+            if values.get("completed_on") is None:
+                continue  # its own error says why
+            key = (values.get("project"), fiscal_year_of(values["completed_on"]))
+            if key in seen:
+                errors.append(RowError(line, mapping["completed_on"], (
+                    f"{seen[key]}行目と同じ協働事業・同じ年度の事業報告書です")))
+            seen.setdefault(key, line)
+    return errors
+
+
+def _past_records(session: Session, city: City, kind: str, checked: Checked,
+                  mapping: dict[str, str], filename: str, user: Any) -> int:
+    """Each record of a past year's file, made as by hand: a plan with its indicators, an
+    agreement with its role and cost rows (signed through 締結する when the file gives its
+    締結日), or a project completed through 事業を開始する・事業完了とする on its 事業完了日 with
+    the report that makes filled in. A refusal of the workflow is an error of its line."""
+    errors: list[RowError] = []
+    made = []
+    definition = current_definition(session, city.id, kind)
+    for rows in _groups(kind, checked.records).values():
+        line = rows[0][0]
+        shared: dict[str, Any] = {}
+        for _line, values in rows:
+            shared.update({k: v for k, v in values.items() if "." not in k and v is not None
+                           and k not in shared})
+        comment = f"{filename} の{line}行目から取込"
+        if kind == "completion_report":
+            try:
+                made.append((_completed_report(session, shared, user, comment), line))
+            except TransitionNotAllowed as exc:
+                errors.append(RowError(line, mapping["completed_on"], str(exc)))
+            continue
+        project = session.get_one(Project, shared.pop("project"))
+        signed_on = shared.pop("signed_on", None)
+        if "period" in shared:
+            shared["start_date"], shared["end_date"] = shared.pop("period")
+        record = MODELS[kind](city_id=city.id, project=project, answers={},
+                              form_definition=definition, **shared)
+        if kind == "agreement" and not record.title:
+            record.title = f"{project.title}に関する協定書"[:200]
+        for order, (_line, values) in enumerate(rows):
+            for prefix, model in ROW_MODELS.items():
+                own = {k.split(".", 1)[1]: v for k, v in values.items()
+                       if k.startswith(prefix + ".") and v is not None}
+                if own:
+                    child = model(city_id=city.id, sort_order=order, **own)
+                    collection = {"indicator": "indicators", "role": "role_shares",
+                                  "cost": "cost_shares"}[prefix]
+                    getattr(record, collection).append(child)
+        session.add(record)
+        made.append((record, line))
+        if signed_on is not None:
+            session.flush()
+            try:
+                apply_transition(session, record, "sign", user, comment, on=signed_on)
+            except TransitionNotAllowed as exc:
+                errors.append(RowError(line, mapping["signed_on"], str(exc)))
+    if errors:
+        raise _refusal(sorted(errors, key=lambda e: e.line))
+    session.flush()
+    record_events(session, [(record, f"{filename} の{line}行目から取込") for record, line in made
+                            if kind != "completion_report"], "import")
+    return len(made)
+
+
+def _completed_report(session: Session, values: dict[str, Any], user: Any,
+                      comment: str) -> CompletionReport:
+    """The project of a report row completed on its 事業完了日 (started first when only
+    agreed), through the workflow; the report its completion makes, filled in."""
+    project = session.get_one(Project, values["project"])
+    if project.status == "agreed":
+        apply_transition(session, project, "start", user, comment)
+    if project.status == "running":
+        apply_transition(session, project, "complete", user, comment, on=values["completed_on"])
+    if project.status != "completed" or project.completed_on != values["completed_on"]:
+        raise TransitionNotAllowed(
+            f"「{project.title}」は{project.status_label}です。事業報告書を取り込めるのは、協定を"
+            "締結した協働事業か、その日に事業完了とした協働事業です（先に協定を取り込んでください）")
+    session.flush()
+    report = session.execute(select(CompletionReport).where(
+        CompletionReport.project_id == project.id,
+        CompletionReport.fiscal_year == fiscal_year_of(project.completed_on))).scalar_one()
+    for name in ("submitted_on", "summary", "actual_cost"):
+        if values.get(name) is not None:
+            setattr(report, name, values[name])
+    return report
+
+
 #: The model each kind's rows become.
-MODELS: dict[str, Any] = {"organization": Organization, "proposal": Proposal, "project": Project}
+MODELS: dict[str, Any] = {"organization": Organization, "proposal": Proposal, "project": Project,
+                          "project_plan": ProjectPlan, "agreement": Agreement,
+                          "completion_report": CompletionReport}
 
 
 def _longest(kind: str, name: str) -> int | None:
     """How many characters the record's column holds (a name: 200), or None (no limit)."""
-    column = MODELS[kind].__table__.columns.get(name) if name not in LOOKUPS else None
+    prefix, _dot, own = name.rpartition(".")
+    model = ROW_MODELS.get(prefix, MODELS[kind])
+    column = model.__table__.columns.get(own) if name not in LOOKUPS else None
     length = getattr(getattr(column, "type", None), "length", None)
     return length if isinstance(length, int) else None
 
@@ -583,6 +773,11 @@ def import_table(session: Session, city: City, kind: str, table: Table, mapping:
     checked = check(session, city, kind, table, mapping, existing_rows)
     if checked.errors:
         raise _refusal(checked.errors)
+    if kind in PAST_KINDS:
+        count = _past_records(session, city, kind, checked, mapping, filename, user)
+        save_mapping(city, kind, mapping)
+        session.flush()
+        return Imported(count, 0, 0)
     definition = current_definition(session, city.id, "basic_sheet") if kind == "proposal" else None
     created = [(line, _record(city, kind, values, definition)) for line, values in checked.records
                if line not in checked.updates]
@@ -641,7 +836,7 @@ def _update(session: Session, kind: str, rows: list[tuple[int, dict[str, Any]]],
 
 
 #: A looked-up column's value is the id of the record it names.
-LINKS = {"organization": "organization_id", "department": "department_id",
+LINKS = {"organization": "organization_id", "department": "department_id", "project": "project_id",
          "collaboration_type": "collaboration_type_id"}
 
 

@@ -172,3 +172,33 @@ def test_an_upload_is_read_once_by_a_worker_never_by_the_web_request(client, log
     assert imported(response)
     assert _names() == ["NPO法人ほし"]
     assert readers == ["kyodo-run_work"]  # read once, by the queue's task, not at each step
+
+
+def test_a_past_years_agreement_is_imported_by_the_screens_and_signed(client, login_as, kamakura):
+    """The kinds of past years are offered and imported as the others: an agreement's rows
+    with its 締結日 arrive signed, and the project agreed."""
+    import datetime as dt
+
+    from kyodo_admin.models import Agreement
+
+    from ..factories import ProjectFactory
+
+    enter_city(kamakura)
+    ProjectFactory(city=kamakura, title="海辺の清掃", start_date=dt.date(2025, 4, 1),
+                   end_date=dt.date(2026, 3, 31))
+    db.session.commit()
+    login_as(UserFactory(city=kamakura, role=Role.STAFF.value))
+    assert 'value="agreement"' in client.get("/admin/import/").get_data(as_text=True)
+    ledger = ("事業名,期間（開始日～終了日）,締結日,役割分担の項目,市の役割,団体の役割,費目,市の負担額\n"
+              "海辺の清掃,令和7年4月1日～令和8年3月31日,R7.4.1,会場,会場の確保,運営,,\n"
+              "海辺の清掃,,,,,,消耗品費,\"50,000\"\n")
+    page = mapping_page(client, upload(client, ledger.encode("cp932"), "協定.csv", "agreement"))
+    html = client.get(page).get_data(as_text=True)
+    assert "2行すべてを取り込めます" in html and "1行に役割分担か費用の1項目を書きます" in html
+    values = form_values(html)
+    response = client.post(page, data={**values, "action": "import"}, follow_redirects=True)
+    assert any("1件の協定を取り込みました" in m for m in flashes(response.get_data(as_text=True)))
+    agreement = db.session.execute(select(Agreement)).scalar_one()
+    assert (agreement.status, agreement.title, agreement.project.status) == (
+        "signed", "海辺の清掃に関する協定書", "agreed")
+    assert [(c.item, c.city_amount) for c in agreement.cost_shares] == [("消耗品費", 50_000)]
