@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from . import cache, clock, logs, queue
-from .config import check_production_config, load_config
+from .config import ConfigError, check_production_config, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .models.base import compared_by_alembic
 
@@ -49,75 +49,98 @@ def _ensure_sqlite_directory(url: str) -> None:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The standalone application: the smallest host of the ``Kyodo`` extension, configured
+    from the environment (``config.load_config``) and ``config``'s overrides."""
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
-    check_production_config(app.config)
-    clock.configure(app.config["KYODO_TIMEZONE"])
     if app.config["KYODO_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         proxies = app.config["KYODO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
-
-    from . import (
-        models,  # noqa: F401  - registers every table
-        services,  # noqa: F401
-        tenancy,  # noqa: F401  - registers the tenancy listeners
-    )
-    from .services import (
-        audit,  # noqa: F401  - registers the audit listener
-        notices,  # noqa: F401  - registers the meeting-change listener
-    )
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
-                     compare_type=True, include_object=compared_by_alembic)
-    babel.init_app(app, locale_selector=select_locale, default_domain="messages")
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    cache.init_app(app)
-    queue.init_app(app)
-
-    from .extensions import configure_engine
-
-    with app.app_context():
-        configure_engine(db.engine)
-
-    logs.configure(app)
-    _register_request_context(app)
-
-    from .web import errors as web_errors
-    from .web.auth import bp as auth_bp
-
-    app.register_blueprint(auth_bp)
-    from .web.entrance import bp as entrance_bp
-
-    app.register_blueprint(entrance_bp)
-    from .web.disclosure import bp as disclosure_bp
-
-    app.register_blueprint(disclosure_bp)
-    from .web.health import bp as health_bp
-
-    app.register_blueprint(health_bp)
-    web_errors.register(app)
-
-    from .admin import init_admin
-
-    init_admin(app)
-
-    from .cli import register_cli
-
-    register_cli(app)
-
-    if app.config["KYODO_ENV"] == "production":
-        from . import tenancy
-        from .services.users import refuse_demo_passwords
-
-        with app.app_context(), tenancy.all_cities():  # start-up reads every city's users
-            refuse_demo_passwords(db.session)
+    Kyodo(app)
     return app
+
+
+class Kyodo:
+    """kyodo_admin as a Flask extension, in the app-factory pattern of Flask's extensions:
+    ``Kyodo(app)``, or ``kyodo = Kyodo()`` then ``kyodo.init_app(app)`` in the host's factory.
+    ``create_app`` is its smallest host: one code path for both."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install kyodo into ``app``: its database and migrations, translations, login,
+        CSRF, rate limits, cache and queue, its pages, the admin and the ``kyodo`` commands.
+        A second call, or an app without a secret key, is refused before anything is
+        registered (``ConfigError`` naming the conflict)."""
+        if "kyodo" in app.extensions:
+            raise ConfigError("kyodo_admin は、このアプリにすでに組み込まれています"
+                              "（Kyodo.init_app が2回呼ばれました）。")
+        for key, value in load_config(make_secret=False).items():  # a host's own settings win
+            if key != "SECRET_KEY":
+                app.config.setdefault(key, value)
+        check_production_config(app.config)
+        if not app.config.get("SECRET_KEY"):
+            raise ConfigError("kyodo_admin を組み込むアプリには SECRET_KEY を設定してください"
+                              "（ログインとフォームの保護に使います）。")
+        app.extensions["kyodo"] = self
+        clock.configure(app.config["KYODO_TIMEZONE"])
+        _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
+
+        from . import (
+            models,  # noqa: F401  - registers every table
+            services,  # noqa: F401
+            tenancy,  # noqa: F401  - registers the tenancy listeners
+        )
+        from .services import (
+            audit,  # noqa: F401  - registers the audit listener
+            notices,  # noqa: F401  - registers the meeting-change listener
+        )
+
+        db.init_app(app)
+        migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
+                         compare_type=True, include_object=compared_by_alembic)
+        babel.init_app(app, locale_selector=select_locale, default_domain="messages")
+        login_manager.init_app(app)
+        csrf.init_app(app)
+        limiter.init_app(app)
+        cache.init_app(app)
+        queue.init_app(app)
+
+        from .extensions import configure_engine
+
+        with app.app_context():
+            configure_engine(db.engine)
+
+        logs.configure(app)
+        _register_request_context(app)
+
+        from .web import errors as web_errors
+        from .web.auth import bp as auth_bp
+        from .web.disclosure import bp as disclosure_bp
+        from .web.entrance import bp as entrance_bp
+        from .web.health import bp as health_bp
+
+        for blueprint in (auth_bp, entrance_bp, disclosure_bp, health_bp):
+            app.register_blueprint(blueprint)
+        web_errors.register(app)
+
+        from .admin import init_admin
+
+        init_admin(app)
+
+        from .cli import register_cli
+
+        register_cli(app)
+
+        if app.config["KYODO_ENV"] == "production":
+            from .services.users import refuse_demo_passwords
+
+            with app.app_context(), tenancy.all_cities():  # start-up reads every city's users
+                refuse_demo_passwords(db.session)
 
 
 def _migrations_dir() -> Any:

@@ -38,11 +38,15 @@ def instance_secret_key(instance: Path) -> str:
     return key
 
 
-def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_config(overrides: dict[str, Any] | None = None, make_secret: bool = True
+                ) -> dict[str, Any]:
+    """The settings from the environment and ``overrides``; outside production a missing
+    SECRET_KEY is made once in the instance folder (``make_secret=False``: left missing, for
+    a host app that sets its own)."""
     env = os.environ.get("KYODO_ENV", "development")
     instance = _instance_path()
     secret = os.environ.get("SECRET_KEY") or (overrides or {}).get("SECRET_KEY")
-    if not secret and env != "production":  # production sets one key for every machine
+    if not secret and env != "production" and make_secret:  # production sets one key for every machine
         secret = instance_secret_key(instance)
     config: dict[str, Any] = {
         "KYODO_ENV": env,

@@ -18,8 +18,9 @@ from sqlalchemy import event
 
 from . import ratelimit  # noqa: F401 - registers the kyodo-database:// rate-limit storage
 from .models.base import Base, fold_or_none
+from .sessions import KyodoSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": KyodoSession})
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()

@@ -32,6 +32,7 @@ from sqlalchemy.sql.util import find_tables
 
 from .errors import CrossCityReference
 from .models.base import Base, CityOwned, TenantScoped
+from .sessions import KyodoSession
 
 
 class _AllCities:
@@ -145,7 +146,7 @@ def _city_criteria(city_id: int) -> Any:
     )
 
 
-@event.listens_for(Session, "do_orm_execute")
+@event.listens_for(KyodoSession, "do_orm_execute")
 def _scope_select(state: ORMExecuteState) -> None:
     scope = _current_city.get()
     if scope is ALL_CITIES or state.execution_options.get(SKIP):
@@ -235,7 +236,7 @@ def _check_references(session: Session, obj: Any, is_new: bool,
             )
 
 
-@event.listens_for(Session, "before_flush")
+@event.listens_for(KyodoSession, "before_flush")
 def _enforce_city(session: Session, _flush_context: Any, _instances: Any) -> None:
     scope = _current_city.get()
     if scope is NOT_SET and any(

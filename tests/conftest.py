@@ -104,16 +104,19 @@ LONG_FILES = ("tests/test_bench.py", "tests/test_production.py", "tests/test_shu
               "tests/documents/test_queue.py", "tests/browser/test_every_form.py")
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Markers by where a test lives and which backend it runs on (before ``-m`` selects)."""
+    path = item.nodeid.split("::", 1)[0]
+    for marker, where in LOCATION_MARKERS.items():
+        if path.startswith(where):
+            item.add_marker(marker)
+    if "[postgresql" in item.nodeid or "-postgresql" in item.nodeid:
+        item.add_marker("postgresql")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in LONG_FILES)  # stable
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        for marker, where in LOCATION_MARKERS.items():
-            if path.startswith(where):
-                item.add_marker(marker)
-        if "[postgresql" in item.nodeid or "-postgresql" in item.nodeid:
-            item.add_marker("postgresql")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

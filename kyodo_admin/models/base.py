@@ -22,7 +22,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
-    Session,
     declared_attr,
     mapped_column,
     registry,
@@ -31,6 +30,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.sql.functions import GenericFunction
 
 from ..clock import now
+from ..sessions import KyodoSession
 
 # Deterministic constraint names, so Alembic migrations are identical on
 # SQLite and PostgreSQL and constraints can be dropped by name.
@@ -234,4 +234,4 @@ def _derive_fields(session: Any, _flush_context: Any, _instances: Any) -> None:
             derive()
 
 
-event.listen(Session, "before_flush", _derive_fields)
+event.listen(KyodoSession, "before_flush", _derive_fields)

@@ -19,7 +19,7 @@ from sqlalchemy import event, insert, inspect
 from .. import clock
 from ..models.audit import AuditEvent, CityRevision
 from ..models.base import Base, upsert_insert
-from ..sessions import OrmSession, Session
+from ..sessions import KyodoSession, OrmSession, Session
 
 #: Column values never written to the audit trail (only that they changed).
 SECRET_COLUMNS = {"password_hash"}
@@ -129,7 +129,7 @@ def _event_row(obj: Any, action: str, changes: dict[str, Any], actor: Actor) -> 
     }
 
 
-@event.listens_for(OrmSession, "after_flush")
+@event.listens_for(KyodoSession, "after_flush")
 def _write_audit(session: OrmSession, _flush_context: Any) -> None:
     actor = current_actor()
     rows: list[dict[str, Any]] = []

@@ -53,7 +53,7 @@ from ..models.base import fiscal_year_of
 from ..models.notice import NOTICE_KINDS
 from ..models.proposal import AWAITING_STEP2
 from ..models.user import Role
-from ..sessions import Session
+from ..sessions import KyodoSession, Session
 from ..workflow.deadlines import (
     budget_timing,
     previous_open_day,
@@ -475,7 +475,7 @@ def meeting_moved(session: Session, meeting: Meeting, previous: dt.date) -> int:
                for to in _members(session, meeting.council))
 
 
-@event.listens_for(OrmSession, "before_flush")
+@event.listens_for(KyodoSession, "before_flush")
 def _meeting_changes(session: OrmSession, _context: Any, _instances: Any) -> None:
     """A meeting moved (date, time or place) is told to its members in the same flush."""
     for meeting in [m for m in session.dirty if isinstance(m, Meeting)]:

@@ -130,6 +130,23 @@ def log_in(page: Any, url: str, username: str, password: str) -> None:
     assert "/login" not in page.url, f"login as {username} failed"
 
 
+def open_menu(page: Any, label: str) -> None:
+    """Open the drop-down menu ``label`` (記録, 選択, 出力…) by a click, once the page's
+    scripts have loaded; a click that came before them (a loaded machine) is made again, as
+    a person would."""
+    page.wait_for_load_state()
+    toggle = page.locator("a.dropdown-toggle", has_text=label).first
+    for _attempt in range(3):
+        toggle.click()
+        try:
+            page.wait_for_function("(el) => el.getAttribute('aria-expanded') === 'true'",
+                                   arg=toggle.element_handle(), timeout=3000)
+            return
+        except Exception:  # noqa: BLE001 - not opened yet: click again
+            continue
+    raise AssertionError(f"the menu {label} did not open")
+
+
 def screenshot(page: Any, name: str) -> None:
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)

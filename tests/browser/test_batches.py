@@ -22,7 +22,7 @@ from kyodo_admin.models import Agreement, City, Project
 from kyodo_admin.services.users import DEMO_PASSWORD
 
 from ..conftest import app_config
-from .conftest import log_in, screenshot, serve
+from .conftest import log_in, open_menu, screenshot, serve
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_bulk_issue_waits_for_a_worker_fails_on_a_record_and_runs_again(queued
         log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
         page.goto(f"{url}/admin/agreement/")
         page.locator("input.action-rowtoggle").check()  # every row
-        page.locator("a.dropdown-toggle", has_text="選択").click()
+        open_menu(page, "選択")
         page.once("dialog", lambda d: d.accept())
         page.locator("[data-model-action='issue_documents']").click()
         page.wait_for_load_state()

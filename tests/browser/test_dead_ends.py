@@ -23,7 +23,7 @@ from kyodo_admin.services.notices import run_notices
 from kyodo_admin.tenancy import scoped_to
 
 from ..factories import MeetingFactory, ProposalFactory, ReviewFactory
-from .conftest import city_id_of, log_in, screenshot
+from .conftest import city_id_of, log_in, open_menu, screenshot
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -93,7 +93,7 @@ def test_the_outbox_shows_a_city_text_that_failed_at_the_scan(demo_server, page)
         db.session.remove()
 
     log_in(page, url, "kamakura-staff", "kyodo-demo")
-    page.locator("a.dropdown-toggle", has_text="記録").click()
+    open_menu(page, "記録")
     page.get_by_role("link", name="送信メール").click()
     warning = page.locator("#text-failure")
     assert "「会議のお知らせ」の文面を差し込めなかったため、既定の文面で送りました" in warning.inner_text()

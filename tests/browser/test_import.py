@@ -14,7 +14,7 @@ from kyodo_admin import tenancy
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Proposal
 
-from .conftest import log_in, screenshot
+from .conftest import log_in, open_menu, screenshot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -45,7 +45,7 @@ def test_a_spreadsheet_is_checked_row_by_row_and_imported_whole(demo_server, pag
     log_in(page, url, "kamakura-staff", "kyodo-demo")
     page.on("dialog", lambda dialog: dialog.accept())
 
-    page.locator("a.dropdown-toggle", has_text="記録").click()
+    open_menu(page, "記録")
     page.get_by_role("link", name="Excelから取込").click()
     page.select_option("select[name=kind]", "proposal")
     page.set_input_files("input[name=file]", spreadsheet(tmp_path / "提案一覧.xlsx", bad_line=123))
@@ -159,7 +159,7 @@ def test_the_citys_own_export_imports_back_with_no_mapping(demo_server, page, tm
     log_in(page, url, "kamakura-staff", "kyodo-demo")
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(url + "/admin/organization/")
-    page.get_by_role("button", name="出力").click()
+    open_menu(page, "出力")
     with page.expect_download() as download:
         page.get_by_role("link", name="出力（Excel）").click()
     export = tmp_path / "団体一覧.xlsx"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kyodo_admin.services.users import DEMO_PASSWORD
 
-from .conftest import log_in
+from .conftest import log_in, open_menu
 
 
 def test_search_and_filter_are_kept_after_a_save(demo_server, page):
@@ -89,7 +89,7 @@ def test_a_bulk_action_and_a_row_delete_ask_first_and_work_by_clicks(demo_server
     assert dialogs and "削除" in dialogs[0]
     assert "削除してよい団体" in page.content()  # dismissed: nothing deleted
     page.locator("input.action-checkbox").first.check()
-    page.locator("a.dropdown-toggle", has_text="選択").click()
+    open_menu(page, "選択")
     page.once("dialog", lambda d: d.accept())
     page.locator("[data-model-action='delete']").click()
     page.wait_for_load_state()
@@ -106,7 +106,7 @@ def test_a_list_is_exported_to_excel_by_clicks(demo_server, page):
     log_in(page, url, "kamakura-staff", DEMO_PASSWORD)
     page.goto(f"{url}/admin/proposal/")
     shown = page.locator("table.model-list tbody tr").count()
-    page.locator("a.dropdown-toggle", has_text="出力").click()
+    open_menu(page, "出力")
     with page.expect_download() as download:
         page.get_by_role("link", name="出力（Excel）").click()
     assert download.value.suggested_filename.endswith(".xlsx")

@@ -13,7 +13,7 @@ from kyodo_admin.extensions import db
 from kyodo_admin.models import NoticeTemplate, User
 from kyodo_admin.services.notices import run_notices
 
-from .conftest import log_in, screenshot
+from .conftest import log_in, open_menu, screenshot
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -32,7 +32,7 @@ def test_the_office_reads_the_outbox_writes_its_own_text_and_a_user_stops_remind
     page.on("dialog", lambda dialog: dialog.accept())
 
     # 記録 > 送信メール: the overdue report's mail to the organization, waiting to be sent
-    page.locator("a.dropdown-toggle", has_text="記録").click()
+    open_menu(page, "記録")
     page.get_by_role("link", name="送信メール").click()
     row = page.locator("table.model-list tbody tr", has_text="（令和8年10月30日）を過ぎています")
     assert "送信待ち" in row.inner_text() and "鎌倉海岸クリーンアップの会" in row.inner_text()
@@ -44,7 +44,7 @@ def test_the_office_reads_the_outbox_writes_its_own_text_and_a_user_stops_remind
 
     # 設定 > メール文面: start from the shipped text of the overdue reminder, misspell a
     # placeholder (refused, the text kept), then save it
-    page.locator("a.dropdown-toggle", has_text="設定").click()
+    open_menu(page, "設定")
     page.get_by_role("link", name="メール文面").click()
     page.locator("#notice-kinds tr[data-kind=report_overdue]").get_by_role(
         "link", name="既定の文面から作る").click()

@@ -9,7 +9,7 @@ import io
 import docx
 import pytest
 
-from .conftest import log_in, screenshot
+from .conftest import log_in, open_menu, screenshot
 from .test_cycle import choose
 
 pytestmark = pytest.mark.timeout(180)
@@ -83,7 +83,7 @@ def test_a_new_form_item_is_flagged_and_printed_through_the_starter(demo_server,
     page.get_by_role("link", name="Word様式の一覧に戻る").click()
     row = page.locator("table.model-list tbody tr", has_text=starter.name)
     row.locator("input.action-checkbox").check()
-    page.locator("a.dropdown-toggle", has_text="選択").click()
+    open_menu(page, "選択")
     page.locator("[data-model-action='activate']").click()
     page.wait_for_load_state()
     assert "使用する版にしました" in flashes(page)

@@ -7,11 +7,11 @@ import threading
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Proposal
 from kyodo_admin.services.proposals import assign_receipt_number
+from kyodo_admin.sessions import KyodoSession
 from kyodo_admin.tenancy import scoped_to
 
 from ..conftest import form_page
@@ -64,7 +64,7 @@ def test_simultaneous_receipts_get_different_numbers(app, backend):
 
     def second() -> None:
         try:  # a thread starts with no city: it names its own
-            with scoped_to(city_id), Session(engine) as session:
+            with app.app_context(), scoped_to(city_id), KyodoSession(db, bind=engine) as session:
                 proposal = Proposal(city_id=city_id, title="後の提案", received_on=dt.date(2026, 5, 1))
                 session.add(proposal)
                 assign_receipt_number(session, proposal)
@@ -74,7 +74,7 @@ def test_simultaneous_receipts_get_different_numbers(app, backend):
             errors.append(exc)
 
     thread = threading.Thread(target=second)
-    with scoped_to(city_id), Session(engine) as first_session:
+    with scoped_to(city_id), KyodoSession(db, bind=engine) as first_session:
         first = Proposal(city_id=city_id, title="先の提案", received_on=dt.date(2026, 5, 1))
         first_session.add(first)
         assign_receipt_number(first_session, first)  # holds the lock until it commits
