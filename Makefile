@@ -36,7 +36,7 @@ lock:
 	.lock-venv/bin/pip install --quiet --upgrade pip
 	.lock-venv/bin/pip install --quiet '.[dev,server]'
 	{ echo "# Exact versions for make install and CI; refreshed by make lock from pyproject.toml."; \
-	  .lock-venv/bin/pip freeze --exclude kyodo_admin | LC_ALL=C sort -f; } > $(LOCK)
+	  .lock-venv/bin/pip freeze --all --exclude kyodo_admin --exclude pip | LC_ALL=C sort -f; } > $(LOCK)
 	rm -rf .lock-venv
 
 run: install

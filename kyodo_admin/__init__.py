@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
+    Blueprint,
     Flask,
     current_app,
     flash,
@@ -22,7 +23,16 @@ from flask_login import current_user, logout_user
 
 from . import cache, clock, logs, queue
 from .config import ConfigError, check_production_config, load_config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import (
+    babel,
+    csrf,
+    db,
+    is_static_request,
+    limiter,
+    login_manager,
+    migrate,
+    serves_request,
+)
 from .models.base import compared_by_alembic
 
 
@@ -58,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         proxies = app.config["KYODO_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    Kyodo(app)
+    Kyodo().init_app(app, whole_app=True)
     return app
 
 
@@ -68,14 +78,20 @@ class Kyodo:
     ``create_app`` is its smallest host: one code path for both."""
 
     def __init__(self, app: Flask | None = None) -> None:
+        #: Whether every request of the app is kyodo's (the standalone app).
+        self.whole_app = False
+        #: The blueprints kyodo registered (its pages, its admin views): its requests.
+        self.blueprints: frozenset[str] = frozenset()
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask, whole_app: bool = False) -> None:
         """Install kyodo into ``app``: its database and migrations, translations, login,
         CSRF, rate limits, cache and queue, its pages, the admin and the ``kyodo`` commands.
-        A second call, or an app without a secret key, is refused before anything is
-        registered (``ConfigError`` naming the conflict)."""
+        Its request hooks, headers and error pages apply to its own requests only (to every
+        request with ``whole_app``, the standalone app's). A second call, or an app without
+        a secret key, is refused before anything is registered (``ConfigError`` naming the
+        conflict)."""
         if "kyodo" in app.extensions:
             raise ConfigError("kyodo_admin は、このアプリにすでに組み込まれています"
                               "（Kyodo.init_app が2回呼ばれました）。")
@@ -87,6 +103,14 @@ class Kyodo:
             raise ConfigError("kyodo_admin を組み込むアプリには SECRET_KEY を設定してください"
                               "（ログインとフォームの保護に使います）。")
         app.extensions["kyodo"] = self
+        self.whole_app = whole_app
+        before = set(app.blueprints)
+        # kyodo's templates and static files, wherever it is installed: a host's template of
+        # the same name wins (the app's folder is searched first), its static files are
+        # served at /kyodo/static/.
+        app.register_blueprint(Blueprint("kyodo", __name__, template_folder="templates",
+                                         static_folder="static",
+                                         static_url_path="/kyodo/static"))
         clock.configure(app.config["KYODO_TIMEZONE"])
         _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
@@ -126,11 +150,12 @@ class Kyodo:
 
         for blueprint in (auth_bp, entrance_bp, disclosure_bp, health_bp):
             app.register_blueprint(blueprint)
-        web_errors.register(app)
 
         from .admin import init_admin
 
         init_admin(app)
+        self.blueprints = frozenset(set(app.blueprints) - before)
+        web_errors.register(app, None if whole_app else self.blueprints)
 
         from .cli import register_cli
 
@@ -144,9 +169,9 @@ class Kyodo:
 
 
 def _migrations_dir() -> Any:
-    from pathlib import Path
+    from .shipped import shipped
 
-    return Path(__file__).resolve().parent.parent / "migrations"
+    return shipped("migrations")
 
 
 def _session_expired(app: Flask) -> bool:
@@ -179,6 +204,8 @@ def _register_request_context(app: Flask) -> None:
 
     @app.before_request
     def _bind_user() -> Any:
+        if not serves_request():
+            return None
         user = current_user
         if user.is_authenticated and _session_expired(app):
             logout_user()
@@ -205,6 +232,8 @@ def _register_request_context(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
+        if not serves_request():
+            return response
         # Scripts only from this site, or inline with this response's nonce (Flask-Admin
         # marks its own): a script that slips into a page through data never runs.
         response.headers.setdefault("Content-Security-Policy", (
@@ -217,7 +246,7 @@ def _register_request_context(app: Flask) -> None:
         if app.config.get("KYODO_HSTS_SECONDS"):
             response.headers.setdefault(
                 "Strict-Transport-Security", f"max-age={app.config['KYODO_HSTS_SECONDS']}")
-        if "_kyodo_actor_token" in g and not request.path.startswith(("/static/", "/admin/static/")):
+        if "_kyodo_actor_token" in g and not is_static_request():
             # A logged-in page is nobody else's: no shared or back-button copy of it.
             response.headers["Cache-Control"] = "private, no-store"
         return response

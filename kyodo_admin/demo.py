@@ -7,7 +7,6 @@ date is fixed, so the data set is the same on every machine and every run.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +36,7 @@ from .models import (
 )
 from .services.users import DEMO_PASSWORD, hash_password, verify_password
 from .sessions import Session
+from .shipped import shipped
 from .tenancy import scoped_to
 
 D = dt.date
@@ -404,7 +404,7 @@ class _Loader:
         }, project_id=planning.id, fiscal_year=2027)
 
 
-FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
+FORMS_DIR = shipped("forms")
 
 
 def _attach_forms(session: Session, loader: _Loader) -> None:

@@ -20,6 +20,23 @@ from . import ratelimit  # noqa: F401 - registers the kyodo-database:// rate-lim
 from .models.base import Base, fold_or_none
 from .sessions import KyodoSession
 
+
+def serves_request() -> bool:
+    """Whether this request is kyodo's: every request of the standalone app; in a host app,
+    the requests of kyodo's own blueprints (its pages, its admin views), never the host's."""
+    from flask import current_app, request
+
+    kyodo = current_app.extensions.get("kyodo")
+    return kyodo is not None and (kyodo.whole_app or request.blueprint in kyodo.blueprints)
+
+
+def is_static_request() -> bool:
+    """A static file's request (the app's, kyodo's or Flask-Admin's): not logged, cacheable."""
+    from flask import request
+
+    return (request.endpoint or "").rpartition(".")[2] == "static"
+
+
 db = SQLAlchemy(model_class=Base, session_options={"class_": KyodoSession})
 migrate = Migrate()
 babel = Babel()

@@ -21,6 +21,8 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
+from .extensions import is_static_request, serves_request
+
 #: What a request id sent by a proxy may look like (anything else is replaced).
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 #: Attributes of a LogRecord that are not extra fields.
@@ -87,14 +89,18 @@ def configure(app: Flask) -> None:
 
     @app.before_request
     def _identify() -> None:
+        if not serves_request():
+            return
         sent = request.headers.get("X-Request-ID", "")
         g.request_id = sent if REQUEST_ID.fullmatch(sent) else secrets.token_hex(8)
         g.request_started = time.perf_counter()
 
     @app.after_request
     def _log_request(response: Any) -> Any:
+        if not serves_request():
+            return response
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        if request.path.startswith(("/static/", "/admin/static/")):
+        if is_static_request():
             return response
         started = g.get("request_started")
         log.info("%s %s %s", request.method, request.path, response.status_code, extra={

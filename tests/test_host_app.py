@@ -98,3 +98,41 @@ def test_a_host_without_a_secret_key_is_refused_with_nothing_registered(monkeypa
         Kyodo(host)
     assert "kyodo" not in host.extensions and "sqlalchemy" not in host.extensions
     assert list(host.blueprints) == [] and not (tmp_path / "secret_key").exists()
+
+
+def test_a_host_keeps_its_own_pages_headers_and_error_pages(monkeypatch, tmp_path):
+    """kyodo's hooks, headers and error pages are for kyodo's requests: the host's page gets
+    no kyodo header, the host's 404 stays the host's, while kyodo's pages keep theirs."""
+    from kyodo_admin.models import Base
+
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    host = Flask("host")
+    host.config.update(SECRET_KEY="the-host-s-own-secret-key", TESTING=True,
+                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'kyodo.sqlite3'}",
+                       KYODO_QUEUE_URL="immediate", RATELIMIT_ENABLED=False)
+
+    @host.route("/bookings")
+    def bookings() -> str:
+        return "会議室の予約"
+
+    @host.errorhandler(404)
+    def not_here(_exc):
+        return "the host's own 404", 404
+
+    Kyodo(host)
+    with host.app_context():
+        Base.metadata.create_all(db.engine)
+    client = host.test_client()
+    own = client.get("/bookings")
+    assert own.get_data(as_text=True) == "会議室の予約"
+    assert not {"Content-Security-Policy", "X-Request-ID", "X-Frame-Options"} & set(own.headers)
+    assert client.get("/nowhere").get_data(as_text=True) == "the host's own 404"
+
+    login = client.get("/login")
+    assert login.status_code == 200 and "Content-Security-Policy" in login.headers
+    unknown_city = client.get("/disclosure/no-such-city/")
+    assert unknown_city.status_code == 404 and "ページが見つかりません" in unknown_city.get_data(
+        as_text=True)
+    with host.app_context():
+        db.session.remove()
+        db.engine.dispose()

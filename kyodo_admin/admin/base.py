@@ -20,6 +20,7 @@ from ..models.base import HasFormAnswers, fold, holds
 from .fields import KyodoForm, KyodoModelConverter, generic_form_args
 from .labels import COLUMN_LABELS
 from .mixins import AccessMixin, ConfiguredFormMixin, ExportMixin, FormMixin
+from .responses import KYODO_JS
 from .search import RecordSearch, search_refs
 
 ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_definition")
@@ -59,7 +60,7 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     column_exclude_list: Any = ("version", "answers", "created_at")
     column_details_exclude_list: Any = ("version",)
     #: Shows and hides configured fields by their visibility conditions.
-    extra_js = ["/static/kyodo.js"]
+    extra_js = KYODO_JS
 
     #: Columns set by the system (workflow, derived values), never typed in a form.
     managed_columns: ClassVar[tuple[str, ...]] = ("status", "fiscal_year")

@@ -40,6 +40,7 @@ from ..services import form_builder as builder
 from ..services.documents import kind_coverage
 from ..services.form_definitions import current_definition, records_using
 from .mixins import LoginRequiredMixin
+from .responses import KYODO_JS
 
 
 class FieldPropertiesForm(FlaskForm):
@@ -146,7 +147,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
     """様式エディタ: one page per form kind of the user's city."""
 
     #: Confirmations before publishing or retiring (data-confirm), without inline script.
-    extra_js = ["/static/kyodo.js"]
+    extra_js = KYODO_JS
 
     def may_open(self) -> bool:
         return permissions.can_edit(current_user, FormDefinition) and \

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, current_app, flash, url_for
+from flask import Response, current_app, flash, has_request_context, url_for
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -101,3 +101,19 @@ def record_link(table: str | None, record_id: int | None) -> Any:
         return f"#{record_id}（削除済み）"
     return Markup('<a href="{}">{}：{}</a>').format(
         url_for(f"{table}.details_view", id=record_id), mapper.class_.label, record)
+
+
+class StaticUrls:
+    """A view's ``extra_js``: kyodo's own scripts, their URLs made per request (kyodo's
+    static files are its blueprint's, ``/kyodo/static/``, in a host app as standalone)."""
+
+    def __init__(self, *filenames: str) -> None:
+        self.filenames = filenames
+
+    def __get__(self, _view: Any, _owner: type | None = None) -> list[str]:
+        if not has_request_context():  # Flask-Admin reads a view class's attributes at import
+            return []
+        return [url_for("kyodo.static", filename=name) for name in self.filenames]
+
+
+KYODO_JS = StaticUrls("kyodo.js")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,10 +28,11 @@ from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate, GeneratedDocument
 from ..models.job import QueuedWork
 from ..sessions import Session
+from ..shipped import shipped
 from .form_definitions import clean_filename
 from .queued import MADE, handler
 
-SHIPPED = Path(__file__).resolve().parent.parent.parent / "doc_templates"
+SHIPPED = shipped("doc_templates")
 
 
 def active_template(session: Session, city_id: int, kind: str) -> DocumentTemplate | None:

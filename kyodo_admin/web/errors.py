@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
 
@@ -49,26 +51,41 @@ def _rollback() -> None:
         log.warning("Rollback after an error failed", exc_info=True)
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError) -> tuple[str, int]:
-        return _page(400, "セッションの有効期限が切れたか、フォームが正しく送信されませんでした"
-                          "（CSRFトークンが不正です）。画面を開き直してやり直してください。")
+def _csrf(_exc: CSRFError) -> tuple[str, int]:
+    return _page(400, "セッションの有効期限が切れたか、フォームが正しく送信されませんでした"
+                      "（CSRFトークンが不正です）。画面を開き直してやり直してください。")
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
-        return _page(exc.code or 500)
 
-    @app.errorhandler(SQLAlchemyError)
-    def _db(exc: SQLAlchemyError) -> tuple[str, int]:
-        log.exception("Database error on %s", request.path)
-        _rollback()
-        return _page(500)
+def _http(exc: HTTPException) -> tuple[str, int]:
+    return _page(exc.code or 500)
 
-    @app.errorhandler(Exception)
-    def _other(exc: Exception) -> tuple[str, int]:
-        if isinstance(exc, HTTPException):
-            return _http(exc)
-        log.exception("Unhandled error on %s", request.path)
-        _rollback()
-        return _page(500)
+
+def _db(exc: SQLAlchemyError) -> tuple[str, int]:
+    log.exception("Database error on %s", request.path)
+    _rollback()
+    return _page(500)
+
+
+def _other(exc: Exception) -> tuple[str, int]:
+    if isinstance(exc, HTTPException):
+        return _http(exc)
+    log.exception("Unhandled error on %s", request.path)
+    _rollback()
+    return _page(500)
+
+
+HANDLERS: dict[type[Exception], Any] = {CSRFError: _csrf, HTTPException: _http,
+                                         SQLAlchemyError: _db, Exception: _other}
+
+
+def register(app: Flask, blueprints: Iterable[str] | None = None) -> None:
+    """kyodo's error pages for the whole app (``blueprints=None``: the standalone app), or
+    only for the requests of ``blueprints`` (kyodo's, in a host app: the host's own pages and
+    its 404s keep the host's handlers)."""
+    for scope in ([None] if blueprints is None else list(blueprints)):
+        for exception, handler in HANDLERS.items():
+            exc_class, code = app._get_exc_class_and_code(exception)
+            app.error_handler_spec[scope][code][exc_class] = handler
+        if scope is not None:  # by code too: Flask asks the app's 404 before a blueprint's class
+            for code, exc_class in default_exceptions.items():
+                app.error_handler_spec[scope][code][exc_class] = _http

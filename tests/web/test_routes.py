@@ -8,7 +8,7 @@ from kyodo_admin.models import Role
 
 from ..factories import CityFactory, UserFactory
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "auth.logout", "auth.index",
+PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "kyodo.static", "auth.logout", "auth.index",
                     "entrance.proposal_form", "entrance.received",
                     "disclosure.projects", "health.healthz"}  # tested in tests/web
 DUMMY_ARGS = {"export_type": "csv", "id": "1", "filename": "x.css"}
