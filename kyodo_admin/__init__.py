@@ -77,21 +77,27 @@ class Kyodo:
     ``Kyodo(app)``, or ``kyodo = Kyodo()`` then ``kyodo.init_app(app)`` in the host's factory.
     ``create_app`` is its smallest host: one code path for both."""
 
-    def __init__(self, app: Flask | None = None) -> None:
+    def __init__(self, app: Flask | None = None, **options: Any) -> None:
         #: Whether every request of the app is kyodo's (the standalone app).
         self.whole_app = False
         #: The blueprints kyodo registered (its pages, its admin views): its requests.
         self.blueprints: frozenset[str] = frozenset()
         if app is not None:
-            self.init_app(app)
+            self.init_app(app, **options)
 
-    def init_app(self, app: Flask, whole_app: bool = False) -> None:
+    #: Where kyodo's pages are under its URL prefix: a host's route there is a conflict.
+    PATHS = ("/", "/login", "/logout", "/healthz", "/admin", "/entrance", "/disclosure")
+
+    def init_app(self, app: Flask, whole_app: bool = False, url_prefix: str | None = None
+                 ) -> None:
         """Install kyodo into ``app``: its database and migrations, translations, login,
         CSRF, rate limits, cache and queue, its pages, the admin and the ``kyodo`` commands.
         Its request hooks, headers and error pages apply to its own requests only (to every
-        request with ``whole_app``, the standalone app's). A second call, or an app without
-        a secret key, is refused before anything is registered (``ConfigError`` naming the
-        conflict)."""
+        request with ``whole_app``, the standalone app's). Its pages are under ``url_prefix``
+        (default ``KYODO_URL_PREFIX``, none): ``/kyodo`` puts its login at ``/kyodo/login``
+        and its admin at ``/kyodo/admin``. A second call, an app without a secret key, or a
+        host route where kyodo's pages would be is refused before anything is registered
+        (``ConfigError`` naming the conflict)."""
         if "kyodo" in app.extensions:
             raise ConfigError("kyodo_admin は、このアプリにすでに組み込まれています"
                               "（Kyodo.init_app が2回呼ばれました）。")
@@ -102,6 +108,18 @@ class Kyodo:
         if not app.config.get("SECRET_KEY"):
             raise ConfigError("kyodo_admin を組み込むアプリには SECRET_KEY を設定してください"
                               "（ログインとフォームの保護に使います）。")
+        prefix = (app.config["KYODO_URL_PREFIX"] if url_prefix is None else url_prefix).rstrip("/")
+        if prefix and not prefix.startswith("/"):
+            raise ConfigError(f"URL の接頭辞は「/」で始めてください（{prefix}）。")
+        static = f"{prefix or '/kyodo'}/static"  # kyodo's own files: /kyodo/static/kyodo.css
+        paths = [prefix + path for path in self.PATHS] + [static]
+        for rule in app.url_map.iter_rules():
+            taken = next((path for path in paths if rule.rule == path or (
+                not path.endswith("/") and rule.rule.startswith(path + "/"))), None)
+            if taken is not None:
+                raise ConfigError(f"kyodo_admin のページ（{taken}）が、このアプリのルート "
+                                  f"{rule.rule}（{rule.endpoint}）と重なります。url_prefix を"
+                                  "変えてください（例: /kyodo）。")
         app.extensions["kyodo"] = self
         self.whole_app = whole_app
         before = set(app.blueprints)
@@ -110,7 +128,7 @@ class Kyodo:
         # served at /kyodo/static/.
         app.register_blueprint(Blueprint("kyodo", __name__, template_folder="templates",
                                          static_folder="static",
-                                         static_url_path="/kyodo/static"))
+                                         static_url_path=static))
         clock.configure(app.config["KYODO_TIMEZONE"])
         _ensure_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
 
@@ -149,11 +167,11 @@ class Kyodo:
         from .web.health import bp as health_bp
 
         for blueprint in (auth_bp, entrance_bp, disclosure_bp, health_bp):
-            app.register_blueprint(blueprint)
+            app.register_blueprint(blueprint, url_prefix=prefix + (blueprint.url_prefix or ""))
 
         from .admin import init_admin
 
-        init_admin(app)
+        init_admin(app, prefix)
         self.blueprints = frozenset(set(app.blueprints) - before)
         web_errors.register(app, None if whole_app else self.blueprints)
 

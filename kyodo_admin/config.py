@@ -103,6 +103,8 @@ def load_config(overrides: dict[str, Any] | None = None, make_secret: bool = Tru
         "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
         # Rows on one page of a list.
         "KYODO_PAGE_SIZE": int(os.environ.get("KYODO_PAGE_SIZE", 20)),
+        # Where kyodo's pages are in the app (a host app's: /kyodo); none in the standalone.
+        "KYODO_URL_PREFIX": os.environ.get("KYODO_URL_PREFIX", ""),
         # The public entrance: submissions per address, and seconds between two from one browser.
         "KYODO_ENTRANCE_RATE_LIMIT": os.environ.get("KYODO_ENTRANCE_RATE_LIMIT",
                                                     "5 per minute;30 per hour"),

@@ -136,3 +136,50 @@ def test_a_host_keeps_its_own_pages_headers_and_error_pages(monkeypatch, tmp_pat
     with host.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def host_app(tmp_path, home: bool = True, **config) -> Flask:
+    host = Flask("host")
+    host.config.update(SECRET_KEY="the-host-s-own-secret-key", TESTING=True,
+                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'kyodo.sqlite3'}",
+                       KYODO_QUEUE_URL="immediate", RATELIMIT_ENABLED=False, **config)
+
+    if home:
+        host.add_url_rule("/", "home", lambda: "the host's own home")
+    return host
+
+
+def test_kyodo_lives_under_its_url_prefix_beside_the_host_pages(monkeypatch, tmp_path):
+    from kyodo_admin.models import Base
+
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    host = host_app(tmp_path)
+    Kyodo(host, url_prefix="/kyodo")
+    with host.app_context():
+        Base.metadata.create_all(db.engine)
+    client = host.test_client()
+    assert client.get("/").get_data(as_text=True) == "the host's own home"
+    assert client.get("/kyodo/login").status_code == 200
+    assert "/kyodo/static/kyodo.css" in client.get("/kyodo/login").get_data(as_text=True)
+    assert client.get("/kyodo/static/kyodo.css").status_code == 200
+    admin = client.get("/kyodo/admin/")
+    assert admin.status_code == 302 and "/kyodo/login" in admin.headers["Location"]
+    with host.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("route,prefix,taken", [
+    ("/login", "", "/login"), ("/admin/reports", "", "/admin"),
+    ("/kyodo/admin", "/kyodo", "/kyodo/admin"), ("/kyodo/static/x.css", "", "/kyodo/static"),
+])
+def test_a_prefix_whose_pages_a_host_route_holds_is_refused_with_nothing_registered(
+        monkeypatch, tmp_path, route, prefix, taken):
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    host = host_app(tmp_path, home=False)
+    host.add_url_rule(route, "hosts_own", lambda: "host")
+    with pytest.raises(ConfigError, match=f"kyodo_admin のページ（{taken}）が、このアプリのルート "
+                                          f"{route}（hosts_own）と重なります"):
+        Kyodo(host, url_prefix=prefix)
+    assert "kyodo" not in host.extensions and "sqlalchemy" not in host.extensions
+    assert list(host.blueprints) == []

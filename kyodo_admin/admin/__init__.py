@@ -205,13 +205,13 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
-def init_admin(app: Flask) -> Admin:
+def init_admin(app: Flask, url_prefix: str = "") -> Admin:
     from .. import csp_nonce
     admin = Admin(
         app,
         name="協働事業管理",
         theme=Bootstrap4Theme(base_template="admin/kyodo_base.html", fluid=True),
-        index_view=HomeView(name=lazy_gettext("ホーム"), url="/admin"),
+        index_view=HomeView(name=lazy_gettext("ホーム"), url=f"{url_prefix}/admin"),
         csp_nonce_generator=csp_nonce,
         translations_path=str(TRANSLATIONS),
     )
