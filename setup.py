@@ -11,7 +11,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-FOLDERS = ("forms", "doc_templates", "migrations")  # kyodo_admin.shipped.FOLDERS
+FOLDERS = ("forms", "doc_templates", "migrations")  # found by kyodo_admin.shipped.shipped()
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "build.py")
 
 

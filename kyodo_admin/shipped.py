@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-#: The folders copied into the wheel (``setup.py`` reads this list).
-FOLDERS = ("forms", "doc_templates", "migrations")
 
 
 def shipped(folder: str) -> Path:

@@ -12,11 +12,10 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_babel import lazy_gettext
 from markupsafe import Markup
-from sqlalchemy import or_
 
 from ..clock import datetime_formatter
 from ..documents.wareki import nendo, wareki
-from ..models.base import HasFormAnswers, fold, holds
+from ..models.base import HasFormAnswers, holds_every_word
 from .fields import KyodoForm, KyodoModelConverter, generic_form_args
 from .labels import COLUMN_LABELS
 from .mixins import AccessMixin, ConfiguredFormMixin, ExportMixin, FormMixin
@@ -135,19 +134,17 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         """Flask-Admin's search (every word in one of the searchable columns) over the folded
         text: 事業（第2期） finds 事業(第2期), ｶﾌｪ finds カフェ, either way round; a ``%`` typed
         is a ``%``."""
-        for word in fold(search).split():
-            found, counted = [], []
-            for field, path in self._search_fields or ():
-                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
-                found.append(holds(field if alias is None else getattr(alias, field.key), word))
-                if count_query is not None:
-                    count_query, count_joins, alias = self._apply_path_joins(
-                        count_query, count_joins, path, inner_join=False)
-                    counted.append(holds(field if alias is None else getattr(alias, field.key),
-                                         word))
-            query = query.filter(or_(*found))
+        columns, counted = [], []
+        for field, path in self._search_fields or ():
+            query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+            columns.append(field if alias is None else getattr(alias, field.key))
             if count_query is not None:
-                count_query = count_query.filter(or_(*counted))
+                count_query, count_joins, alias = self._apply_path_joins(
+                    count_query, count_joins, path, inner_join=False)
+                counted.append(field if alias is None else getattr(alias, field.key))
+        query = query.filter(*holds_every_word(columns, search))
+        if count_query is not None:
+            count_query = count_query.filter(*holds_every_word(counted, search))
         return query, count_query, joins, count_joins
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:

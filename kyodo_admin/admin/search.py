@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from sqlalchemy import inspect, or_
+from sqlalchemy import inspect
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from ..models.base import fold, holds
+from ..models.base import holds_every_word
 from .labels import COLUMN_LABELS
 
 PAGE_SIZE = 10
@@ -41,10 +41,8 @@ class RecordSearch(QueryAjaxModelLoader):
     def get_list(self, term: str, offset: int = 0, limit: int = PAGE_SIZE) -> Any:
         """The records whose columns hold every word typed, compared folded (as the lists'
         search: ｶﾌｪ finds カフェ)."""
-        query = self.get_query()
-        for word in fold(term).split():
-            query = query.filter(or_(*(holds(field, word) for field in self._cached_fields)))
-        return query.offset(offset).limit(limit).all()
+        return self.get_query().filter(*holds_every_word(self._cached_fields, term)) \
+            .offset(offset).limit(limit).all()
 
     def get_query(self) -> Any:
         query = super().get_query()

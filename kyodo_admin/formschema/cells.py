@@ -11,8 +11,10 @@ from typing import Any
 
 from ..documents.wareki import ERAS
 
-#: How a CSV export keeps a spreadsheet from reading a value as a formula: a quote before it.
-NEUTRALIZED = ("'=", "'+", "'-", "'@")
+#: First characters a spreadsheet reads as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: How an export keeps a spreadsheet from reading such a value as a formula: a quote before it.
+NEUTRALIZED = tuple("'" + prefix for prefix in FORMULA_PREFIXES)
 
 
 def text(value: Any) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     event,
     func,
+    or_,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -166,6 +167,12 @@ def holds(column: Any, word: str) -> Any:
     ``%`` or ``_`` typed are themselves (the pattern is one value, as the trigram index needs)."""
     escaped = fold(word).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return folded(column).ilike(f"%{escaped}%", escape="\\")
+
+
+def holds_every_word(columns: list[Any], search: str) -> list[Any]:
+    """SQL conditions, one a word of ``search``: the word is in one of ``columns`` (see
+    ``holds``). A list's search and a search field's lookup both ask this."""
+    return [or_(*(holds(column, word) for column in columns)) for word in fold(search).split()]
 
 
 #: The name ending of the PostgreSQL-only substring-search indexes (see ``trigram_indexes``).

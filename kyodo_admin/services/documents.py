@@ -35,6 +35,12 @@ from .queued import MADE, handler
 SHIPPED = shipped("doc_templates")
 
 
+def rendered(template: DocumentTemplate, context: dict[str, Any]) -> bytes:
+    """The template filled with ``context`` under the printing rules it was written for (a
+    document, a preview, a trial before it is put in use: each prints as the others)."""
+    return render_limited(template.content, for_printing(context, template.printing))
+
+
 def active_template(session: Session, city_id: int, kind: str) -> DocumentTemplate | None:
     return session.execute(select(DocumentTemplate).where(
         DocumentTemplate.city_id == city_id, DocumentTemplate.kind == kind,
@@ -225,7 +231,7 @@ def preview_render(session: Session, work: QueuedWork) -> dict[str, Any]:
     context = (build_context(template.kind, record) if record is not None else
                city_example_context(session, template.city_id, template.kind))
     try:
-        data = render_limited(template.content, for_printing(context, template.printing))
+        data = rendered(template, context)
     except RenderError as exc:
         raise ValidationFailed(f"プレビューを作成できません: {exc}") from exc
     return {MADE: data, "download_name": f"プレビュー_{template.filename}"}
@@ -241,20 +247,18 @@ def trial_renders(session: Session, template: DocumentTemplate) -> list[str]:
     too). Each failure names the record and the reason; none when all render."""
     model: Any = BUILDERS[template.kind][0]
     base = select(model).where(model.city_id == template.city_id)
-    versions = [None]
-    if hasattr(model, "form_definition_id"):
-        versions = list(session.execute(select(model.form_definition_id).where(
-            model.city_id == template.city_id).distinct()).scalars())
+    stmts = [base]
+    if hasattr(model, "form_definition_id"):  # the newest of each form version in use
+        stmts = [base.where(model.form_definition_id.is_(None) if version is None
+                            else model.form_definition_id == version)
+                 for version in session.execute(select(model.form_definition_id).where(
+                     model.city_id == template.city_id).distinct()).scalars()]
     failures = []
-    for version in versions:
-        stmt = base if not hasattr(model, "form_definition_id") else base.where(
-            model.form_definition_id.is_(None) if version is None
-            else model.form_definition_id == version)
+    for stmt in stmts:
         for record in session.execute(stmt.order_by(model.id.desc())
                                       .limit(TRIED_PER_VERSION)).scalars():
             try:
-                render_limited(template.content, for_printing(
-                    build_context(template.kind, record), template.printing))
+                rendered(template, build_context(template.kind, record))
             except RenderError as exc:
                 failures.append(f"{record}（ID {record.id}）: {exc}")
     return failures
@@ -373,8 +377,7 @@ def render_document(session: Session, kind: str, record: Any,
         raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
     template = template or template_for(session, record.city_id, kind)
     try:
-        data = render_limited(template.content,
-                              for_printing(build_context(kind, record), template.printing))
+        data = rendered(template, build_context(kind, record))
     except RenderError as exc:
         missing = missing_parts(record)
         if missing:  # the record lacks what the template prints: say which to complete

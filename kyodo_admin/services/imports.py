@@ -605,8 +605,10 @@ def check(session: Session, city: City, kind: str, table: Table,
 GROUPED = {"project_plan": ("project", "fiscal_year"), "agreement": ("project", "title")}
 #: Kinds of the years a city brings with it, built as the screens build them.
 PAST_KINDS = ("project_plan", "agreement", "completion_report")
-#: The prefix of a row's own line -> its model.
-ROW_MODELS: dict[str, Any] = {"indicator": Indicator, "role": RoleShare, "cost": CostShare}
+#: The prefix of a row's own line -> its model and the record's collection of them.
+ROW_MODELS: dict[str, tuple[Any, str]] = {"indicator": (Indicator, "indicators"),
+                                          "role": (RoleShare, "role_shares"),
+                                          "cost": (CostShare, "cost_shares")}
 
 
 def _groups(kind: str, records: list[tuple[int, dict[str, Any]]]
@@ -619,28 +621,34 @@ def _groups(kind: str, records: list[tuple[int, dict[str, Any]]]
     return groups
 
 
+def _shared(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """What the rows of one record say of the record itself (not of a row's own line): the
+    first value given of each field."""
+    shared: dict[str, Any] = {}
+    for _line, values in rows:
+        shared.update({k: v for k, v in values.items()
+                       if "." not in k and v is not None and k not in shared})
+    return shared
+
+
 def _past_errors(session: Session, kind: str, records: list[tuple[int, dict[str, Any]]],
                  mapping: dict[str, str], labels: dict[str, str]) -> list[RowError]:
     """What a past year's file cannot say: two values for one record (the rows of a plan or
     an agreement differ in what they share), a plan the project has for that year, a second
     report of a project's year."""
     errors = []
-    for rows in _groups(kind, records).values():
-        first_line, first = rows[0]
-        shared = dict(first)
+    groups = _groups(kind, records)
+    for rows in groups.values():
+        shared = _shared(rows)
         for line, values in rows[1:]:
             for name, value in values.items():
-                if "." in name or value is None:
-                    continue
-                if shared.get(name) is None:
-                    shared[name] = value
-                elif shared[name] != value:
+                if "." not in name and value is not None and shared[name] != value:
                     errors.append(RowError(line, mapping.get(name) or mapping.get("period", ""), (
-                        f"{first_line}行目と同じ{KINDS[kind]}の行ですが、{labels.get(name, name)}が"
+                        f"{rows[0][0]}行目と同じ{KINDS[kind]}の行ですが、{labels.get(name, name)}が"
                         f"違います（「{shared[name]}」と「{value}」）。同じにするか、空欄にしてください")))
     if kind == "project_plan":
         planned = set(session.execute(select(ProjectPlan.project_id, ProjectPlan.fiscal_year)))
-        for (project_id, year), rows in _groups(kind, records).items():
+        for (project_id, year), rows in groups.items():
             if (project_id, year) in planned:
                 errors.append(RowError(rows[0][0], mapping["fiscal_year"], (
                     f"この協働事業の{year}年度の事業計画は登録済みです（画面で直してください）")))
@@ -668,36 +676,29 @@ def _past_records(session: Session, city: City, kind: str, checked: Checked,
     definition = current_definition(session, city.id, kind)
     for rows in _groups(kind, checked.records).values():
         line = rows[0][0]
-        shared: dict[str, Any] = {}
-        for _line, values in rows:
-            shared.update({k: v for k, v in values.items() if "." not in k and v is not None
-                           and k not in shared})
+        shared = _shared(rows)
         comment = f"{filename} の{line}行目から取込"
         if kind == "completion_report":
             try:
-                made.append((_completed_report(session, shared, user, comment), line))
+                made.append((_completed_report(session, shared, user, comment), comment))
             except TransitionNotAllowed as exc:
                 errors.append(RowError(line, mapping["completed_on"], str(exc)))
             continue
         project = session.get_one(Project, shared.pop("project"))
         signed_on = shared.pop("signed_on", None)
-        if "period" in shared:
-            shared["start_date"], shared["end_date"] = shared.pop("period")
         record = MODELS[kind](city_id=city.id, project=project, answers={},
                               form_definition=definition, **shared)
         if kind == "agreement" and not record.title:
             record.title = f"{project.title}に関する協定書"[:200]
         for order, (_line, values) in enumerate(rows):
-            for prefix, model in ROW_MODELS.items():
+            for prefix, (model, collection) in ROW_MODELS.items():
                 own = {k.split(".", 1)[1]: v for k, v in values.items()
                        if k.startswith(prefix + ".") and v is not None}
                 if own:
-                    child = model(city_id=city.id, sort_order=order, **own)
-                    collection = {"indicator": "indicators", "role": "role_shares",
-                                  "cost": "cost_shares"}[prefix]
-                    getattr(record, collection).append(child)
+                    getattr(record, collection).append(
+                        model(city_id=city.id, sort_order=order, **own))
         session.add(record)
-        made.append((record, line))
+        made.append((record, comment))
         if signed_on is not None:
             session.flush()
             try:
@@ -707,8 +708,8 @@ def _past_records(session: Session, city: City, kind: str, checked: Checked,
     if errors:
         raise _refusal(sorted(errors, key=lambda e: e.line))
     session.flush()
-    record_events(session, [(record, f"{filename} の{line}行目から取込") for record, line in made
-                            if kind != "completion_report"], "import")
+    if kind != "completion_report":  # a report's import is its project's transitions
+        record_events(session, made, "import")
     return len(made)
 
 
@@ -744,7 +745,7 @@ MODELS: dict[str, Any] = {"organization": Organization, "proposal": Proposal, "p
 def _longest(kind: str, name: str) -> int | None:
     """How many characters the record's column holds (a name: 200), or None (no limit)."""
     prefix, _dot, own = name.rpartition(".")
-    model = ROW_MODELS.get(prefix, MODELS[kind])
+    model = ROW_MODELS[prefix][0] if prefix in ROW_MODELS else MODELS[kind]
     column = model.__table__.columns.get(own) if name not in LOOKUPS else None
     length = getattr(getattr(column, "type", None), "length", None)
     return length if isinstance(length, int) else None

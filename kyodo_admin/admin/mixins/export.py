@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from ... import clock, permissions
+from ...formschema.cells import FORMULA_PREFIXES
 from ...services.spreadsheets import typed
 from ..responses import XLSX_MIMETYPE
 
@@ -25,13 +26,11 @@ from ..responses import XLSX_MIMETYPE
 EXPORT_CHUNK = 500
 #: Bytes of an export kept in memory; a bigger one is written to a temporary file.
 EXPORT_MEMORY = 1024 * 1024
-#: First characters a spreadsheet reads as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+        return "'" + value  # read back by cells.text, which takes the quote off
     return value
 
 
