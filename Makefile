@@ -71,7 +71,7 @@ test-fast: install
 	$(BIN)/pytest -n auto -m "not postgresql and not browser and not pdf and not bench"
 
 lint: install
-	$(BIN)/ruff check kyodo_admin tests
+	$(BIN)/ruff check kyodo_admin tests examples
 	$(BIN)/mypy kyodo_admin
 
 # Rendering speed: ours vs naive docxtpl vs the zip floor (last line: the ratio).

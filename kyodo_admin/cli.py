@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask import Flask, current_app, g
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
+from flask_migrate.cli import db as migrate_commands
 
 from . import tenancy
 
@@ -38,6 +40,36 @@ class CommandGroup(AppGroup):
 cli = CommandGroup("kyodo", help="kyodo_admin: 協働事業管理システムのコマンド")
 
 
+@contextlib.contextmanager
+def kyodo_migrations(app: Flask) -> Iterator[None]:
+    """Flask-Migrate's functions (upgrade, current…) on kyodo's migrations: in a host app,
+    the host's own Flask-Migrate is set aside meanwhile."""
+    host = app.extensions.get("migrate")
+    app.extensions["migrate"] = app.extensions["kyodo_migrate"]
+    try:
+        yield
+    finally:
+        if host is None:
+            app.extensions.pop("migrate", None)
+        else:
+            app.extensions["migrate"] = host
+
+
+class MigrationGroup(CommandGroup):
+    """``kyodo db …``: Flask-Migrate's commands on kyodo's migrations and version table
+    (``flask db …`` stays the host app's own), across cities as every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context(), kyodo_migrations(app), tenancy.all_cities():
+            g.directory, g.x_arg = None, ()  # kyodo's own directory (Flask-Migrate's group sets these)
+            return super().invoke(ctx)
+
+
+cli.add_command(MigrationGroup("db", commands=migrate_commands.commands,
+                               help="kyodo_admin のデータベースの移行（upgrade, current…）"))
+
+
 @cli.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -47,7 +79,8 @@ def demo_command() -> None:
     from .demo import DEMO_LOGINS, load_demo
     from .extensions import db, write_intent
 
-    upgrade()
+    with kyodo_migrations(current_app):
+        upgrade()
     with write_intent():
         created = load_demo(db.session)
         db.session.commit()

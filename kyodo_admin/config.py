@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 #: The file in the instance folder that keeps the key generated on the first run.
 SECRET_KEY_FILE = "secret_key"
+
+
+#: A PostgreSQL schema name kyodo accepts (KYODO_DB_SCHEMA): quoted nowhere else.
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class ConfigError(RuntimeError):
@@ -103,6 +108,11 @@ def load_config(overrides: dict[str, Any] | None = None, make_secret: bool = Tru
         "FLASK_ADMIN_RAISE_ON_INTEGRITY_ERROR": False,
         # Rows on one page of a list.
         "KYODO_PAGE_SIZE": int(os.environ.get("KYODO_PAGE_SIZE", 20)),
+        # kyodo's database in a host app (default: the host's SQLALCHEMY_DATABASE_URI).
+        "KYODO_DATABASE_URL": os.environ.get("KYODO_DATABASE_URL", ""),
+        # PostgreSQL: the schema kyodo's tables are in (e.g. kyodo, beside a host's tables in
+        # public); none keeps them in the search path's first schema, as before.
+        "KYODO_DB_SCHEMA": os.environ.get("KYODO_DB_SCHEMA", ""),
         # Where kyodo's pages are in the app (a host app's: /kyodo); none in the standalone.
         "KYODO_URL_PREFIX": os.environ.get("KYODO_URL_PREFIX", ""),
         # The public entrance: submissions per address, and seconds between two from one browser.
@@ -127,6 +137,9 @@ def load_config(overrides: dict[str, Any] | None = None, make_secret: bool = Tru
     if overrides:
         config.update(overrides)
     config.setdefault("BABEL_DEFAULT_TIMEZONE", config["KYODO_TIMEZONE"])
+    if config["KYODO_DB_SCHEMA"] and not SCHEMA_NAME.fullmatch(config["KYODO_DB_SCHEMA"]):
+        raise ConfigError(f"KYODO_DB_SCHEMA「{config['KYODO_DB_SCHEMA']}」はスキーマ名に使えません"
+                          "（半角英小文字・数字・_ で、先頭は英小文字か _）。")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         # psycopg 3 is the driver this project installs.
         config["SQLALCHEMY_DATABASE_URI"] = config["SQLALCHEMY_DATABASE_URI"].replace(

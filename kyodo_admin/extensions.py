@@ -37,11 +37,22 @@ def is_static_request() -> bool:
     return (request.endpoint or "").rpartition(".")[2] == "static"
 
 
+class KyodoCSRF(CSRFProtect):
+    """Flask-WTF's CSRF protection for kyodo's requests: every request of the standalone app;
+    in a host app without CSRF protection of its own, kyodo's requests only (the host's
+    forms stay as the host made them). A host's own ``CSRFProtect`` protects kyodo's too."""
+
+    def protect(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("apply_exemptions") and not serves_request():
+            return None
+        return super().protect(*args, **kwargs)
+
+
 db = SQLAlchemy(model_class=Base, session_options={"class_": KyodoSession})
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = KyodoCSRF()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
@@ -71,9 +82,19 @@ def _sqlite_begin_statement() -> str:
     return "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
 
 
-def configure_engine(engine: Any) -> None:
+def configure_engine(engine: Any, schema: str = "") -> None:
     """SQLite: WAL, a busy timeout, foreign keys on, explicit BEGIN (IMMEDIATE for writes),
-    and search's ``kyodo_fold`` (PostgreSQL has ``normalize``)."""
+    and search's ``kyodo_fold`` (PostgreSQL has ``normalize``). PostgreSQL with ``schema``
+    (``KYODO_DB_SCHEMA``): kyodo's tables are that schema's (its connections' search path;
+    the migrations create it)."""
+    if engine.dialect.name == "postgresql" and schema:
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_connection: Any, _record: Any) -> None:
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f'SET search_path TO "{schema}", public')
+            dbapi_connection.autocommit = autocommit
     if engine.dialect.name != "sqlite":
         return
 

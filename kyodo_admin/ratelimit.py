@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from limits.storage import Storage
 from sqlalchemy import case, delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,7 +33,9 @@ class DatabaseStorage(Storage):
 
     @staticmethod
     def _engine() -> Any:
-        return current_app.extensions["sqlalchemy"].engine
+        from .extensions import db
+
+        return db.engine
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()

@@ -22,13 +22,17 @@ warnings.filterwarnings(
     "ignore", "Expression #1 .* detected to include an operator clause", UserWarning)
 
 
+# kyodo's own Flask-Migrate (app.extensions['kyodo_migrate']): in a host app, the host's
+# Flask-Migrate stays app.extensions['migrate'] with its own history.
+
+
 def get_engine():
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
+        return current_app.extensions['kyodo_migrate'].db.get_engine()
     except (TypeError, AttributeError):
         # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+        return current_app.extensions['kyodo_migrate'].db.engine
 
 
 def get_engine_url():
@@ -44,7 +48,7 @@ def get_engine_url():
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
-target_db = current_app.extensions['migrate'].db
+target_db = current_app.extensions['kyodo_migrate'].db
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
@@ -79,6 +83,42 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _create_schema(connection):
+    """KYODO_DB_SCHEMA (PostgreSQL): the schema kyodo's tables are made in, made first."""
+    schema = current_app.config.get("KYODO_DB_SCHEMA")
+    if schema and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        connection.exec_driver_sql(f'SET search_path TO "{schema}", public')
+
+
+def _adopt_shared_version_table(connection, version_table):
+    """An install from before kyodo kept its own version table: its revision moves from
+    alembic_version (Alembic's default, which a host app's own migrations use) into
+    kyodo's table, and alembic_version goes when nothing else is in it."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(connection)
+    if inspector.has_table(version_table) or not inspector.has_table("alembic_version"):
+        return
+    ours = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    kyodo_rows = [row for row in rows if row in ours]
+    if not kyodo_rows:
+        return
+    connection.execute(text(
+        f"CREATE TABLE {version_table} (version_num VARCHAR(32) NOT NULL, "
+        f"CONSTRAINT {version_table}_pkc PRIMARY KEY (version_num))"))
+    for row in kyodo_rows:
+        connection.execute(text(f"INSERT INTO {version_table} (version_num) VALUES (:v)"),
+                           {"v": row})
+        connection.execute(text("DELETE FROM alembic_version WHERE version_num = :v"),
+                           {"v": row})
+    if len(kyodo_rows) == len(rows):
+        connection.execute(text("DROP TABLE alembic_version"))
+    logger.info("kyodo's revision moved from alembic_version to %s", version_table)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -97,13 +137,16 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = current_app.extensions['kyodo_migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        with connection.begin():
+            _create_schema(connection)
+            _adopt_shared_version_table(connection, conf_args["version_table"])
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -1,7 +1,8 @@
 """A real wheel: built from the checkout with nothing downloaded, installed into a fresh
 virtual environment, it carries the seed forms, the Word templates, the migrations, the
 translations and the static files, and its ``kyodo`` commands work away from any checkout:
-``kyodo db upgrade`` then ``kyodo cities add … --from-seed kamakura``."""
+``kyodo db upgrade`` then ``kyodo cities add … --from-seed kamakura``; the example host
+(examples/host_app) starts from it under gunicorn, kyodo in its admin."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .processes import ROOT
+from .processes import ROOT, Client, free_port
 
 
 def test_the_wheel_installs_into_a_fresh_environment_and_sets_up_a_city(tmp_path):
@@ -34,7 +35,7 @@ def test_the_wheel_installs_into_a_fresh_environment_and_sets_up_a_city(tmp_path
                     "kyodo_admin/shipped/migrations/env.py",
                     "kyodo_admin/shipped/migrations/alembic.ini",
                     "kyodo_admin/translations/en/LC_MESSAGES/messages.mo",
-                    "kyodo_admin/static/kyodo.js", "kyodo_admin/templates/web/entrance.html"):
+                    "kyodo_admin/static/kyodo.js", "kyodo_admin/templates/kyodo/web/entrance.html"):
         assert carried in names, carried
     assert not any(n.endswith("build.py") or "__pycache__" in n for n in names)
 
@@ -77,3 +78,44 @@ def test_the_wheel_installs_into_a_fresh_environment_and_sets_up_a_city(tmp_path
             "SELECT count(*) FROM document_template")).scalar_one()
     engine.dispose()
     assert forms >= 5 and templates == 6
+
+    # The example host started from the wheel: its own tables and a clerk beside kyodo's,
+    # served by gunicorn; its login opens kyodo's home in its own admin.
+    host_env = {**env, "PYTHONPATH": str(ROOT / "examples" / "host_app"),
+                "FLASK_APP": "host_app", "SECRET_KEY": "the-example-hosts-secret-key-0123456789"}
+    for command in (["python", "-m", "flask", "db", "upgrade"],
+                    ["python", "-m", "flask", "kyodo", "db", "upgrade"],
+                    ["python", "-m", "flask", "add-staff", "alice", "--password", "host-password",
+                     "--kyodo-role", "staff", "--city", "kamakura"]):
+        done = subprocess.run(command, env=host_env, cwd=away, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    port = free_port()
+    log = (tmp_path / "host.log").open("wb")
+    server = subprocess.Popen(
+        ["python", "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "host_app:create_app()"],
+        env=host_env, cwd=away, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        client = Client(url)
+        while True:
+            assert server.poll() is None, (tmp_path / "host.log").read_text()
+            try:
+                if client.get("/kyodo/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "host.log").read_text()
+            time.sleep(0.3)
+        status, headers, _page = client.request("POST", "/login", {
+            "username": "alice", "password": "host-password"})
+        assert status == 302, _page[:300]
+        status, page = client.get("/admin/kyodo/")
+        assert status == 200 and "鎌倉市" in page and "協働事業" in page, page[:500]
+        status, page = client.get("/admin/facility/")
+        assert status == 200 and "kyodo.css" not in page
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()

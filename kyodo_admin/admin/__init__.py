@@ -83,6 +83,7 @@ from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, Proj
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
 from .responses import DOCX_MIMETYPE, XLSX_MIMETYPE, file_response, list_url
+from .templating import BASE_TEMPLATE
 from .work import QueuedWorkView
 
 RECORDS = lazy_gettext("記録")
@@ -138,12 +139,12 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
     @expose("/")
     def index(self) -> str:
         if current_user.role == Role.COUNCIL_MEMBER.value:
-            return self.render("admin/member_home.html",
+            return self.render("kyodo/admin/member_home.html",
                                home=member_home(db.session, current_user, clock.today()))
         year = request.args.get("year", type=int)
         if year is not None and not 1989 <= year <= 2100:
             year = None
-        return self.render("admin/home.html",
+        return self.render("kyodo/admin/home.html",
                            summary=dashboard_summary(db.session, current_user, fiscal_year=year))
 
     @expose("/ledger")
@@ -204,30 +205,49 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
 #: Japanese messages Flask-Admin's own catalog lacks (``admin`` domain, merged under it).
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
+#: The screens besides the model views: (view class, name, menu category, endpoint).
+PAGES: list[tuple[type, Any, Any, str]] = [
+    (FormBuilderView, lazy_gettext("様式エディタ"), SETTINGS, "form_builder"),
+    (CitySettingsView, lazy_gettext("自治体の設定・期限"), SETTINGS, "city_settings"),
+    (AccountView, lazy_gettext("通知メールの設定"), None, "account"),
+    (ImportView, lazy_gettext("Excelから取込"), RECORDS, "import"),
+    (QueuedWorkView, lazy_gettext("処理の状況"), None, "work"),
+]
+#: Every kyodo screen's endpoint (its blueprint's name), the home screen's in a host's admin.
+HOME_IN_HOST = "kyodo_home"
+ENDPOINTS = [endpoint for *_, endpoint in VIEWS + PAGES]
 
-def init_admin(app: Flask, url_prefix: str = "") -> Admin:
-    from .. import csp_nonce
-    admin = Admin(
-        app,
-        name="協働事業管理",
-        theme=Bootstrap4Theme(base_template="admin/kyodo_base.html", fluid=True),
-        index_view=HomeView(name=lazy_gettext("ホーム"), url=f"{url_prefix}/admin"),
-        csp_nonce_generator=csp_nonce,
-        translations_path=str(TRANSLATIONS),
-    )
-    for view_class, model, category, endpoint in VIEWS:
+
+def init_admin(app: Flask, url_prefix: str = "", admin: Admin | None = None,
+               category: str | None = None) -> tuple[Admin, str]:
+    """kyodo's screens in an Admin of its own (its home at ``{url_prefix}/admin``), or in a
+    host's ``admin``: its home a screen there, every screen under the menu ``category``
+    (None: kyodo's own categories). Returns the Admin and the home screen's endpoint."""
+    from .. import csp_nonce, kyodo_home_url
+
+    if admin is None:
+        admin = Admin(
+            app,
+            name="協働事業管理",
+            theme=Bootstrap4Theme(base_template=BASE_TEMPLATE, fluid=True),
+            index_view=HomeView(name=lazy_gettext("ホーム"), url=f"{url_prefix}/admin"),
+            csp_nonce_generator=csp_nonce,
+            translations_path=str(TRANSLATIONS),
+        )
+        home, place = "admin", (lambda own: own)
+    else:
+        if admin.translations_path is None:  # Flask-Admin's strings its catalog lacks
+            admin.translations_path = str(TRANSLATIONS)
+        home, place = HOME_IN_HOST, (lambda own: category or own)
+        admin.add_view(HomeView(name=lazy_gettext("ホーム"), category=place(None),
+                                endpoint=HOME_IN_HOST, url=f"{admin.url}/kyodo"))
+    for view_class, model, own_category, endpoint in VIEWS:
         view = view_class(model, db.session, name=lazy_pgettext("menu", model.label),
-                          category=category, endpoint=endpoint)
+                          category=place(own_category), endpoint=endpoint)
         view.page_size = app.config["KYODO_PAGE_SIZE"]
         admin.add_view(view)
-    admin.add_view(FormBuilderView(name=lazy_gettext("様式エディタ"),
-                                   category=SETTINGS, endpoint="form_builder"))
-    admin.add_view(CitySettingsView(name=lazy_gettext("自治体の設定・期限"),
-                                    category=SETTINGS, endpoint="city_settings"))
-    admin.add_view(AccountView(name=lazy_gettext("通知メールの設定"), endpoint="account"))
-    admin.add_view(ImportView(name=lazy_gettext("Excelから取込"), category=RECORDS,
-                              endpoint="import"))
-    admin.add_view(QueuedWorkView(name=lazy_gettext("処理の状況"), endpoint="work"))
+    for view_class, name, own_category, endpoint in PAGES:
+        admin.add_view(view_class(name=name, category=place(own_category), endpoint=endpoint))
     app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
     app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
         db.session, model, field, value)
@@ -238,4 +258,5 @@ def init_admin(app: Flask, url_prefix: str = "") -> Admin:
     app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, number=number,
                                  local_datetime=local_datetime, iso_wareki=iso_wareki)
     app.jinja_env.globals["list_url"] = list_url
-    return admin
+    app.jinja_env.globals["kyodo_home_url"] = kyodo_home_url
+    return admin, home

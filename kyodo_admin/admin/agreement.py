@@ -28,9 +28,9 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
                            "responsibility", "role_shares", "cost_shares", "answers")
     column_formatters_detail = {
         "role_shares": lambda v, c, m, n: Markup(render_template(
-            "admin/agreement_shares.html", agreement=m, kind="role")),
+            "kyodo/admin/agreement_shares.html", agreement=m, kind="role")),
         "cost_shares": lambda v, c, m, n: Markup(render_template(
-            "admin/agreement_shares.html", agreement=m, kind="cost")),
+            "kyodo/admin/agreement_shares.html", agreement=m, kind="cost")),
     }
     form_columns = ("city", "project", "title", "previous", "start_date", "end_date", "signed_on",
                     "city_signatory", "organization_signatory", "responsibility",

@@ -53,7 +53,7 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
                                      bool: yes_no_formatter}
     can_view_details = True
     export_types = ["csv", "xlsx"]
-    details_template = "admin/kyodo_details.html"
+    details_template = "kyodo/admin/details.html"
     column_display_actions = True
     form_excluded_columns: Any = ()
     column_exclude_list: Any = ("version", "answers", "created_at")

@@ -181,7 +181,7 @@ class CitySettingsView(LoginRequiredMixin, BaseView):
         else:
             flash("保存できませんでした。赤字の項目を確認してください（入力した内容は残っています）。",
                   "error")
-        return self.render("admin/city_settings.html", city=city, form=form, can_edit=can_edit,
+        return self.render("kyodo/admin/city_settings.html", city=city, form=form, can_edit=can_edit,
                            defaults=DEFAULT_SETTINGS,
                            examples=settings_examples(city, clock.today()))
 

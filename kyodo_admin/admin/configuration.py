@@ -66,7 +66,7 @@ class DocumentTemplateView(KyodoModelView):
     form_columns = ("kind", "upload", "note")
     form_extra_fields = {"upload": FileField("Word様式ファイル（.docx）")}
     choices = {"kind": DOCUMENT_KINDS}
-    list_template = "admin/document_template_list.html"
+    list_template = "kyodo/admin/document_template_list.html"
 
     @property
     def can_edit(self) -> bool:
@@ -188,7 +188,7 @@ class DocumentTemplateView(KyodoModelView):
                   for f in (fields_of(definition.schema) if definition is not None else [])}
         rows = [(name, labels.get(name, ""), printed(value), formatted(name, value))
                 for name, value in placeholders(city_example_context(self.session, city_id, kind))]
-        return self.render("admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
+        return self.render("kyodo/admin/placeholders.html", kind=kind, kinds=DOCUMENT_KINDS, rows=rows)
 
 
 @finisher("template_upload", "Word様式の確認と登録")

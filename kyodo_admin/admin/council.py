@@ -47,7 +47,7 @@ class CouncilView(KyodoModelView):
         years = [(year, [m for m in record.meetings if m.fiscal_year == year],
                   meeting_plan(record, year))
                  for year in (this_year, this_year + 1)]
-        return Markup(render_template("admin/council_plan.html", council=record, years=years,
+        return Markup(render_template("kyodo/admin/council_plan.html", council=record, years=years,
                                       may_plan=permissions.can_create(current_user, Meeting)))
 
     @expose("/plan/<int:id>", methods=("POST",))
@@ -92,7 +92,7 @@ class MeetingView(KyodoModelView):
     form_args = {"step": {"coerce": int}}
 
     def details_extra(self, record: Any) -> Any:
-        return Markup(render_template("admin/meeting_agenda.html", meeting=record,
+        return Markup(render_template("kyodo/admin/meeting_agenda.html", meeting=record,
                                       items=agenda(self.session, record)))
 
 
@@ -136,7 +136,7 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
 
     def details_extra(self, record: Any) -> Any:
         return Markup(render_template(
-            "admin/review_scores.html", review=record, table=score_table(self.session, record),
+            "kyodo/admin/review_scores.html", review=record, table=score_table(self.session, record),
             may_score=permissions.can_create(current_user, ReviewScore)))
 
     @expose("/score/<int:id>", methods=("GET", "POST"))
@@ -160,7 +160,7 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
                 if saved is not FAILED:
                     flash(f"{sheet.member}さんの評点を{saved}件保存しました。", "success")
                     return redirect(self.get_url(".details_view", id=id))
-        return self.render("admin/review_score_form.html", review=review, sheet=sheet)
+        return self.render("kyodo/admin/review_score_form.html", review=review, sheet=sheet)
 
 
 class ReviewScoreView(KyodoModelView):

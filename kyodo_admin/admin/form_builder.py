@@ -203,7 +203,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
                 "records": records_using(db.session, current) if current else 0,
                 "draft": builder.draft_of(db.session, city.id, kind),
             })
-        return self.render("admin/form_builder/index.html", city=city, rows=rows)
+        return self.render("kyodo/admin/form_builder/index.html", city=city, rows=rows)
 
     @expose("/<kind>/")
     def kind_view(self, kind: str) -> str:
@@ -214,7 +214,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
         changes = diff(current.schema if current else {"sections": []}, draft.schema) \
             if draft else []
         return self.render(
-            "admin/form_builder/kind.html", city=city, kind=kind, label=FORM_KINDS[kind],
+            "kyodo/admin/form_builder/kind.html", city=city, kind=kind, label=FORM_KINDS[kind],
             current=current, draft=draft, changes=changes, registry=REGISTRY,
             records=records_using(db.session, current) if current else 0,
             type_choices=TYPE_CHOICES, csrf_form=FlaskForm(),
@@ -347,7 +347,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
                 db.session.commit()
                 flash(f"項目「{field['label']}」を保存しました。", "success")
                 return self._back(kind, f"#field-{field['name']}")
-        return self.render("admin/form_builder/field.html", kind=kind, label=FORM_KINDS[kind],
+        return self.render("kyodo/admin/form_builder/field.html", kind=kind, label=FORM_KINDS[kind],
                            form=form, draft=draft, name=name, section=section,
                            registry=REGISTRY)
 
@@ -358,7 +358,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
         draft = self._draft(kind)
         form_class = extend_form_class(Form, ("preview", draft.id, draft.version), draft.schema)
         form = form_class()
-        return self.render("admin/form_builder/preview.html", kind=kind, label=FORM_KINDS[kind],
+        return self.render("kyodo/admin/form_builder/preview.html", kind=kind, label=FORM_KINDS[kind],
                            draft=draft, form=form)
 
     @expose("/<kind>/diff")
@@ -373,5 +373,5 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
         old = by_id.get(request.args.get("a", "")) or (revisions[-2] if len(revisions) > 1 else None)
         new = by_id.get(request.args.get("b", "")) or (revisions[-1] if revisions else None)
         changes = diff(old.schema, new.schema) if old and new else []
-        return self.render("admin/form_builder/diff.html", kind=kind, label=FORM_KINDS[kind],
+        return self.render("kyodo/admin/form_builder/diff.html", kind=kind, label=FORM_KINDS[kind],
                            revisions=revisions, old=old, new=new, changes=changes)

@@ -144,7 +144,7 @@ class ImportView(LoginRequiredMixin, BaseView):
                         "back_label": "別のファイルを選ぶ"})
                     return redirect(url_for("work.page", token=work))
         kinds = {k: v for k, v in KINDS.items() if permissions.can_create(current_user, MODELS[k])}
-        return self.render("admin/import.html", step="upload", kinds=kinds,
+        return self.render("kyodo/admin/import.html", step="upload", kinds=kinds,
                            max_mb=MAX_BYTES // 1024 // 1024)
 
     @expose("/<token>", methods=("GET", "POST"))
@@ -196,7 +196,7 @@ class ImportView(LoginRequiredMixin, BaseView):
             return redirect(url_for("work.page", token=work))
         checked = check(db.session, city, kind, table, mapping, choices.get("existing", REFUSE))
         preview = preview_rows(table, found, mapping, checked)
-        return self.render("admin/import.html", step="mapping", token=token, filename=filename,
+        return self.render("kyodo/admin/import.html", step="mapping", token=token, filename=filename,
                            kind=kind, kind_label=KINDS[kind], table=table, targets=found, mapping=mapping,
                            checked=checked, preview=preview, choices=choices,
                            unique=UNIQUE.get(kind), UPDATE=UPDATE,

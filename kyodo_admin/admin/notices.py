@@ -70,7 +70,7 @@ class NoticeView(ReadOnlyView):
         "record_id": lambda v, c, m, n: record_link(m.record_type, m.record_id),
     }
     link_column = "subject"
-    list_template = "admin/notice_list.html"
+    list_template = "kyodo/admin/notice_list.html"
 
     @expose("/")
     def index_view(self) -> Any:
@@ -124,7 +124,7 @@ class NoticeTemplateView(KyodoModelView):
     choices = {"kind": NOTICE_KINDS}
     column_labels = {"kind": "種類", "subject": "件名", "body": "本文"}
     form_widget_args = {"body": {"rows": 14}}
-    list_template = "admin/notice_template_list.html"
+    list_template = "kyodo/admin/notice_template_list.html"
 
     @expose("/")
     def index_view(self) -> Any:
@@ -179,4 +179,4 @@ class AccountView(LoginRequiredMixin, BaseView):
             flash("リマインダーのメールを受け取ります。" if form.receives_reminders.data
                   else "リマインダーのメールを止めました（会議のお知らせは届きます）。", "success")
             return redirect(url_for(".index"))
-        return self.render("admin/account.html", form=form)
+        return self.render("kyodo/admin/account.html", form=form)

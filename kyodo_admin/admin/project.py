@@ -62,7 +62,7 @@ class ProjectView(WorkflowMixin, KyodoModelView):
         new_sides = {side: label for side, label in EVALUATION_SIDES.items()
                      if side not in registered and permissions.can_create(
                          current_user, Evaluation(side=side, city_id=record.city_id))}
-        return Markup(render_template("admin/project_hub.html", hub=hub, may=may,
+        return Markup(render_template("kyodo/admin/project_hub.html", hub=hub, may=may,
                                       sides=SIDES, results=hub.results, new_sides=new_sides,
                                       heading="評価（担当課・団体・会議の評価検証）"))
 

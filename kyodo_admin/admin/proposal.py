@@ -91,7 +91,7 @@ class ProposalView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMode
                                        .order_by(Review.step, Review.id)).scalars().all()
         waiting_step = {"step1_review": 1, "step2_review": 2}.get(record.status)
         return Markup(render_template(
-            "admin/proposal_details_extra.html", proposal=record, chain=chain, reviews=reviews,
+            "kyodo/admin/proposal_details_extra.html", proposal=record, chain=chain, reviews=reviews,
             may_edit=permissions.can_edit(current_user, record),
             suggested=suggested_organizations(self.session, record)
             if record.organization_id is None and record.submitted_by else [],

@@ -73,7 +73,7 @@ class CompletionReportView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
         indicators = report_indicators(self.session, record)
         if not indicators:
             return None
-        return Markup(render_template("admin/report_indicators.html", r={"indicators": indicators}))
+        return Markup(render_template("kyodo/admin/report_indicators.html", r={"indicators": indicators}))
 
 
 class EvaluationView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):

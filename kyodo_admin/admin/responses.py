@@ -73,7 +73,7 @@ def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
     """The URL of a list view with filters applied, e.g.
     ``list_url("proposal", ("status", "FilterEqual", "submitted"))``; a dotted path
     (``collaboration_type.name``) names a filter on a related model."""
-    admin = current_app.extensions["admin"][0]
+    admin = current_app.extensions["kyodo"].admin
     view = next(v for v in admin._views if getattr(v, "endpoint", None) == endpoint)
     args: dict[str, Any] = {}
     for position, (path, operation, value) in enumerate(conditions):

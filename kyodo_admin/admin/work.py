@@ -58,7 +58,7 @@ class QueuedWorkView(LoginRequiredMixin, BaseView):
         makes_file = work.job in MAKE_FILES
         if shown["status"] == "done" and not makes_file:
             return redirect(self.get_url(".done", token=token))
-        return self.render("admin/queued_work.html", work=work, state=shown,
+        return self.render("kyodo/admin/queued_work.html", work=work, state=shown,
                            title=TITLES.get(work.job, "処理"), makes_file=makes_file)
 
     @expose("/<token>/status")

@@ -19,6 +19,7 @@ from .. import clock, tenancy
 from ..config import ConfigError
 from ..errors import ValidationFailed
 from ..formschema import cells
+from ..host import HostUser
 from ..models.base import upsert_insert
 from ..models.city import City
 from ..models.user import ROLE_LABELS, LoginFailure, Role, User, new_session_token
@@ -336,4 +337,37 @@ def deactivate_user(session: Session, username: str) -> User:
     user.active = False
     user.session_token = new_session_token()
     session.flush()
+    return user
+
+
+def account_for_host(session: Session, seen: HostUser) -> User:
+    """The kyodo account of a host app's user, as the host's adapter sees them (``seen``):
+    made on their first visit, with no password (the host's login is the only way in), its
+    role, city and name following ``seen``. Refuses an unknown role or city, a city for a
+    system administrator or none for anyone else (``ValidationFailed``); commits a change."""
+    role = role_of(seen.role)
+    city = None
+    if role is Role.SYSTEM_ADMIN:
+        if seen.city:
+            raise ValidationFailed("システム管理者は自治体に属しません。", field="city")
+    else:
+        city = session.execute(select(City).where(City.slug == (seen.city or ""))) \
+            .scalar_one_or_none()
+        if city is None:
+            raise ValidationFailed(f"自治体「{seen.city or ''}」が見つかりません。", field="city")
+    user = session.execute(select(User).where(
+        func.lower(User.username) == seen.username.lower())).scalar_one_or_none()
+    if user is None:
+        if not USERNAME_PATTERN.fullmatch(seen.username):
+            raise ValidationFailed(f"ユーザー名「{seen.username}」は使えません。{USERNAME_RULE}",
+                                   field="username")
+        user = User(username=seen.username, password_hash="")
+        session.add(user)
+    wanted = {"role": role.value, "city_id": city.id if city else None, "active": True,
+              "display_name": cells.single_line(seen.display_name) or seen.username}
+    if any(getattr(user, name) != value for name, value in wanted.items()):
+        for name, value in wanted.items():
+            setattr(user, name, value)
+        session.commit()
+        session.refresh(user)  # read now, while every city may be read
     return user

@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -23,7 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import tenancy
+from .. import kyodo_home_url, tenancy
 from ..extensions import db, limiter, login_manager
 from ..models.user import User
 from ..services.users import authenticate
@@ -76,15 +78,17 @@ def _login_limit() -> str:
 
 @bp.route("/")
 def index() -> Response:
-    return redirect(url_for("admin.index"))
+    return redirect(kyodo_home_url())
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     next_url = safe_next(request.values.get("next"))
+    if current_app.extensions["kyodo"].user_adapter is not None:
+        return _host_login(next_url)
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("admin.index"))
+        return redirect(next_url or kyodo_home_url())
     form = LoginForm()
     if form.validate_on_submit():
         with tenancy.all_cities():  # the user name decides the city
@@ -98,10 +102,22 @@ def login() -> ResponseReturnValue:
             if result.user is not None:
                 login_user(result.user)
                 session["kyodo_login_at"] = session["kyodo_seen_at"] = time.time()
-                return redirect(next_url or url_for("admin.index"))
+                return redirect(next_url or kyodo_home_url())
         flash(result.message, "danger")
     status = 200 if request.method == "GET" or not form.errors else 400
-    return render_template("web/login.html", form=form, next_url=next_url), status
+    return render_template("kyodo/web/login.html", form=form, next_url=next_url), status
+
+
+def _host_login(next_url: str | None) -> ResponseReturnValue:
+    """In a host app whose login serves kyodo too: its login page, or 403 for a host user
+    the adapter gives no kyodo access."""
+    if current_user.is_authenticated:
+        return redirect(next_url or kyodo_home_url())
+    host_user = g.get("kyodo_host_user")
+    view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
+    if (host_user is not None and host_user.is_authenticated) or not view:
+        abort(403)
+    return redirect(url_for(view, next=next_url or kyodo_home_url()))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -115,4 +131,4 @@ def logout() -> Response | str:
         return redirect(url_for("auth.login"))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("web/logout.html")
+    return render_template("kyodo/web/logout.html")

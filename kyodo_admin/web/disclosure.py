@@ -29,11 +29,11 @@ def projects(slug: str) -> Any:
 
     def body() -> str:
         shown = disclosure(db.session, year, page)
-        return render_template("web/_disclosure_body.html", city=city, d=shown,
+        return render_template("kyodo/web/_disclosure_body.html", city=city, d=shown,
                                items=shown.items, year=shown.fiscal_year, sides=SIDES)
 
     with tenancy.scoped_to(city.id):
         # The same page for everyone until one of the city's records changes.
         content = cache.cached(db.session, city.id, ("disclosure", year, page, str(get_locale())),
                                body)
-        return render_template("web/disclosure.html", city=city, body=Markup(content))
+        return render_template("kyodo/web/disclosure.html", city=city, body=Markup(content))

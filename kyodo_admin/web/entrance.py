@@ -100,7 +100,7 @@ def proposal_form(slug: str) -> Any:
         if definition is not None and not form.is_submitted():
             add_blank_rows(form, definition.schema, count=3)
         status = 400 if form.is_submitted() else 200
-        return render_template("web/entrance.html", city=city, form=form,
+        return render_template("kyodo/web/entrance.html", city=city, form=form,
                                definition=definition), status
 
 
@@ -152,7 +152,7 @@ def received(slug: str) -> Any:
         proposal = db.session.get(Proposal, shown.get("proposal") or 0)
         answers = display_answers(proposal.form_definition.schema, proposal.answers) \
             if proposal is not None and proposal.form_definition is not None else []
-        return render_template("web/entrance_received.html", city=city,
+        return render_template("kyodo/web/entrance_received.html", city=city,
                                receipt=shown["receipt"], title=shown["title"],
                                proposal=proposal, shown=answers, proposer_types=PROPOSER_TYPES,
                                org_types=ORGANIZATION_TYPES)

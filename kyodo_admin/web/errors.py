@@ -30,7 +30,7 @@ MESSAGES = {
 def _page(code: int, detail: str | None = None) -> tuple[str, int]:
     title, message = MESSAGES.get(code, MESSAGES[500])
     try:
-        return render_template("web/error.html", code=code, title=title,
+        return render_template("kyodo/web/error.html", code=code, title=title,
                                message=detail or message), code
     except Exception:  # noqa: BLE001 - e.g. the database is down: rendering asks for the user
         log.exception("The error page could not be rendered; a plain one is sent")

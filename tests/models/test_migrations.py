@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from kyodo_admin import create_app
+from kyodo_admin import VERSION_TABLE, create_app
 from kyodo_admin.extensions import db
 from kyodo_admin.models import Base
 from kyodo_admin.models.base import TRIGRAM_SUFFIX, compared_by_alembic
@@ -30,7 +30,7 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_app):
         upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={
-                "compare_type": True, "render_as_batch": True,
+                "compare_type": True, "render_as_batch": True, "version_table": VERSION_TABLE,
                 "include_object": compared_by_alembic})
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
@@ -53,5 +53,5 @@ def test_upgrade_matches_models_and_downgrade_empties(empty_app):
 
         downgrade(revision="base")
         db.engine.dispose()
-        remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+        remaining = set(sa.inspect(db.engine).get_table_names()) - {VERSION_TABLE}
         assert remaining == set()

@@ -19,6 +19,7 @@ from ... import permissions, tenancy
 from ...errors import KyodoError, StaleRecord
 from ...models.base import TenantScoped
 from ...workflow.rights import read_only_reason, rights_for
+from ..templating import KyodoTemplates
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class CappedCountQuery(Query):
         return AtLeast(cap) if found > cap else found
 
 
-class LoginRequiredMixin:
+class LoginRequiredMixin(KyodoTemplates):
     """A view for logged-in users: anyone else goes to the login page (and comes back),
     a logged-in user without the right gets 403. ``may_open`` says who may."""
 
@@ -60,7 +61,10 @@ class LoginRequiredMixin:
         return bool(current_user.is_authenticated)
 
     def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated) and self.may_open()
+        from ... import as_kyodo_user
+
+        with as_kyodo_user():  # in a host's admin menu too, as the kyodo user
+            return bool(current_user.is_authenticated) and self.may_open()
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:

@@ -70,7 +70,7 @@ class ConfiguredFormMixin:
         definition = model.form_definition
         if definition is None:
             return ""
-        return Markup(render_template("admin/answers.html", definition=definition,
+        return Markup(render_template("kyodo/admin/answers.html", definition=definition,
                                       attachment_links=True,
                                       shown=display_answers(definition.schema,
                                                             model.answers or {})))

@@ -60,7 +60,7 @@ class BatchPagesMixin:
     @expose("/batch/<int:id>")
     def document_batch(self, id: int) -> Any:
         batch = self._batch_or_404(id)
-        return self.render("admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
+        return self.render("kyodo/admin/document_batch.html", batch=batch,  # type: ignore[attr-defined]
                            state=batch_state(batch), kind_label=self._batch_label(batch),
                            back_url=self._batch_back_url())
 

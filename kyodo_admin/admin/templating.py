@@ -1,0 +1,71 @@
+"""Kyodo's own drawing of some of Flask-Admin's templates, for kyodo's views only.
+
+Kyodo's views list, sort and act on rows in its own way (its ``admin/model/layout.html``,
+``row_actions.html``, ``actions.html``, ``inline_list_base.html``, kept under ``kyodo/``).
+Flask-Admin's own templates import those by name, so putting kyodo's copies under the same
+names would restyle every Flask-Admin view of a host app. Instead kyodo's views render through
+an overlay of the app's Jinja environment (same globals, filters and loader, its own cache)
+that reads those four names from ``kyodo/``; a host's views keep Flask-Admin's. A host
+overrides any kyodo template, these included, with a file of the same name (``kyodo/…``) in
+its own templates folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from jinja2 import BaseLoader, Environment
+from markupsafe import Markup
+
+#: Flask-Admin's templates kyodo's views draw from ``kyodo/<name>``.
+OWN_VERSIONS = frozenset({
+    "admin/actions.html",
+    "admin/model/layout.html",
+    "admin/model/row_actions.html",
+    "admin/model/inline_list_base.html",
+})
+#: Every kyodo screen's page (its <html lang>, skip link, menu and user): in a host's admin
+#: too, kyodo's screens are drawn in it, under the host admin's menu.
+BASE_TEMPLATE = "kyodo/admin/base.html"
+
+
+class _OwnVersions(BaseLoader):
+    def __init__(self, loader: BaseLoader) -> None:
+        self.loader = loader
+
+    def get_source(self, environment: Environment, template: str
+                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if template in OWN_VERSIONS:
+            template = f"kyodo/{template}"
+        return self.loader.get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return self.loader.list_templates()
+
+
+def kyodo_environment(app: Flask) -> Environment:
+    """The app's Jinja environment as kyodo's views see it (made once per app)."""
+    env: Environment | None = app.extensions.get("kyodo_jinja")
+    if env is None:
+        base = app.jinja_env
+        env = base.overlay(loader=_OwnVersions(base.loader))  # type: ignore[arg-type]
+        app.extensions["kyodo_jinja"] = env
+    return env
+
+
+class KyodoTemplates:
+    """A kyodo view renders its templates (and Flask-Admin's) through kyodo's environment,
+    in kyodo's page."""
+
+    _template_args: dict[str, Any]
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        from .. import csp_nonce
+
+        self._template_args["admin_base_template"] = BASE_TEMPLATE
+        # kyodo's pages allow inline scripts with this response's nonce only (its
+        # Content-Security-Policy), in a host's Admin that makes none too.
+        self._template_args["admin_csp_nonce_attribute"] = Markup(f'nonce="{csp_nonce()}"')
+        env = kyodo_environment(current_app)
+        return super().render(env.get_template(template), **kwargs)  # type: ignore[misc]
