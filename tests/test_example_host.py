@@ -28,7 +28,7 @@ from kyodo_admin import VERSION_TABLE, Kyodo, tenancy
 from kyodo_admin.cli import kyodo_migrations
 from kyodo_admin.config import ConfigError
 from kyodo_admin.extensions import db as kyodo_db
-from kyodo_admin.models import City, User
+from kyodo_admin.models import City, Organization, User
 from kyodo_admin.services.cities import add_city
 
 from .conftest import database_url
@@ -190,9 +190,9 @@ def test_an_install_from_before_moves_its_revision_into_kyodos_version_table(
 
 def bare_host(tmp_path, **config) -> Flask:
     host = Flask("bare_host")
-    host.config.update(SECRET_KEY="the-host-s-own-secret-key", TESTING=True,
-                       SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite3'}",
-                       KYODO_QUEUE_URL="immediate", **config)
+    host.config.update({"SECRET_KEY": "the-host-s-own-secret-key", "TESTING": True,
+                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'host.sqlite3'}",
+                        "KYODO_QUEUE_URL": "immediate", **config})
     return host
 
 
@@ -258,3 +258,118 @@ def test_a_hosts_flask_login_without_an_adapter_is_refused(tmp_path, monkeypatch
                                           "user_adapter を渡して"):
         Kyodo(host)
     nothing_registered(host)
+
+
+def test_kyodos_forms_are_protected_and_the_hosts_stay_as_the_host_made_them(example):
+    client = example.test_client()
+    log_in(client, "alice")  # the host's own login form: no CSRF token, as the host made it
+    refused = client.post("/admin/organization/new/", data={"name": "トークンのない団体"})
+    assert refused.status_code == 400
+    assert "CSRFトークンが不正です" in refused.get_data(as_text=True)
+    with example.app_context(), tenancy.all_cities():
+        assert kyodo_db.session.execute(sa.select(Organization).where(
+            Organization.name == "トークンのない団体")).first() is None
+
+
+def test_a_hosts_csrf_and_babel_serve_kyodo_too(tmp_path, monkeypatch):
+    """A host with its own CSRFProtect and Flask-Babel (English by default) and kyodo's own
+    accounts: kyodo's forms carry the host's tokens, its screens speak the host's language."""
+    from flask_babel import Babel
+    from flask_wtf.csrf import CSRFProtect
+
+    from kyodo_admin.models import Base
+
+    from .conftest import TEST_PASSWORD, login
+    from .factories import UserFactory
+
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    host = bare_host(tmp_path)
+    host_csrf, host_babel = CSRFProtect(host), Babel(host)
+    Kyodo(host)
+    assert host.extensions["csrf"] is host_csrf and host.extensions["babel"].instance is host_babel
+    with host.app_context():
+        Base.metadata.create_all(kyodo_db.engine)
+        UserFactory(username="clerk")
+    client = host.test_client()
+    assert client.post("/login", data={"username": "clerk", "password": TEST_PASSWORD}) \
+        .status_code == 400  # no token: the host's CSRFProtect refuses it
+    assert login(client, "clerk").status_code == 302
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "Skip to main content" in home  # kyodo's catalog, in the host's language
+    with host.app_context():
+        kyodo_db.session.remove()
+        kyodo_db.engine.dispose()
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_kyodos_tables_take_a_schema_beside_a_host_table_of_the_same_name(
+        tmp_path, monkeypatch):
+    import os
+
+    from .conftest import pg_create_database
+
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    url = pg_create_database(f"kyodo_schema_{os.getpid()}")
+    host = bare_host(tmp_path, SQLALCHEMY_DATABASE_URI=url, KYODO_DB_SCHEMA="kyodo")
+    host_db = SQLAlchemy()
+
+    class HostProject(host_db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "project"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(sa.String(100))
+
+    host_db.init_app(host)
+    with host.app_context():
+        host_db.create_all()
+        host_db.session.add(HostProject(title="市の総合計画"))
+        host_db.session.commit()
+    Kyodo(host)  # its project table in another schema: no conflict
+    with host.app_context():
+        with kyodo_migrations(host):
+            upgrade()
+        with tenancy.all_cities():
+            add_city(kyodo_db.session, "kamakura", "鎌倉市", seed="kamakura")
+            kyodo_db.session.commit()
+            assert kyodo_db.session.execute(sa.select(City.slug)).scalars().all() == ["kamakura"]
+        inspector = sa.inspect(host_db.engine)
+        assert {"project", "city", "proposal", VERSION_TABLE} <= \
+            set(inspector.get_table_names(schema="kyodo"))
+        assert set(inspector.get_table_names(schema="public")) == {"project"}
+        assert host_db.session.execute(sa.select(HostProject.title)).scalars().all() == \
+            ["市の総合計画"]
+        kyodo_db.session.remove()
+        kyodo_db.engine.dispose()
+        host_db.engine.dispose()
+
+
+def test_a_schema_name_kyodo_cannot_use_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("KYODO_DB_SCHEMA", 'kyodo"; DROP TABLE x; --')
+    host = bare_host(tmp_path)
+    with pytest.raises(ConfigError, match="KYODO_DB_SCHEMA「kyodo\"; DROP TABLE x; --」は"
+                                          "スキーマ名に使えません"):
+        Kyodo(host)
+    nothing_registered(host)
+
+
+def test_kyodos_template_names_are_its_own_and_the_hosts_stay_the_hosts(tmp_path, monkeypatch):
+    """kyodo's filters and globals (``number``, ``list_url``…) are in its templates only: a
+    host's own of the same names keep working on the host's pages."""
+    from flask import render_template_string
+
+    from kyodo_admin.models import Base
+
+    monkeypatch.setenv("KYODO_INSTANCE_PATH", str(tmp_path))
+    host = bare_host(tmp_path)
+    host.jinja_env.filters["number"] = lambda value: f"第{value}号"
+    host.jinja_env.globals["list_url"] = "/the-hosts-lists"
+    host.add_url_rule("/notice", "notice", lambda: render_template_string(
+        "{{ 7|number }} {{ list_url }}"))
+    Kyodo(host, url_prefix="/kyodo")
+    with host.app_context():
+        Base.metadata.create_all(kyodo_db.engine)
+    client = host.test_client()
+    assert client.get("/kyodo/login").status_code == 200  # kyodo's page, kyodo's names
+    assert client.get("/notice").get_data(as_text=True) == "第7号 /the-hosts-lists"
+    with host.app_context():
+        kyodo_db.engine.dispose()

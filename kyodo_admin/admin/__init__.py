@@ -56,6 +56,7 @@ from ..services.batches import LEDGER, ledger_pdf_name, start_ledger_pdf
 from ..services.dashboard import dashboard_summary
 from ..services.ledger import ledger_document, ledger_workbook
 from ..services.reviews import member_home
+from ..templating import BASE_TEMPLATE
 from .agreement import AgreementView, CostShareView, RoleShareView
 from .city import CitySettingsView, CityView, DepartmentView, UserView
 from .configuration import (
@@ -83,7 +84,6 @@ from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, Proj
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
 from .responses import DOCX_MIMETYPE, XLSX_MIMETYPE, file_response, list_url
-from .templating import BASE_TEMPLATE
 from .work import QueuedWorkView
 
 RECORDS = lazy_gettext("記録")
@@ -218,12 +218,29 @@ HOME_IN_HOST = "kyodo_home"
 ENDPOINTS = [endpoint for *_, endpoint in VIEWS + PAGES]
 
 
+def jinja_names() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The globals and filters kyodo's templates use (in kyodo's environment only)."""
+    from .. import kyodo_home_url
+
+    return ({
+        "audit_events_for": lambda obj: events_for(db.session, obj),
+        "referenced_label": lambda model, field, value: referenced_label(
+            db.session, model, field, value),
+        "answer_changes": answer_changes, "AUDIT_ACTIONS": AUDIT_ACTIONS,
+        "DOCUMENT_KINDS": DOCUMENT_KINDS, "pdf_available": pdf_available,
+        "list_url": list_url, "kyodo_home_url": kyodo_home_url,
+    }, {
+        "wareki": wareki, "nendo": nendo, "yen": yen, "number": number,
+        "local_datetime": local_datetime, "iso_wareki": iso_wareki,
+    })
+
+
 def init_admin(app: Flask, url_prefix: str = "", admin: Admin | None = None,
                category: str | None = None) -> tuple[Admin, str]:
     """kyodo's screens in an Admin of its own (its home at ``{url_prefix}/admin``), or in a
     host's ``admin``: its home a screen there, every screen under the menu ``category``
     (None: kyodo's own categories). Returns the Admin and the home screen's endpoint."""
-    from .. import csp_nonce, kyodo_home_url
+    from .. import csp_nonce
 
     if admin is None:
         admin = Admin(
@@ -248,15 +265,4 @@ def init_admin(app: Flask, url_prefix: str = "", admin: Admin | None = None,
         admin.add_view(view)
     for view_class, name, own_category, endpoint in PAGES:
         admin.add_view(view_class(name=name, category=place(own_category), endpoint=endpoint))
-    app.jinja_env.globals["audit_events_for"] = lambda obj: events_for(db.session, obj)
-    app.jinja_env.globals["referenced_label"] = lambda model, field, value: referenced_label(
-        db.session, model, field, value)
-    app.jinja_env.globals["answer_changes"] = answer_changes
-    app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
-    app.jinja_env.globals["DOCUMENT_KINDS"] = DOCUMENT_KINDS
-    app.jinja_env.globals["pdf_available"] = pdf_available
-    app.jinja_env.filters.update(wareki=wareki, nendo=nendo, yen=yen, number=number,
-                                 local_datetime=local_datetime, iso_wareki=iso_wareki)
-    app.jinja_env.globals["list_url"] = list_url
-    app.jinja_env.globals["kyodo_home_url"] = kyodo_home_url
     return admin, home

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import request
 from markupsafe import Markup
 
 from ..formschema.definition import fields_of
 from ..formschema.forms import field_key
 from ..formschema.types import REGISTRY
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
+from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -30,6 +30,7 @@ from ..services.reviews import (
     score_sheet,
     score_table,
 )
+from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin
 from .responses import FAILED, commit_or_flash, list_url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
@@ -15,6 +14,7 @@ from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
 from ..services.projects import project_hub
 from ..services.reports import follow_completion_date
+from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 

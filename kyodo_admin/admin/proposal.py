@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import request
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -24,6 +24,7 @@ from ..services.proposals import (
     proposal_deadlines,
 )
 from ..services.workflow import apply_transition
+from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import NumberRange, Optional
@@ -15,6 +15,7 @@ from ..errors import PermissionDenied
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
 from ..models.user import Role
 from ..services.reports import prepare_report, record_actuals, report_indicators
+from ..templating import render_template
 from .base import KyodoModelView
 from .fields import DecimalNumberField
 from .mixins import ConfiguredFormMixin, DocumentsMixin

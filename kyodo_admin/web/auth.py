@@ -13,7 +13,6 @@ from flask import (
     flash,
     g,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -29,6 +28,7 @@ from .. import kyodo_home_url, tenancy
 from ..extensions import db, limiter, login_manager
 from ..models.user import User
 from ..services.users import authenticate
+from ..templating import render_template
 
 bp = Blueprint("auth", __name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -13,6 +13,7 @@ from ..admin.fields import FIRST_YEAR, LAST_YEAR
 from ..extensions import db
 from ..services.disclosure import disclosure
 from ..services.evaluations import SIDES
+from ..templating import render_template
 from .entrance import city_or_404
 
 bp = Blueprint("disclosure", __name__, url_prefix="/disclosure")

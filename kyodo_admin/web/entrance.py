@@ -15,7 +15,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -35,6 +34,7 @@ from ..models.organization import ORGANIZATION_TYPES
 from ..models.proposal import PROPOSER_TYPES, Proposal
 from ..services import audit, configured_forms
 from ..services.entrance import Submission, note_submission, seconds_to_wait, submit_proposal
+from ..templating import render_template
 
 bp = Blueprint("entrance", __name__, url_prefix="/entrance")
 

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from ..extensions import db
+from ..templating import render_template
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ... import permissions, tenancy
 from ...errors import KyodoError, StaleRecord
 from ...models.base import TenantScoped
+from ...templating import KyodoTemplates
 from ...workflow.rights import read_only_reason, rights_for
-from ..templating import KyodoTemplates
 
 log = logging.getLogger(__name__)
 

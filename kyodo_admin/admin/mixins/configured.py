@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
 from markupsafe import Markup
 
 from ... import tenancy
 from ...formschema.forms import add_blank_rows, display_answers, prefill, remove_configured_fields
 from ...services import configured_forms
+from ...templating import render_template
 from ...workflow.rights import may_edit_field
 
 

@@ -9,12 +9,14 @@ from flask import flash, request
 from flask_admin.helpers import get_form_data
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import HiddenField
+from wtforms import FieldList, HiddenField
+from wtforms.fields.core import UnboundField
 
 from ... import clock, permissions, tenancy
 from ...errors import KyodoError, StaleRecord, ValidationFailed
 from ...formschema.forms import PREFIX
 from ...models.base import TenantScoped
+from ...templating import KyodoTemplateWidget
 from ...workflow.rights import EVERY, editable_fields, locked_reason, read_only_reason
 from ..fields import BLANK_CHOICE, UNKNOWN_CHOICE, unknown_choice
 
@@ -76,6 +78,16 @@ class FormMixin:
         form_class = super().scaffold_form()  # type: ignore[misc]
         if hasattr(self.model, "version"):
             form_class.loaded_version = HiddenField()
+        return form_class
+
+    def scaffold_inline_form_models(self, form_class: Any) -> Any:
+        """Flask-Admin's inline lists (indicators, role and cost rows) drawn in kyodo's
+        environment: their rows in kyodo's ``inline_list_base.html``."""
+        form_class = super().scaffold_inline_form_models(form_class)  # type: ignore[misc]
+        for unbound in list(vars(form_class).values()):
+            if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, FieldList):
+                unbound.kwargs["widget"] = KyodoTemplateWidget(
+                    unbound.field_class.widget.template)
         return form_class
 
     def form_class_for(self, form_class: Any, obj: Any) -> Any:

@@ -1,4 +1,7 @@
-"""Kyodo's own drawing of some of Flask-Admin's templates, for kyodo's views only.
+"""kyodo's templates render in a Jinja environment of kyodo's own: an overlay of the app's
+(same loader, globals and filters as the app has, its own cache) with kyodo's names added —
+its filters (``wareki``, ``yen``…) and globals (``list_url``…) — which a host's templates
+never see, and its own drawing of some of Flask-Admin's templates.
 
 Kyodo's views list, sort and act on rows in its own way (its ``admin/model/layout.html``,
 ``row_actions.html``, ``actions.html``, ``inline_list_base.html``, kept under ``kyodo/``).
@@ -14,7 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import flask
 from flask import Flask, current_app
+from flask_admin import helpers as h
+from flask_admin.babel import gettext, ngettext
+from flask_admin.form import RenderTemplateWidget
 from jinja2 import BaseLoader, Environment
 from markupsafe import Markup
 
@@ -45,13 +52,32 @@ class _OwnVersions(BaseLoader):
 
 
 def kyodo_environment(app: Flask) -> Environment:
-    """The app's Jinja environment as kyodo's views see it (made once per app)."""
+    """The app's Jinja environment as kyodo's templates see it (made once per app, at its
+    first page: every extension of the app has added its names by then)."""
     env: Environment | None = app.extensions.get("kyodo_jinja")
     if env is None:
+        from .admin import jinja_names
+
         base = app.jinja_env
         env = base.overlay(loader=_OwnVersions(base.loader))  # type: ignore[arg-type]
+        names, filters = jinja_names()
+        env.globals = {**base.globals, **names}
+        env.filters = {**base.filters, **filters}
         app.extensions["kyodo_jinja"] = env
     return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Flask's ``render_template`` (context processors, signals) in kyodo's environment."""
+    return flask.render_template(kyodo_environment(current_app).get_template(name), **context)
+
+
+class KyodoTemplateWidget(RenderTemplateWidget):
+    """Flask-Admin's template widget (an inline list) rendered in kyodo's environment."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> str:
+        kwargs.update({"field": field, "_gettext": gettext, "_ngettext": ngettext, "h": h})
+        return Markup(kyodo_environment(current_app).get_template(self.template).render(kwargs))
 
 
 class KyodoTemplates:
@@ -61,7 +87,7 @@ class KyodoTemplates:
     _template_args: dict[str, Any]
 
     def render(self, template: str, **kwargs: Any) -> str:
-        from .. import csp_nonce
+        from . import csp_nonce
 
         self._template_args["admin_base_template"] = BASE_TEMPLATE
         # kyodo's pages allow inline scripts with this response's nonce only (its
