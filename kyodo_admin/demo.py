@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .documents.wareki import nendo
 from .models import (
     Agreement,
     City,
@@ -27,6 +28,7 @@ from .models import (
     Organization,
     Project,
     ProjectPlan,
+    ProjectYear,
     Proposal,
     Review,
     ReviewScore,
@@ -34,6 +36,7 @@ from .models import (
     RoleShare,
     User,
 )
+from .services.programme import rule_for
 from .services.users import DEMO_PASSWORD, hash_password, verify_password
 from .sessions import Session
 from .shipped import shipped
@@ -64,6 +67,8 @@ CITIES: list[dict[str, Any]] = [
             ("協働の主体の明確さ", "協働の主体は明確か"),
         ],
         "council": "協働エントランス会議",
+        # つながる鎌倉エール事業（協働コース）: up to three years, 500,000円 a year.
+        "programme": {"max_years": 3, "yearly_cap": 500_000},
         "organizations": ["NPO法人かまくら子育てネット", "鎌倉海岸クリーンアップの会",
                           "NPO法人鎌倉みどりの学校", "腰越地区自治会連合会"],
     },
@@ -183,7 +188,8 @@ class _Loader:
 
     def city(self, spec: dict[str, Any], index: int) -> None:
         city = self.get_or_create(City, {"name": spec["name"], "head_title": spec["head_title"],
-                                         "coordinating_section": spec["coordinating_section"]},
+                                         "coordinating_section": spec["coordinating_section"],
+                                         "settings": dict(spec.get("programme", {}))},
                                   slug=spec["slug"])
         with scoped_to(city.id):
             self._city_records(city, spec, index)
@@ -402,6 +408,93 @@ class _Loader:
                         "goal": "防災ボランティアの登録者 50人", "fiscal_year_planned": 2027,
                         "activities": steps},
         }, project_id=planning.id, fiscal_year=2027)
+        if rule_for(city).max_years >= 2:
+            self._projects_over_years(city, departments, types, organizations)
+
+    def _year_of(self, project: Project, number: int, fiscal_year: int) -> ProjectYear:
+        return self.get_or_create(ProjectYear, {"city_id": project.city_id,
+                                                "fiscal_year": fiscal_year},
+                                  project_id=project.id, year_number=number)
+
+    def _agreed_year(self, city: City, project: Project, partner: Organization,
+                     fiscal_year: int, city_amount: int, organization_amount: int) -> None:
+        """A year's signed agreement (its role and cost rows), plan with an indicator."""
+        start, end = D(fiscal_year, 4, 1), D(fiscal_year + 1, 3, 31)
+        agreement = self.get_or_create(Agreement, {
+            "status": "signed", "start_date": start, "end_date": end, "signed_on": start,
+            "fiscal_year": fiscal_year, "city_signatory": f"{city.head_title} 〇〇 〇〇",
+            "organization_signatory": f"代表 {partner.representative}",
+            "responsibility": "事業の実施に伴う事故の責任は、原因に応じて甲乙協議のうえ負担する。",
+        }, project_id=project.id, title=f"{project.title}に関する協定書（{nendo(fiscal_year)}）")
+        self.get_or_create(RoleShare, {"city_role": "会場の確保と広報",
+                                       "organization_role": "活動の企画と運営", "sort_order": 0},
+                           agreement_id=agreement.id, item="活動")
+        self.get_or_create(CostShare, {"city_amount": city_amount,
+                                       "organization_amount": organization_amount,
+                                       "sort_order": 0}, agreement_id=agreement.id, item="事業費")
+        purpose, goal = "地域で高齢者を見守る担い手を増やす。", "見守り協力員 30人"
+        steps = [{"period": period, "content": content, "owner": owner} for period, content, owner
+                 in (("5月", "協力員の募集と研修", "団体"), ("7月〜翌2月", "見守り訪問", "共同"))]
+        plan = self.get_or_create(ProjectPlan, {
+            "purpose": purpose, "target": goal,
+            "content": "\n".join(f"{a['period']}　{a['content']}　{a['owner']}" for a in steps),
+            "answers": {"objective": purpose, "goal": goal, "fiscal_year_planned": fiscal_year,
+                        "activities": steps},
+        }, project_id=project.id, fiscal_year=fiscal_year)
+        self.get_or_create(Indicator, {"unit": "人", "target_value": 30, "sort_order": 0},
+                           project_plan_id=plan.id, name="見守り協力員の登録者数")
+
+    def _reported_year(self, project: Project, partner: Organization, department: Department,
+                       fiscal_year: int) -> None:
+        """A year completed on 31 March, reported in April and evaluated by the three sides."""
+        report = self.get_or_create(CompletionReport, {
+            "due_on": D(fiscal_year + 1, 4, 30), "submitted_on": D(fiscal_year + 1, 4, 20),
+            "actual_cost": 600_000, "summary": "見守り協力員を28人登録し、訪問は延べ400回だった。",
+        }, project_id=project.id, fiscal_year=fiscal_year)
+        for side, evaluator in (("city", department.name), ("organization", partner.name),
+                                ("council", "協働事業の評価検証")):
+            self.get_or_create(Evaluation, {
+                "project_id": project.id, "evaluator": evaluator, "rating": "B",
+                "evaluated_on": D(fiscal_year + 1, 5, 15),
+                "comment": "おおむね目標を達成した。",
+            }, completion_report_id=report.id, side=side)
+
+    def _projects_over_years(self, city: City, departments: list[Department],
+                             types: list[CollaborationType],
+                             organizations: list[Organization]) -> None:
+        """Where the programme runs a project over several years: one in its second year
+        (the first reported, evaluated and continued), one ended after its first."""
+        partner = organizations[0]
+        going = self.get_or_create(Project, {
+            "department_id": departments[1].id, "organization_id": partner.id,
+            "collaboration_type_id": types[0].id, "status": "running",
+            "start_date": D(2025, 4, 1), "end_date": D(2027, 3, 31),
+            "budget_amount": 900_000, "summary": "地域の見守り協力員を育て、訪問を続ける3か年の事業。",
+        }, title="高齢者の見守り協働事業（3か年）")
+        first = self._year_of(going, 1, 2025)
+        if not first.decision:
+            first.completed_on, first.decision = D(2026, 3, 31), "continue"
+            first.decided_on = D(2026, 5, 25)
+            first.decision_reasons = "見守り協力員が順調に増え、地域の評価も高いため。"
+        self._year_of(going, 2, 2026)
+        for year in (2025, 2026):
+            self._agreed_year(city, going, partner, year, 450_000, 150_000)
+        self._reported_year(going, partner, departments[1], 2025)
+
+        ended = self.get_or_create(Project, {
+            "department_id": departments[2].id, "organization_id": organizations[1].id,
+            "collaboration_type_id": types[0].id, "status": "closed",
+            "start_date": D(2025, 4, 1), "end_date": D(2026, 3, 31),
+            "completed_on": D(2026, 3, 31), "budget_amount": 600_000,
+            "summary": "海岸の清掃と環境学習。1年度で終了し、団体の自主事業として続く。",
+        }, title="海辺の清掃と学習の協働事業")
+        only = self._year_of(ended, 1, 2025)
+        if not only.decision:
+            only.completed_on, only.decision = D(2026, 3, 31), "end"
+            only.decided_on = D(2026, 5, 25)
+            only.decision_reasons = "団体の自主事業として続けられる体制が整ったため。"
+        self._agreed_year(city, ended, organizations[1], 2025, 400_000, 200_000)
+        self._reported_year(ended, organizations[1], departments[2], 2025)
 
 
 FORMS_DIR = shipped("forms")

@@ -80,8 +80,9 @@ def test_completion_report_and_document_dates_count_from_japans_day(app, morning
         db.session.flush()
         assert project.completed_on == dt.date(2026, 4, 1)
         report = db.session.execute(select(CompletionReport)).scalar_one()
-        # One month after 1 April is 1 May 2026 (a Friday, not a holiday).
-        assert report.due_on == dt.date(2026, 5, 1) and report.fiscal_year == 2026
+        # One month after 1 April is 1 May 2026 (a Friday, not a holiday); the report is of
+        # the project's year (令和7年度), whichever day it was completed on.
+        assert report.due_on == dt.date(2026, 5, 1) and report.fiscal_year == 2025
         assert "20260401" in document_filename("completion_report", report)
 
 

@@ -89,7 +89,19 @@ def test_demo_has_the_five_cities_and_the_whole_cycle(demo_app):
             Criterion.city_id == kamakura.id)).scalars())
         assert {"公益性", "新たな公共サービス", "継続性", "相乗効果", "市民参加の領域"} <= criteria
         assert len(criteria) == 6
-        assert db.session.execute(select(func.count()).select_from(Indicator)).scalar_one() == 15
+        # Three a city on its finished project; Kamakura's projects over several years
+        # (つながる鎌倉エール: up to three) add one a year.
+        assert db.session.execute(select(func.count()).select_from(Indicator)).scalar_one() == 18
+        going = db.session.execute(select(Project).where(
+            Project.city_id == kamakura.id, Project.title == "高齢者の見守り協働事業（3か年）")) \
+            .scalar_one()
+        assert going.status == "running"
+        assert [(y.year_number, y.fiscal_year, y.decision) for y in going.years] == [
+            (1, 2025, "continue"), (2, 2026, "")]
+        ended = db.session.execute(select(Project).where(
+            Project.city_id == kamakura.id, Project.title == "海辺の清掃と学習の協働事業")) \
+            .scalar_one()
+        assert ended.status == "closed" and [y.decision for y in ended.years] == ["end"]
         numbers = db.session.execute(select(Organization.corporate_number).where(
             Organization.corporate_number != "")).scalars().all()
         assert numbers and all(corporate_number_is_valid(n) for n in numbers)

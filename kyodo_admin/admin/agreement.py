@@ -11,6 +11,7 @@ from ..formschema.definition import fields_of
 from ..formschema.forms import field_key
 from ..formschema.types import REGISTRY
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
+from ..services.programme import check_agreement
 from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
@@ -33,9 +34,10 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
         "cost_shares": lambda v, c, m, n: Markup(render_template(
             "kyodo/admin/agreement_shares.html", agreement=m, kind="cost")),
     }
-    form_columns = ("city", "project", "title", "previous", "start_date", "end_date", "signed_on",
-                    "city_signatory", "organization_signatory", "responsibility",
-                    "role_shares", "cost_shares")
+    form_columns = ("city", "project", "fiscal_year", "title", "previous", "start_date",
+                    "end_date", "signed_on", "city_signatory", "organization_signatory",
+                    "responsibility", "role_shares", "cost_shares")
+    managed_columns = ("status",)  # the year it is for is chosen: one of the project's years
     choices = {"status": AGREEMENT_STATES}
     date_ranges = (("start_date", "end_date"),)
     prefill_from_args = ("project",)
@@ -47,7 +49,9 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
         project = form.project.data if request.method == "GET" and "project" in form else None
         if project is None:
             return form
-        for name, value in (("start_date", project.start_date), ("end_date", project.end_date)):
+        year = project.current_year
+        for name, value in (("start_date", project.start_date), ("end_date", project.end_date),
+                            ("fiscal_year", year.fiscal_year if year else None)):
             if name in form and form[name].data is None and value is not None:
                 form[name].data = value
         kind = getattr(project.collaboration_type, "name", "")
@@ -56,6 +60,11 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
             if REGISTRY[field["type"]].one_choice and kind in field.get("choices", []):
                 form[field_key(field["name"])].data = kind
         return form
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        """The year it is for is one of the project's, its cost table keeps to the
+        programme's rule for that year; else nothing is saved, with the rule named."""
+        check_agreement(model)
 
     inline_models = [
         (RoleShare, {"form_columns": ("id", "item", "city_role", "organization_role",

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
 from ..services.cities import SLUG_PATTERN, settings_examples, update_city_settings
+from ..services.programme import MAX_YEARS_LIMIT, parse_ratios
 from ..services.users import (
     USERNAME_PATTERN,
     USERNAME_RULE,
@@ -122,6 +123,13 @@ def month_day_check(_form: Any, field: Any) -> None:
                               "（2月29日は指定できません）。") from None
 
 
+def ratios_check(_form: Any, field: Any) -> None:
+    try:
+        parse_ratios(field.data)
+    except ValidationFailed as exc:
+        raise ValidationError(str(exc)) from exc
+
+
 class CitySettingsForm(FlaskForm):
     loaded_version = HiddenField()
     head_title = StringField("文書の宛先（例: 鎌倉市長）", validators=[
@@ -152,6 +160,15 @@ class CitySettingsForm(FlaskForm):
     meetings_per_year = IntegerField(SETTING_LABELS["meetings_per_year"], validators=[
         InputRequired("回数を入力してください。"),
         NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])
+    max_years = IntegerField(SETTING_LABELS["max_years"], validators=[
+        InputRequired("年度数を入力してください。"),
+        NumberRange(min=1, max=MAX_YEARS_LIMIT,
+                    message=f"1から{MAX_YEARS_LIMIT}までの整数を入力してください。")])
+    yearly_cap = IntegerField(SETTING_LABELS["yearly_cap"], validators=[
+        InputRequired("金額を入力してください（上限を設けないときは0）。"),
+        NumberRange(min=0, max=10**12, message="0以上の整数（円）を入力してください。")])
+    share_ratios = StringField(SETTING_LABELS["share_ratios"], validators=[
+        Length(max=50, message="50文字以内で入力してください。"), ratios_check])
 
 
 class CitySettingsView(LoginRequiredMixin, BaseView):

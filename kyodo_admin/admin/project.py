@@ -4,27 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash, redirect, request, session
+from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
 
-from .. import permissions
-from ..models.project import PROJECT_STATES, Indicator
+from .. import clock, permissions
+from ..errors import ValidationFailed
+from ..models.project import PROJECT_STATES, YEAR_DECISIONS, Indicator
 from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
+from ..services.programme import (
+    MAX_YEARS_LIMIT,
+    parse_ratios,
+    project_rule,
+    record_decision,
+    year_problem,
+    year_states,
+)
 from ..services.projects import project_hub
 from ..services.reports import follow_completion_date
 from ..templating import render_template
 from .base import KyodoModelView
+from .fields import posted_date
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
+from .responses import FAILED, commit_or_flash
 
 
 class CollaborationTypeView(KyodoModelView):
-    column_list = ("city", "name", "requires_agreement", "sort_order", "active")
+    column_list = ("city", "name", "requires_agreement", "max_years", "yearly_cap",
+                   "share_ratios", "sort_order", "active")
     column_searchable_list = ("name",)
     column_default_sort = "sort_order"
-    form_columns = ("city", "name", "description", "requires_agreement", "sort_order", "active")
+    form_columns = ("city", "name", "description", "requires_agreement", "max_years",
+                    "yearly_cap", "share_ratios", "sort_order", "active")
+    column_descriptions = {
+        "max_years": "この形態の事業を実施できる年度数。空欄は自治体の設定に従います。",
+        "yearly_cap": "1年度あたりの市の負担額の上限（円）。空欄は自治体の設定に従います。",
+        "share_ratios": "事業費に対する市の負担割合の上限（年度ごとの％、例: 80,70,60。"
+                        "100 は上限なし）。空欄は自治体の設定に従います。",
+    }
     unique_in_city = ("name",)
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        parse_ratios(model.share_ratios)  # refused with the rule when it cannot be read
+        if model.max_years is not None and not 1 <= model.max_years <= MAX_YEARS_LIMIT:
+            raise ValidationFailed(f"実施できる年度数は1から{MAX_YEARS_LIMIT}までにしてください。",
+                                   field="max_years")
+        if model.yearly_cap is not None and model.yearly_cap < 0:
+            raise ValidationFailed("負担額の上限は0円以上にしてください。", field="yearly_cap")
+
+
+DECISION_FIELDS = ("decision", "decided_on", "decision_reasons", "decision_conditions")
 
 
 class ProjectView(WorkflowMixin, KyodoModelView):
@@ -54,6 +86,21 @@ class ProjectView(WorkflowMixin, KyodoModelView):
         if not is_created and inspect(model).attrs.completed_on.history.has_changes():
             follow_completion_date(self.session, model)
 
+    @expose("/year_decision/<int:id>", methods=("POST",))
+    def year_decision(self, id: int) -> Any:
+        """The continuation review's decision on the year the project is in (継続審査の
+        結果); refused with the rule named, the typed reasons kept on the page."""
+        posted = {name: request.form.get(name, "")[:4000] for name in DECISION_FIELDS}
+        record, details, stale = self._posted_record(id, permissions.can_fire)
+        message = stale or commit_or_flash(self.session, lambda: record_decision(
+            record, posted["decision"], posted_date(posted["decided_on"]),
+            posted["decision_reasons"], posted["decision_conditions"]))
+        if stale is not None or message is FAILED:
+            session["kyodo_year_decision"] = {"id": id, **posted}  # shown again as typed
+        else:
+            flash(message, "success")
+        return redirect(details)
+
     def details_extra(self, record: Any) -> Any:
         hub = project_hub(self.session, record)
         may = {name: permissions.can_create(current_user, name)
@@ -62,9 +109,17 @@ class ProjectView(WorkflowMixin, KyodoModelView):
         new_sides = {side: label for side, label in EVALUATION_SIDES.items()
                      if side not in registered and permissions.can_create(
                          current_user, Evaluation(side=side, city_id=record.city_id))}
+        typed = session.pop("kyodo_year_decision", None)
+        decision = None
+        if record.status == "evaluated" and permissions.can_fire(current_user, record):
+            decision = {"decided_on": clock.today().isoformat(), "decision": "",
+                        "decision_reasons": "", "decision_conditions": "",
+                        **(typed if typed and typed.get("id") == record.id else {})}
         return Markup(render_template("kyodo/admin/project_hub.html", hub=hub, may=may,
                                       sides=SIDES, results=hub.results, new_sides=new_sides,
-                                      heading="評価（担当課・団体・会議の評価検証）"))
+                                      heading="評価（担当課・団体・会議の評価検証）",
+                                      year_states=year_states(record), decision=decision,
+                                      decisions=YEAR_DECISIONS, rule=project_rule(record)))
 
 
 class ProjectPlanView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
@@ -79,6 +134,16 @@ class ProjectPlanView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     prefill_from_args = ("project",)
     inline_models = [(Indicator, {"form_columns": ("id", "name", "unit", "target_value",
                                                    "actual_value", "sort_order")})]
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        """A plan is for one of its project's years (a next year opens by the council's
+        decision to continue)."""
+        year = model.project.current_year if model.project is not None else None
+        if model.fiscal_year is None and year is not None:  # the year the project is in
+            model.fiscal_year = year.fiscal_year
+        problem = year_problem(model.project, model.fiscal_year, "事業計画書")
+        if problem:
+            raise ValidationFailed(problem, field="fiscal_year")
 
 
 class IndicatorView(KyodoModelView):

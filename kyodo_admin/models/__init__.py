@@ -16,7 +16,7 @@ from .form_definition import FormDefinition
 from .job import JobStatus, QueuedWork
 from .notice import Notice, NoticeTemplate
 from .organization import Organization
-from .project import CollaborationType, Indicator, Project, ProjectPlan
+from .project import CollaborationType, Indicator, Project, ProjectPlan, ProjectYear
 from .proposal import Proposal
 from .report import CompletionReport, Evaluation
 from .user import LoginFailure, RateLimitCounter, Role, Throttle, User
@@ -25,7 +25,7 @@ __all__ = [
     "Agreement", "Attachment", "AuditEvent", "Base", "City", "CityOwned", "CityRevision", "CollaborationType",
     "CompletionReport", "CostShare", "Council", "CouncilMember", "Criterion", "Department",
     "DocumentBatch", "DocumentTemplate", "Evaluation", "HasFormAnswers", "FormDefinition", "GeneratedDocument", "ImportUpload", "Indicator", "JobStatus", "QueuedWork",
-    "Meeting", "Notice", "NoticeTemplate", "Organization", "Project", "ProjectPlan", "Proposal", "Review", "ReviewScore",
+    "Meeting", "Notice", "NoticeTemplate", "Organization", "Project", "ProjectPlan", "ProjectYear", "Proposal", "Review", "ReviewScore",
     "LoginFailure", "RateLimitCounter", "Role", "RoleShare", "TenantScoped", "Throttle", "User",
     "fiscal_year_of",
 ]

@@ -38,6 +38,8 @@ class Agreement(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(200))
+    #: The project's fiscal year it is for (one agreement, or its 変更協定, a year).
+    fiscal_year: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     start_date: Mapped[dt.date | None]
     end_date: Mapped[dt.date | None]
@@ -57,6 +59,12 @@ class Agreement(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base)
     cost_shares: Mapped[list[CostShare]] = relationship(
         back_populates="agreement", cascade="all, delete-orphan", order_by="CostShare.sort_order"
     )
+
+    def derive(self) -> None:
+        """An agreement made without its year is for the year its project is in."""
+        year = self.project.current_year if self.project is not None else None
+        if self.fiscal_year is None and year is not None:
+            self.fiscal_year = year.fiscal_year
 
     @property
     def city_cost_total(self) -> int:

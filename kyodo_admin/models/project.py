@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import clock
 from .base import (
     Base,
     CityOwned,
@@ -46,6 +47,13 @@ class CollaborationType(CityOwned, VersionedMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     #: Whether the form needs an agreement (協定書) before the project runs.
     requires_agreement: Mapped[bool] = mapped_column(default=True)
+    # The programme's rule for a project of this form, where it differs from the city's
+    # (None: the city's, 自治体の設定): how many fiscal years a project may run, the city's
+    # share a year at most (円), and at most which percentage of a year's cost the city
+    # bears, year by year ("80,70,60"; the last holds for later years).
+    max_years: Mapped[int | None]
+    yearly_cap: Mapped[int | None]
+    share_ratios: Mapped[str | None] = mapped_column(String(50))
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -97,9 +105,26 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
     department: Mapped[Department | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
     collaboration_type: Mapped[CollaborationType | None] = relationship()
+    #: Its fiscal years, the first first: the last is the year it is in (its state's).
+    years: Mapped[list[ProjectYear]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectYear.year_number")
 
     def derive(self) -> None:
+        """Its fiscal year follows its start; a new project gets its first year, which follows
+        the start while it is the only one (a later year is opened by the council's decision
+        to continue, ``services/workflow.py``)."""
         self.fiscal_year = fiscal_year_of(self.start_date)
+        if not self.years:
+            self.years.append(ProjectYear(
+                city_id=self.city_id, year_number=1, completed_on=self.completed_on,
+                fiscal_year=self.fiscal_year or fiscal_year_of(clock.today())))
+        elif len(self.years) == 1 and self.fiscal_year is not None:
+            self.years[0].fiscal_year = self.fiscal_year
+
+    @property
+    def current_year(self) -> ProjectYear | None:
+        """The year the project is in: its state is this year's state."""
+        return self.years[-1] if self.years else None
 
     @property
     def status_label(self) -> str:
@@ -107,6 +132,52 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.title
+
+
+YEAR_DECISIONS = {
+    "continue": "継続",
+    "continue_with_conditions": "条件付きで継続",
+    "end": "終了",
+}
+
+
+class ProjectYear(CityOwned, VersionedMixin, TimestampMixin, Base):
+    """One fiscal year of a project (第1年度, 第2年度…): budgets are voted year by year, so
+    each year has its own plan, agreement, completion report and evaluations (all keyed by
+    the project and this fiscal year) and ends in the council's continuation decision. The
+    project's state is its last year's; an earlier year was continued."""
+
+    __tablename__ = "project_year"
+    __table_args__ = (
+        UniqueConstraint("project_id", "fiscal_year"),
+        UniqueConstraint("project_id", "year_number"),
+        CheckConstraint("year_number >= 1", name="year_number_positive"),
+    )
+    city_parent = "project"
+    label = "事業年度"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),
+                                            index=True)
+    fiscal_year: Mapped[int]
+    #: 1 for the project's first year (第1年度).
+    year_number: Mapped[int] = mapped_column(default=1)
+    #: The year's 事業完了日 (the project's ``completed_on`` is its current year's).
+    completed_on: Mapped[dt.date | None]
+    #: The continuation review's decision (継続審査): continue, continue_with_conditions, end.
+    decision: Mapped[str] = mapped_column(String(30), default="")
+    decided_on: Mapped[dt.date | None]
+    decision_reasons: Mapped[str] = mapped_column(Text, default="")
+    decision_conditions: Mapped[str] = mapped_column(Text, default="")
+
+    project: Mapped[Project] = relationship(back_populates="years")
+
+    @property
+    def decision_label(self) -> str:
+        return YEAR_DECISIONS.get(self.decision, "")
+
+    def __str__(self) -> str:
+        return f"{self.project} 第{self.year_number}年度（{self.fiscal_year}年度）"
 
 
 class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):

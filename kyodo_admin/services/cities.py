@@ -39,6 +39,8 @@ def update_city_settings(session: Session, city: City, *, loaded_version: str,
 
 
 def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
+    from .programme import rule_for
+
     """What the city's settings mean on concrete dates of this fiscal year (shown under
     the settings form)."""
     settings = settings_for(city)
@@ -53,6 +55,7 @@ def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
         (f"{wareki(completed)}に完了した事業の事業報告書",
          f"提出期限 {wareki(report_due(completed, settings))}"),
         (f"{nendo(year)}のステップ2（決定）", f"期限 {wareki(step2_deadline(year, settings))}"),
+        ("協働事業の年度と市の負担（形態ごとの規定がなければ）", rule_for(city).describe()),
     ]
 
 
@@ -100,7 +103,8 @@ def add_city(session: Session, slug: str, name: str, *, head_title: str = "",
         raise ValidationFailed(f"元にする自治体「{seed}」はありません。"
                                f"使えるのは {', '.join(seed_cities())} です。", field="seed")
     city = City(slug=slug, name=name, head_title=head_title or f"{name}長",
-                coordinating_section=coordinating_section)
+                coordinating_section=coordinating_section,
+                settings=dict(spec.get("programme", {})) if spec else {})
     session.add(city)
     session.flush()
     if spec is None:

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import clock
-from ..documents.wareki import wareki
-from ..errors import TransitionNotAllowed
+from ..documents.wareki import nendo, wareki
+from ..errors import TransitionNotAllowed, ValidationFailed
 from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
 from ..models.base import fiscal_year_of
 from ..models.council import REVIEW_RESULTS, Review
-from ..models.project import PROJECT_STATES, Project
+from ..models.project import PROJECT_STATES, Project, ProjectYear
 from ..models.proposal import PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport, Evaluation
 from ..models.user import Role
@@ -30,6 +30,7 @@ from ..sessions import Session
 from ..workflow.deadlines import budget_timing, report_due, settings_for
 from ..workflow.transitions import Transition, find, transitions_of
 from .audit import record_event, record_events
+from .programme import CONTINUING, check_agreement, project_rule
 from .proposals import assign_receipt_number
 
 STATE_LABELS: dict[str, dict[str, str]] = {
@@ -79,19 +80,43 @@ def _review_guard(step: int, result: str, needs_reasons: bool = False,
     return guard
 
 
+def in_current_year(column: Any, project: Any) -> Any:
+    """Records of the year the project is in: a fiscal year from its current year's on (a
+    report made after the year's end may carry the next fiscal year; no later year exists);
+    in a project of one year, a record without a year too (as before years)."""
+    year = project.current_year
+    if year is None:
+        return column.is_(None)
+    if len(project.years) == 1:
+        return or_(column >= year.fiscal_year, column.is_(None))
+    return column >= year.fiscal_year
+
+
 def _agreement_signed(session: Session, project: Any) -> str | None:
     if project.collaboration_type is not None and not project.collaboration_type.requires_agreement:
         return None
     signed = session.execute(select(Agreement.id).where(
-        Agreement.project_id == project.id, Agreement.status == "signed").limit(1)).first()
-    return None if signed else "締結済の協定書がありません。協定書を締結してから進めてください。"
+        Agreement.project_id == project.id, Agreement.status == "signed",
+        in_current_year(Agreement.fiscal_year, project)).limit(1)).first()
+    return None if signed else f"{_year_name(project)}の締結済の協定書がありません。" \
+        "協定書を締結してから進めてください。"
+
+
+def _year_name(project: Any) -> str:
+    year = project.current_year
+    return f"第{year.year_number}年度（{nendo(year.fiscal_year)}）" if year else "この年度"
+
+
+def _current_reports(project: Any) -> Any:
+    return select(CompletionReport.id).where(
+        CompletionReport.project_id == project.id,
+        in_current_year(CompletionReport.fiscal_year, project))
 
 
 def _report_submitted(session: Session, project: Any) -> str | None:
-    found = session.execute(select(CompletionReport.id).where(
-        CompletionReport.project_id == project.id,
+    found = session.execute(_current_reports(project).where(
         CompletionReport.submitted_on.is_not(None)).limit(1)).first()
-    return None if found else "提出日の記録された事業報告書がありません。"
+    return None if found else f"{_year_name(project)}の提出日の記録された事業報告書がありません。"
 
 
 def _report_not_submitted(session: Session, project: Any) -> str | None:
@@ -100,8 +125,13 @@ def _report_not_submitted(session: Session, project: Any) -> str | None:
 
 
 def _sides(session: Session, project: Any) -> set[str]:
+    """The sides that evaluated the year the project is in (its report's evaluations; one
+    recorded without a report counts for a project of one year, as before years)."""
+    of_year: Any = Evaluation.completion_report_id.in_(_current_reports(project))
+    if len(project.years) <= 1:
+        of_year = or_(of_year, Evaluation.completion_report_id.is_(None))
     return set(session.execute(select(Evaluation.side).where(
-        Evaluation.project_id == project.id)).scalars())
+        Evaluation.project_id == project.id, of_year)).scalars())
 
 
 def _both_sides_evaluated(session: Session, project: Any) -> str | None:
@@ -114,10 +144,39 @@ def _council_verified(session: Session, project: Any) -> str | None:
     return None if "council" in _sides(session, project) else "会議による評価検証が登録されていません。"
 
 
+def _continuation_decided(session: Session, project: Any) -> str | None:
+    """A next year opens on the council's decision to continue, within the programme's
+    number of years."""
+    year = project.current_year
+    if year is None or year.decision not in CONTINUING:
+        return (f"{_year_name(project)}の継続審査の結果（継続）が記録されていません。"
+                "「継続審査の結果」で会議の決定を記録してください。")
+    rule = project_rule(project)
+    if year.year_number >= rule.max_years:
+        return (f"この協働事業の規定では、実施できるのは第{rule.max_years}年度までです"
+                f"（{rule.describe()}）。次の年度は開けません。")
+    return _council_verified(session, project)
+
+
+def _ends_here(session: Session, project: Any) -> str | None:
+    """Ending the project: the year's evaluation verified, and no decision to continue."""
+    year = project.current_year
+    if year is not None and year.decision in CONTINUING:
+        return ("継続審査で「継続」と決定されています。「次の年度を開始する」で進めるか、"
+                "継続審査の結果を「終了」に改めてください。")
+    return _council_verified(session, project)
+
+
 def _agreement_complete(_session: Session, agreement: Any) -> str | None:
     missing = [label for label, ok in (("協定期間（開始日・終了日）", agreement.start_date and agreement.end_date),
                                        ("役割分担", agreement.role_shares)) if not ok]
-    return None if not missing else f"締結の前に{'・'.join(missing)}を入力してください。"
+    if missing:
+        return f"締結の前に{'・'.join(missing)}を入力してください。"
+    try:  # its year and the programme's rule for the city's share
+        check_agreement(agreement)
+    except ValidationFailed as exc:
+        return str(exc)
+    return None
 
 
 def _partner_confirmed(_session: Session, proposal: Any) -> str | None:
@@ -147,6 +206,8 @@ GUARDS: dict[str, Callable[[Session, Any], str | None]] = {
     "report_not_submitted": _report_not_submitted,
     "both_sides_evaluated": _both_sides_evaluated,
     "council_verified": _council_verified,
+    "continuation_decided": _continuation_decided,
+    "ends_here": _ends_here,
     "agreement_complete": _agreement_complete,
 }
 
@@ -196,13 +257,18 @@ def _draft_reproposal(session: Session, proposal: Any, _on: dt.date, _user: Any)
 
 def _set_completed_on(_session: Session, project: Any, on: dt.date, _user: Any) -> None:
     project.completed_on = on
+    if project.current_year is not None:
+        project.current_year.completed_on = on
 
 
 def _create_completion_report(session: Session, project: Any, _on: dt.date, _user: Any) -> Any:
-    year = fiscal_year_of(project.completed_on)
+    """The report of the year the project is in, due after the year's 事業完了日."""
+    current = project.current_year
+    year = current.fiscal_year if current is not None else fiscal_year_of(project.completed_on)
     existing = session.execute(select(CompletionReport).where(
-        CompletionReport.project_id == project.id, CompletionReport.fiscal_year == year)
-    ).scalar_one_or_none()
+        CompletionReport.project_id == project.id,
+        in_current_year(CompletionReport.fiscal_year, project)).order_by(
+        CompletionReport.fiscal_year)).scalars().first()
     due = report_due(project.completed_on, settings_for(project.city))
     if existing is not None:
         existing.due_on = due
@@ -213,14 +279,27 @@ def _create_completion_report(session: Session, project: Any, _on: dt.date, _use
 
 
 def _undo_completion(session: Session, project: Any, _on: dt.date, _user: Any) -> None:
-    """Back to running: no completion date, and the report made at completion (not yet
-    submitted, kept with what was entered) is due no more, so no reminder goes."""
+    """Back to running: no completion date, and the year's report made at completion (not
+    yet submitted, kept with what was entered) is due no more, so no reminder goes."""
     if project.completed_on is not None:
         for report in session.execute(select(CompletionReport).where(
                 CompletionReport.project_id == project.id,
                 CompletionReport.submitted_on.is_(None),
-                CompletionReport.fiscal_year == fiscal_year_of(project.completed_on))).scalars():
+                in_current_year(CompletionReport.fiscal_year, project))).scalars():
             report.due_on = None
+    project.completed_on = None
+    if project.current_year is not None:
+        project.current_year.completed_on = None
+
+
+def _open_next_year(session: Session, project: Any, _on: dt.date, _user: Any) -> None:
+    """The next fiscal year of the project (第n+1年度): planned again, with its own plan,
+    agreement, report and evaluations; the year before keeps its decision and 事業完了日."""
+    current = project.current_year
+    assert current is not None  # the guard saw it
+    following = ProjectYear(city_id=project.city_id, fiscal_year=current.fiscal_year + 1,
+                            year_number=current.year_number + 1)
+    project.years.append(following)
     project.completed_on = None
 
 
@@ -258,7 +337,8 @@ def _mark_project_agreed(session: Session, agreement: Any, on: dt.date, user: An
 def _draft_amendment(session: Session, agreement: Any, _on: dt.date, _user: Any) -> Agreement:
     amendment = Agreement(
         city_id=agreement.city_id, project_id=agreement.project_id, previous=agreement,
-        title=agreement.title, status="draft", start_date=agreement.start_date,
+        title=agreement.title, status="draft", fiscal_year=agreement.fiscal_year,
+        start_date=agreement.start_date,
         end_date=agreement.end_date, city_signatory=agreement.city_signatory,
         organization_signatory=agreement.organization_signatory,
         responsibility=agreement.responsibility, answers=dict(agreement.answers or {}),
@@ -280,6 +360,7 @@ EFFECTS: dict[str, Callable[[Session, Any, dt.date, Any], Any]] = {
     "set_completed_on": _set_completed_on,
     "create_completion_report": _create_completion_report,
     "undo_completion": _undo_completion,
+    "open_next_year": _open_next_year,
     "set_signed_on": _set_signed_on,
     "supersede_previous": _supersede_previous,
     "take_agreement_period": _take_agreement_period,

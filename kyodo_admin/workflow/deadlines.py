@@ -39,6 +39,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "document_number": "",               # 文書番号 before the number: 「鎌地つ第」
     "mail_sender_name": "",              # the From name of notices (default: the section)
     "mail_signature": "",                # the signature under every notice
+    # The programme's rule (services/programme.py); a collaboration type may have its own.
+    "max_years": 1,                      # fiscal years a project may run (継続できる年度数)
+    "yearly_cap": 0,                     # the city's share a year at most, 円 (0: no cap)
+    "share_ratios": "",                  # the city's share of a year's cost at most, % per year
 }
 
 LATE_BUDGET_CHOICES = {
@@ -59,6 +63,9 @@ SETTING_LABELS = {
     "document_number": "文書番号の記号（例: 鎌地つ第。通知に「鎌地つ第　　号」と印字します）",
     "mail_sender_name": "通知メールの差出人名（空欄なら協働事業の担当課）",
     "mail_signature": "通知メールの署名",
+    "max_years": "協働事業を実施できる年度数（最長。継続審査で次の年度へ進めます）",
+    "yearly_cap": "市の負担額の上限（1年度あたりの円。0は上限なし）",
+    "share_ratios": "市の負担割合の上限（年度ごとの％をカンマ区切りで。例: 80,70,60。空欄は上限なし）",
 }
 
 

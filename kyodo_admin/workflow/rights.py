@@ -51,6 +51,11 @@ UNDER_REVIEW = coordinators(
     "審査中の提案は、審査の対象（事業の名称・概要・予算・様式の回答など）を変更できません。"
     "変更できるのは団体・担当課・協働の形態・元の提案だけです。")
 
+#: The state of a project's record of an earlier year (the project has gone on to a next
+#: year): what that year planned, reported and evaluated is its record.
+YEAR_CONTINUED = "continued"
+EARLIER_YEAR = nobody("前の年度（継続審査により次の年度へ進んだ年度）の記録は変更できません。")
+
 #: Table -> state -> rights. A completion report follows its project's state (``STATE_FROM``).
 EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
     "proposal": {
@@ -87,11 +92,13 @@ EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
         "reported": nobody("受理した事業報告書は変更できません。"),
         "evaluated": nobody("評価済の事業報告書は変更できません。"),
         "closed": nobody("終了した協働事業の事業報告書は変更できません。"),
+        YEAR_CONTINUED: EARLIER_YEAR,
     },
     "project_plan": {  # the project's state: the plan is what was agreed and carried out
         "planning": OPEN, "agreed": OPEN, "running": OPEN,
         **{state: nobody("完了した協働事業の事業計画書は変更できません。")
            for state in ("completed", "reported", "evaluated", "closed")},
+        YEAR_CONTINUED: EARLIER_YEAR,
     },
     "indicator": {  # the project's state (through its plan): actuals come after completion
         "planning": OPEN, "agreed": OPEN, "running": OPEN,
@@ -99,9 +106,11 @@ EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
                                   "完了した協働事業の評価項目で変更できるのは実績値だけです。"),
         **{state: nobody("報告を受理した協働事業の評価項目は変更できません。")
            for state in ("reported", "evaluated", "closed")},
+        YEAR_CONTINUED: EARLIER_YEAR,
     },
     "evaluation": {  # the project's state: written until the project is closed
         "closed": nobody("終了した協働事業の評価は変更できません。"),
+        YEAR_CONTINUED: EARLIER_YEAR,
     },
     "review": {  # the proposal's state: a decided proposal's reviews are its record
         **{state: nobody("決定した提案の審査結果は変更できません。")
@@ -131,13 +140,32 @@ def _table(record: Any) -> str:
     return getattr(type(record), "__tablename__", "")
 
 
+#: Where a project's record names its fiscal year (a path of relationships, then the column).
+YEAR_OF: dict[str, str] = {"project_plan": "fiscal_year", "completion_report": "fiscal_year",
+                           "indicator": "project_plan.fiscal_year",
+                           "evaluation": "completion_report.fiscal_year"}
+
+
+def _of_earlier_year(table: str, record: Any, project: Any) -> bool:
+    """Whether a project's record is of a year before the one the project is in."""
+    if table not in YEAR_OF or not getattr(project, "years", None):
+        return False
+    value = record
+    for step in YEAR_OF[table].split("."):
+        value = getattr(value, step, None)
+    return value is not None and value < project.current_year.fiscal_year
+
+
 def rights_for(record: Any) -> StateRights | None:
-    """The rights of the record's state; None when its state narrows nothing."""
+    """The rights of the record's state (its project's, for a record of a project: the state
+    of the year it is of); None when its state narrows nothing."""
     table = _table(record)
     holder = record
     for step in STATE_FROM.get(table, "").split(".") if table in STATE_FROM else ():
         holder = getattr(holder, step, None)
     state = getattr(holder, "status", None) or ""
+    if _table(holder) == "project" and _of_earlier_year(table, record, holder):
+        state = YEAR_CONTINUED
     return EDIT_RIGHTS.get(RIGHTS_OF.get(table, table), {}).get(state)
 
 
@@ -195,7 +223,7 @@ def check_table(states: Mapping[str, Mapping[str, Any]], columns: Mapping[str, s
     for table, by_state in EDIT_RIGHTS.items():
         state_table = state_table_of(table)
         for state, rights in by_state.items():
-            if state not in states.get(state_table, {}):
+            if state not in states.get(state_table, {}) and state != YEAR_CONTINUED:
                 problems.append(f"{table}: unknown state {state!r}")
             for fields in rights.edit.values():
                 unknown = set(fields or ()) - columns.get(table, set())

@@ -73,7 +73,12 @@ PROJECT: tuple[Transition, ...] = (
                confirm="事業完了を取り消して実施中に戻しますか？事業報告書の提出期限も取り消されます。"),
     Transition("finish_evaluation", "評価済にする", ("reported",), "evaluated",
                guard="both_sides_evaluated"),
-    Transition("close", "終了する", ("evaluated",), "closed", guard="council_verified"),
+    # Between years: the council's continuation review (継続審査) decides, recorded on the
+    # year; continuing opens the next fiscal year, planned again (services/programme.py).
+    Transition("continue", "次の年度を開始する", ("evaluated",), "planning",
+               guard="continuation_decided", effects=("open_next_year",),
+               confirm="継続審査の決定により、次の年度を開始しますか？次の年度の事業計画書・協定書を作成します。"),
+    Transition("close", "終了する", ("evaluated",), "closed", guard="ends_here"),
 )
 
 AGREEMENT: tuple[Transition, ...] = (

@@ -27,7 +27,7 @@ from kyodo_admin.models import (
 from kyodo_admin.services.workflow import apply_transition
 from kyodo_admin.tenancy import scoped_to
 
-from ..conftest import csrf_from, flashes
+from ..conftest import csrf_from, enter_city, flashes
 from ..factories import (
     CityFactory,
     CompletionReportFactory,
@@ -65,6 +65,7 @@ def test_what_hangs_on_a_final_record_is_not_deleted(client, login_as, endpoint,
     record = make(city)
     record_id, city_id = record.id, city.id
     staff = UserFactory(city=city, role=Role.CITY_ADMIN.value)
+    enter_city(city)  # the rights are asked in the city's request (its project's years)
     assert not permissions.can_delete(staff, record) and not permissions.can_edit(staff, record)
     assert permissions.can_delete(staff, model)  # the kind itself may be deleted
     login_as(staff)

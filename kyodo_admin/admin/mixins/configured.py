@@ -59,7 +59,25 @@ class ConfiguredFormMixin:
         previous = (model.answers or {}) if model is not None else {}
         form._kyodo_answers = configured_forms.take_answers(
             self.session, form, definition, previous, getattr(current_user, "id", None))
+        form._kyodo_all_fields = dict(form._fields)  # shown again if the save is refused
         remove_configured_fields(form, definition.schema)
+
+    def create_model(self, form: Any) -> Any:
+        return self._keeping_answers(form, super().create_model(form))  # type: ignore[misc]
+
+    def update_model(self, form: Any, model: Any) -> Any:
+        return self._keeping_answers(form, super().update_model(form, model))  # type: ignore[misc]
+
+    @staticmethod
+    def _keeping_answers(form: Any, saved: Any) -> Any:
+        """A save refused after the answers were taken (a rule checked as it is stored)
+        shows the form again with every answer as typed."""
+        every = getattr(form, "_kyodo_all_fields", None)
+        if not saved and every is not None:
+            form._fields = every
+            for name, field in every.items():
+                setattr(form, name, field)
+        return saved
 
     def apply_extras(self, form: Any, model: Any) -> None:
         super().apply_extras(form, model)  # type: ignore[misc]

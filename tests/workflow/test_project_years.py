@@ -1,0 +1,225 @@
+"""Projects over several fiscal years: the programme's rule for each year's city share (at
+its edges), a project through year one's continuation review into year two with year-scoped
+guards and rights, and the refusals that name the year and the rule with nothing saved."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kyodo_admin.errors import ValidationFailed
+from kyodo_admin.extensions import db
+from kyodo_admin.models import Agreement, CompletionReport, Project, ProjectPlan, ProjectYear
+from kyodo_admin.models.user import Role
+from kyodo_admin.services.programme import (
+    Rule,
+    city_share_problem,
+    parse_ratios,
+    record_decision,
+    rule_for,
+)
+from kyodo_admin.workflow.rights import read_only_reason
+
+from ..conftest import csrf_from, enter_city, flashes, form_page
+from ..factories import (
+    AgreementFactory,
+    CityFactory,
+    CollaborationTypeFactory,
+    EvaluationFactory,
+    ProjectFactory,
+    ProjectPlanFactory,
+    RoleShareFactory,
+    UserFactory,
+)
+from .test_transitions import fire, status_of
+
+CHIKUMA = Rule(max_years=3, yearly_cap=500_000, ratios=(80, 70, 60))
+
+
+@pytest.mark.parametrize("year,city,organization,over", [
+    (1, 500_000, 125_000, None),          # exactly at the cap, exactly 80 %
+    (1, 500_001, 200_000, "上限 500,000円 を 1円 超えています"),
+    (2, 350_000, 150_000, None),          # exactly 70 %
+    (2, 350_001, 149_999, "事業費の70％です（事業費 500,000円 のうち 350,000円 まで）。"
+                          "市の負担額 350,001円 は 1円 超えています"),
+    (3, 300_000, 200_000, None),          # exactly 60 %
+    (3, 300_001, 200_000, "事業費の60％"),
+    (4, 300_001, 200_000, "事業費の60％"),  # the last ratio holds for later years
+])
+def test_the_city_share_rule_at_its_edges(year, city, organization, over):
+    problem = city_share_problem(CHIKUMA, year, 2026 + year - 1, city, organization)
+    if over is None:
+        assert problem is None
+    else:
+        assert problem is not None and over in problem
+        assert f"第{year}年度（令和{8 + year - 1}年度）" in problem
+
+
+def test_no_rule_is_no_limit_and_ratios_are_read_as_people_write_them():
+    assert city_share_problem(Rule(1, None, ()), 1, 2026, 10**9, 0) is None
+    assert parse_ratios("８０、７０，６０％") == (80, 70, 60)
+    assert parse_ratios("") == ()
+    for bad in ("80,abc", "0", "101", "80;70"):
+        with pytest.raises(ValidationFailed, match="1から100までの整数"):
+            parse_ratios(bad)
+
+
+@pytest.fixture
+def city(app):
+    city = CityFactory(settings={"max_years": 3, "yearly_cap": 500_000,
+                                 "share_ratios": "80,70,60"})
+    enter_city(city)
+    return city
+
+
+@pytest.fixture
+def staff(city, client, login_as):
+    user = UserFactory(city=city, role=Role.STAFF.value)
+    login_as(user)
+    return user
+
+
+def test_a_collaboration_type_has_its_own_rule_field_by_field(city):
+    own = CollaborationTypeFactory(city=city, share_ratios="100", max_years=2)
+    assert rule_for(city) == CHIKUMA
+    assert rule_for(city, own) == Rule(max_years=2, yearly_cap=500_000, ratios=(100,))
+
+
+def agreement_form(client, project, city_amount: str, organization_amount: str,
+                   fiscal_year: int | None = None):
+    html, values = form_page(client, f"/admin/agreement/new/?project={project.id}")
+    values.update({"project": str(project.id), "title": "協定書", "start_date": "2026-04-01",
+                   "end_date": "2027-03-31", "cost_shares-0-item": "講師謝礼",
+                   "cost_shares-0-city_amount": city_amount,
+                   "cost_shares-0-organization_amount": organization_amount})
+    if fiscal_year is not None:
+        values["fiscal_year"] = str(fiscal_year)
+    return client.post("/admin/agreement/new/", data=values, follow_redirects=True)
+
+
+def agreements_of(project) -> int:
+    return db.session.execute(select(func.count()).select_from(Agreement).where(
+        Agreement.project_id == project.id)).scalar_one()
+
+
+def test_an_agreement_over_the_years_share_is_refused_naming_the_rule(client, city, staff):
+    project = ProjectFactory(city=city)
+    html = agreement_form(client, project, "500001", "500000").get_data(as_text=True)
+    assert any("第1年度（令和8年度）の市の負担額 500,001円 は、1年度の上限 500,000円 を 1円 超えて"
+               in m for m in flashes(html))
+    assert agreements_of(project) == 0
+    assert 'value="500001"' in html  # what was typed stays on the form
+    html = agreement_form(client, project, "400000", "99999").get_data(as_text=True)
+    assert any("事業費の80％です" in m for m in flashes(html)) and agreements_of(project) == 0
+    agreement_form(client, project, "400000", "100000")  # exactly 80 %
+    saved = db.session.execute(select(Agreement).where(Agreement.project_id == project.id)) \
+        .scalar_one()
+    assert (saved.fiscal_year, saved.city_cost_total) == (2026, 400_000)
+
+
+def test_an_agreement_for_a_year_the_project_does_not_run_in_is_refused(client, city, staff):
+    project = ProjectFactory(city=city)
+    html = agreement_form(client, project, "1000", "0", fiscal_year=2027).get_data(as_text=True)
+    assert any("協定書の年度（令和9年度）は、この協働事業の年度（令和8年度）にありません" in m
+               for m in flashes(html))
+    assert agreements_of(project) == 0
+
+
+def evaluated_year(city, project, fiscal_year: int):
+    """The year the project is in, carried to evaluated: its report submitted and the three
+    sides' evaluations registered (the screens' steps are tested elsewhere)."""
+    report = db.session.execute(select(CompletionReport).where(
+        CompletionReport.project_id == project.id,
+        CompletionReport.fiscal_year == fiscal_year)).scalar_one()
+    report.submitted_on = dt.date(fiscal_year + 1, 4, 20)
+    db.session.commit()
+    return report
+
+
+def decide(client, project, decision: str, reasons: str = "成果が上がっている",
+           conditions: str = "", on: str = "2026-05-20"):
+    html = client.get(f"/admin/project/details/?id={project.id}").get_data(as_text=True)
+    version = re.search(r'name="loaded_version" value="(\d+)"', html).group(1)
+    return client.post(f"/admin/project/year_decision/{project.id}", data={
+        "csrf_token": csrf_from(html), "loaded_version": version, "decision": decision,
+        "decided_on": on, "decision_reasons": reasons, "decision_conditions": conditions},
+        follow_redirects=True)
+
+
+def test_a_project_through_year_one_into_year_two(client, city, staff):
+    project = ProjectFactory(city=city, status="planning", start_date=dt.date(2025, 4, 1),
+                             end_date=dt.date(2026, 3, 31))
+    plan = ProjectPlanFactory(city=city, project=project, fiscal_year=2025)
+    first = AgreementFactory(city=city, project=project, start_date=dt.date(2025, 4, 1),
+                             end_date=dt.date(2026, 3, 31))
+    RoleShareFactory(city=city, agreement=first)
+    fire(client, "agreement", first, "sign", on=dt.date(2025, 4, 1))
+    fire(client, "project", project, "start", on=dt.date(2025, 4, 1))
+    fire(client, "project", project, "complete", on=dt.date(2026, 3, 31))
+    report = evaluated_year(city, project, 2025)
+    fire(client, "project", project, "accept_report")
+    for side in ("city", "organization"):
+        EvaluationFactory(city=city, project=project, completion_report=report, side=side)
+    fire(client, "project", project, "finish_evaluation")
+    EvaluationFactory(city=city, project=project, completion_report=report, side="council")
+    assert status_of(project) == "evaluated"
+
+    # No decision yet: no next year.
+    page = fire(client, "project", project, "continue").get_data(as_text=True)
+    assert any("第1年度（令和7年度）の継続審査の結果（継続）が記録されていません" in m
+               for m in flashes(page))
+    # A decision with conditions needs them; the typed reasons stay on the page.
+    page = decide(client, project, "continue_with_conditions", reasons="地域の参加が広がった")
+    assert any("継続の条件を入力してください" in m for m in flashes(page.get_data(as_text=True)))
+    assert "地域の参加が広がった" in page.get_data(as_text=True)
+    decide(client, project, "continue_with_conditions", reasons="地域の参加が広がった",
+           conditions="第2年度は参加者数を報告すること")
+    page = fire(client, "project", project, "close").get_data(as_text=True)
+    assert any("継続審査で「継続」と決定されています" in m for m in flashes(page))
+    fire(client, "project", project, "continue")
+    assert status_of(project) == "planning"
+    db.session.expire_all()
+    years = db.session.execute(select(ProjectYear).where(ProjectYear.project_id == project.id)
+                               .order_by(ProjectYear.year_number)).scalars().all()
+    assert [(y.year_number, y.fiscal_year, y.decision, y.completed_on) for y in years] == [
+        (1, 2025, "continue_with_conditions", dt.date(2026, 3, 31)), (2, 2026, "", None)]
+    assert db.session.get(Project, project.id).completed_on is None
+
+    # Year one's records are its record now.
+    assert "前の年度" in read_only_reason(db.session.get(ProjectPlan, plan.id), Role.STAFF.value)
+    assert "前の年度" in read_only_reason(db.session.get(CompletionReport, report.id),
+                                        Role.STAFF.value)
+    # Year two is agreed on year two's agreement, not year one's.
+    page = fire(client, "project", project, "agree").get_data(as_text=True)
+    assert any("第2年度（令和8年度）の締結済の協定書がありません" in m for m in flashes(page))
+    second = AgreementFactory(city=city, project=project, start_date=dt.date(2026, 4, 1),
+                              end_date=dt.date(2027, 3, 31))
+    assert second.fiscal_year == 2026  # made without its year: the year the project is in
+    RoleShareFactory(city=city, agreement=second)
+    fire(client, "agreement", second, "sign", on=dt.date(2026, 4, 1))
+    assert status_of(project) == "agreed"
+    fire(client, "project", project, "start", on=dt.date(2026, 4, 1))
+    fire(client, "project", project, "complete", on=dt.date(2026, 11, 30))
+    reports = db.session.execute(select(CompletionReport.fiscal_year).where(
+        CompletionReport.project_id == project.id).order_by(CompletionReport.fiscal_year)) \
+        .scalars().all()
+    assert reports == [2025, 2026]  # year two's report, due after year two
+    page = fire(client, "project", project, "accept_report").get_data(as_text=True)
+    assert any("第2年度（令和8年度）の提出日の記録された事業報告書がありません" in m
+               for m in flashes(page))
+
+
+def test_no_year_past_the_programmes_last(client, city, staff):
+    city_type = CollaborationTypeFactory(city=city, max_years=1)
+    project = ProjectFactory(city=city, status="evaluated", collaboration_type=city_type)
+    page = decide(client, project, "continue").get_data(as_text=True)
+    assert any("第1年度（令和8年度）は、この事業の最終年度です（規定: 最長1年度" in m
+               for m in flashes(page))
+    db.session.expire_all()
+    assert db.session.get(Project, project.id).current_year.decision == ""
+    with pytest.raises(ValidationFailed, match="最終年度"):
+        record_decision(db.session.get(Project, project.id), "continue",
+                        dt.date(2027, 5, 1), "理由", "")
