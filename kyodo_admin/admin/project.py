@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import flash, redirect, request, session
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
 
 from .. import clock, permissions
 from ..errors import ValidationFailed
-from ..models.project import PROJECT_STATES, YEAR_DECISIONS, Indicator
+from ..models.project import PROJECT_STATES, YEAR_DECISIONS, Indicator, Project
 from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
 from ..services.programme import (
@@ -23,7 +25,7 @@ from ..services.programme import (
     year_problem,
     year_states,
 )
-from ..services.projects import project_hub
+from ..services.projects import project_hub, runs_in
 from ..services.reports import follow_completion_date
 from ..templating import render_template
 from .base import KyodoModelView
@@ -59,6 +61,23 @@ class CollaborationTypeView(KyodoModelView):
 DECISION_FIELDS = ("decision", "decided_on", "decision_reasons", "decision_conditions")
 
 
+class RunsInYearFilter(BaseSQLAFilter):
+    """「実施年度」: the projects with a year in that fiscal year (a project over three years is
+    in each of them), as the home screen and the ledger count them."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(runs_in(int(value)))
+
+    def operation(self) -> Any:
+        return lazy_gettext("等しい")
+
+    def validate(self, value: Any) -> bool:
+        return str(value).isdigit() and 1989 <= int(value) <= 2100
+
+    def clean(self, value: Any) -> Any:
+        return int(value)
+
+
 class ProjectView(WorkflowMixin, KyodoModelView):
     column_list = ("city", "title", "organization", "department", "collaboration_type", "status",
                    "fiscal_year", "start_date", "end_date", "budget_amount")
@@ -70,8 +89,9 @@ class ProjectView(WorkflowMixin, KyodoModelView):
                           "status", "fiscal_year", "start_date", "end_date", "budget_amount",
                           "summary")
     column_searchable_list = ("title", "summary")
-    column_filters = ("status", "fiscal_year", "start_date", "end_date",
-                      "organization.name", "department.name", "collaboration_type.name")
+    column_filters = ("status", "fiscal_year", RunsInYearFilter(Project.fiscal_year, "実施年度"),
+                      "start_date", "end_date", "organization.name", "department.name",
+                      "collaboration_type.name")
     column_sortable_list = ("title", "status", "fiscal_year", "start_date", "end_date",
                             "budget_amount")
     column_default_sort = ("id", True)

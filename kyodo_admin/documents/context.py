@@ -129,6 +129,16 @@ def project_context(project: Project | None) -> Context:
     }
 
 
+def year_context(project: Project | None, fiscal_year: int | None) -> Context:
+    """Which of the project's years a record is of: {{ year.label }} prints 第2年度,
+    {{ year.fiscal_year|nendo }} 令和8年度, {{ year.count }} the years it has run so far."""
+    years = list(getattr(project, "years", None) or [])
+    number = next((y.year_number for y in years if y.fiscal_year == fiscal_year), None)
+    return {"number": number, "label": f"第{number}年度" if number else "",
+            "fiscal_year": fiscal_year, "count": len(years),
+            "first_fiscal_year": years[0].fiscal_year if years else None}
+
+
 def indicators_context(plan: ProjectPlan | None) -> list[Context]:
     rows = []
     for indicator in getattr(plan, "indicators", None) or []:
@@ -193,6 +203,7 @@ def project_plan(plan: ProjectPlan) -> Context:
         **_common(plan, project),
         **_partner(project),
         "department": department_context(project.department),
+        "year": year_context(project, plan.fiscal_year),
         "plan": {"fiscal_year": plan.fiscal_year, "purpose": _s(plan.purpose),
                  "target": _s(plan.target), "content": _s(plan.content),
                  "schedule": _s(plan.schedule)},
@@ -215,6 +226,7 @@ def agreement(agreement: Agreement) -> Context:
         **_common(agreement, project),
         **_partner(project),
         "department": department_context(project.department),
+        "year": year_context(project, agreement.fiscal_year),
         "agreement": {"title": _s(agreement.title), "start_date": agreement.start_date,
                       "end_date": agreement.end_date, "signed_on": agreement.signed_on,
                       "city_signatory": _s(agreement.city_signatory),
@@ -239,7 +251,9 @@ def _plan_of(project: Project, fiscal_year: int | None) -> ProjectPlan | None:
     return session.execute(stmt.limit(1)).scalar_one_or_none()
 
 
-def _agreement_total(project: Project) -> int | None:
+def _agreement_total(project: Project, fiscal_year: int | None) -> int | None:
+    """The cost of the year's signed agreement (else of the latest signed one, as before
+    years)."""
     from sqlalchemy import inspect, select
 
     session = inspect(project).session
@@ -247,7 +261,8 @@ def _agreement_total(project: Project) -> int | None:
         return None
     signed = session.execute(select(Agreement).where(
         Agreement.project_id == project.id, Agreement.status == "signed")
-        .order_by(Agreement.id.desc()).limit(1)).scalar_one_or_none()
+        .order_by((Agreement.fiscal_year == fiscal_year).desc().nulls_last(), Agreement.id.desc())
+        .limit(1)).scalar_one_or_none()
     if signed is None:
         return None
     return signed.city_cost_total + signed.organization_cost_total
@@ -255,11 +270,12 @@ def _agreement_total(project: Project) -> int | None:
 
 def completion_report(report: CompletionReport) -> Context:
     project = report.project
-    planned = _agreement_total(project)
+    planned = _agreement_total(project, report.fiscal_year)
     return {
         **_common(report, project),
         **_partner(project),
         "department": department_context(project.department),
+        "year": year_context(project, report.fiscal_year),
         "report": {"fiscal_year": report.fiscal_year, "due_on": report.due_on,
                    "submitted_on": report.submitted_on, "summary": _s(report.summary),
                    "actual_cost": report.actual_cost},
@@ -277,6 +293,7 @@ def evaluation(evaluation: Evaluation) -> Context:
         **_common(evaluation, project),
         **_partner(project),
         "department": department_context(project.department),
+        "year": year_context(project, fiscal_year),
         "evaluation": {"side": EVALUATION_SIDES.get(evaluation.side, ""),
                        "evaluator": _s(evaluation.evaluator),
                        "evaluated_on": evaluation.evaluated_on,

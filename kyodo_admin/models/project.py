@@ -33,6 +33,10 @@ PROJECT_STATES = {
     "evaluated": "評価済",
     "closed": "終了",
 }
+#: The state of a project's earlier year: the project went on to a next year (継続).
+YEAR_CONTINUED = "continued"
+#: A year's state in words: the project's state for the year it is in, 継続 for an earlier one.
+YEAR_STATES = {**PROJECT_STATES, YEAR_CONTINUED: "継続（次の年度へ）"}
 
 
 class CollaborationType(CityOwned, VersionedMixin, TimestampMixin, Base):

@@ -14,11 +14,12 @@ from ..models.agreement import Agreement
 from ..models.base import fiscal_year_of
 from ..models.city import City
 from ..models.council import Meeting
-from ..models.project import PROJECT_STATES, CollaborationType, Project
+from ..models.project import YEAR_CONTINUED, YEAR_STATES, CollaborationType, Project
 from ..models.proposal import AWAITING_STEP2, PROPOSAL_STATES, Proposal
 from ..models.report import CompletionReport
 from ..sessions import Session
 from ..workflow.deadlines import setting_day, settings_for, step2_deadline
+from .projects import goes_on_after, runs_in, state_in
 
 #: How far ahead "due soon" looks.
 DUE_SOON_DAYS = 30
@@ -113,8 +114,9 @@ def year_figures(session: Session, year: int, today: dt.date,
                  settings: dict[str, Any]) -> YearFigures:
     proposals = dict(session.execute(select(Proposal.status, func.count()).where(
         Proposal.fiscal_year == year).group_by(Proposal.status)).all())
-    projects = dict(session.execute(select(Project.status, func.count()).where(
-        Project.fiscal_year == year).group_by(Project.status)).all())
+    state = state_in(year)  # a project over several years counts in each, in that year's state
+    projects: dict[str, int] = dict(session.execute(select(state, func.count()).where(
+        runs_in(year)).group_by(state)).all())
     meetings_held = session.execute(select(func.count()).select_from(Meeting).where(
         Meeting.fiscal_year == year, Meeting.held_on < today)).scalar_one()
 
@@ -125,10 +127,11 @@ def year_figures(session: Session, year: int, today: dt.date,
         CompletionReport.due_on >= today,
         CompletionReport.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS)))
 
-    signed = select(Agreement.project_id).where(Agreement.status == "signed")
+    signed = select(Agreement.project_id).where(Agreement.status == "signed",
+                                                Agreement.fiscal_year == year)
     without_agreement = shortlist_ids(session, select(Project.id).outerjoin(
         CollaborationType, Project.collaboration_type_id == CollaborationType.id).where(
-        Project.fiscal_year == year,
+        runs_in(year), ~goes_on_after(year),
         Project.status.in_(("planning", "agreed", "running")), Project.id.not_in(signed),
         or_(Project.collaboration_type_id.is_(None), CollaborationType.requires_agreement.is_(True)))
         .order_by(Project.id))
@@ -136,7 +139,7 @@ def year_figures(session: Session, year: int, today: dt.date,
     by_type = [(type_id, int(n), int(total or 0)) for type_id, n, total in session.execute(
         select(Project.collaboration_type_id, func.count(),
                func.coalesce(func.sum(Project.budget_amount), 0))
-        .where(Project.fiscal_year == year).group_by(Project.collaboration_type_id))]
+        .where(runs_in(year)).group_by(Project.collaboration_type_id))]
 
     budget_deadline = setting_day(settings, "budget_deadline", year)
     late_budget = shortlist_ids(session, select(Proposal.id).where(
@@ -174,7 +177,8 @@ def dashboard_summary(session: Session, user: Any, today: dt.date | None = None,
     summary.proposals_by_state = [(k, label, figures.proposals_by_state.get(k, 0))
                                   for k, label in PROPOSAL_STATES.items()]
     summary.projects_by_state = [(k, label, figures.projects_by_state.get(k, 0))
-                                 for k, label in PROJECT_STATES.items()]
+                                 for k, label in YEAR_STATES.items()
+                                 if k != YEAR_CONTINUED or figures.projects_by_state.get(k)]
     summary.next_meetings = list(session.execute(select(Meeting).where(
         Meeting.held_on >= today).order_by(Meeting.held_on).limit(5)).scalars())
     summary.meetings_held = figures.meetings_held

@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..formschema.definition import public_schema
 from ..formschema.forms import display_answers
 from ..models.agreement import Agreement
-from ..models.project import Project, ProjectPlan
+from ..models.project import YEAR_STATES, Project, ProjectPlan, ProjectYear
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from ..workflow.publicity import is_public, public_states
 from .evaluations import YearResult, year_results
-from .projects import rows_by_project
+from .projects import rows_by_project, runs_in, state_in, year_state
 
 DISCLOSED_STATES = tuple(sorted(public_states("project")))
 #: Projects on one page of the disclosure.
@@ -38,6 +38,10 @@ class DisclosedProject:
     plan_answers: list[tuple[str, str, Any]] = field(default_factory=list)
     results: list[YearResult] = field(default_factory=list)
     report_answers: dict[int, list[tuple[str, str, Any]]] = field(default_factory=dict)
+    #: The shown year's state in words, and which of the project's years it is (a project
+    #: over several years: 「第2年度（全2年度）」).
+    state_label: str = ""
+    year_label: str = ""
 
 
 @dataclass
@@ -60,11 +64,15 @@ def public_answers(record: Any) -> list[tuple[str, str, Any]]:
 
 
 def disclosed_years(session: Session) -> list[int]:
-    """The fiscal years with disclosed projects, newest first."""
-    return [y for y in session.scalars(
-        select(Project.fiscal_year).where(Project.status.in_(DISCLOSED_STATES),
-                                          Project.fiscal_year.is_not(None))
-        .distinct().order_by(Project.fiscal_year.desc())) if y is not None]
+    """The fiscal years with disclosed projects (each year a project runs in, disclosed in
+    that year's state), newest first."""
+    later = aliased(ProjectYear)
+    went_on = exists().where(later.project_id == ProjectYear.project_id,
+                             later.fiscal_year > ProjectYear.fiscal_year)
+    return list(session.scalars(
+        select(ProjectYear.fiscal_year).join(Project, Project.id == ProjectYear.project_id)
+        .where(or_(Project.status.in_(DISCLOSED_STATES), went_on))
+        .distinct().order_by(ProjectYear.fiscal_year.desc())))
 
 
 def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) -> Disclosure:
@@ -72,8 +80,8 @@ def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) 
     first. The session is scoped to the city."""
     years = disclosed_years(session)
     year = fiscal_year if fiscal_year is not None else (years[0] if years else None)
-    where = [Project.status.in_(DISCLOSED_STATES),
-             Project.fiscal_year == year if year is not None else Project.fiscal_year.is_(None)]
+    where = [runs_in(year), state_in(year).in_(DISCLOSED_STATES)] if year is not None \
+        else [false()]
     total = session.execute(select(func.count()).select_from(Project).where(*where)).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
@@ -81,11 +89,12 @@ def disclosure(session: Session, fiscal_year: int | None = None, page: int = 1) 
         select(Project).where(*where).order_by(Project.id.desc())
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         .options(selectinload(Project.organization), selectinload(Project.collaboration_type),
-                 selectinload(Project.department))).scalars())
-    return Disclosure(year, years, _disclosed(session, projects), page, pages, total)
+                 selectinload(Project.department), selectinload(Project.years))).scalars())
+    return Disclosure(year, years, _disclosed(session, projects, year), page, pages, total)
 
 
-def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProject]:
+def _disclosed(session: Session, projects: list[Project],
+               year: int | None = None) -> list[DisclosedProject]:
     """Everything shown of these projects, a statement per kind of record (not per project)."""
     ids = [p.id for p in projects]
     agreements = rows_by_project(session, Agreement, ids,
@@ -105,13 +114,20 @@ def _disclosed(session: Session, projects: list[Project]) -> list[DisclosedProje
         plan = own_plans[-1] if own_plans else None
         item = DisclosedProject(project, next(iter(agreements[project.id]), None), plan,
                                 public_answers(plan) if plan else [])
-        shown_reports = reports[project.id] \
-            if is_public("completion_report", project.status) else []
-        shown_evaluations = evaluations[project.id] \
-            if is_public("evaluation", project.status) else []
+        # Each year's report and evaluations by the state of their year: a year the project
+        # went on from is shown whole while the next is planned.
+        shown_reports = [r for r in reports[project.id] if is_public(
+            "completion_report", year_state(project, r.fiscal_year))]
+        report_years = {r.id: r.fiscal_year for r in reports[project.id]}
+        shown_evaluations = [e for e in evaluations[project.id] if is_public(
+            "evaluation", year_state(project, report_years.get(e.completion_report_id)))]
         item.results = year_results(session, project, shown_reports, shown_evaluations,
                                     plans=own_plans)
         for report in shown_reports:
             item.report_answers[report.id] = public_answers(report)
+        item.state_label = YEAR_STATES.get(year_state(project, year), project.status_label)
+        number = next((y.year_number for y in project.years if y.fiscal_year == year), None)
+        if number is not None and len(project.years) > 1:
+            item.year_label = f"第{number}年度（全{len(project.years)}年度）"
         shown.append(item)
     return shown

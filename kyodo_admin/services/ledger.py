@@ -14,11 +14,11 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..documents.wareki import nendo, number, wareki, yen
 from ..models.agreement import Agreement
-from ..models.project import Indicator, Project, ProjectPlan
+from ..models.project import YEAR_STATES, Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .evaluations import SIDES, YearResult, year_results
-from .projects import rows_by_project
+from .projects import rows_by_project, runs_in, year_state
 from .spreadsheets import NUMBER_FORMAT, typed
 
 #: The printed ledger's type size (A3 landscape).
@@ -37,18 +37,32 @@ class LedgerRow:
     result: YearResult | None
     #: The year's indicators: the report's (with actuals), else the year's plan's targets.
     indicators: list[Indicator]
+    fiscal_year: int
+
+    @property
+    def title(self) -> str:
+        """The project's name, with which of its years this is when it runs over several."""
+        number = next((y.year_number for y in self.project.years
+                       if y.fiscal_year == self.fiscal_year), None)
+        many = len(self.project.years) > 1 or number not in (None, 1)
+        return f"{self.project.title}（第{number}年度）" if many else self.project.title
+
+    @property
+    def state(self) -> str:
+        return YEAR_STATES.get(year_state(self.project, self.fiscal_year), self.project.status)
 
 
 def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
-    """The projects of the year (the session is scoped to the city), each with its signed
-    agreement and the year's report, evaluations and indicators: a statement per kind of
-    record, not per project."""
-    projects = list(session.execute(select(Project).where(Project.fiscal_year == fiscal_year)
+    """The projects running in the year (the session is scoped to the city; a project over
+    three years is in each of the three), each with the year's signed agreement, report,
+    evaluations and indicators: a statement per kind of record, not per project."""
+    projects = list(session.execute(select(Project).where(runs_in(fiscal_year))
                                     .order_by(Project.id).options(
         selectinload(Project.organization), selectinload(Project.collaboration_type),
-        selectinload(Project.department))).scalars())
+        selectinload(Project.department), selectinload(Project.years))).scalars())
     ids = [p.id for p in projects]
     agreements = rows_by_project(session, Agreement, ids, Agreement.status == "signed",
+                             Agreement.fiscal_year == fiscal_year,
                              order=Agreement.id.desc(), options=(
                                  selectinload(Agreement.cost_shares),
                                  selectinload(Agreement.role_shares)))
@@ -65,7 +79,8 @@ def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:
         planned = [i for plan in plans[project.id] if plan.fiscal_year == fiscal_year
                    for i in plan.indicators]
         rows.append(LedgerRow(project, next(iter(agreements[project.id]), None), result,
-                              result.indicators if result and result.indicators else planned))
+                              result.indicators if result and result.indicators else planned,
+                              fiscal_year))
     return rows
 
 
@@ -100,8 +115,8 @@ def _evaluations(result: YearResult | None) -> str:
 def ledger_values(row: LedgerRow) -> list[Any]:
     project, agreement, result = row.project, row.agreement, row.result
     report = result.report if result else None
-    return [project.title, str(project.organization or ""), str(project.collaboration_type or ""),
-            str(project.department or ""), project.status_label, project.start_date,
+    return [row.title, str(project.organization or ""), str(project.collaboration_type or ""),
+            str(project.department or ""), row.state, project.start_date,
             project.end_date, _roles(agreement),
             agreement.city_cost_total if agreement else None,
             agreement.organization_cost_total if agreement else None,

@@ -6,11 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, exists, or_, select
 
 from ..models.agreement import Agreement
 from ..models.document import GeneratedDocument
-from ..models.project import Project, ProjectPlan
+from ..models.project import YEAR_CONTINUED, Project, ProjectPlan, ProjectYear
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .evaluations import YearResult, year_results
@@ -25,6 +25,32 @@ class ProjectHub:
     evaluations: list[Evaluation] = field(default_factory=list)
     results: list[YearResult] = field(default_factory=list)
     documents: list[GeneratedDocument] = field(default_factory=list)
+
+
+def runs_in(fiscal_year: int) -> Any:
+    """Projects with a year in that fiscal year (a project over three years is in three)."""
+    return Project.id.in_(select(ProjectYear.project_id).where(
+        ProjectYear.fiscal_year == fiscal_year))
+
+
+def goes_on_after(fiscal_year: int) -> Any:
+    """Projects with a later year than that fiscal year (it was continued)."""
+    return exists().where(ProjectYear.project_id == Project.id,
+                          ProjectYear.fiscal_year > fiscal_year)
+
+
+def state_in(fiscal_year: int) -> Any:
+    """A project's state in that fiscal year, in SQL: 継続 for a year it went on from."""
+    return case((goes_on_after(fiscal_year), YEAR_CONTINUED), else_=Project.status)
+
+
+def year_state(project: Project, fiscal_year: int | None) -> str:
+    """The state of the project's year of that fiscal year: its own state for the year it
+    is in (and for a record without a year), 継続 for an earlier one."""
+    current = project.current_year
+    if fiscal_year is not None and current is not None and fiscal_year < current.fiscal_year:
+        return YEAR_CONTINUED
+    return project.status
 
 
 def rows_by_project(session: Session, model: Any, ids: list[int], *where: Any, order: Any,

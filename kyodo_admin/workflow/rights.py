@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models.project import YEAR_CONTINUED
 from ..models.user import Role
 
 #: Every field of the record.
@@ -51,9 +52,8 @@ UNDER_REVIEW = coordinators(
     "審査中の提案は、審査の対象（事業の名称・概要・予算・様式の回答など）を変更できません。"
     "変更できるのは団体・担当課・協働の形態・元の提案だけです。")
 
-#: The state of a project's record of an earlier year (the project has gone on to a next
-#: year): what that year planned, reported and evaluated is its record.
-YEAR_CONTINUED = "continued"
+#: A project's record of an earlier year (the project has gone on to a next year): what that
+#: year planned, reported and evaluated is its record.
 EARLIER_YEAR = nobody("前の年度（継続審査により次の年度へ進んだ年度）の記録は変更できません。")
 
 #: Table -> state -> rights. A completion report follows its project's state (``STATE_FROM``).

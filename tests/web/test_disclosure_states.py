@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from kyodo_admin.models.agreement import AGREEMENT_STATES
-from kyodo_admin.models.project import PROJECT_STATES
+from kyodo_admin.models.project import PROJECT_STATES, YEAR_STATES
 from kyodo_admin.workflow.publicity import PUBLIC_WHEN, is_public
 
 from ..factories import (
@@ -25,7 +25,7 @@ from ..factories import (
 
 
 def test_every_kind_of_the_disclosure_has_a_rule_by_a_known_state():
-    states = {"project": PROJECT_STATES, "agreement": AGREEMENT_STATES}
+    states = {"project": YEAR_STATES, "agreement": AGREEMENT_STATES}  # a year's states
     for kind, (decider, shown) in PUBLIC_WHEN.items():
         assert shown <= set(states[decider]), kind
 

@@ -28,6 +28,8 @@ from ..factories import (
     AgreementFactory,
     CityFactory,
     CollaborationTypeFactory,
+    CompletionReportFactory,
+    CostShareFactory,
     EvaluationFactory,
     ProjectFactory,
     ProjectPlanFactory,
@@ -207,6 +209,10 @@ def test_a_project_through_year_one_into_year_two(client, city, staff):
         CompletionReport.project_id == project.id).order_by(CompletionReport.fiscal_year)) \
         .scalars().all()
     assert reports == [2025, 2026]  # year two's report, due after year two
+    from kyodo_admin.documents.context import build_context
+
+    year = build_context("agreement", db.session.get(Agreement, second.id))["year"]
+    assert (year["label"], year["fiscal_year"], year["count"]) == ("第2年度", 2026, 2)
     page = fire(client, "project", project, "accept_report").get_data(as_text=True)
     assert any("第2年度（令和8年度）の提出日の記録された事業報告書がありません" in m
                for m in flashes(page))
@@ -223,3 +229,49 @@ def test_no_year_past_the_programmes_last(client, city, staff):
     with pytest.raises(ValidationFailed, match="最終年度"):
         record_decision(db.session.get(Project, project.id), "continue",
                         dt.date(2027, 5, 1), "理由", "")
+
+
+def test_the_ledger_home_screen_and_disclosure_follow_the_year(client, city, staff):
+    """A project in its second year is in the ledger, the home screen and the disclosure of
+    both its years, with that year's agreement, state and report."""
+    from kyodo_admin.services.dashboard import dashboard_summary
+    from kyodo_admin.services.ledger import ledger_rows
+
+    project = ProjectFactory(city=city, status="running", title="見守りの輪（2か年）",
+                             start_date=dt.date(2025, 4, 1), end_date=dt.date(2027, 3, 31))
+    first = db.session.execute(select(ProjectYear).where(
+        ProjectYear.project_id == project.id)).scalar_one()
+    first.decision, first.decided_on = "continue", dt.date(2026, 5, 25)
+    db.session.add(ProjectYear(city_id=city.id, project_id=project.id, fiscal_year=2026,
+                               year_number=2))
+    db.session.commit()
+    for year, amount in ((2025, 400_000), (2026, 450_000)):
+        agreement = AgreementFactory(city=city, project=project, status="signed",
+                                     fiscal_year=year, start_date=dt.date(year, 4, 1),
+                                     end_date=dt.date(year + 1, 3, 31))
+        CostShareFactory(city=city, agreement=agreement, city_amount=amount,
+                         organization_amount=100_000)
+    report = CompletionReportFactory(city=city, project=project, fiscal_year=2025,
+                                     submitted_on=dt.date(2026, 4, 20),
+                                     summary="協力員28人が延べ400回訪問した。")
+    for side in ("city", "organization", "council"):
+        EvaluationFactory(city=city, project=project, completion_report=report, side=side,
+                          rating="B")
+    db.session.expire_all()
+
+    one, two = ledger_rows(db.session, 2025), ledger_rows(db.session, 2026)
+    assert [(r.title, r.state, r.agreement.city_cost_total) for r in one] == [
+        ("見守りの輪（2か年）（第1年度）", "継続（次の年度へ）", 400_000)]
+    assert [(r.title, r.state, r.agreement.city_cost_total) for r in two] == [
+        ("見守りの輪（2か年）（第2年度）", "実施中", 450_000)]
+    counts = {y: {k: n for k, _label, n in dashboard_summary(
+        db.session, staff, today=dt.date(2026, 12, 1), fiscal_year=y).projects_by_state if n}
+        for y in (2025, 2026)}
+    assert counts == {2025: {"continued": 1}, 2026: {"running": 1}}
+
+    earlier = client.get(f"/disclosure/{city.slug}/?year=2025").get_data(as_text=True)
+    assert "見守りの輪（2か年）" in earlier and "協力員28人が延べ400回訪問した。" in earlier
+    assert "令和7年度は第1年度（全2年度）" in earlier and "継続（次の年度へ）" in earlier
+    now = client.get(f"/disclosure/{city.slug}/?year=2026").get_data(as_text=True)
+    assert "令和8年度は第2年度（全2年度）" in now and "実施中" in now
+    assert "市 450,000円" in now
