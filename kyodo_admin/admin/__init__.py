@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
@@ -202,8 +201,6 @@ class HomeView(LoginRequiredMixin, BatchPagesMixin, AdminIndexView):
         return url_for(".index")
 
 
-#: Japanese messages Flask-Admin's own catalog lacks (``admin`` domain, merged under it).
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 #: The screens besides the model views: (view class, name, menu category, endpoint).
 PAGES: list[tuple[type, Any, Any, str]] = [
@@ -240,7 +237,7 @@ def init_admin(app: Flask, url_prefix: str = "", admin: Admin | None = None,
     """kyodo's screens in an Admin of its own (its home at ``{url_prefix}/admin``), or in a
     host's ``admin``: its home a screen there, every screen under the menu ``category``
     (None: kyodo's own categories). Returns the Admin and the home screen's endpoint."""
-    from .. import csp_nonce
+    from .. import TRANSLATIONS, csp_nonce
 
     if admin is None:
         admin = Admin(

@@ -19,7 +19,8 @@ from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 
 class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("agreement",)
-    column_list = ("city", "title", "project", "status", "start_date", "end_date", "signed_on")
+    column_list = ("city", "title", "project", "fiscal_year", "status", "start_date", "end_date",
+                   "signed_on")
     column_searchable_list = ("title", "city_signatory", "organization_signatory")
     column_filters = ("status", "signed_on", "start_date", "project.title")
     column_sortable_list = ("title", "status", "start_date", "end_date", "signed_on")

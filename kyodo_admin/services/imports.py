@@ -52,8 +52,9 @@ from ..sessions import Session
 from ..workflow.rights import locked_reason, may_edit_field, read_only_reason
 from .audit import record_events
 from .form_definitions import current_definition
+from .programme import check_agreement
 from .queued import handler
-from .workflow import apply_transition, apply_transitions
+from .workflow import apply_transition, apply_transitions, in_current_year
 
 log = logging.getLogger(__name__)
 
@@ -385,6 +386,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("indicator.actual_value", "実績値", cells.parse_number)]
     if kind == "agreement":  # one row per role or cost line; the rows of one share 事業名・件名
         return [Target("project", "事業名", required=True), Target("title", "協定の件名"),
+                Target("fiscal_year", "年度", cells.parse_fiscal_year),
                 Target("start_date", "開始日", cells.parse_date),
                 Target("end_date", "終了日", cells.parse_date),
                 Target("period", "期間（開始日～終了日）", cells.parse_period),
@@ -697,6 +699,13 @@ def _past_records(session: Session, city: City, kind: str, checked: Checked,
                 if own:
                     getattr(record, collection).append(
                         model(city_id=city.id, sort_order=order, **own))
+        if kind == "agreement":  # a year of the project, within the programme's rule
+            try:
+                check_agreement(record)
+            except ValidationFailed as exc:
+                name = "fiscal_year" if exc.field == "fiscal_year" else "cost.city_amount"
+                errors.append(RowError(line, mapping.get(name) or mapping["project"], str(exc)))
+                continue
         session.add(record)
         made.append((record, comment))
         if signed_on is not None:
@@ -729,7 +738,8 @@ def _completed_report(session: Session, values: dict[str, Any], user: Any,
     session.flush()
     report = session.execute(select(CompletionReport).where(
         CompletionReport.project_id == project.id,
-        CompletionReport.fiscal_year == fiscal_year_of(project.completed_on))).scalar_one()
+        in_current_year(CompletionReport.fiscal_year, project))
+        .order_by(CompletionReport.fiscal_year.desc()).limit(1)).scalar_one()
     for name in ("submitted_on", "summary", "actual_cost"):
         if values.get(name) is not None:
             setattr(report, name, values[name])

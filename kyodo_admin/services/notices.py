@@ -171,7 +171,8 @@ def example_context(kind: str, city: City) -> dict[str, Any]:
     day = clock.today()
     proposal = {"receipt_number": "2026-001", "title": "子育て支援情報発信事業",
                 "received_on": day}
-    values = {"project": {"title": "子育て支援情報発信事業"}, "report": {"due_on": day},
+    values = {"project": {"title": "子育て支援情報発信事業"},
+              "report": {"due_on": day, "fiscal_year": fiscal_year_of(day), "year": "第1年度"},
               "days": 3, "deadline": day, "proposals": [proposal], "proposal": proposal,
               "budget_year": day.year + 1,
               "meeting": {"title": "令和8年度 第1回会議", "held_on": day, "time": "14:00〜16:00",
@@ -314,7 +315,11 @@ def _reports(session: Session, city: City, today: dt.date) -> int:
             if not ahead:
                 continue
             kind, key = "report_due", f"report_due:{report.id}:{min(ahead)}"
-        context = {"project": {"title": project.title}, "report": {"due_on": due}, "days": days}
+        number = next((y.year_number for y in project.years
+                       if y.fiscal_year == report.fiscal_year), None)
+        context = {"project": {"title": project.title}, "days": days,
+                   "report": {"due_on": due, "fiscal_year": report.fiscal_year,
+                              "year": f"第{number}年度" if number else ""}}
         for to in _report_recipients(session, project):
             written += add_notice(session, city, kind, key, to, context, report)
     return written

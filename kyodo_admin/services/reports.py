@@ -13,13 +13,15 @@ from ..models.project import Indicator, ProjectPlan
 from ..models.report import CompletionReport
 from ..sessions import Session
 from ..workflow.deadlines import report_due, settings_for
+from .programme import year_problem
 
 #: Project states in which a completion report may exist.
 REPORTABLE_STATES = ("completed", "reported", "evaluated", "closed")
 
 
 def prepare_report(report: Any) -> None:
-    """Refuse a report of a project that is not completed; fill the fiscal year and due date."""
+    """Refuse a report of a project that is not completed, or of a year the project does not
+    run in; fill the fiscal year (the year the project is in) and due date."""
     project = report.project
     if project is None:
         return
@@ -28,8 +30,13 @@ def prepare_report(report: Any) -> None:
                                "協働事業の画面で「事業完了とする」を行うと、提出期限つきで作成されます。",
                                field="project")
     if project.completed_on is not None:
-        report.fiscal_year = report.fiscal_year or fiscal_year_of(project.completed_on)
+        current = project.current_year
+        report.fiscal_year = report.fiscal_year or (
+            current.fiscal_year if current else fiscal_year_of(project.completed_on))
         report.due_on = report.due_on or report_due(project.completed_on, settings_for(project.city))
+    problem = year_problem(project, report.fiscal_year, "事業報告書")
+    if problem:  # a year the project does not run in (one not yet opened has not ended)
+        raise ValidationFailed(problem, field="fiscal_year")
 
 
 def plan_for_report(session: Session, report: Any) -> ProjectPlan | None:

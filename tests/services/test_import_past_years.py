@@ -135,3 +135,25 @@ def test_a_project_name_two_projects_share_is_named_as_such(city):
     assert [str(e) for e in check(db.session, city, "project_plan", table, mapping).errors] == [
         "2行目「事業名」: 「海辺の清掃（第2期）」という名前の協働事業が2件以上あります"
         "（名前を変えて区別してから取り込んでください）"]
+
+
+def test_a_past_agreement_keeps_to_its_year_and_the_programmes_rule(city):
+    """A year the project does not run in, or a city share over the yearly cap, is an error
+    of its line naming the year and the rule; nothing is stored."""
+    city.settings = {"yearly_cap": 500_000}
+    db.session.commit()
+    headers = [*AGREEMENT_HEADERS, "年度"]
+    row = ["海辺の清掃（第2期）", "協定書", "令和7年4月1日～令和8年3月31日", None, "市長", "代表",
+           "会場", "会場の確保", "運営", "委託料", "500,001", 0]
+    before = counts()
+    for year, message in (("R8", "2行目「年度」: 協定書の年度（令和8年度）は、この協働事業の年度"
+                                 "（令和7年度）にありません"),
+                          ("R7", "2行目「市の負担額」: 第1年度（令和7年度）の市の負担額 500,001円 は、"
+                                 "1年度の上限 500,000円 を 1円 超えています")):
+        with pytest.raises(ValidationFailed) as refused:
+            run(city, "agreement", [[*row, year]], headers)
+        assert message in str(refused.value), str(refused.value)
+        db.session.rollback()
+        assert counts() == before
+    assert run(city, "agreement", [[*row[:10], "500,000", 0, "R7"]], headers) == (1, 0, 0)
+    assert db.session.execute(select(Agreement.fiscal_year)).scalar_one() == 2025

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kyodo_admin import clock, tenancy
 from kyodo_admin.errors import ValidationFailed
 from kyodo_admin.extensions import db
-from kyodo_admin.models import Notice, Role
+from kyodo_admin.models import Notice, NoticeTemplate, Role
 from kyodo_admin.services.notices import (
     check_texts,
     reminder_day,
@@ -344,3 +344,28 @@ def test_a_mail_texts_error_names_its_part_and_line(app, body, where):
     assert str(refused.value).startswith(where), str(refused.value)
     with pytest.raises(ValidationFailed, match="件名の1行目「{{ nope }}」"):
         check_texts("report_due", "{{ nope }}", "{{ recipient }} 様", city)
+
+
+def test_the_reminder_is_of_the_year_whose_report_is_due(report):
+    """A project in its second year: year one's report is in, year two's is due — the
+    reminders are year two's, and a city's text may name the year ({{ report.year }})."""
+    from kyodo_admin.models import ProjectYear
+
+    with tenancy.scoped_to(report.city_id):
+        project = report.project
+        report.submitted_on, report.fiscal_year = dt.date(2026, 4, 20), 2026
+        db.session.add(ProjectYear(city_id=project.city_id, project_id=project.id,
+                                   fiscal_year=2027, year_number=2))
+        db.session.flush()
+        second = CompletionReportFactory(city=report.city, project=project, fiscal_year=2027,
+                                         due_on=dt.date(2027, 1, 4))
+        db.session.add(NoticeTemplate(city_id=report.city_id, kind="report_due",
+                                      subject="{{ report.year }}の事業報告書の期限",
+                                      body="「{{ project.title }}」{{ report.year }}の報告をお願いします。"))
+        db.session.commit()
+        second_id = second.id
+    assert scan(dt.date(2026, 12, 21)) == 3
+    rows = outbox()
+    assert {r.record_id for r in rows} == {second_id}
+    assert rows[0].subject == "第2年度の事業報告書の期限"
+    assert "「海辺の子ども自然教室」第2年度の報告をお願いします。" in rows[0].body

@@ -275,3 +275,15 @@ def test_the_ledger_home_screen_and_disclosure_follow_the_year(client, city, sta
     now = client.get(f"/disclosure/{city.slug}/?year=2026").get_data(as_text=True)
     assert "令和8年度は第2年度（全2年度）" in now and "実施中" in now
     assert "市 450,000円" in now
+
+
+def test_a_report_for_a_year_the_project_has_not_reached_is_refused(client, city, staff):
+    project = ProjectFactory(city=city, status="completed", completed_on=dt.date(2026, 11, 30))
+    _html, values = form_page(client, "/admin/completion_report/new/")
+    values.update({"project": str(project.id), "fiscal_year": "2027", "summary": "来年度の報告"})
+    html = client.post("/admin/completion_report/new/", data=values,
+                       follow_redirects=True).get_data(as_text=True)
+    assert any("事業報告書の年度（令和9年度）は、この協働事業の年度（令和8年度）にありません" in m
+               for m in flashes(html))
+    assert db.session.execute(select(func.count()).select_from(CompletionReport)).scalar_one() == 0
+    assert "来年度の報告" in html  # what was typed stays
