@@ -131,9 +131,11 @@ class Kyodo:
             raise ConfigError("kyodo_admin は、このアプリにすでに組み込まれています"
                               "（Kyodo.init_app が2回呼ばれました）。")
         defaults = load_config(make_secret=False)
-        for key, value in defaults.items():  # a host's own settings win; the host's own
+        # A host's own settings win; in a host only kyodo's own are added (the settings of
+        # Flask, Flask-SQLAlchemy, Flask-WTF… stay as the host has them).
+        for key, value in defaults.items():
             if whole_app or key.startswith(("KYODO_", "RATELIMIT_", "BABEL_DEFAULT_TIMEZONE")):
-                app.config.setdefault(key, value)  # extensions' stay the host's
+                app.config.setdefault(key, value)
         check_production_config(app.config)
         if not app.config.get("SECRET_KEY"):
             raise ConfigError("kyodo_admin を組み込むアプリには SECRET_KEY を設定してください"
@@ -163,7 +165,7 @@ class Kyodo:
         if getattr(app, "login_manager", None) is not None and user_adapter is None:
             raise ConfigError("このアプリはすでに Flask-Login を使っています。kyodo_admin に "
                               "user_adapter を渡して、アプリのユーザーが協働事業管理でどの役割・"
-                              "自治体かを決めてください（README「既存の Flask アプリに組み込む」）。")
+                              "自治体かを決めてください（README「Install into an existing Flask app」）。")
 
         installed = app.extensions["kyodo"] = Installed(whole_app, user_adapter)
         before = set(app.blueprints)

@@ -101,8 +101,9 @@ def test_three_pdfs_at_once_leave_another_users_page_as_fast(tmp_path):
         print(f"\nhome page while three PDFs convert / alone = {ratio:.2f} "
               f"({statistics.median(during) * 1000:.0f} ms / {statistics.median(alone) * 1000:.0f} ms)")
         # Held web workers would make the page wait for a conversion (seconds against tens of
-        # milliseconds): a ratio in the tens. The worker's LibreOffice shares the CPU only.
-        assert ratio < 5
+        # milliseconds): a ratio of a hundred. The worker's LibreOffice shares the CPU only,
+        # which on a two-CPU machine running other tests beside it costs up to about five.
+        assert ratio < 10
     finally:
         for process in started:
             process.stop()
@@ -205,7 +206,9 @@ def test_three_template_uploads_and_an_import_at_once_leave_another_users_page_a
         print(f"\nhome page while three templates are checked and a ledger is read / alone = "
               f"{ratio:.2f} ({statistics.median(during) * 1000:.0f} ms / "
               f"{statistics.median(alone) * 1000:.0f} ms)")
-        assert ratio < 5  # a held web worker would make it wait seconds: a ratio in the tens
+        # A held web worker would make it wait seconds (a ratio of a hundred); the work shares
+        # the CPU only, up to about five on a two-CPU machine running other tests beside it.
+        assert ratio < 10
     finally:
         for process in started:
             process.stop()

@@ -11,7 +11,7 @@ from ..formschema.definition import fields_of
 from ..formschema.forms import field_key
 from ..formschema.types import REGISTRY
 from ..models.agreement import AGREEMENT_STATES, CostShare, RoleShare
-from ..services.programme import check_agreement
+from ..services.programme import check_agreement, city_share_text
 from ..templating import render_template
 from .base import KyodoModelView
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
@@ -33,7 +33,8 @@ class AgreementView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMod
         "role_shares": lambda v, c, m, n: Markup(render_template(
             "kyodo/admin/agreement_shares.html", agreement=m, kind="role")),
         "cost_shares": lambda v, c, m, n: Markup(render_template(
-            "kyodo/admin/agreement_shares.html", agreement=m, kind="cost")),
+            "kyodo/admin/agreement_shares.html", agreement=m, kind="cost",
+            share=city_share_text(m))),
     }
     form_columns = ("city", "project", "fiscal_year", "title", "previous", "start_date",
                     "end_date", "signed_on", "city_signatory", "organization_signatory",

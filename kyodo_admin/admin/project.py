@@ -132,8 +132,10 @@ class ProjectView(WorkflowMixin, KyodoModelView):
         typed = session.pop("kyodo_year_decision", None)
         decision = None
         if record.status == "evaluated" and permissions.can_fire(current_user, record):
-            decision = {"decided_on": clock.today().isoformat(), "decision": "",
-                        "decision_reasons": "", "decision_conditions": "",
+            year = record.current_year  # its decision so far, to be changed if need be
+            decision = {"decided_on": (year.decided_on or clock.today()).isoformat(),
+                        "decision": year.decision, "decision_reasons": year.decision_reasons,
+                        "decision_conditions": year.decision_conditions,
                         **(typed if typed and typed.get("id") == record.id else {})}
         return Markup(render_template("kyodo/admin/project_hub.html", hub=hub, may=may,
                                       sides=SIDES, results=hub.results, new_sides=new_sides,

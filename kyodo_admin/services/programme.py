@@ -120,6 +120,23 @@ def city_share_problem(rule: Rule, year_number: int, fiscal_year: int, city_amou
     return None
 
 
+def city_share_text(agreement: Any) -> str:
+    """The city's share of the agreement's year in words, beside the programme's rule for
+    that year: 「第2年度（令和8年度）の市の負担割合は 75.0％（規定: 70％まで、1年度500,000円まで）」."""
+    total = agreement.city_cost_total + agreement.organization_cost_total
+    number = year_number_of(agreement.project, agreement.fiscal_year) \
+        if agreement.project is not None else None
+    if not total or number is None:
+        return ""
+    rule = project_rule(agreement.project)
+    limits = [f"{ratio}％まで" for ratio in [rule.ratio_for(number)] if ratio is not None]
+    if rule.yearly_cap:
+        limits.append(f"1年度{yen(rule.yearly_cap)}まで")
+    shown = f"（規定: {'、'.join(limits)}）" if limits else ""
+    return (f"第{number}年度（{nendo(agreement.fiscal_year)}）の市の負担割合は "
+            f"{agreement.city_cost_total * 100 / total:.1f}％{shown}")
+
+
 def check_agreement(agreement: Any) -> None:
     """An agreement is for one of its project's years, and its cost table keeps to the
     programme's rule for that year (``ValidationFailed`` naming the year and the rule)."""

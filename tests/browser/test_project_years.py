@@ -34,6 +34,7 @@ def test_a_continuation_review_opens_year_two_and_its_agreement_keeps_to_the_cap
     page.wait_for_load_state()
     assert "継続審査の結果（条件付きで継続）を記録しました" in flash_text(page)
     assert "条件付きで継続" in page.locator("#project-years").inner_text()
+    assert form.get_by_role("radio", name="条件付きで継続").is_checked()  # shown as decided
     screenshot(page, "years-01-decision")
 
     fire(page, "次の年度を開始する")
@@ -65,3 +66,7 @@ def test_a_continuation_review_opens_year_two_and_its_agreement_keeps_to_the_cap
     page.wait_for_load_state()
     assert "/new/" not in page.url, flash_text(page)
     assert "500,000円" in page.locator("body").inner_text()
+    page.locator("#hub-agreements ~ table a", has_text="（第2年度）").click()
+    page.wait_for_load_state()
+    assert page.locator("#city-share").inner_text() == \
+        "第2年度（令和8年度）の市の負担割合は 83.3％（規定: 1年度500,000円まで）"
