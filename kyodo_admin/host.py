@@ -77,7 +77,7 @@ def check_tables(app: Flask, url: str, schema: str) -> None:
     if host_db is None:
         return
     host_url = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
-    if _same_database(host_url, url) is False:
+    if not _same_database(host_url, url):
         return
     ours = {table.name for table in Base.metadata.tables.values()}
     for metadata in getattr(host_db, "metadatas", {}).values():

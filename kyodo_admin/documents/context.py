@@ -133,7 +133,7 @@ def year_context(project: Project | None, fiscal_year: int | None) -> Context:
     """Which of the project's years a record is of: {{ year.label }} prints 第2年度,
     {{ year.fiscal_year|nendo }} 令和8年度, {{ year.count }} the years it has run so far."""
     years = list(getattr(project, "years", None) or [])
-    number = next((y.year_number for y in years if y.fiscal_year == fiscal_year), None)
+    number = project.year_number_of(fiscal_year) if project is not None else None
     return {"number": number, "label": f"第{number}年度" if number else "",
             "fiscal_year": fiscal_year, "count": len(years),
             "first_fiscal_year": years[0].fiscal_year if years else None}

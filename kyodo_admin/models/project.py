@@ -130,6 +130,18 @@ class Project(CityOwned, VersionedMixin, TimestampMixin, Base):
         """The year the project is in: its state is this year's state."""
         return self.years[-1] if self.years else None
 
+    def year_number_of(self, fiscal_year: int | None) -> int | None:
+        """第何年度: the number of its year of that fiscal year; None outside its years."""
+        return next((y.year_number for y in self.years if y.fiscal_year == fiscal_year), None)
+
+    def year_state(self, fiscal_year: int | None) -> str:
+        """The state of its year of that fiscal year: its own state for the year it is in (and
+        for a record without a year), 継続 for an earlier one."""
+        current = self.current_year
+        if fiscal_year is not None and current is not None and fiscal_year < current.fiscal_year:
+            return YEAR_CONTINUED
+        return self.status
+
     @property
     def status_label(self) -> str:
         return PROJECT_STATES.get(self.status, self.status)

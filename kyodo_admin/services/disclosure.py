@@ -23,7 +23,7 @@ from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from ..workflow.publicity import is_public, public_states
 from .evaluations import YearResult, year_results
-from .projects import rows_by_project, runs_in, state_in, year_state
+from .projects import rows_by_project, runs_in, state_in
 
 DISCLOSED_STATES = tuple(sorted(public_states("project")))
 #: Projects on one page of the disclosure.
@@ -117,16 +117,16 @@ def _disclosed(session: Session, projects: list[Project],
         # Each year's report and evaluations by the state of their year: a year the project
         # went on from is shown whole while the next is planned.
         shown_reports = [r for r in reports[project.id] if is_public(
-            "completion_report", year_state(project, r.fiscal_year))]
+            "completion_report", project.year_state(r.fiscal_year))]
         report_years = {r.id: r.fiscal_year for r in reports[project.id]}
         shown_evaluations = [e for e in evaluations[project.id] if is_public(
-            "evaluation", year_state(project, report_years.get(e.completion_report_id)))]
+            "evaluation", project.year_state(report_years.get(e.completion_report_id)))]
         item.results = year_results(session, project, shown_reports, shown_evaluations,
                                     plans=own_plans)
         for report in shown_reports:
             item.report_answers[report.id] = public_answers(report)
-        item.state_label = YEAR_STATES.get(year_state(project, year), project.status_label)
-        number = next((y.year_number for y in project.years if y.fiscal_year == year), None)
+        item.state_label = YEAR_STATES.get(project.year_state(year), project.status_label)
+        number = project.year_number_of(year)
         if number is not None and len(project.years) > 1:
             item.year_label = f"第{number}年度（全{len(project.years)}年度）"
         shown.append(item)

@@ -18,7 +18,7 @@ from ..models.project import YEAR_STATES, Indicator, Project, ProjectPlan
 from ..models.report import CompletionReport, Evaluation
 from ..sessions import Session
 from .evaluations import SIDES, YearResult, year_results
-from .projects import rows_by_project, runs_in, year_state
+from .projects import rows_by_project, runs_in
 from .spreadsheets import NUMBER_FORMAT, typed
 
 #: The printed ledger's type size (A3 landscape).
@@ -42,14 +42,13 @@ class LedgerRow:
     @property
     def title(self) -> str:
         """The project's name, with which of its years this is when it runs over several."""
-        number = next((y.year_number for y in self.project.years
-                       if y.fiscal_year == self.fiscal_year), None)
+        number = self.project.year_number_of(self.fiscal_year)
         many = len(self.project.years) > 1 or number not in (None, 1)
         return f"{self.project.title}（第{number}年度）" if many else self.project.title
 
     @property
     def state(self) -> str:
-        return YEAR_STATES.get(year_state(self.project, self.fiscal_year), self.project.status)
+        return YEAR_STATES.get(self.project.year_state(self.fiscal_year), self.project.status)
 
 
 def ledger_rows(session: Session, fiscal_year: int) -> list[LedgerRow]:

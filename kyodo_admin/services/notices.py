@@ -315,8 +315,7 @@ def _reports(session: Session, city: City, today: dt.date) -> int:
             if not ahead:
                 continue
             kind, key = "report_due", f"report_due:{report.id}:{min(ahead)}"
-        number = next((y.year_number for y in project.years
-                       if y.fiscal_year == report.fiscal_year), None)
+        number = project.year_number_of(report.fiscal_year)
         context = {"project": {"title": project.title}, "days": days,
                    "report": {"due_on": due, "fiscal_year": report.fiscal_year,
                               "year": f"第{number}年度" if number else ""}}

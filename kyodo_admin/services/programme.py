@@ -86,15 +86,15 @@ def project_rule(project: Any) -> Rule:
     return rule_for(project.city, project.collaboration_type)
 
 
-def year_number_of(project: Any, fiscal_year: int | None) -> int | None:
-    """第何年度: the number of the project's year of that fiscal year; None outside them."""
-    return next((y.year_number for y in project.years if y.fiscal_year == fiscal_year), None)
+def year_name(year_number: int, fiscal_year: int) -> str:
+    """A year of a project in words: 「第2年度（令和8年度）」."""
+    return f"第{year_number}年度（{nendo(fiscal_year)}）"
 
 
 def year_problem(project: Any, fiscal_year: int | None, what: str) -> str | None:
     """Why a record of ``what`` cannot be for that fiscal year of the project (a year it
     does not run in), or None."""
-    if year_number_of(project, fiscal_year) is not None:
+    if project.year_number_of(fiscal_year) is not None:
         return None
     years = "・".join(nendo(y.fiscal_year) for y in project.years) or "なし"
     shown = nendo(fiscal_year) if fiscal_year else "（未入力）"
@@ -106,7 +106,7 @@ def city_share_problem(rule: Rule, year_number: int, fiscal_year: int, city_amou
                        organization_amount: int) -> str | None:
     """Why the city's share of a year's cost table breaks the programme's rule, naming the
     year, the rule and the amount over it; None when it keeps to it."""
-    year = f"第{year_number}年度（{nendo(fiscal_year)}）"
+    year = year_name(year_number, fiscal_year)
     if rule.yearly_cap is not None and city_amount > rule.yearly_cap:
         return (f"{year}の市の負担額 {yen(city_amount)} は、1年度の上限 {yen(rule.yearly_cap)} を"
                 f" {yen(city_amount - rule.yearly_cap)} 超えています。経費負担の表を直してください。")
@@ -124,7 +124,7 @@ def city_share_text(agreement: Any) -> str:
     """The city's share of the agreement's year in words, beside the programme's rule for
     that year: 「第2年度（令和8年度）の市の負担割合は 75.0％（規定: 70％まで、1年度500,000円まで）」."""
     total = agreement.city_cost_total + agreement.organization_cost_total
-    number = year_number_of(agreement.project, agreement.fiscal_year) \
+    number = agreement.project.year_number_of(agreement.fiscal_year) \
         if agreement.project is not None else None
     if not total or number is None:
         return ""
@@ -133,7 +133,7 @@ def city_share_text(agreement: Any) -> str:
     if rule.yearly_cap:
         limits.append(f"1年度{yen(rule.yearly_cap)}まで")
     shown = f"（規定: {'、'.join(limits)}）" if limits else ""
-    return (f"第{number}年度（{nendo(agreement.fiscal_year)}）の市の負担割合は "
+    return (f"{year_name(number, agreement.fiscal_year)}の市の負担割合は "
             f"{agreement.city_cost_total * 100 / total:.1f}％{shown}")
 
 
@@ -145,7 +145,7 @@ def check_agreement(agreement: Any) -> None:
     problem = year_problem(project, agreement.fiscal_year, "協定書")
     if problem:
         raise ValidationFailed(problem, field="fiscal_year")
-    number = year_number_of(project, agreement.fiscal_year)
+    number = project.year_number_of(agreement.fiscal_year)
     assert number is not None
     problem = city_share_problem(project_rule(project), number, agreement.fiscal_year,
                                  agreement.city_cost_total, agreement.organization_cost_total)
@@ -160,7 +160,7 @@ def record_decision(project: Any, decision: str, decided_on: dt.date | None, rea
     year and the rule) a decision to continue in the programme's last year, a missing
     reason or condition, and a year not yet evaluated; returns the message to show."""
     year = project.current_year
-    name = f"第{year.year_number}年度（{nendo(year.fiscal_year)}）" if year else "この年度"
+    name = year_name(year.year_number, year.fiscal_year) if year else "この年度"
     if year is None or project.status != "evaluated":
         raise ValidationFailed(f"継続審査の結果は、{name}の事業報告書の評価が済んだ（評価済の）"
                                "協働事業に記録します。")

@@ -44,15 +44,6 @@ def state_in(fiscal_year: int) -> Any:
     return case((goes_on_after(fiscal_year), YEAR_CONTINUED), else_=Project.status)
 
 
-def year_state(project: Project, fiscal_year: int | None) -> str:
-    """The state of the project's year of that fiscal year: its own state for the year it
-    is in (and for a record without a year), 継続 for an earlier one."""
-    current = project.current_year
-    if fiscal_year is not None and current is not None and fiscal_year < current.fiscal_year:
-        return YEAR_CONTINUED
-    return project.status
-
-
 def rows_by_project(session: Session, model: Any, ids: list[int], *where: Any, order: Any,
                     options: tuple[Any, ...] = ()) -> dict[int, list[Any]]:
     """The rows of ``model`` belonging to these projects, by project id: one statement for

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from .. import clock
-from ..documents.wareki import nendo, wareki
+from ..documents.wareki import wareki
 from ..errors import TransitionNotAllowed, ValidationFailed
 from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
 from ..models.base import fiscal_year_of
@@ -30,7 +30,7 @@ from ..sessions import Session
 from ..workflow.deadlines import budget_timing, report_due, settings_for
 from ..workflow.transitions import Transition, find, transitions_of
 from .audit import record_event, record_events
-from .programme import CONTINUING, check_agreement, project_rule
+from .programme import CONTINUING, check_agreement, project_rule, year_name
 from .proposals import assign_receipt_number
 
 STATE_LABELS: dict[str, dict[str, str]] = {
@@ -104,7 +104,7 @@ def _agreement_signed(session: Session, project: Any) -> str | None:
 
 def _year_name(project: Any) -> str:
     year = project.current_year
-    return f"第{year.year_number}年度（{nendo(year.fiscal_year)}）" if year else "この年度"
+    return year_name(year.year_number, year.fiscal_year) if year else "この年度"
 
 
 def _current_reports(project: Any) -> Any:

@@ -2,7 +2,7 @@
 that decides it. A project is public from its agreement on; its signed agreement (never a
 draft or a superseded one) with its cost sharing; its completion report only once accepted
 (受理); the evaluations only once the project is evaluated. For a project over several years
-the state is the year's (``services/projects.year_state``). ``services/disclosure.py`` reads
+the state is the year's (``Project.year_state``). ``services/disclosure.py`` reads
 nothing else."""
 
 from __future__ import annotations

@@ -146,14 +146,12 @@ YEAR_OF: dict[str, str] = {"project_plan": "fiscal_year", "completion_report": "
                            "evaluation": "completion_report.fiscal_year"}
 
 
-def _of_earlier_year(table: str, record: Any, project: Any) -> bool:
-    """Whether a project's record is of a year before the one the project is in."""
-    if table not in YEAR_OF or not getattr(project, "years", None):
-        return False
+def _fiscal_year_of(table: str, record: Any) -> int | None:
+    """The fiscal year a project's record names (``YEAR_OF``)."""
     value = record
     for step in YEAR_OF[table].split("."):
         value = getattr(value, step, None)
-    return value is not None and value < project.current_year.fiscal_year
+    return value
 
 
 def rights_for(record: Any) -> StateRights | None:
@@ -164,8 +162,8 @@ def rights_for(record: Any) -> StateRights | None:
     for step in STATE_FROM.get(table, "").split(".") if table in STATE_FROM else ():
         holder = getattr(holder, step, None)
     state = getattr(holder, "status", None) or ""
-    if _table(holder) == "project" and _of_earlier_year(table, record, holder):
-        state = YEAR_CONTINUED
+    if _table(holder) == "project" and table in YEAR_OF:  # the state of the record's year
+        state = holder.year_state(_fiscal_year_of(table, record))
     return EDIT_RIGHTS.get(RIGHTS_OF.get(table, table), {}).get(state)
 
 
