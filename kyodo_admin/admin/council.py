@@ -15,14 +15,16 @@ from ..errors import KyodoError, ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.council import (
     CRITERION_KINDS,
+    CRITERION_USES,
     MEMBER_SIDES,
-    REVIEW_RESULTS,
+    RESULT_LABELS,
     REVIEW_STEPS,
     Meeting,
     ReviewScore,
 )
 from ..services.reviews import (
     agenda,
+    check_review,
     check_score,
     meeting_plan,
     plan_meetings,
@@ -98,30 +100,37 @@ class MeetingView(KyodoModelView):
 
 
 class CriterionView(KyodoModelView):
-    column_list = ("city", "name", "kind", "max_score", "sort_order", "active")
+    column_list = ("city", "name", "kind", "max_score", "used_for", "sort_order", "active")
     column_searchable_list = ("name",)
     column_default_sort = "sort_order"
-    form_columns = ("city", "name", "description", "kind", "max_score", "sort_order", "active")
-    choices = {"kind": CRITERION_KINDS}
+    form_columns = ("city", "name", "description", "kind", "max_score", "used_for", "sort_order",
+                    "active")
+    choices = {"kind": CRITERION_KINDS, "used_for": CRITERION_USES}
     unique_in_city = ("name",)
 
 
 class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("review_result_notice",)
-    column_list = ("city", "proposal", "step", "meeting", "result", "decided_on")
+    column_list = ("city", "proposal", "project_year", "step", "meeting", "result", "decided_on")
     column_searchable_list = ("reasons", "advice")
     column_filters = ("step", "result", "decided_on", "proposal.title")
     column_default_sort = ("id", True)
-    form_columns = ("proposal", "meeting", "step", "result", "reasons", "advice", "decided_on")
-    choices = {"step": REVIEW_STEPS, "result": REVIEW_RESULTS}
+    form_columns = ("proposal", "project_year", "meeting", "step", "result", "reasons", "advice",
+                    "decided_on")
+    choices = {"step": REVIEW_STEPS, "result": RESULT_LABELS}
     form_args = {"step": {"coerce": int}}
     inline_models = [(ReviewScore, {"form_columns": ("id", "criterion", "member", "score",
                                                      "comment")})]
 
-    #: Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``).
-    prefill_from_args = ("proposal", "meeting", "step")
+    #: Prefilled from a meeting's agenda (``?proposal=&meeting=&step=``, or ``?project_year=``
+    #: for a continuation review).
+    prefill_from_args = ("proposal", "project_year", "meeting", "step")
     form_args = {**form_args, "decided_on": {
-        "description": "会議で決めた日です（会議から作成すると会議の日、それ以外は今日が入ります）。"}}
+        "description": "会議で決めた日です（会議から作成すると会議の日、それ以外は今日が入ります）。"},
+        "project_year": {"description": "継続審査では、審査する協働事業の年度を選びます（提案は空欄）。"
+                                        "結果（継続・条件付きで継続・終了）は、その年度の継続審査の結果"
+                                        "として記録されます。"},
+        "advice": {"description": "継続審査で「条件付きで継続」とするときは、ここに条件を書きます。"}}
 
     def _prefill(self, form: Any) -> Any:
         """A new review's decision date: its meeting's day, else today (Japan's), to check."""
@@ -130,6 +139,11 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
             meeting = form.meeting.data if "meeting" in form else None
             form.decided_on.data = meeting.held_on if meeting is not None else clock.today()
         return form
+
+    def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        with self.session.no_autoflush:  # refused before the row is written
+            check_review(model)
+        super()._on_model_change(form, model, is_created)
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         for score in model.scores:

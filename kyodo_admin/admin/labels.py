@@ -67,6 +67,8 @@ _COLUMNS: dict[str, str] = {
     "minutes": "議事概要",
     "kind": "種類",
     "max_score": "満点",
+    "used_for": "用途",
+    "project_year": "事業年度（継続審査）",
     "sort_order": "表示順",
     "proposal": "提案",
     "meeting": "会議",

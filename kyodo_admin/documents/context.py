@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import object_session
 
 from .. import clock
+from ..errors import ValidationFailed
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
 from ..models import (
@@ -182,6 +183,8 @@ def basic_sheet(proposal: Proposal) -> Context:
 
 def review_result_notice(review: Review) -> Context:
     proposal = review.proposal
+    if proposal is None:  # a continuation review: its notice is the year's
+        raise ValidationFailed("継続審査の結果は、事業年度の画面の「継続審査結果通知書」で通知します。")
     return {
         **_common(review),
         "organization": proposer_context(proposal),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, CityOwned, HasFormAnswers, TimestampMixin, VersionedMixin, fiscal_year_of
+from .project import YEAR_DECISIONS
 
 if TYPE_CHECKING:
     from .organization import Organization
+    from .project import ProjectYear
     from .proposal import Proposal
     from .user import User
 
@@ -25,7 +27,13 @@ REVIEW_RESULTS = {
     "adopted": "採択",
     "not_adopted": "不採用",
 }
+#: The results of a continuation review (継続審査) of a project's year: the year's decision.
+CONTINUATION_RESULTS = {"pending": "審議中", **YEAR_DECISIONS}
+#: Every result a review may have, in words.
+RESULT_LABELS = {**REVIEW_RESULTS, **CONTINUATION_RESULTS}
 CRITERION_KINDS = {"score": "点数", "check": "適否"}
+#: What a criterion is used for: the proposals' review, the continuation review, or both.
+CRITERION_USES = {"all": "提案の審査・継続審査", "proposal": "提案の審査", "continuation": "継続審査"}
 
 
 class Council(CityOwned, VersionedMixin, TimestampMixin, Base):
@@ -128,6 +136,8 @@ class Criterion(CityOwned, VersionedMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(20), default="score")
     max_score: Mapped[int] = mapped_column(default=5)
+    #: ``CRITERION_USES``: scored in the proposals' review, the continuation review, or both.
+    used_for: Mapped[str] = mapped_column(String(20), default="all", server_default="all")
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -136,37 +146,66 @@ class Criterion(CityOwned, VersionedMixin, TimestampMixin, Base):
 
 
 class Review(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
-    """One council's judgement of one proposal at one step."""
+    """One council's judgement of one proposal at one step, or of one year of a project
+    before the next (継続審査: its result is the year's decision)."""
 
     __tablename__ = "review"
-    __table_args__ = (CheckConstraint("step IN (1, 2)", name="step_valid"),)
+    __table_args__ = (
+        CheckConstraint("step IN (1, 2)", name="step_valid"),
+        CheckConstraint("(proposal_id IS NULL) <> (project_year_id IS NULL)",
+                        name="one_subject"),
+    )
     city_parent = "proposal"
     label = "審査"
     search_via = "proposal"
     form_kind = "review_sheet"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="RESTRICT"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="RESTRICT"),
+                                                    index=True)
+    #: The project's year a continuation review judges (then no proposal).
+    project_year_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_year.id", ondelete="RESTRICT"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="RESTRICT"))
     step: Mapped[int] = mapped_column(default=1)
-    result: Mapped[str] = mapped_column(String(20), default="pending")
+    #: ``REVIEW_RESULTS`` of a proposal's review, ``CONTINUATION_RESULTS`` of a continuation one.
+    result: Mapped[str] = mapped_column(String(30), default="pending")
     #: Reasons in writing (理由), required when a proposal is not passed.
     reasons: Mapped[str] = mapped_column(Text, default="")
     #: Advice (助言) to the proposer.
     advice: Mapped[str] = mapped_column(Text, default="")
     decided_on: Mapped[dt.date | None]
 
-    proposal: Mapped[Proposal] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+    project_year: Mapped[ProjectYear | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship()
     scores: Mapped[list[ReviewScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan"
     )
 
     @property
+    def is_continuation(self) -> bool:
+        return self.project_year_id is not None or self.project_year is not None
+
+    @property
+    def subject(self) -> Any:
+        """What is reviewed: the proposal, or the project's year."""
+        return self.project_year if self.is_continuation else self.proposal
+
+    @property
+    def organization_id(self) -> int | None:
+        """The organization whose proposal or project is reviewed (its members are recused)."""
+        if self.project_year is not None:
+            return self.project_year.project.organization_id
+        return self.proposal.organization_id if self.proposal is not None else None
+
+    @property
     def result_label(self) -> str:
-        return REVIEW_RESULTS.get(self.result, self.result)
+        return RESULT_LABELS.get(self.result, self.result)
 
     def __str__(self) -> str:
+        if self.is_continuation:
+            return f"{self.project_year} / 継続審査"
         return f"{self.proposal} / {REVIEW_STEPS.get(self.step, self.step)}"
 
 

@@ -171,6 +171,7 @@ class ProjectYear(CityOwned, VersionedMixin, TimestampMixin, Base):
     )
     city_parent = "project"
     label = "事業年度"
+    search_via = "project"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"),

@@ -399,8 +399,8 @@ def meeting_context(session: Session, meeting: Meeting, base_url: str) -> dict[s
     times = "〜".join(f"{t:%H:%M}" for t in (meeting.starts_at, meeting.ends_at) if t)
     return {"meeting": {"title": meeting.title, "held_on": meeting.held_on, "time": times,
                         "location": meeting.location},
-            "agenda": [{"receipt_number": item.proposal.receipt_number or "",
-                        "title": item.proposal.title} for item in agenda(session, meeting)],
+            "agenda": [{"receipt_number": item.number, "title": item.title}
+                       for item in agenda(session, meeting)],
             "scoring_url": f"{base_url.rstrip('/')}/admin/"}
 
 

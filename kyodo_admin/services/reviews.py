@@ -1,6 +1,8 @@
-"""Council reviews: who may score a proposal, the scores, the meeting's agenda.
+"""Council reviews: who may score a proposal (or a project's year, 継続審査), the scores, the
+meeting's agenda.
 
-A member tied to the proposing organization is recused (除斥) from that item;
+A member tied to the proposing organization (the project's, for a continuation review) is
+recused (除斥) from that item;
 department heads (部長) join only step 2; once a meeting's attendance is
 recorded, absent members do not score; a council member enters only their
 own scores. Every refusal is a ValidationFailed with the reason in Japanese.
@@ -16,7 +18,17 @@ from sqlalchemy import func, select
 
 from ..documents.wareki import nendo
 from ..errors import ValidationFailed
-from ..models.council import Council, CouncilMember, Criterion, Meeting, Review, ReviewScore
+from ..models.council import (
+    CONTINUATION_RESULTS,
+    REVIEW_RESULTS,
+    Council,
+    CouncilMember,
+    Criterion,
+    Meeting,
+    Review,
+    ReviewScore,
+)
+from ..models.project import Project, ProjectYear
 from ..models.proposal import Proposal
 from ..models.user import Role
 from ..sessions import Session
@@ -26,8 +38,10 @@ from ..workflow.deadlines import planned_meeting_dates, settings_for
 WAITING_STATE = {1: "step1_review", 2: "step2_review"}
 
 
-def is_recused(member: CouncilMember, proposal: Proposal) -> bool:
-    return member.organization_id is not None and member.organization_id == proposal.organization_id
+def is_recused(member: CouncilMember, subject: Any) -> bool:
+    """Whether the member belongs to the organization of ``subject`` (a review, proposal or
+    project): then they take no part in its review."""
+    return member.organization_id is not None and member.organization_id == subject.organization_id
 
 
 def eligible_members(review: Review) -> list[CouncilMember]:
@@ -37,7 +51,7 @@ def eligible_members(review: Review) -> list[CouncilMember]:
     attendees = {m.id for m in review.meeting.attendees}
     return [m for m in review.meeting.council.members
             if m.active and (review.step == 2 or m.side != "department_head")
-            and (not attendees or m.id in attendees) and not is_recused(m, review.proposal)]
+            and (not attendees or m.id in attendees) and not is_recused(m, review)]
 
 
 def why_not_scoring(review: Review, member: CouncilMember | None, user: Any = None) -> str | None:
@@ -53,8 +67,9 @@ def why_not_scoring(review: Review, member: CouncilMember | None, user: Any = No
     attendees = {m.id for m in review.meeting.attendees}
     if attendees and member.id not in attendees:
         return f"{member.name}さんはこの会議を欠席したため、採点できません。"
-    if is_recused(member, review.proposal):
-        return (f"{member.name}さんは提案団体の関係者のため、この提案の審査から除斥されています"
+    if is_recused(member, review):
+        whose, what = ("実施団体", "継続審査") if review.is_continuation else ("提案団体", "提案の審査")
+        return (f"{member.name}さんは{whose}の関係者のため、この{what}から除斥されています"
                 "（採点できません）。")
     if getattr(user, "role", None) == Role.COUNCIL_MEMBER.value and member.user_id != user.id:
         return "他の構成員の評点は入力できません。"
@@ -80,9 +95,14 @@ def member_of(session: Session, user: Any, council_id: int) -> CouncilMember | N
         CouncilMember.user_id == user.id, CouncilMember.council_id == council_id)).scalar_one_or_none()
 
 
-def active_criteria(session: Session) -> list[Criterion]:
-    return list(session.execute(select(Criterion).where(Criterion.active.is_(True))
-                                .order_by(Criterion.sort_order, Criterion.id)).scalars())
+def active_criteria(session: Session, review: Review | None = None) -> list[Criterion]:
+    """The city's criteria in use, for a review: those used for its kind (a proposal's, or
+    a continuation review)."""
+    stmt = select(Criterion).where(Criterion.active.is_(True))
+    if review is not None:
+        stmt = stmt.where(Criterion.used_for.in_(
+            ("all", "continuation" if review.is_continuation else "proposal")))
+    return list(session.execute(stmt.order_by(Criterion.sort_order, Criterion.id)).scalars())
 
 
 @dataclass
@@ -119,8 +139,9 @@ def score_sheet(session: Session, user: Any, review: Review, member_id: int | No
     current = {s.criterion_id: s for s in review.scores
                if member is not None and s.member_id == member.id}
     recused = [m for m in (review.meeting.council.members if review.meeting else [])
-               if is_recused(m, review.proposal)]
-    return ScoreSheet(members, member, active_criteria(session), current, blocked, recused)
+               if is_recused(m, review)]
+    return ScoreSheet(members, member, active_criteria(session, review), current, blocked,
+                      recused)
 
 
 def save_scores(session: Session, review: Review, member: CouncilMember | None,
@@ -131,7 +152,7 @@ def save_scores(session: Session, review: Review, member: CouncilMember | None,
         raise ValidationFailed(reason)
     assert member is not None
     existing = {(s.criterion_id, s.member_id): s for s in review.scores}
-    criteria = {c.id: c for c in active_criteria(session)}
+    criteria = {c.id: c for c in active_criteria(session, review)}
     saved = 0
     for criterion_id, (value, comment) in entries.items():
         criterion = criteria.get(criterion_id)
@@ -164,38 +185,109 @@ class ScoreTable:
 
 
 def score_table(session: Session, review: Review) -> ScoreTable:
-    criteria = active_criteria(session)
+    criteria = active_criteria(session, review)
     members = sorted({s.member for s in review.scores if s.member is not None}, key=lambda m: m.id)
     cells = {(s.criterion_id, s.member_id): s for s in review.scores if s.member_id is not None}
     totals = {m.id: sum(cells[(c.id, m.id)].score or 0 for c in criteria if (c.id, m.id) in cells)
               for m in members}
     average = sum(totals.values()) / len(totals) if totals else None
     recused = [m for m in (review.meeting.council.members if review.meeting else [])
-               if is_recused(m, review.proposal)]
+               if is_recused(m, review)]
     return ScoreTable(criteria, members, cells, totals, average, recused)
 
 
 @dataclass(frozen=True)
 class AgendaItem:
-    proposal: Proposal
+    """One item of a meeting: a proposal, or a project's year before its continuation
+    review (``year``); its review once made, and the members recused from it."""
+
+    proposal: Proposal | None
     review: Review | None
     recused: list[CouncilMember]
+    year: ProjectYear | None = None
+
+    @property
+    def number(self) -> str:
+        return (self.proposal.receipt_number or "") if self.proposal is not None else ""
+
+    @property
+    def title(self) -> str:
+        """The item in words: the proposal's title, or 「…事業 第1年度（令和8年度）の継続審査」."""
+        if self.proposal is not None or self.year is None:
+            return self.proposal.title if self.proposal is not None else ""
+        from .programme import year_name
+
+        return (f"{self.year.project.title} "
+                f"{year_name(self.year.year_number, self.year.fiscal_year)}の継続審査")
+
+
+def awaiting_continuation(session: Session, city_id: int) -> list[ProjectYear]:
+    """The years waiting for their continuation review: the year a project is in, evaluated,
+    with no decision yet, where the programme lets the project go on."""
+    from .programme import project_rule
+
+    years = session.execute(select(ProjectYear).join(Project, ProjectYear.project_id == Project.id)
+                            .where(Project.status == "evaluated", Project.city_id == city_id,
+                                   ProjectYear.decision == "")
+                            .order_by(ProjectYear.fiscal_year, Project.id)).scalars()
+    return [y for y in years if y is y.project.current_year
+            and y.year_number < project_rule(y.project).max_years]
 
 
 def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
-    """The meeting's items: its reviews, and the proposals still waiting for its step."""
+    """The meeting's items: its reviews, the proposals still waiting for its step, and the
+    projects' years waiting for their continuation review."""
     reviews = list(session.execute(select(Review).where(Review.meeting_id == meeting.id)
                                    .order_by(Review.id)).scalars())
-    on_agenda = {r.proposal_id for r in reviews}
+    on_agenda = {r.proposal_id for r in reviews if r.proposal_id is not None}
+    years_on_agenda = {r.project_year_id for r in reviews if r.project_year_id is not None}
+    reviewed_years = set(session.execute(select(Review.project_year_id).where(
+        Review.project_year_id.is_not(None))).scalars())
     waiting = session.execute(select(Proposal).where(
         Proposal.status == WAITING_STATE[meeting.step], Proposal.city_id == meeting.city_id)
         .order_by(Proposal.received_on, Proposal.id)).scalars()
     members = meeting.council.members
-    items = [AgendaItem(r.proposal, r, [m for m in members if is_recused(m, r.proposal)])
+    items = [AgendaItem(r.proposal, r, [m for m in members if is_recused(m, r)], r.project_year)
              for r in reviews]
     items += [AgendaItem(p, None, [m for m in members if is_recused(m, p)])
               for p in waiting if p.id not in on_agenda]
+    items += [AgendaItem(None, None, [m for m in members if is_recused(m, y.project)], y)
+              for y in awaiting_continuation(session, meeting.city_id)
+              if y.id not in years_on_agenda and y.id not in reviewed_years]
     return items
+
+
+def check_review(review: Review) -> None:
+    """A review judges a proposal or a project's year (one of them), with a result of its
+    kind; a continuation review's result is the year's decision (``record_decision``)."""
+    if (review.proposal is None) == (review.project_year is None):
+        raise ValidationFailed("審査する提案か、継続審査する協働事業の年度の、どちらか一方を選んで"
+                               "ください。", field="proposal")
+    if review.is_continuation:
+        if review.result not in CONTINUATION_RESULTS:
+            raise ValidationFailed("継続審査の結果は「審議中・継続・条件付きで継続・終了」から選んで"
+                                   "ください。", field="result")
+        if review.result != "pending":
+            from .programme import record_decision
+
+            assert review.project_year is not None
+            project = review.project_year.project
+            if project.current_year is not review.project_year:
+                raise ValidationFailed(f"{review.project_year}は、既に次の年度へ進んでいます。",
+                                       field="project_year")
+            try:
+                record_decision(project, review.result, review.decided_on, review.reasons,
+                                review.advice)
+            except ValidationFailed as exc:  # named as the review's form names them
+                raise ValidationFailed(str(exc), field=DECISION_FIELDS.get(exc.field or "")) from exc
+    elif review.result not in REVIEW_RESULTS:
+        raise ValidationFailed("提案の審査結果は「審議中・通過・助言付き差戻し・不採択・採択・不採用」"
+                               "から選んでください。", field="result")
+
+
+#: The year decision's fields as the review's form names them.
+DECISION_FIELDS = {"decision": "result", "decided_on": "decided_on",
+                   "decision_reasons": "reasons", "decision_conditions": "advice"}
 
 
 def meeting_plan(council: Council, fiscal_year: int) -> list[tuple[dt.date, int]]:
@@ -244,17 +336,20 @@ def member_home(session: Session, user: Any, today: dt.date) -> MemberHome:
     reviews = session.execute(select(Review).join(Meeting, Review.meeting_id == Meeting.id).where(
         Meeting.council_id.in_(council_ids), Review.result == "pending")
         .order_by(Meeting.held_on, Review.id)).scalars().all() if council_ids else []
-    criteria = len(active_criteria(session))
     home = MemberHome(members, [], [], [])
+    criteria: dict[bool, int] = {}  # a proposal's review's, a continuation review's
     for review in reviews:
         if review.meeting is None:  # joined on its meeting: never, but typed as optional
             continue
         member = by_council[review.meeting.council_id]
-        if is_recused(member, review.proposal):
+        if is_recused(member, review):
             home.recused.append((review, member))
         elif why_not_scoring(review, member, user) is None:
             scored = sum(1 for s in review.scores if s.member_id == member.id and s.score is not None)
-            home.to_score.append((review, member, scored, criteria))
+            kind = review.is_continuation
+            if kind not in criteria:
+                criteria[kind] = len(active_criteria(session, review))
+            home.to_score.append((review, member, scored, criteria[kind]))
     if council_ids:
         home.meetings = list(session.execute(select(Meeting).where(
             Meeting.council_id.in_(council_ids), Meeting.held_on >= today)

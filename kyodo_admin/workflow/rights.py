@@ -56,6 +56,9 @@ UNDER_REVIEW = coordinators(
 #: year planned, reported and evaluated is its record.
 EARLIER_YEAR = nobody("前の年度（継続審査により次の年度へ進んだ年度）の記録は変更できません。")
 
+#: A continuation review once its year has gone on to the next, or the project was closed.
+YEAR_REVIEWED = nobody("次の年度へ進んだ（または終了した）協働事業の継続審査は変更できません。")
+
 #: Table -> state -> rights. A completion report follows its project's state (``STATE_FROM``).
 EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
     "proposal": {
@@ -115,10 +118,12 @@ EDIT_RIGHTS: dict[str, dict[str, StateRights]] = {
     "review": {  # the proposal's state: a decided proposal's reviews are its record
         **{state: nobody("決定した提案の審査結果は変更できません。")
            for state in ("returned", "rejected", "adopted", "not_adopted")},
+        YEAR_CONTINUED: YEAR_REVIEWED,
     },
     "review_score": {  # the proposal's state (through its review)
         **{state: nobody("決定した提案の審査の点数は変更できません。")
            for state in ("returned", "rejected", "adopted", "not_adopted")},
+        YEAR_CONTINUED: YEAR_REVIEWED,
     },
 }
 #: Records whose state is another record's: table -> the path (relationships) to the record
@@ -164,6 +169,12 @@ def rights_for(record: Any) -> StateRights | None:
     state = getattr(holder, "status", None) or ""
     if _table(holder) == "project" and table in YEAR_OF:  # the state of the record's year
         state = holder.year_state(_fiscal_year_of(table, record))
+    review = record if table == "review" else getattr(record, "review", None)
+    if table in ("review", "review_score") and review is not None and review.is_continuation:
+        year = review.project_year  # a continuation review: open until its year is done
+        done = year is not None and (year.project.status == "closed" or year.project.year_state(
+            year.fiscal_year) == YEAR_CONTINUED)
+        state = YEAR_CONTINUED if done else ""
     return EDIT_RIGHTS.get(RIGHTS_OF.get(table, table), {}).get(state)
 
 

@@ -27,6 +27,14 @@ def snapshot(connection) -> dict:
         "agreements": connection.execute(sa.text(
             "SELECT id, project_id, title, status, start_date, signed_on FROM agreement "
             "ORDER BY id")).all(),
+        # The proposals' reviews and their scores (SQLite recreates the review table on the
+        # way: its scores, which cascade from it, stay).
+        "reviews": connection.execute(sa.text(
+            "SELECT id, proposal_id, result, reasons FROM review WHERE proposal_id IS NOT NULL "
+            "ORDER BY id")).all(),
+        "scores": connection.execute(sa.text(
+            "SELECT s.id, s.review_id, s.score FROM review_score s JOIN review r "
+            "ON r.id = s.review_id WHERE r.proposal_id IS NOT NULL ORDER BY s.id")).all(),
     }
 
 
@@ -41,7 +49,7 @@ def test_every_project_gets_its_years_with_nothing_lost(backend, tmp_path_factor
             demo_years = connection.execute(sa.text(
                 "SELECT project_id, fiscal_year, year_number FROM project_year "
                 "ORDER BY project_id, year_number")).all()
-        assert made["counts"]["project"] > 10 and demo_years
+        assert made["counts"]["project"] > 10 and demo_years and made["scores"]
 
         downgrade(revision=BEFORE_YEARS)  # the database as an install before years had it
         db.engine.dispose()
