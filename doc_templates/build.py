@@ -22,8 +22,9 @@ from kyodo_admin.documents.starter import FORM_OF, starter  # noqa: E402
 from kyodo_admin.formschema.definition import load_yaml, schema_of  # noqa: E402
 
 CITIES = ("kamakura", "saitama", "hachioji", "koganei", "kunitachi")
-#: The notice has no form of its own; its 様式番号 is the one the guidelines print.
-NOTICE_NUMBER = "様式第7号"
+#: The notices have no form of their own; their 様式番号 is the one the guidelines print
+#: (the continuation review's notice has none).
+NOTICE_NUMBERS = {"review_result_notice": "様式第7号", "continuation_notice": ""}
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     for slug in CITIES:
         for kind, form_kind in FORM_OF.items():
             if form_kind is None:
-                data = starter(kind, None, number=NOTICE_NUMBER)
+                data = starter(kind, None, number=NOTICE_NUMBERS[kind])
             else:
                 path = forms / slug / f"{form_kind}.yaml"
                 definition = load_yaml(path.read_text(encoding="utf-8"), str(path))

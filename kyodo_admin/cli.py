@@ -358,7 +358,7 @@ def docs_generate_command(slug: str, kind: str, record_id: int | None, all_recor
     """Issue documents (archived like those issued in the back office) into DIR."""
     from sqlalchemy import select
 
-    from .documents.context import BUILDERS
+    from .documents.context import BUILDERS, printable
     from .errors import KyodoError
     from .extensions import db, write_intent
     from .models.city import City
@@ -372,7 +372,7 @@ def docs_generate_command(slug: str, kind: str, record_id: int | None, all_recor
     if city is None:
         raise click.ClickException(f"自治体「{slug}」が見つかりません。")
     model: Any = BUILDERS[kind][0]
-    stmt = select(model.id).where(model.city_id == city.id).order_by(model.id)
+    stmt = select(model.id).where(model.city_id == city.id, *printable(kind)).order_by(model.id)
     if record_id is not None:
         stmt = stmt.where(model.id == record_id)
     ids = list(db.session.execute(stmt).scalars())

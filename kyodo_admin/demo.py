@@ -459,6 +459,32 @@ class _Loader:
                 "comment": "おおむね目標を達成した。",
             }, completion_report_id=report.id, side=side)
 
+    def _continuation_review(self, city: City, year: ProjectYear) -> None:
+        """The council's continuation review of a year at its own sitting: scored by the
+        members who may (the project's organization's member is recused), its result the
+        year's decision."""
+        council = self.session.execute(select(Council).where(Council.city_id == city.id)
+                                       .order_by(Council.id)).scalars().first()
+        if council is None:
+            return
+        meeting = self.get_or_create(Meeting, {"step": 1, "held_on": year.decided_on,
+                                               "location": "市役所 第1会議室"},
+                                     council_id=council.id, title="令和8年度 継続審査会")
+        review = self.get_or_create(Review, {
+            "result": year.decision, "decided_on": year.decided_on,
+            "reasons": year.decision_reasons, "advice": year.decision_conditions,
+        }, project_year_id=year.id, meeting_id=meeting.id, step=1)
+        criteria = self.session.execute(select(Criterion).where(
+            Criterion.city_id == city.id, Criterion.used_for != "proposal")).scalars().all()
+        for member in council.members:
+            if member.side == "department_head" or \
+                    member.organization_id == year.project.organization_id:
+                continue
+            for criterion in criteria:
+                self.get_or_create(ReviewScore, {"score": 1 if criterion.kind == "check" else 4},
+                                   review_id=review.id, criterion_id=criterion.id,
+                                   member_id=member.id)
+
     def _projects_over_years(self, city: City, departments: list[Department],
                              types: list[CollaborationType],
                              organizations: list[Organization]) -> None:
@@ -480,6 +506,7 @@ class _Loader:
         for year in (2025, 2026):
             self._agreed_year(city, going, partner, year, 450_000, 150_000)
         self._reported_year(going, partner, departments[1], 2025)
+        self._continuation_review(city, first)
 
         ended = self.get_or_create(Project, {
             "department_id": departments[2].id, "organization_id": organizations[1].id,

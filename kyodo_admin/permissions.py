@@ -56,7 +56,7 @@ _grant(("generated_document",), Role.CITY_ADMIN, frozenset({VIEW, CREATE, DELETE
 
 _grant(
     ("organization", "proposal", "council", "council_member", "meeting", "project",
-     "project_plan", "indicator", "completion_report", "criterion", "collaboration_type",
+     "project_year", "project_plan", "indicator", "completion_report", "criterion", "collaboration_type",
      "department", "attachment"),
     Role.COUNCIL_MEMBER, READ,
 )
@@ -65,6 +65,10 @@ _grant(("review",), Role.COUNCIL_MEMBER, READ)
 _grant(("review_score", "evaluation"), Role.COUNCIL_MEMBER, WRITE)
 
 _grant(RECORDS + CONFIGURATION, Role.VIEWER, READ)
+# A project's years are opened and decided through the project (its workflow and its
+# continuation review); everyone who reads projects reads them and prints their notices.
+for _role_reading in (Role.CITY_ADMIN, Role.STAFF, Role.VIEWER):
+    _grant(("project_year",), _role_reading, READ)
 
 #: Tables only the system admin manages.
 SYSTEM_ONLY = ("city",)

@@ -21,7 +21,7 @@ RECORD_TABLES = {"organization", "proposal", "project", "project_plan", "indicat
 CONFIG_TABLES = {"department", "collaboration_type", "criterion", "form_definition",
                  "document_template", "notice_template"}
 COUNCIL_READS = {"organization", "proposal", "council", "council_member", "meeting", "project",
-                 "project_plan", "indicator", "completion_report", "criterion",
+                 "project_year", "project_plan", "indicator", "completion_report", "criterion",
                  "collaboration_type", "department", "attachment", "review"}
 #: A member scores and writes the council's verification; the review's result is staff's.
 COUNCIL_WRITES = {"review_score", "evaluation"}
@@ -41,6 +41,8 @@ def expected(role: Role, table: str, verb: str) -> bool:
         return role in (Role.CITY_ADMIN, Role.STAFF) and verb in (VIEW, EXPORT)
     if table == "user_account":
         return role is Role.CITY_ADMIN
+    if table == "project_year":  # opened and decided through its project, read by all
+        return verb in (VIEW, EXPORT)
     if role is Role.CITY_ADMIN:
         return True
     if role is Role.STAFF:
@@ -102,8 +104,9 @@ def test_city_admin_cannot_manage_a_system_admin():
 
 
 #: No plain create or edit screen: written by the system (issued documents, the audit trail,
-#: attachments, the outbox) or through the form builder (form definitions).
-ARCHIVES = {"generated_document", "audit_event", "attachment", "form_definition", "notice"}
+#: attachments, the outbox, a project's years) or through the form builder (form definitions).
+ARCHIVES = {"generated_document", "audit_event", "attachment", "form_definition", "notice",
+            "project_year"}
 #: Uploaded, never edited: a new revision is a new upload.
 NOT_EDITABLE = ARCHIVES | {"document_template"}
 

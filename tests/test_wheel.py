@@ -77,7 +77,7 @@ def test_the_wheel_installs_into_a_fresh_environment_and_sets_up_a_city(tmp_path
         templates = connection.execute(sa.text(
             "SELECT count(*) FROM document_template")).scalar_one()
     engine.dispose()
-    assert forms >= 5 and templates == 6
+    assert forms >= 5 and templates == 7
 
     # The example host started from the wheel: its own tables and a clerk beside kyodo's,
     # served by gunicorn; its login opens kyodo's home in its own admin.

@@ -40,6 +40,7 @@ from ..models import (
     Organization,
     Project,
     ProjectPlan,
+    ProjectYear,
     Proposal,
     Review,
     ReviewScore,
@@ -79,7 +80,13 @@ from .mixins import LoginRequiredMixin
 from .mixins.documents import BatchPagesMixin
 from .notices import AccountView, NoticeTemplateView, NoticeView
 from .organization import OrganizationView
-from .project import CollaborationTypeView, IndicatorView, ProjectPlanView, ProjectView
+from .project import (
+    CollaborationTypeView,
+    IndicatorView,
+    ProjectPlanView,
+    ProjectView,
+    ProjectYearView,
+)
 from .proposal import ProposalView
 from .report import CompletionReportView, EvaluationView
 from .responses import DOCX_MIMETYPE, XLSX_MIMETYPE, file_response, list_url
@@ -95,6 +102,7 @@ VIEWS: list[tuple[type, type[Base], Any, str]] = [
     (ProposalView, Proposal, None, "proposal"),
     (ProjectView, Project, None, "project"),
     (OrganizationView, Organization, None, "organization"),
+    (ProjectYearView, ProjectYear, RECORDS, "project_year"),
     (ProjectPlanView, ProjectPlan, RECORDS, "project_plan"),
     (IndicatorView, Indicator, RECORDS, "indicator"),
     (AgreementView, Agreement, RECORDS, "agreement"),

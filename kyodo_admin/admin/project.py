@@ -28,7 +28,7 @@ from ..services.programme import (
 from ..services.projects import project_hub, runs_in
 from ..services.reports import follow_completion_date
 from ..templating import render_template
-from .base import KyodoModelView
+from .base import KyodoModelView, ReadOnlyView
 from .fields import posted_date
 from .mixins import ConfiguredFormMixin, DocumentsMixin, WorkflowMixin
 from .responses import FAILED, commit_or_flash
@@ -166,6 +166,24 @@ class ProjectPlanView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
         problem = year_problem(model.project, model.fiscal_year, "事業計画書")
         if problem:
             raise ValidationFailed(problem, field="fiscal_year")
+
+
+class ProjectYearView(DocumentsMixin, ReadOnlyView):
+    """A project's years (事業年度): each year's state and continuation review's decision, and
+    its notice to the organization (継続審査結果通知書). A year opens by the decision to
+    continue and is decided on the project's page or by the council's review, not here."""
+
+    document_kinds = ("continuation_notice",)
+    column_list = ("city", "project", "year_number", "fiscal_year", "completed_on", "decision",
+                   "decided_on")
+    column_details_list = ("city", "project", "year_number", "fiscal_year", "completed_on",
+                           "decision", "decided_on", "decision_reasons", "decision_conditions")
+    column_filters = ("fiscal_year", "decision", "project.title")
+    column_sortable_list = ("year_number", "fiscal_year", "decided_on")
+    column_default_sort = ("id", True)
+    choices = {"decision": YEAR_DECISIONS}
+    column_formatters = {"year_number": lambda v, c, m, n: f"第{m.year_number}年度"}
+    column_formatters_detail = column_formatters
 
 
 class IndicatorView(KyodoModelView):

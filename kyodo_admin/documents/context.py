@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.council import REVIEW_RESULTS, REVIEW_STEPS
 from ..models.organization import ORGANIZATION_TYPES
-from ..models.project import Project
+from ..models.project import YEAR_DECISIONS, Project, ProjectYear
 from ..models.proposal import PROPOSAL_STATES, PROPOSER_TYPES
 from ..models.report import EVALUATION_RATINGS, EVALUATION_SIDES
 from ..workflow.deadlines import settings_for
@@ -306,6 +306,41 @@ def evaluation(evaluation: Evaluation) -> Context:
     }
 
 
+def continuation_notice(year: ProjectYear) -> Context:
+    """The continuation review's decision on a project's year, to the organization: what was
+    decided, why, on which conditions, and the year it opens (or that the project ends)."""
+    project = year.project
+    if not year.decision:
+        raise ValidationFailed(f"{year}の継続審査の結果が記録されていません。協働事業の画面の"
+                               "「継続審査の結果」で記録してから作成してください。")
+    review = _continuation_review(year)
+    continued = year.decision != "end"
+    return {
+        **_common(year, project),
+        **_partner(project),
+        "department": department_context(project.department),
+        "year": year_context(project, year.fiscal_year),
+        "decision": {"result": YEAR_DECISIONS.get(year.decision, ""), "continued": continued,
+                     "decided_on": year.decided_on, "reasons": _s(year.decision_reasons),
+                     "conditions": _s(year.decision_conditions),
+                     "meeting": _s(getattr(getattr(review, "meeting", None), "title", "")),
+                     "next_number": year.year_number + 1 if continued else None,
+                     "next_fiscal_year": year.fiscal_year + 1 if continued else None},
+    }
+
+
+def _continuation_review(year: ProjectYear) -> Review | None:
+    """The council's continuation review of the year (the latest), if it was reviewed at a
+    meeting."""
+    from sqlalchemy import inspect, select
+
+    session = inspect(year).session
+    if session is None or year.id is None:
+        return None
+    return session.execute(select(Review).where(Review.project_year_id == year.id)
+                           .order_by(Review.id.desc()).limit(1)).scalar_one_or_none()
+
+
 #: Document kind -> (record model, context builder).
 BUILDERS: dict[str, tuple[type, Callable[[Any], Context]]] = {
     "basic_sheet": (Proposal, basic_sheet),
@@ -314,7 +349,19 @@ BUILDERS: dict[str, tuple[type, Callable[[Any], Context]]] = {
     "agreement": (Agreement, agreement),
     "completion_report": (CompletionReport, completion_report),
     "evaluation": (Evaluation, evaluation),
+    "continuation_notice": (ProjectYear, continuation_notice),
 }
+
+
+def printable(kind: str) -> list[Any]:
+    """What a record of the kind must be to be printed, as conditions of a query (a year's
+    notice needs the year's decision; a proposal's notice is of a proposal's review): the
+    previews, trial renders and ``kyodo docs generate --all`` take those records only."""
+    if kind == "continuation_notice":
+        return [ProjectYear.decision != ""]
+    if kind == "review_result_notice":
+        return [Review.proposal_id.is_not(None)]
+    return []
 
 
 def build_context(kind: str, record: Any) -> Context:

@@ -23,6 +23,7 @@ from ..models import (
     Organization,
     Project,
     ProjectPlan,
+    ProjectYear,
     Proposal,
     Review,
     RoleShare,
@@ -108,6 +109,14 @@ def example_for(kind: str, city: City | None = None, department: Department | No
         return Evaluation(city=city, project=project, side="city", evaluator=base["department"].name,
                           evaluated_on=dt.date(2027, 5, 20), rating="B", comment="おおむね達成。",
                           answers={})
+    if kind == "continuation_notice":
+        year = ProjectYear(city=city, project=project, fiscal_year=2026, year_number=1,
+                           completed_on=dt.date(2027, 3, 31), decision="continue_with_conditions",
+                           decided_on=dt.date(2027, 5, 20),
+                           decision_reasons="冊子の配布部数が目標を上回り、利用者の評価も高いため。",
+                           decision_conditions="配布先に地域の子育て支援拠点を加えること。")
+        project.years = [year]
+        return year
     raise KeyError(kind)
 
 

@@ -40,7 +40,7 @@ ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
 FORM_OF: dict[str, str | None] = {
     "basic_sheet": "basic_sheet", "review_result_notice": None, "project_plan": "project_plan",
     "agreement": "agreement", "completion_report": "completion_report",
-    "evaluation": "evaluation",
+    "evaluation": "evaluation", "continuation_notice": None,
 }
 
 
@@ -569,9 +569,39 @@ def _evaluation(b: WordBuilder, schema: dict[str, Any] | None) -> None:
     b.answers(schema, printed)
 
 
+def _continuation_notice(b: WordBuilder, schema: dict[str, Any] | None) -> None:
+    b.para(b.number)
+    b.tag("if city.document_number")
+    b.para("{{ city.document_number }}　　　号", align="right")
+    b.tag("endif")
+    b.para("{{ decision.decided_on|wareki }}", align="right")
+    b.para("{{ organization.name }}")
+    b.para("{{ organization.representative }}　様")
+    b.para("{{ city.head_title }}{% if city.head_name %}　{{ city.head_name }}{% endif %}",
+           block=True)
+    b.heading("協働事業の継続審査の結果について（通知）")
+    b.para("{{ project.start_date|wareki }}から実施している協働事業「{{ project.title }}」の"
+           "{{ year.label }}（{{ year.fiscal_year|nendo }}）について、{% if decision.meeting %}"
+           "{{ decision.meeting }}において{% endif %}継続審査を行った結果を、次のとおり通知します。",
+           indent=True)
+    b.para("記", align="center", keep=True)
+    b.items([Item("事業名", "{{ project.title }}"),
+             Item("審査した年度", "{{ year.label }}（{{ year.fiscal_year|nendo }}）"),
+             Item("審査結果", "{{ decision.result }}"),
+             Item("理由", "{{ decision.reasons }}"),
+             Item("継続の条件", "{{ decision.conditions }}", "decision.conditions"),
+             Item("次の年度", "第{{ decision.next_number }}年度（{{ decision.next_fiscal_year|nendo }}）",
+                  "decision.continued")])
+    b.para("{% if decision.continued %}次の年度の事業計画書と協定書について、担当課と協議して"
+           "ください。{% else %}この協働事業は{{ year.label }}をもって終了します。事業報告書の"
+           "提出などへのご協力に感謝します。{% endif %}")
+    b.para("（問合せ先）{{ city.coordinating_section }}", align="right")
+
+
 KINDS = {"basic_sheet": _basic_sheet, "review_result_notice": _notice,
          "project_plan": _project_plan, "agreement": _agreement,
-         "completion_report": _completion_report, "evaluation": _evaluation}
+         "completion_report": _completion_report, "evaluation": _evaluation,
+         "continuation_notice": _continuation_notice}
 
 
 def starter(kind: str, schema: dict[str, Any] | None, number: str | None = None) -> bytes:

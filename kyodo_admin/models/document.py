@@ -16,6 +16,7 @@ DOCUMENT_KINDS = {
     "agreement": "協定書",
     "completion_report": "事業報告書",
     "evaluation": "事業評価書",
+    "continuation_notice": "継続審査結果通知書",
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .. import clock
 from ..documents.checks import check_template
-from ..documents.context import BUILDERS, build_context
+from ..documents.context import BUILDERS, build_context, printable
 from ..documents.coverage import Coverage, coverage
 from ..documents.limits import render_limited
 from ..documents.printing import CURRENT, changed_by_rules, for_printing, modernized
@@ -56,7 +56,7 @@ def context_names(kind: str) -> set[str]:
 def example_record(session: Session, city_id: int | None, kind: str) -> Any:
     """The city's newest record of the kind (for a preview), or None."""
     model: Any = BUILDERS[kind][0]
-    return session.execute(select(model).where(model.city_id == city_id)
+    return session.execute(select(model).where(model.city_id == city_id, *printable(kind))
                            .order_by(model.id.desc()).limit(1)).scalar_one_or_none()
 
 
@@ -246,7 +246,7 @@ def trial_renders(session: Session, template: DocumentTemplate) -> list[str]:
     newest of each form version in use (those filled before a form changed print with it
     too). Each failure names the record and the reason; none when all render."""
     model: Any = BUILDERS[template.kind][0]
-    base = select(model).where(model.city_id == template.city_id)
+    base = select(model).where(model.city_id == template.city_id, *printable(template.kind))
     stmts = [base]
     if hasattr(model, "form_definition_id"):  # the newest of each form version in use
         stmts = [base.where(model.form_definition_id.is_(None) if version is None

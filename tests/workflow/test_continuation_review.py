@@ -15,7 +15,7 @@ from kyodo_admin.models import Project, ProjectYear, Review, ReviewScore
 from kyodo_admin.models.user import Role
 from kyodo_admin.workflow.rights import read_only_reason
 
-from ..conftest import enter_city, flashes, form_page
+from ..conftest import csrf_from, enter_city, flashes, form_page
 from ..factories import (
     CityFactory,
     CouncilFactory,
@@ -163,3 +163,29 @@ def test_a_year_in_the_programmes_last_year_is_not_on_the_agenda(client, setting
     db.session.commit()
     html = client.get(f"/admin/meeting/details/?id={setting['meeting'].id}").get_data(as_text=True)
     assert 'id="continuation-agenda"' not in html
+
+
+def test_the_years_notice_prints_the_decision_for_the_organization(client, setting):
+    from kyodo_admin.services.documents import install_shipped_templates
+
+    from ..test_cycle import issue
+    from ..test_demo_documents import docx_text
+
+    install_shipped_templates(db.session, setting["city"], from_slug="kamakura")
+    db.session.commit()
+    year_id = setting["year"].id
+    # Before a decision there is nothing to notify: said, nothing issued.
+    details = client.get(f"/admin/project_year/details/?id={year_id}").get_data(as_text=True)
+    response = client.post(f"/admin/project_year/document/continuation_notice/{year_id}",
+                           data={"csrf_token": csrf_from(details)}, follow_redirects=True)
+    assert any("継続審査の結果が記録されていません" in m
+               for m in flashes(response.get_data(as_text=True)))
+
+    review_form(client, setting, result="continue_with_conditions",
+                reasons="見守りの件数が目標を上回った", advice="地域包括支援センターと連携すること")
+    text, _items = docx_text(issue(client, "project_year", "continuation_notice", year_id))
+    for printed in ("協働事業の継続審査の結果について（通知）", "NPO法人 見守りの会",
+                    "高齢者の見守り協働事業", "第1年度（令和8年度）", "令和9年度 第1回会議",
+                    "条件付きで継続", "見守りの件数が目標を上回った", "地域包括支援センターと連携すること",
+                    "第2年度（令和9年度）", "令和9年5月20日"):
+        assert printed in text, printed
