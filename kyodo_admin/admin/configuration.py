@@ -19,11 +19,14 @@ from ..errors import KyodoError
 from ..formschema.definition import fields_of
 from ..models.audit import AUDIT_ACTIONS
 from ..models.base import Base
+from ..models.city import City
 from ..models.document import DOCUMENT_KINDS, DocumentTemplate
 from ..models.form_definition import FORM_KINDS, FORM_STATES
 from ..models.job import QueuedWork
 from ..services.batches import archived_pdf
 from ..services.documents import (
+    active_template,
+    add_template,
     city_coverage,
     city_example_context,
     form_of,
@@ -149,6 +152,33 @@ class DocumentTemplateView(KyodoModelView):
             flash(str(exc), "error")
         else:
             flash(f"第{created.revision}版として登録し、使用する版にしました（☑／☐ の印字はそのままです）。",
+                  "success")
+        return redirect(self.get_url(".index_view"))
+
+    @expose("/use_starter/<kind>", methods=("POST",))
+    def use_starter(self, kind: str) -> Any:
+        """A kind the city has no template of (a document added by an upgrade): its starter,
+        made from the city's current form, registered and put in use, to be replaced by the
+        city's own format whenever it likes."""
+        city_id = tenancy.current_city_id()
+        if kind not in DOCUMENT_KINDS or city_id is None:
+            abort(404)
+        if not permissions.can_create(current_user, DocumentTemplate):
+            abort(403)
+        if active_template(self.session, city_id, kind) is not None:
+            flash(f"「{DOCUMENT_KINDS[kind]}」には使用中の版があります。", "error")
+            return redirect(self.get_url(".index_view"))
+        try:
+            data, filename = starter_template(self.session, city_id, kind)
+            created = add_template(self.session, self.session.get(City, city_id), kind, filename,
+                                   data, getattr(current_user, "id", None), activate=True)
+            self.session.commit()
+        except KyodoError as exc:
+            self.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(f"「{DOCUMENT_KINDS[kind]}」のひな形を第{created.revision}版として登録し、使用する版に"
+                  "しました。自治体の様式に合わせるときは、ひな形をWordで直して登録してください。",
                   "success")
         return redirect(self.get_url(".index_view"))
 

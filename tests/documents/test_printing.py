@@ -5,7 +5,7 @@ the current rules."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kyodo_admin.extensions import db
 from kyodo_admin.models import DocumentTemplate, Role
@@ -92,3 +92,37 @@ def test_a_version_that_fails_on_existing_records_is_not_put_in_use(kamakura, cl
         follow_redirects=True)
     assert any("これまでの記録で作成できることを確かめました" in m
                for m in flashes(response.get_data(as_text=True)))
+
+
+def test_a_document_an_upgrade_added_is_offered_with_its_starter(kamakura, client, login_as):
+    """A city installed before the continuation review's notice existed has no template of
+    it: the Word様式 screen says 未登録 and puts the starter in use with one button, and the
+    versions the city made of its other documents stay as they are."""
+    enter_city(kamakura)
+    for template in db.session.execute(select(DocumentTemplate).where(
+            DocumentTemplate.kind == "continuation_notice")).scalars():
+        db.session.delete(template)  # the city as an install before the upgrade has it
+    db.session.commit()
+    in_use = dict(db.session.execute(select(DocumentTemplate.kind, DocumentTemplate.id).where(
+        DocumentTemplate.is_active.is_(True))).all())
+    assert "continuation_notice" not in in_use
+
+    login_as(UserFactory(city=kamakura, role=Role.CITY_ADMIN.value))
+    page = client.get("/admin/document_template/").get_data(as_text=True)
+    row = page.split('data-kind="continuation_notice"')[1].split("</tr>")[0]
+    assert "未登録" in row and "ひな形をそのまま使う" in row
+    response = client.post("/admin/document_template/use_starter/continuation_notice",
+                           data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert any("「継続審査結果通知書」のひな形を第1版として登録し、使用する版にしました" in m
+               for m in flashes(response.get_data(as_text=True)))
+    db.session.expire_all()
+    now = dict(db.session.execute(select(DocumentTemplate.kind, DocumentTemplate.id).where(
+        DocumentTemplate.is_active.is_(True))).all())
+    assert {k: v for k, v in now.items() if k != "continuation_notice"} == in_use
+    assert "continuation_notice" in now
+    # A second press does not stack a revision on the one in use.
+    response = client.post("/admin/document_template/use_starter/continuation_notice",
+                           data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert any("使用中の版があります" in m for m in flashes(response.get_data(as_text=True)))
+    assert db.session.execute(select(func.count()).select_from(DocumentTemplate).where(
+        DocumentTemplate.kind == "continuation_notice")).scalar_one() == 1
