@@ -19,9 +19,11 @@ from ..models.report import EVALUATION_SIDES, Evaluation
 from ..services.evaluations import SIDES
 from ..services.programme import (
     MAX_YEARS_LIMIT,
+    city_share_text,
     parse_ratios,
     project_rule,
     record_decision,
+    year_agreement,
     year_problem,
     year_states,
 )
@@ -156,6 +158,14 @@ class ProjectPlanView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     prefill_from_args = ("project",)
     inline_models = [(Indicator, {"form_columns": ("id", "name", "unit", "target_value",
                                                    "actual_value", "sort_order")})]
+
+    def details_extra(self, record: Any) -> Any:
+        """The city's share of the year's cost as its agreement has it, beside the
+        programme's rule for the year."""
+        agreement = year_agreement(self.session, record.project, record.fiscal_year)
+        share = city_share_text(agreement) if agreement is not None else ""
+        return Markup(render_template("kyodo/admin/plan_share.html", agreement=agreement,
+                                      share=share, rule=project_rule(record.project)))
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         """A plan is for one of its project's years (a next year opens by the council's

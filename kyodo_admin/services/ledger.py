@@ -21,12 +21,16 @@ from .evaluations import SIDES, YearResult, year_results
 from .projects import rows_by_project, runs_in
 from .spreadsheets import NUMBER_FORMAT, typed
 
+#: A share in Excel: 0.75 shown as 75.0%.
+SHARE_FORMAT = "0.0%"
 #: The printed ledger's type size (A3 landscape).
 LEDGER_FONT_PT = 9
+#: The columns of amounts (with their totals) and of the city's share of the cost.
+AMOUNTS, SHARE = (8, 9), 10
 #: (header, preferred width) of the ledger's columns.
 COLUMNS = [("事業名", 30), ("協働の相手方", 24), ("協働の形態", 14), ("担当課", 20), ("状態", 10),
            ("開始日", 16), ("終了日", 16), ("役割分担", 40), ("市の負担額", 20),
-           ("団体の負担額", 20), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
+           ("団体の負担額", 20), ("市の負担割合", 12), ("指標（目標・実績・達成率）", 40), ("事業報告書の提出日", 16),
            ("評価", 30)]
 
 
@@ -119,8 +123,22 @@ def ledger_values(row: LedgerRow) -> list[Any]:
             project.end_date, _roles(agreement),
             agreement.city_cost_total if agreement else None,
             agreement.organization_cost_total if agreement else None,
-            _indicators(row.indicators), report.submitted_on if report else None,
+            city_share(agreement), _indicators(row.indicators), report.submitted_on if report else None,
             _evaluations(result)]
+
+
+def city_share(agreement: Agreement | None) -> float | None:
+    """The city's share of the agreement's cost (0.75 for 75 %), None without a cost."""
+    if agreement is None:
+        return None
+    total = agreement.city_cost_total + agreement.organization_cost_total
+    return agreement.city_cost_total / total if total else None
+
+
+def _total_share(values: list[list[Any]]) -> float | None:
+    city = sum(v for row in values if isinstance(v := row[AMOUNTS[0]], int))
+    whole = city + sum(v for row in values if isinstance(v := row[AMOUNTS[1]], int))
+    return city / whole if whole else None
 
 
 def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes:
@@ -139,7 +157,7 @@ def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes
     builder.para(f"{city_name} 協働事業一覧（{nendo(fiscal_year)}）", align="center", bold=True,
                  size=14)
     builder.para(f"{wareki(clock.today())}現在", align="right")
-    amounts = (8, 9)
+    amounts = AMOUNTS
     values = [ledger_values(row) for row in ledger_rows(session, fiscal_year)]
     texts = [[_printed(value, index in amounts) for index, value in enumerate(row)]
              for row in values]
@@ -148,14 +166,15 @@ def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes
         total = ["合計", *[""] * (len(COLUMNS) - 1)]
         for index in amounts:
             total[index] = yen(sum(v for row in values if isinstance(v := row[index], int)))
+        total[SHARE] = _printed(_total_share(values), False)
     # a date or an amount is never broken over two lines: its column is as wide as its longest
     printed = [*texts, *([total] if total else [])]
-    unbroken = [index in amounts or any(isinstance(row[index], dt.date) for row in values)
+    unbroken = [index in (*amounts, SHARE) or any(isinstance(row[index], dt.date) for row in values)
                 for index in range(len(COLUMNS))]
     whole = [max((printed_width(row[index], LEDGER_FONT_PT) + CELL_PADDING_MM for row in printed),
                  default=0.0) if unbroken[index] else 0.0 for index in range(len(COLUMNS))]
     widths = fitted_widths([width for _header, width in COLUMNS], whole, 388)  # between margins
-    columns = [Column(header, "", right=index in amounts, width=width)
+    columns = [Column(header, "", right=index in (*amounts, SHARE), width=width)
                for index, ((header, _preferred), width) in enumerate(zip(COLUMNS, widths,
                                                                           strict=True))]
     builder.table_of(columns, texts, total)
@@ -169,6 +188,8 @@ def _printed(value: Any, amount: bool) -> str:
         return ""
     if amount:
         return yen(value)
+    if isinstance(value, float):  # a share
+        return f"{value * 100:.1f}％"
     if isinstance(value, dt.date):
         return wareki(value)
     return str(value)
@@ -191,15 +212,19 @@ def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=2, column=index).font = Font(bold=True)
     rows = ledger_rows(session, fiscal_year)
-    for row in rows:
-        sheet.append(ledger_values(row))
+    values = [ledger_values(row) for row in rows]
+    for row_values in values:
+        sheet.append(row_values)
         for cell in sheet[sheet.max_row]:
             if isinstance(typed(cell).value, str):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=sheet.max_row, column=SHARE + 1).number_format = SHARE_FORMAT
     if rows:
         total = sheet.max_row + 1
         sheet.cell(row=total, column=1, value="合計")
-        for column in (9, 10):
+        sheet.cell(row=total, column=SHARE + 1, value=_total_share(values)).number_format = \
+            SHARE_FORMAT
+        for column in (AMOUNTS[0] + 1, AMOUNTS[1] + 1):
             # the sum itself, not =SUM(): a formula has no saved value until a spreadsheet
             # program recalculates it (blank in viewers, refused by an import)
             sheet.cell(row=total, column=column, value=sum(

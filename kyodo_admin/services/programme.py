@@ -137,6 +137,20 @@ def city_share_text(agreement: Any) -> str:
             f"{agreement.city_cost_total * 100 / total:.1f}％{shown}")
 
 
+def year_agreement(session: Any, project: Any, fiscal_year: int | None) -> Any:
+    """The agreement of the project's year whose costs count: the signed one (the newest),
+    else the newest draft."""
+    from sqlalchemy import select
+
+    from ..models.agreement import Agreement
+
+    return session.execute(select(Agreement).where(
+        Agreement.project_id == project.id, Agreement.fiscal_year == fiscal_year,
+        Agreement.status.in_(("signed", "draft")))
+        .order_by((Agreement.status == "signed").desc(), Agreement.id.desc())
+        .limit(1)).scalar_one_or_none()
+
+
 def check_agreement(agreement: Any) -> None:
     """An agreement is for one of its project's years, and its cost table keeps to the
     programme's rule for that year (``ValidationFailed`` naming the year and the rule)."""

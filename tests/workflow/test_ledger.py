@@ -77,6 +77,8 @@ def test_the_ledger_has_the_years_projects_as_the_home_screen_counts_them(client
     river_row = dict(zip(header, next(r for r in projects if r[0] == "川辺の協働事業"), strict=True))
     assert river_row["協働の相手方"] == "NPO法人 川を守る会"
     assert (river_row["市の負担額"], river_row["団体の負担額"]) == (450_000, 100_000)
+    assert river_row["市の負担割合"] == pytest.approx(450_000 / 550_000)  # shown as 81.8%
+    assert planned_share(sheet, header) == "0.0%"
     assert river_row["開始日"] == dt.datetime(YEAR, 4, 1)
     assert river_row["役割分担"] == "観察会：市 会場の確保／団体 企画と運営"
     assert river_row["指標（目標・実績・達成率）"] == "参加者 目標 100人／実績 120人（120%）"
@@ -105,8 +107,15 @@ def test_the_ledger_has_the_years_projects_as_the_home_screen_counts_them(client
     assert words["川辺の協働事業"]["市の負担額"] == "450,000円"
     assert words["川辺の協働事業"]["開始日"].startswith("令和")
     assert words["合計"]["団体の負担額"] == "100,000円"
+    assert words["川辺の協働事業"]["市の負担割合"] == "81.8％"
+    assert words["合計"]["市の負担割合"] == "81.8％"  # the only agreement of the year
     assert "みなと市 協働事業一覧（令和" in document.paragraphs[0].text
     assert client.get(link + "&format=pdfx").status_code == 404
+
+
+def planned_share(sheet, header) -> str:
+    """The number format of the city's share in the first project's row."""
+    return sheet.cell(row=3, column=header.index("市の負担割合") + 1).number_format
 
 
 def test_the_ledger_is_not_for_council_members_or_cityless_users(client, login_as):
@@ -141,7 +150,7 @@ def test_the_ledger_as_pdf_is_made_by_a_worker_and_downloaded_from_its_page(clie
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert "協働事業一覧_令和8年度.pdf" in download.headers["Content-Disposition"] or \
         "filename*" in download.headers["Content-Disposition"]
-    assert "川辺の清掃と自然観察" in pdf_text_and_fonts(download.data)[0]
+    assert "川辺の清掃と自然観察" in pdf_text_and_fonts(download.data)[0].replace("\n", "")  # may wrap
     # another city's user does not reach it
     login_as(UserFactory(city=CityFactory(), role=Role.STAFF.value))
     assert client.get(response.headers["Location"]).status_code == 404

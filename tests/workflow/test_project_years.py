@@ -287,3 +287,19 @@ def test_a_report_for_a_year_the_project_has_not_reached_is_refused(client, city
                for m in flashes(html))
     assert db.session.execute(select(func.count()).select_from(CompletionReport)).scalar_one() == 0
     assert "来年度の報告" in html  # what was typed stays
+
+
+def test_the_plan_shows_the_years_city_share_beside_the_rule(client, city, staff):
+    project = ProjectFactory(city=city, start_date=dt.date(2026, 4, 1))
+    plan = ProjectPlanFactory(city=city, project=project, fiscal_year=2026)
+    db.session.commit()
+    page = client.get(f"/admin/project_plan/details/?id={plan.id}").get_data(as_text=True)
+    assert "この年度の協定書はまだありません。" in page
+    agreement = AgreementFactory(city=city, project=project, fiscal_year=2026)
+    CostShareFactory(city=city, agreement=agreement, city_amount=400_000,
+                     organization_amount=100_000)
+    db.session.commit()
+    page = client.get(f"/admin/project_plan/details/?id={plan.id}").get_data(as_text=True)
+    share = page.split('id="plan-city-share">')[1].split("</p>")[0]
+    assert "第1年度（令和8年度）の市の負担割合は 80.0％（規定: 80％まで、1年度500,000円まで）" in share
+    assert "締結前" in share
