@@ -48,7 +48,6 @@ class FormDefinitionView(WrittenElsewhereView):
     column_sortable_list = ("kind", "revision", "published_at")
     choices = {"kind": FORM_KINDS, "status": FORM_STATES}
     column_details_exclude_list = ("version",)
-    column_descriptions = {"kind": "様式は「様式エディタ」で編集し、公開します。"}
 
     # Definitions change only through the form builder and the import, which keep
     # the revisions that records were filled against.

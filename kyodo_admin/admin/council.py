@@ -14,10 +14,12 @@ from ..documents.wareki import nendo
 from ..errors import KyodoError, ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.council import (
+    CONTINUATION_RESULTS,
     CRITERION_KINDS,
     CRITERION_USES,
     MEMBER_SIDES,
     RESULT_LABELS,
+    REVIEW_RESULTS,
     REVIEW_STEPS,
     Meeting,
     ReviewScore,
@@ -111,7 +113,8 @@ class CriterionView(KyodoModelView):
 
 class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     document_kinds = ("review_result_notice",)
-    column_list = ("city", "proposal", "project_year", "step", "meeting", "result", "decided_on")
+    # What is reviewed: the proposal, or the project's year of a continuation review.
+    column_list = ("city", "subject", "step", "meeting", "result", "decided_on")
     column_searchable_list = ("reasons", "advice")
     column_filters = ("step", "result", "decided_on", "proposal.title")
     column_default_sort = ("id", True)
@@ -138,7 +141,24 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
         if request.method == "GET" and "decided_on" in form and form.decided_on.data is None:
             meeting = form.meeting.data if "meeting" in form else None
             form.decided_on.data = meeting.held_on if meeting is not None else clock.today()
+        if "project_year" in form:
+            self._offer_results(form, form.project_year.data is not None)
         return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        if obj is not None:
+            self._offer_results(form, obj.is_continuation)
+        return form
+
+    @staticmethod
+    def _offer_results(form: Any, continuation: bool) -> None:
+        """The results of the review's kind on the page (a posted one of the other kind is
+        refused by ``check_review`` with the reason)."""
+        if request.method == "GET" and "result" in form:
+            results = CONTINUATION_RESULTS if continuation else REVIEW_RESULTS
+            form.result.choices = [(value, label) for value, label in form.result.choices
+                                   if value in results]
 
     def _on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         with self.session.no_autoflush:  # refused before the row is written
@@ -148,6 +168,10 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         for score in model.scores:
             check_score(score, current_user)
+
+    def document_kinds_for(self, record: Any) -> tuple[str, ...]:
+        """A continuation review's notice is the year's (事業年度の画面), not this one."""
+        return () if record.is_continuation else self.document_kinds
 
     def details_extra(self, record: Any) -> Any:
         return Markup(render_template(

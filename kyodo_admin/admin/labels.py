@@ -69,6 +69,7 @@ _COLUMNS: dict[str, str] = {
     "max_score": "満点",
     "used_for": "用途",
     "project_year": "事業年度（継続審査）",
+    "subject": "審査の対象",
     "sort_order": "表示順",
     "proposal": "提案",
     "meeting": "会議",

@@ -43,11 +43,14 @@ class CollaborationTypeView(KyodoModelView):
     column_default_sort = "sort_order"
     form_columns = ("city", "name", "description", "requires_agreement", "max_years",
                     "yearly_cap", "share_ratios", "sort_order", "active")
-    column_descriptions = {
-        "max_years": "この形態の事業を実施できる年度数。空欄は自治体の設定に従います。",
-        "yearly_cap": "1年度あたりの市の負担額の上限（円）。空欄は自治体の設定に従います。",
-        "share_ratios": "事業費に対する市の負担割合の上限（年度ごとの％、例: 80,70,60。"
-                        "100 は上限なし）。空欄は自治体の設定に従います。",
+    # Help under the fields (not column_descriptions: the list would show each as an icon
+    # link without a name once its tooltip takes the title).
+    form_args = {
+        "max_years": {"description": "この形態の事業を実施できる年度数。空欄は自治体の設定に従います。"},
+        "yearly_cap": {"description": "1年度あたりの市の負担額の上限（円）。空欄は自治体の設定に"
+                                      "従います。"},
+        "share_ratios": {"description": "事業費に対する市の負担割合の上限（年度ごとの％、例: "
+                                        "80,70,60。100 は上限なし）。空欄は自治体の設定に従います。"},
     }
     unique_in_city = ("name",)
 

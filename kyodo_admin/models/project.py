@@ -194,7 +194,9 @@ class ProjectYear(CityOwned, VersionedMixin, TimestampMixin, Base):
         return YEAR_DECISIONS.get(self.decision, "")
 
     def __str__(self) -> str:
-        return f"{self.project} 第{self.year_number}年度（{self.fiscal_year}年度）"
+        from ..documents.wareki import nendo
+
+        return f"{self.project} 第{self.year_number}年度（{nendo(self.fiscal_year)}）"
 
 
 class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):

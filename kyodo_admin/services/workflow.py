@@ -314,17 +314,21 @@ def _supersede_previous(_session: Session, agreement: Any, _on: dt.date, _user: 
 
 def _take_agreement_period(session: Session, agreement: Any, _on: dt.date, _user: Any) -> None:
     """The project runs over the period of its signed agreements (one a year for a project
-    over several fiscal years); its fiscal year follows its start."""
+    over several fiscal years); its fiscal year follows its start. A planned end past the
+    year the project is in is the plan of its years (3か年): an agreement ends it no sooner."""
     signed = session.execute(select(Agreement).where(
         Agreement.project_id == agreement.project_id, Agreement.status == "signed")
     ).scalars().all()
     starts = [a.start_date for a in signed if a.start_date]
     ends = [a.end_date for a in signed if a.end_date]
     project = agreement.project
+    year = project.current_year
+    planned_past_year = (year is not None and project.end_date is not None
+                         and project.end_date > dt.date(year.fiscal_year + 1, 3, 31))
     if starts:
         project.start_date = min(starts)
     if ends:
-        project.end_date = max(ends)
+        project.end_date = max(ends + [project.end_date]) if planned_past_year else max(ends)
     project.derive()
 
 

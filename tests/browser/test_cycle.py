@@ -63,8 +63,9 @@ def choose(page, name: str, label: str) -> None:
     """Pick an option of a Select2 drop-down (Flask-Admin's selects) as a person does: open
     it, type to search, click the option."""
     page.locator(f"#s2id_{name} .select2-choice").click()
-    page.locator(".select2-drop-active .select2-input").fill(label)
-    page.locator(".select2-drop-active .select2-result-label",
+    # the open one: a closed drop-down stays in the page, hidden, still marked active
+    page.locator(".select2-drop-active:visible .select2-input").fill(label)
+    page.locator(".select2-drop-active:visible .select2-result-label",
                  has_text=re.compile(f"^{re.escape(label)}$")).first.click()
     assert page.locator(f"#s2id_{name} .select2-chosen").inner_text().strip() == label
 

@@ -194,3 +194,18 @@ def test_a_corrected_completion_date_moves_the_open_reports_due_date(staff, city
     db.session.expire_all()
     assert db.session.get(Project, project.id).completed_on == dt.date(2026, 5, 31)
     assert db.session.get(CompletionReport, report.id).due_on == dt.date(2026, 6, 30)
+
+
+def test_a_years_agreement_keeps_the_planned_end_of_a_project_over_years(staff, city):
+    """A three-year project (令和8〜10年度): signing year one's agreement sets its start, and
+    the planned end stays (a one-year project takes its agreement's end, as above)."""
+    project = ProjectFactory(city=city, status="planning", start_date=dt.date(2026, 4, 1),
+                             end_date=dt.date(2029, 3, 31))
+    agreement = AgreementFactory(city=city, project=project, start_date=dt.date(2026, 5, 1),
+                                 end_date=dt.date(2027, 3, 31))
+    RoleShareFactory(city=city, agreement=agreement)
+    fire(staff, "agreement", agreement, "sign", on=dt.date(2026, 4, 20))
+    db.session.expire_all()
+    project = db.session.get(Project, project.id)
+    assert (project.start_date, project.end_date, project.fiscal_year) == (
+        dt.date(2026, 5, 1), dt.date(2029, 3, 31), 2026)

@@ -103,6 +103,10 @@ class DocumentsMixin(BatchPagesMixin):
     def _may_issue(self) -> bool:
         return bool(self.document_kinds) and permissions.can_create(current_user, GeneratedDocument)
 
+    def document_kinds_for(self, record: Any) -> tuple[str, ...]:
+        """The documents offered on this record's page (a view narrows them per record)."""
+        return self.document_kinds
+
     def _user_id(self) -> int | None:
         return getattr(current_user, "id", None)
 
