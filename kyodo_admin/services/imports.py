@@ -52,7 +52,7 @@ from ..sessions import Session
 from ..workflow.rights import locked_reason, may_edit_field, read_only_reason
 from .audit import record_events
 from .form_definitions import current_definition
-from .programme import check_agreement
+from .programme import check_agreement, year_problem
 from .queued import handler
 from .workflow import apply_transition, apply_transitions, in_current_year
 
@@ -699,6 +699,11 @@ def _past_records(session: Session, city: City, kind: str, checked: Checked,
                 if own:
                     getattr(record, collection).append(
                         model(city_id=city.id, sort_order=order, **own))
+        if kind == "project_plan":  # a year the project runs in
+            problem = year_problem(project, record.fiscal_year, "事業計画")
+            if problem:
+                errors.append(RowError(line, mapping["fiscal_year"], problem))
+                continue
         if kind == "agreement":  # a year of the project, within the programme's rule
             try:
                 check_agreement(record)
