@@ -303,3 +303,36 @@ def test_the_plan_shows_the_years_city_share_beside_the_rule(client, city, staff
     share = page.split('id="plan-city-share">')[1].split("</p>")[0]
     assert "第1年度（令和8年度）の市の負担割合は 80.0％（規定: 80％まで、1年度500,000円まで）" in share
     assert "締結前" in share
+
+
+def test_an_amendment_is_of_its_year_and_keeps_to_that_years_rule(client, city, staff):
+    """変更協定 of year two: made for year two, checked against year two's 70 %, and signing
+    it supersedes year two's agreement only (year one's stays signed)."""
+    project = ProjectFactory(city=city, status="agreed", start_date=dt.date(2025, 4, 1),
+                             end_date=dt.date(2028, 3, 31))
+    project.years.append(ProjectYear(city_id=city.id, fiscal_year=2026, year_number=2))
+    db.session.commit()
+    first = AgreementFactory(city=city, project=project, fiscal_year=2025, status="signed")
+    second = AgreementFactory(city=city, project=project, fiscal_year=2026, status="signed")
+    CostShareFactory(city=city, agreement=second, city_amount=350_000,
+                     organization_amount=150_000)
+    RoleShareFactory(city=city, agreement=second)
+    db.session.commit()
+    fire(client, "agreement", second, "amend")
+    db.session.expire_all()
+    amendment = db.session.execute(select(Agreement).where(
+        Agreement.previous_id == second.id)).scalar_one()
+    assert amendment.fiscal_year == 2026 and amendment.status == "draft"
+
+    html, values = form_page(client, f"/admin/agreement/edit/?id={amendment.id}")
+    values["cost_shares-0-city_amount"] = "350001"
+    page = client.post(f"/admin/agreement/edit/?id={amendment.id}", data=values,
+                       follow_redirects=True).get_data(as_text=True)
+    assert any("第2年度（令和8年度）の市の負担割合の上限は事業費の70％です" in m for m in flashes(page))
+    db.session.expire_all()
+    assert [c.city_amount for c in db.session.get(Agreement, amendment.id).cost_shares] == [350_000]
+
+    fire(client, "agreement", amendment, "sign", on=dt.date(2026, 6, 1))
+    db.session.expire_all()
+    assert {a.id: a.status for a in db.session.execute(select(Agreement)).scalars()} == {
+        first.id: "signed", second.id: "amended", amendment.id: "signed"}
