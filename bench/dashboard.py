@@ -1,7 +1,8 @@
 """Benchmark: the home screen (dashboard) of a city with many records.
 
 The Kamakura demo is loaded, then ``--proposals`` proposals (with a project, a plan and a
-completion report for every third one) are added to Kamakura's current fiscal year. A
+completion report for every third one; every second of those in its second year, the
+first continued) are added to Kamakura's current fiscal year. A
 logged-in staff client then requests, interleaved so machine noise hits both alike:
 
     (a) home      GET /admin/         the dashboard: every figure of the fiscal year
@@ -32,7 +33,7 @@ def build_app(folder: Path, proposals: int):
 
     from kyodo_admin import clock, create_app
     from kyodo_admin.extensions import db
-    from kyodo_admin.models import City, CompletionReport, Project, Proposal
+    from kyodo_admin.models import City, CompletionReport, Project, ProjectYear, Proposal
     from kyodo_admin.models.base import fiscal_year_of
     from kyodo_admin.tenancy import scoped_to
 
@@ -57,10 +58,16 @@ def build_app(folder: Path, proposals: int):
                 db.session.add(proposal)
                 if i % 3 == 0:
                     completed = today - dt.timedelta(days=i % 90)
+                    over_years = i % 6 == 0  # in its second year, the first continued
                     project = Project(title=f"ベンチ事業{i}", proposal=proposal,
                                       status="completed" if i % 2 else "running",
-                                      start_date=dt.date(year, 5, 1), completed_on=completed,
-                                      budget_amount=200_000 + i)
+                                      start_date=dt.date(year - 1 if over_years else year, 5, 1),
+                                      completed_on=completed, budget_amount=200_000 + i)
+                    if over_years:
+                        project.years = [
+                            ProjectYear(fiscal_year=year - 1, year_number=1, decision="continue",
+                                        completed_on=dt.date(year, 3, 31)),
+                            ProjectYear(fiscal_year=year, year_number=2)]
                     db.session.add(project)
                     db.session.add(CompletionReport(project=project, fiscal_year=year,
                                                     due_on=completed + dt.timedelta(days=31)))

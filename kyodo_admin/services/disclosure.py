@@ -42,6 +42,9 @@ class DisclosedProject:
     #: over several years: 「第2年度（全2年度）」).
     state_label: str = ""
     year_label: str = ""
+    #: A project over several years: the city's and the organization's share over its
+    #: years' agreements so far, and how many years they are.
+    whole: tuple[int, int, int] | None = None
 
 
 @dataclass
@@ -111,9 +114,18 @@ def _disclosed(session: Session, projects: list[Project],
     shown = []
     for project in projects:
         own_plans = plans[project.id]
-        plan = own_plans[-1] if own_plans else None
-        item = DisclosedProject(project, next(iter(agreements[project.id]), None), plan,
-                                public_answers(plan) if plan else [])
+        # The shown year's plan and agreement (the newest of its year: an amendment's).
+        plan = next((p for p in own_plans if p.fiscal_year == year),
+                    own_plans[-1] if own_plans else None)
+        by_year: dict[int | None, Agreement] = {}
+        for agreement in agreements[project.id]:  # newest first
+            by_year.setdefault(agreement.fiscal_year, agreement)
+        item = DisclosedProject(project, by_year.get(year, next(iter(agreements[project.id]),
+                                                                 None)),
+                                plan, public_answers(plan) if plan else [])
+        if len(project.years) > 1 and by_year:  # the whole project's cost, year by year
+            item.whole = (sum(a.city_cost_total for a in by_year.values()),
+                          sum(a.organization_cost_total for a in by_year.values()), len(by_year))
         # Each year's report and evaluations by the state of their year: a year the project
         # went on from is shown whole while the next is planned.
         shown_reports = [r for r in reports[project.id] if is_public(

@@ -298,9 +298,13 @@ def test_a_project_over_three_years_by_clicks(demo_server, page):
     assert "利用者数 目標 400人／実績 410人" in second["指標（目標・実績・達成率）"]
 
     # The disclosure page of each year: the project, which of its years, that year's results.
-    for fiscal_year, label, shown in ((2024, "令和6年度は第1年度", "延べ320人"),
-                                      (2025, "令和7年度は第2年度", "延べ410人")):
+    for fiscal_year, label, shown, cost in (
+            (2024, "令和6年度は第1年度", "延べ320人", "市 400,000円／団体 100,000円"),
+            (2025, "令和7年度は第2年度", "延べ410人", "市 350,000円／団体 150,000円")):
         page.goto(f"{url}/disclosure/kamakura/?year={fiscal_year}")
         card = page.locator(".project", has_text=TITLE)
-        assert label in card.inner_text() and shown in card.inner_text(), card.inner_text()
+        text = card.inner_text()
+        assert label in text and shown in text and f"経費負担（協定）\t{cost}" in text, text
+        assert card.locator(".whole-cost").inner_text() == \
+            "市 750,000円／団体 250,000円（2年度分の協定）"
     screenshot(page, "three-years-05-disclosure")
