@@ -435,17 +435,23 @@ def _basic_sheet(b: WordBuilder, schema: dict[str, Any] | None) -> None:
     b.answers(schema, printed)
 
 
-def _notice(b: WordBuilder, schema: dict[str, Any] | None) -> None:
+def notice_head(b: WordBuilder, dated: str, title: str) -> None:
+    """A notice's head: 様式番号, 文書番号, the date (``dated``), the organization addressed,
+    the city's head, the title."""
     b.para(b.number)
     b.tag("if city.document_number")
     b.para("{{ city.document_number }}　　　号", align="right")
     b.tag("endif")
-    b.para("{{ review.decided_on|wareki }}", align="right")
+    b.para(f"{{{{ {dated}|wareki }}}}", align="right")
     b.para("{{ organization.name }}")
     b.para("{{ organization.representative }}　様")
     b.para("{{ city.head_title }}{% if city.head_name %}　{{ city.head_name }}{% endif %}",
            block=True)
-    b.heading("協働事業提案の検討結果について（通知）")
+    b.heading(title)
+
+
+def _notice(b: WordBuilder, schema: dict[str, Any] | None) -> None:
+    notice_head(b, "review.decided_on", "協働事業提案の検討結果について（通知）")
     b.para("{{ proposal.received_on|wareki }}に提案のあった「{{ proposal.title }}」"
            "（受付番号 {{ proposal.receipt_number }}）について、{% if review.meeting %}"
            "{{ review.meeting }}において{% endif %}{{ review.step }}を行った結果を、"
@@ -570,16 +576,7 @@ def _evaluation(b: WordBuilder, schema: dict[str, Any] | None) -> None:
 
 
 def _continuation_notice(b: WordBuilder, schema: dict[str, Any] | None) -> None:
-    b.para(b.number)
-    b.tag("if city.document_number")
-    b.para("{{ city.document_number }}　　　号", align="right")
-    b.tag("endif")
-    b.para("{{ decision.decided_on|wareki }}", align="right")
-    b.para("{{ organization.name }}")
-    b.para("{{ organization.representative }}　様")
-    b.para("{{ city.head_title }}{% if city.head_name %}　{{ city.head_name }}{% endif %}",
-           block=True)
-    b.heading("協働事業の継続審査の結果について（通知）")
+    notice_head(b, "decision.decided_on", "協働事業の継続審査の結果について（通知）")
     b.para("{{ project.start_date|wareki }}から実施している協働事業「{{ project.title }}」の"
            "{{ year.label }}（{{ year.fiscal_year|nendo }}）について、{% if decision.meeting %}"
            "{{ decision.meeting }}において{% endif %}継続審査を行った結果を、次のとおり通知します。",
