@@ -33,6 +33,7 @@ from kyodo_admin.models import (
     Organization,
     Project,
     ProjectPlan,
+    ProjectYear,
     Proposal,
     Review,
     ReviewScore,
@@ -41,6 +42,7 @@ from kyodo_admin.models import (
     TenantScoped,
     User,
 )
+from kyodo_admin.models.base import fiscal_year_of
 from kyodo_admin.services.users import hash_password
 
 from .conftest import TEST_PASSWORD
@@ -207,6 +209,17 @@ class ProjectFactory(CityOwnedFactory):
     budget_amount = 500000
 
 
+class ProjectYearFactory(CityOwnedFactory):
+    """A project's second year (its first is made with the project)."""
+
+    class Meta:
+        model = ProjectYear
+
+    project = factory.SubFactory(ProjectFactory, city=factory.SelfAttribute("..city"))
+    year_number = 2
+    fiscal_year = factory.LazyAttribute(lambda o: fiscal_year_of(o.project.start_date) + 1)
+
+
 class ProjectPlanFactory(CityOwnedFactory):
     class Meta:
         model = ProjectPlan
@@ -334,7 +347,7 @@ class NoticeTemplateFactory(CityOwnedFactory):
 FACTORIES = {f._meta.model: f for f in (
     CityFactory, DepartmentFactory, UserFactory, OrganizationFactory, CollaborationTypeFactory,
     CriterionFactory, ProposalFactory, CouncilFactory, CouncilMemberFactory, MeetingFactory,
-    ReviewFactory, ReviewScoreFactory, ProjectFactory, ProjectPlanFactory, IndicatorFactory,
+    ReviewFactory, ReviewScoreFactory, ProjectFactory, ProjectYearFactory, ProjectPlanFactory, IndicatorFactory,
     AgreementFactory, RoleShareFactory, CostShareFactory, CompletionReportFactory,
     EvaluationFactory, FormDefinitionFactory, DocumentTemplateFactory, GeneratedDocumentFactory,
     AttachmentFactory, NoticeFactory, NoticeTemplateFactory,

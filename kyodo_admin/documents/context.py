@@ -10,6 +10,7 @@ definition is present, unanswered ones as "" (tables as []).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -132,12 +133,18 @@ def project_context(project: Project | None) -> Context:
 
 def year_context(project: Project | None, fiscal_year: int | None) -> Context:
     """Which of the project's years a record is of: {{ year.label }} prints 第2年度,
-    {{ year.fiscal_year|nendo }} 令和8年度, {{ year.count }} the years it has run so far."""
+    {{ year.fiscal_year|nendo }} 令和8年度, {{ year.count }} the years it has run so far,
+    {{ year.several }} whether the project runs over several years."""
     years = list(getattr(project, "years", None) or [])
     number = project.year_number_of(fiscal_year) if project is not None else None
+    end = getattr(project, "end_date", None)
     return {"number": number, "label": f"第{number}年度" if number else "",
             "fiscal_year": fiscal_year, "count": len(years),
-            "first_fiscal_year": years[0].fiscal_year if years else None}
+            "first_fiscal_year": years[0].fiscal_year if years else None,
+            # a project over several years: more than one so far, or planned past this one
+            "several": number is not None and (len(years) > 1 or (
+                end is not None and fiscal_year is not None
+                and end > dt.date(fiscal_year + 1, 3, 31)))}
 
 
 def indicators_context(plan: ProjectPlan | None) -> list[Context]:

@@ -486,7 +486,10 @@ def _project_plan(b: WordBuilder, schema: dict[str, Any] | None) -> None:
 ARTICLES = [
     ("目的", "この協定は、甲と乙が対等な立場で協働し、「{{ project.title }}」（以下「本事業」という。）"
              "を実施するために必要な事項を定めることを目的とする。"),
-    ("期間", "本事業の期間は、{{ agreement.start_date|wareki }}から{{ agreement.end_date|wareki }}までとする。"),
+    ("期間", "本事業の期間は、{{ agreement.start_date|wareki }}から{{ agreement.end_date|wareki }}までとする。"
+             "{% if year.several %}この期間は、{{ project.start_date|wareki }}から"
+             "{{ project.end_date|wareki }}まで複数年度にわたり実施する本事業の{{ year.label }}"
+             "（{{ year.fiscal_year|nendo }}）に当たる。{% endif %}"),
     ("事業内容", "本事業の内容は、別に定める事業計画書のとおりとする。"),
     ("役割分担", "甲及び乙の役割分担は、次の表のとおりとする。"),
     ("経費負担", "本事業に要する経費の負担は、次の表のとおりとする。"),

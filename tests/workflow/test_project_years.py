@@ -210,9 +210,18 @@ def test_a_project_through_year_one_into_year_two(client, city, staff):
         .scalars().all()
     assert reports == [2025, 2026]  # year two's report, due after year two
     from kyodo_admin.documents.context import build_context
+    from kyodo_admin.documents.render import render
+    from kyodo_admin.documents.starter import starter
 
-    year = build_context("agreement", db.session.get(Agreement, second.id))["year"]
+    from ..test_demo_documents import docx_text
+
+    context = build_context("agreement", db.session.get(Agreement, second.id))
+    year = context["year"]
     assert (year["label"], year["fiscal_year"], year["count"]) == ("第2年度", 2026, 2)
+    # Year two's agreement says which part of the project's period it is.
+    text, _items = docx_text(render(starter("agreement", None), context))
+    assert "本事業の期間は、令和8年4月1日から令和9年3月31日までとする。この期間は、令和7年4月1日" \
+           "から令和9年3月31日まで複数年度にわたり実施する本事業の第2年度（令和8年度）に当たる。" in text
     page = fire(client, "project", project, "accept_report").get_data(as_text=True)
     assert any("第2年度（令和8年度）の提出日の記録された事業報告書がありません" in m
                for m in flashes(page))
