@@ -24,6 +24,7 @@ killed), it stops its whole process group.
 
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -146,6 +147,8 @@ def answer(kind: bytes, payload: bytes) -> None:
 
 def main() -> None:
     soffice, folder = sys.argv[1], sys.argv[2]
+    # The PDF options, as the command line's filter takes them (``pdf_pool.PDF_FILTER``).
+    options = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
     os.umask(0o077)
     threading.Thread(target=watch_parent, daemon=True).start()
     name = "kyodo-" + uuid.uuid4().hex
@@ -197,8 +200,11 @@ def main() -> None:
                     answer(b"E", b"LibreOffice could not open the document")
                     continue
                 try:
-                    document.storeToURL(uno.systemPathToFileUrl(target),
-                                        (prop("FilterName", "writer_pdf_Export"),))
+                    document.storeToURL(uno.systemPathToFileUrl(target), (
+                        prop("FilterName", "writer_pdf_Export"),
+                        prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", tuple(
+                            prop(name, option["value"] == "true")
+                            for name, option in options.items())))))
                 finally:
                     document.close(True)
                 with open(target, "rb") as file:

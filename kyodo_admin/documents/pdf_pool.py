@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from .pdf import TIMEOUT, offline_prefix, private_dir, soffice
+from .pdf import PDF_FILTER, TIMEOUT, offline_prefix, private_dir, soffice
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ class Converter:
                "TMPDIR": str(base), "FONTCONFIG_FILE": str(base / "fonts.conf"),
                "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(
-            [*offline_prefix(), PYTHON, "-I", str(SCRIPT), soffice() or "soffice", str(base)],
+            [*offline_prefix(), PYTHON, "-I", str(SCRIPT), soffice() or "soffice", str(base),
+             PDF_FILTER],
             env=env, cwd=base, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, umask=0o077,
             start_new_session=True)  # its LibreOffice in its group: one kill stops both

@@ -20,7 +20,7 @@ from ..documents.context import BUILDERS, build_context, printable
 from ..documents.coverage import Coverage, coverage
 from ..documents.limits import render_limited
 from ..documents.printing import CURRENT, changed_by_rules, for_printing, modernized
-from ..documents.render import RenderError
+from ..documents.render import RenderError, titled
 from ..errors import ValidationFailed
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
@@ -386,7 +386,8 @@ def render_document(session: Session, kind: str, record: Any,
     return Rendered(city_id=record.city_id, kind=kind, template_id=template.id,
                     record_type=type(record).__tablename__, record_id=record.id,
                     record_version=getattr(record, "version", None),
-                    filename=document_filename(kind, record), data=data)
+                    filename=document_filename(kind, record),
+                    data=titled(data, f"{DOCUMENT_KINDS[kind]}　{record}"[:200]))
 
 
 def missing_parts(record: Any) -> str:

@@ -134,3 +134,62 @@ def test_a_timed_out_conversion_leaves_no_process_behind(tmp_path, monkeypatch):
     time.sleep(0.2)
     left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True)
     assert left.stdout.strip() == "", "a process of the conversion was left running"
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["pool", "cold"])
+def test_a_pdf_is_tagged_with_its_title_and_language(kamakura, warm, monkeypatch):
+    """Read with assistive software (JIS X 8341-3): a structure tree (headings, tables with
+    their header cells) in reading order, the document's title shown as the window's title
+    and its language — from the pool's warm converters and from a LibreOffice of its own."""
+    from pypdf import PdfReader
+
+    from kyodo_admin.services.documents import render_document
+
+    needs_libreoffice()
+    if not warm:
+        monkeypatch.setattr(pdf_pool, "SIZE", 0)
+    agreement = make_agreement(kamakura)
+    with scoped_to(kamakura.id):
+        rendered = render_document(db.session, "agreement", agreement)
+    reader = PdfReader(io.BytesIO(pdf.to_pdf(rendered.data)))
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert str(root["/Lang"]).startswith("ja")
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert reader.metadata.title == "協働事業協定書"  # the form's title, as the template sets it
+
+    def roles(node, found):
+        node = node.get_object()
+        if "/S" in node:
+            found.add(str(node["/S"]))
+        kids = node.get("/K")
+        for kid in (kids if isinstance(kids, list) else [kids]) if kids is not None else ():
+            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
+                roles(kid, found)
+        return found
+
+    tree = root["/StructTreeRoot"]
+    role_map = {str(k): str(v) for k, v in (tree.get("/RoleMap") or {}).items()}
+    tags = {role_map.get(tag, tag) for tag in roles(tree, set())}  # /Standard is a /P
+    assert {"/Table", "/TR", "/TH", "/TD", "/P"} <= tags, tags  # header rows are /TH
+
+
+def test_a_document_whose_template_sets_no_title_gets_its_kind_and_record():
+    import docx as python_docx
+
+    from kyodo_admin.documents.render import titled
+    from kyodo_admin.documents.starter import starter
+
+    notice = render(starter("review_result_notice", None), example_context(
+        "review_result_notice", any_answers=True))
+    assert python_docx.Document(io.BytesIO(notice)).core_properties.title == ""
+    named = python_docx.Document(io.BytesIO(titled(notice, "検討結果通知書　海辺の提案")))
+    assert named.core_properties.title == "検討結果通知書　海辺の提案"
+    assert named.core_properties.language == "ja-JP"
+    # a title the template sets stays
+    own = python_docx.Document()
+    own.core_properties.title = "鎌倉市 事業計画書"
+    buffer = io.BytesIO()
+    own.save(buffer)
+    kept = python_docx.Document(io.BytesIO(titled(buffer.getvalue(), "事業計画書　x")))
+    assert kept.core_properties.title == "鎌倉市 事業計画書"
