@@ -52,6 +52,11 @@ class FieldPropertiesForm(FlaskForm):
     required = BooleanField("必須")
     internal = BooleanField("内部用（公開ページに出さない）")
     help = TextAreaField("説明（入力欄の下に表示）", validators=[Optional(), Length(max=500)])
+    example = TextAreaField(
+        "記入例（提案者が「記入例を見る」で開き、記入例の様式にも印字されます）",
+        validators=[Optional(), Length(max=2000)],
+        description="この項目の答えになる値を書きます（金額は 500000、年月は 2027年4月、"
+                    "選択肢はそのどれか）。表とファイルの項目には書けません。")
     choices = TextAreaField("選択肢（1行に1つ）", validators=[Optional(), Length(max=4000)])
     min_length = IntegerField("最小文字数", validators=[Optional(), NumberRange(min=0)])
     max_length = IntegerField("最大文字数", validators=[Optional(), NumberRange(min=1)])
@@ -80,6 +85,8 @@ def field_from_form(form: FieldPropertiesForm, previous: dict[str, Any]) -> dict
         "type": type_name, "required": bool(form.required.data),
         "internal": bool(form.internal.data), "help": (form.help.data or "").strip(),
     }
+    if (form.example.data or "").strip():
+        field["example"] = form.example.data.strip()
     if "default" in previous:
         field["default"] = previous["default"]
     if "choices" in allowed:
@@ -114,6 +121,8 @@ def form_from_field(form: FieldPropertiesForm, field: dict[str, Any]) -> None:
                 "max_length", "min", "max", "pattern", "max_size", "min_rows", "max_rows"):
         if key in field:
             form[key].data = field[key]
+    if field.get("example") is not None:
+        form.example.data = str(field["example"])
     form.choices.data = "\n".join(field.get("choices", []))
     if field.get("columns"):
         form.columns.data = yaml.safe_dump(field["columns"], allow_unicode=True, sort_keys=False)

@@ -25,11 +25,12 @@ from .types import REGISTRY, FieldDef
 TOP_KEYS = ("city", "kind", "title", "form_number", "sections")
 SECTION_KEYS = ("title", "fields")
 #: Common field keys, in the order they are written.
-FIELD_KEYS = ("name", "label", "type", "required", "internal", "help", "default", "choices",
+FIELD_KEYS = ("name", "label", "type", "required", "internal", "help", "example", "default",
+              "choices",
               "min_length", "max_length", "min", "max", "pattern", "max_size", "min_rows",
               "max_rows", "visible_if", "fills", "columns")
-COMMON_KEYS = frozenset({"name", "label", "type", "required", "internal", "help", "default",
-                         "visible_if", "fills"})
+COMMON_KEYS = frozenset({"name", "label", "type", "required", "internal", "help", "example",
+                         "default", "visible_if", "fills"})
 #: Record columns a configured field may fill (``fills``), by form kind: the answer is the
 #: one place the value is entered, and the record's own input for it is not shown.
 #: column -> (label, field types that may fill it; a choice type needs ``equals``).
@@ -257,6 +258,12 @@ def _check_field(field: Any, names: set[str], problems: list[Problem], *, column
             problems.append(Problem(f"{key} は0以上の整数で指定してください。", label_name, line))
     checked = cast(FieldDef, field)  # its keys' types are checked above
     problems.extend(Problem(m, label_name, line) for m in field_type.check(checked))
+    if field.get("example") not in (None, ""):  # 記入例: an answer the item would take
+        try:
+            field_type.written_example(checked)
+        except ValueError as exc:
+            problems.append(Problem(f"項目「{field.get('label', name)}」の記入例「{field['example']}」は、"
+                                    f"この項目の答えになりません（{exc}）。", label_name, line))
     column_names: set[str] = set()
     for column_def in field_type.sub_fields(checked):
         _check_field(column_def, column_names, problems, column=True, parent=name)

@@ -158,6 +158,27 @@ def remove_configured_fields(form: Any, schema: dict[str, Any]) -> None:
             del form[key]
 
 
+def written_examples(schema: dict[str, Any]) -> dict[str, Any]:
+    """The stored answer of each item's 記入例 (``example:``), by item name (checked when the
+    form is published; one that no longer reads is left out)."""
+    found = {}
+    for field in fields_of(schema):
+        try:
+            answer = REGISTRY[field["type"]].written_example(field)
+        except ValueError:
+            continue
+        if answer is not None:
+            found[field["name"]] = answer
+    return found
+
+
+def shown_examples(schema: dict[str, Any]) -> dict[str, str]:
+    """Each item's 記入例 as the entrance shows it beside the item (300,000円, 令和9年4月)."""
+    by_name = {f["name"]: f for f in fields_of(schema)}
+    return {name: REGISTRY[by_name[name]["type"]].display(answer, by_name[name])
+            for name, answer in written_examples(schema).items()}
+
+
 def display_answers(schema: dict[str, Any], answers: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(section title, label, display text or rows) for every answered visible field."""
     by_name = {f["name"]: f for f in fields_of(schema)}

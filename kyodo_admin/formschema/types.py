@@ -60,6 +60,7 @@ class FieldDef(TypedDict, total=False):
     required: bool
     internal: bool
     help: str
+    example: Any
     default: Any
     visible_if: dict[str, Any]
     fills: str | dict[str, Any]
@@ -236,6 +237,20 @@ class FieldType:
         """The stored answer for a spreadsheet cell (the Excel import); ValueError with a
         Japanese message when the cell cannot be one."""
         return cells.text(value)
+
+    def written_example(self, field: FieldDef) -> Any:
+        """The answer of the field's 記入例 (``example:``), as a stored answer; None without
+        one. ValueError (Japanese) when it is no answer of the field."""
+        if field.get("example") in (None, ""):
+            return None
+        if not self.importable:
+            raise ValueError("この種類の項目（表・ファイル）には記入例を書けません。記入例は説明（help）"
+                             "に書いてください")
+        answer = self.from_cell(field["example"], field)
+        longest = field.get("max_length")
+        if isinstance(answer, str) and isinstance(longest, int) and len(answer) > longest:
+            raise ValueError(f"{longest}文字を超えています")
+        return answer
 
     # -- in a bound form (``formschema/forms.py``) ------------------------------------
 

@@ -20,7 +20,7 @@ from ..documents.context import BUILDERS, build_context, printable
 from ..documents.coverage import Coverage, coverage
 from ..documents.limits import render_limited
 from ..documents.printing import CURRENT, changed_by_rules, for_printing, modernized
-from ..documents.render import RenderError, titled
+from ..documents.render import RenderError, render, titled
 from ..errors import ValidationFailed
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY
@@ -81,6 +81,29 @@ def example_context(kind: str, definition: Any = None, any_answers: bool = False
     if any_answers and definition is None:
         context["answers"] = AnyAnswers()
     return context
+
+
+def example_sheet(session: Session, city: City, definition: Any) -> bytes:
+    """The city's 提案様式（記入例）: its basic sheet in its own Word format (the active
+    template, else the starter of its form) filled with the form's 記入例, as cities publish
+    beside their forms; items without one are left blank."""
+    from ..documents.context import answers_for
+    from ..documents.starter import starter
+    from ..formschema.definition import filled_values
+    from ..formschema.forms import written_examples
+
+    examples = written_examples(definition.schema)
+    context = example_context("basic_sheet", definition, city=city)
+    context["answers"] = answers_for(definition, examples)
+    title = f"{definition.title or '基本シート'}（記入例）"
+    context["form"]["title"] = title  # its heading says it is the example
+    for column, value in filled_values(definition.schema, examples).items():
+        if column in context["proposal"]:  # an item filling the proposal's own (予算規模)
+            context["proposal"][column] = value
+    template = active_template(session, city.id, "basic_sheet")
+    data = rendered(template, context) if template is not None else \
+        render(starter("basic_sheet", definition.schema), context)
+    return titled(data, title)
 
 
 def city_example_context(session: Session, city_id: int | None, kind: str) -> dict[str, Any]:

@@ -24,15 +24,18 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from .. import tenancy
+from .. import cache, tenancy
+from ..admin.responses import DOCX_MIMETYPE, file_response
+from ..documents import pdf
 from ..extensions import db, limiter, write_intent
-from ..formschema.forms import add_blank_rows, display_answers
+from ..formschema.forms import add_blank_rows, display_answers, shown_examples
 from ..formschema.types import REQUIRED_MESSAGE
 from ..inputs import CleanForm
 from ..models.city import City
 from ..models.organization import ORGANIZATION_TYPES
 from ..models.proposal import PROPOSER_TYPES, Proposal
 from ..services import audit, configured_forms
+from ..services.documents import example_sheet
 from ..services.entrance import Submission, note_submission, seconds_to_wait, submit_proposal
 from ..templating import render_template
 
@@ -100,8 +103,34 @@ def proposal_form(slug: str) -> Any:
         if definition is not None and not form.is_submitted():
             add_blank_rows(form, definition.schema, count=3)
         status = 400 if form.is_submitted() else 200
+        examples = shown_examples(definition.schema) if definition is not None else {}
         return render_template("kyodo/web/entrance.html", city=city, form=form,
-                               definition=definition), status
+                               definition=definition, examples=examples,
+                               pdf_available=pdf.available()), status
+
+
+@bp.route("/<slug>/example.<fmt>")
+def example_document(slug: str, fmt: str) -> Any:
+    """The city's basic sheet filled with its 記入例 (提案様式（記入例）), Word or PDF; made
+    once per city revision (a form or template published renews it)."""
+    city = city_or_404(slug)
+    if fmt not in ("docx", "pdf"):
+        abort(404)
+    with tenancy.scoped_to(city.id):
+        definition = configured_forms.definition_for(db.session, Proposal, city_id=city.id)
+        if definition is None:
+            abort(404)
+
+        def made() -> bytes:
+            data = example_sheet(db.session, city, definition)
+            return pdf.to_pdf(data) if fmt == "pdf" else data
+
+        try:
+            data = cache.cached(db.session, city.id, ("example_sheet", definition.id, fmt), made)
+        except pdf.PdfUnavailable:
+            abort(404)
+        name = f"{definition.title or '基本シート'}（記入例）.{fmt}"
+        return file_response(data, name, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE)
 
 
 def _throttle_key(city: City) -> str:

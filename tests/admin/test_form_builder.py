@@ -98,6 +98,14 @@ def test_admin_adds_a_required_conditional_field_and_publishes(city_admin, kamak
      "type integer・money の項目だけが反映できます"),
     ({"name": "total", "label": "総額", "type": "money", "fills_column": "budget_amount"},
      "予算規模」（budget_amount）に反映する項目が複数あります"),
+    # 記入例 that is no answer of its item, named with the item
+    ({"name": "cost", "label": "費用", "type": "money", "example": "たくさん"},
+     "項目「費用」の記入例「たくさん」は、この項目の答えになりません"),
+    ({"name": "pick", "label": "区分", "type": "select", "choices": "A\nB", "example": "C"},
+     "項目「区分」の記入例「C」は、この項目の答えになりません（選択肢にない値です（A、B））"),
+    ({"name": "rows", "label": "内訳", "type": "table",
+      "columns": "- {name: a, label: A, type: text}", "example": "1行目"},
+     "表・ファイル）には記入例を書けません"),
 ])
 def test_a_bad_field_is_refused_and_nothing_changes(city_admin, properties, message):
     post(city_admin, f"{BASE}start")
@@ -202,3 +210,18 @@ def test_unchanged_publish_keeps_the_revision(city_admin, kamakura):
     assert any("変更がないため" in m for m in flashes(response.get_data(as_text=True)))
     assert current_definition(db.session, kamakura.id, "basic_sheet").revision == 1
     assert draft() is None
+
+
+def test_an_example_is_written_in_the_builder_and_shown_at_the_entrance(city_admin, client):
+    post(city_admin, f"{BASE}start")
+    add_field(city_admin, 0, name="volunteers", label="参加するボランティアの人数", type="integer",
+              example="１２")  # typed full-width: stored as the number
+    field = next(f for s in draft().schema["sections"] for f in s["fields"]
+                 if f["name"] == "volunteers")
+    assert field["example"] == "１２"
+    html, values = form_page(city_admin, f"{BASE}field?name=volunteers")
+    assert "１２" in html  # shown again for editing
+    post(city_admin, f"{BASE}publish")
+    page = client.get("/entrance/kamakura/").get_data(as_text=True)
+    shown = page.split('id="answers__volunteers-example"')[1].split("</details>")[0]
+    assert "記入例を見る" in shown and ">12</p>" in shown
