@@ -17,6 +17,8 @@ NOTICE_KINDS = {
     "late_budget": "予算の締切後に届いた提案",
     "meeting": "会議のお知らせ",
     "meeting_changed": "会議の変更のお知らせ",
+    "proposal_received": "提案の受付のお知らせ（提案者へ）",
+    "status_link": "提案の状況のページのご案内（提案者へ）",
 }
 NOTICE_STATES = {"pending": "送信待ち", "sending": "送信中", "sent": "送信済",
                  "failed": "送信失敗"}

@@ -90,6 +90,9 @@ class Proposal(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
     #: The receipt number of an earlier proposal the proposer says this one proposes again;
     #: staff confirm it before the two are linked (``parent``).
     claimed_parent_receipt: Mapped[str | None] = mapped_column(String(30))
+    #: The proposer's status page (提案の状況): the SHA-256 of the random token in its link,
+    #: sent by mail (the token itself is kept nowhere; a new link replaces it).
+    status_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Answers to the configurable basic sheet, keyed by field name.
 
     organization: Mapped[Organization | None] = relationship()

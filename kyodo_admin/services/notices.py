@@ -120,6 +120,22 @@ DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
         "日時　{{ meeting.held_on|wareki }}{% if meeting.time %}　{{ meeting.time }}{% endif %}"
         "（変更前 {{ previous|wareki }}）\n場所　{{ meeting.location }}\n\n"
         "審査の入力: {{ scoring_url }}\n予定表を更新するファイルを添付しています。" + SIGN),
+    "proposal_received": (
+        "【{{ city.name }}】協働事業の提案を受け付けました（受付番号 {{ proposal.receipt_number }}）",
+        "{{ recipient }} 様\n\n"
+        "協働事業の提案「{{ proposal.title }}」を{{ proposal.received_on|wareki }}に受け付けました。\n"
+        "受付番号　{{ proposal.receipt_number }}\n\n"
+        "送信された基本シートを添付しています。\n"
+        "提案の状況（受付済・検討中・結果のお知らせ済）は、次のページで確かめられます"
+        "（結果のお知らせから{{ link_days }}日間）。\n{{ status_url }}\n\n"
+        "このメールに心当たりのない場合は、破棄してください。" + SIGN),
+    "status_link": (
+        "【{{ city.name }}】提案の状況のページ（受付番号 {{ proposal.receipt_number }}）",
+        "{{ recipient }} 様\n\n"
+        "ご依頼により、提案「{{ proposal.title }}」（受付番号 {{ proposal.receipt_number }}）の"
+        "状況のページのリンクをお送りします。以前のリンクは使えなくなりました。\n"
+        "{{ status_url }}\n\n"
+        "このメールに心当たりのない場合は、破棄してください。" + SIGN),
 }
 
 
@@ -162,6 +178,8 @@ KIND_NAMES: dict[str, tuple[str, ...]] = {
     "late_budget": ("proposal", "deadline", "budget_year"),
     "meeting": ("meeting", "agenda", "scoring_url"),
     "meeting_changed": ("meeting", "agenda", "scoring_url", "previous"),
+    "proposal_received": ("proposal", "status_url", "link_days"),
+    "status_link": ("proposal", "status_url", "link_days"),
 }
 
 
@@ -177,7 +195,8 @@ def example_context(kind: str, city: City) -> dict[str, Any]:
               "budget_year": day.year + 1,
               "meeting": {"title": "令和8年度 第1回会議", "held_on": day, "time": "14:00〜16:00",
                           "location": "市役所 第1会議室"},
-              "previous": day, "agenda": [proposal], "scoring_url": "https://example.jp/admin/"}
+              "previous": day, "agenda": [proposal], "scoring_url": "https://example.jp/admin/",
+              "status_url": "https://example.jp/entrance/city/status/xxxxxxxx", "link_days": 90}
     return {**_base(city, "山田 花子"), **{name: values[name] for name in KIND_NAMES[kind]}}
 
 
@@ -519,6 +538,36 @@ def message_of(notice: Notice, city: City, mail_from: str) -> EmailMessage:
     return message
 
 
+def attach_record(session: Session, notice: Notice, message: EmailMessage) -> None:
+    """The proposer's copy of what was received (提案の受付のお知らせ): the basic sheet in the
+    city's format as PDF, or as Word where this server makes no PDF; a sheet that cannot be
+    made leaves the mail without it (the mail still says the proposal was received)."""
+    if notice.kind != "proposal_received" or notice.record_type != "proposal":
+        return
+    from ..documents import pdf
+    from .documents import render_document
+
+    proposal = session.get(Proposal, notice.record_id or 0)
+    if proposal is None:
+        return
+    try:
+        rendered = render_document(session, "basic_sheet", proposal)
+    except (ValidationFailed, RenderError):
+        log.warning("notice %s: the basic sheet could not be made", notice.id, exc_info=True)
+        return
+    try:
+        data, name = pdf.to_pdf(rendered.data), rendered.filename.rsplit(".", 1)[0] + ".pdf"
+        maintype, subtype = "application", "pdf"
+    except pdf.PdfUnavailable:
+        data, name = rendered.data, rendered.filename
+        maintype, subtype = "application", \
+            "vnd.openxmlformats-officedocument.wordprocessingml.document"
+    except pdf.PdfFailed:
+        log.warning("notice %s: the basic sheet's PDF failed; the mail goes without it", notice.id)
+        return
+    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+
+
 def send_pending(session: Session, city: City, config: Mapping[str, Any],
                  limit: int = 200) -> SendResult:
     """Send the city's outbox rows that are due (the caller scopes to the city), each
@@ -545,6 +594,7 @@ def send_pending(session: Session, city: City, config: Mapping[str, Any],
         notice.attempts += 1
         try:
             message = message_of(notice, city, config["KYODO_MAIL_FROM"])
+            attach_record(session, notice, message)
         except (ValueError, TypeError) as exc:  # this mail cannot be written: no retry helps
             notice.last_error = f"メールを作れません（宛先の形式など）: {exc}"[:2000]
             notice.status = "failed"

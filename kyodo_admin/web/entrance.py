@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     request,
     session,
@@ -37,6 +38,7 @@ from ..models.proposal import PROPOSER_TYPES, Proposal
 from ..services import audit, configured_forms
 from ..services.documents import example_sheet
 from ..services.entrance import Submission, note_submission, seconds_to_wait, submit_proposal
+from ..services.proposer_status import LINK_DAYS, ask_again, mail_received, status_of
 from ..templating import render_template
 
 bp = Blueprint("entrance", __name__, url_prefix="/entrance")
@@ -159,6 +161,7 @@ def _submit(city: City, form: Any, definition: Any) -> Response:
                 answers=answers, reproposal_of=(form.reproposal_of.data or "").strip()),
                 definition)
             receipt, proposal_id = proposal.receipt_number, proposal.id
+            mail_received(db.session, city, proposal)  # through the outbox, with the sheet
             note_submission(db.session, _throttle_key(city))
             db.session.commit()
     except Exception:
@@ -185,3 +188,48 @@ def received(slug: str) -> Any:
                                receipt=shown["receipt"], title=shown["title"],
                                proposal=proposal, shown=answers, proposer_types=PROPOSER_TYPES,
                                org_types=ORGANIZATION_TYPES)
+
+
+class AskAgainForm(CleanForm):
+    receipt_number = StringField(
+        "受付番号", description="受付のお知らせのメールに書かれています（例: 2026-012）。",
+        validators=[InputRequired(REQUIRED), Length(max=30)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    email = StringField("提案に入力したメールアドレス",
+                        validators=[InputRequired(REQUIRED), Email("メールアドレスの形式で入力してください。"),
+                                    Length(max=200)],
+                        render_kw={"type": "email", "autocomplete": "email"})
+
+
+@bp.route("/<slug>/status", methods=["GET", "POST"])
+@limiter.limit(_entrance_limit, methods=["POST"])
+def ask_for_link(slug: str) -> Any:
+    """A new link to the status page by mail: the same answer whether or not the receipt
+    number and address are a proposal's (nothing tells which proposals exist)."""
+    city = city_or_404(slug)
+    form = AskAgainForm()
+    with tenancy.scoped_to(city.id):
+        if form.validate_on_submit():
+            with write_intent():
+                ask_again(db.session, city, form.receipt_number.data, form.email.data)
+                db.session.commit()
+            return render_template("kyodo/web/status_asked.html", city=city)
+        status = 400 if form.is_submitted() else 200
+        return render_template("kyodo/web/status_ask.html", city=city, form=form), status
+
+
+@bp.route("/<slug>/status/<token>")
+def proposal_status(slug: str, token: str) -> Any:
+    """Where the proposal stands, in plain words: its title, receipt date and stage, and
+    nothing a council wrote. A token that is no proposal's here, or expired, is not found."""
+    city = city_or_404(slug)
+    with tenancy.scoped_to(city.id):
+        found = status_of(db.session, token)
+        if found is None:
+            return render_template("kyodo/web/status_gone.html", city=city,
+                                   link_days=LINK_DAYS), 404
+        response = make_response(render_template("kyodo/web/status.html", city=city,
+                                                 status=found))
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the token stays in this page
+        return response

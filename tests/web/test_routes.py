@@ -9,7 +9,8 @@ from kyodo_admin.models import Role
 from ..factories import CityFactory, UserFactory
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "admin.static", "kyodo.static", "auth.logout", "auth.index",
-                    "entrance.proposal_form", "entrance.received",
+                    "entrance.proposal_form", "entrance.received", "entrance.example_document",
+                    "entrance.ask_for_link", "entrance.proposal_status",
                     "disclosure.projects", "health.healthz"}  # tested in tests/web
 DUMMY_ARGS = {"export_type": "csv", "id": "1", "filename": "x.css"}
 
