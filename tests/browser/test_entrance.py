@@ -26,3 +26,80 @@ def test_a_send_with_mistakes_lists_them_at_the_top_and_leads_to_each_field(demo
     assert "email-error" in described
     assert "メールアドレスの形式が正しくありません" in page.locator("#email-error").inner_text()
     assert page.evaluate("() => location.hash") == "#email"
+
+
+#: What a citizen types into each kind of control of the entrance (by its name, else type).
+TYPED = {"email": "info@umi.example.jp", "tel": "0467-00-0000", "phone": "0467-00-0000",
+         "postal_code": "248-0005", "number": "300000", "date": "2027-04-01",
+         "month": "2027-04", "url": "https://example.jp/"}
+
+
+def test_a_proposal_is_sent_by_keyboard_alone_and_followed_on_its_status_page(demo_server,
+                                                                            page):
+    """From the first field to 送信 with Tab, typing, Space and Enter only (no mouse): every
+    required item is reached and filled; then the proposer's mail leads to the status page
+    (受付済), and a new link is asked for by receipt number and address."""
+    from sqlalchemy import select
+
+    from kyodo_admin.extensions import db
+    from kyodo_admin.models import Notice, Proposal
+    from kyodo_admin.tenancy import all_cities
+
+    url, app = demo_server
+    page.goto(f"{url}/entrance/kamakura/")
+    page.keyboard.press("Tab")  # into the page from its top
+    sent = False
+    for _ in range(400):
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            const group = e.type === 'radio'
+                ? document.querySelector(`[name="${e.name}"]:checked`) !== null : null;
+            return {tag: e.tagName, type: e.type || '', name: e.name || '', value: e.value || '',
+                    required: e.required || e.closest('table[data-required=true]') !== null,
+                    text: e.innerText || '', group, checked: e.checked || false,
+                    inTable: e.closest('table') !== null}; }""")
+        if focused["tag"] == "BUTTON" and "提案を送信する" in focused["text"]:
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            sent = True
+            break
+        wanted = focused["required"] or focused["name"] in (
+            "title", "summary", "representative", "email", "organization_name")
+        if focused["tag"] in ("INPUT", "TEXTAREA") and focused["type"] not in (
+                "radio", "checkbox", "hidden", "file", "submit") and not focused["value"] \
+                and (wanted or (focused["inTable"] and "-0-" in focused["name"])):
+            short = focused["name"].removeprefix("answers__").rsplit("-", 1)[-1]
+            page.keyboard.type(TYPED.get(short) or TYPED.get(focused["type"]) or (
+                "地域の見守り" if focused["tag"] == "INPUT" else "地域で高齢者を見守る担い手を増やします。"))
+        elif focused["type"] == "radio" and focused["required"] and not focused["group"]:
+            page.keyboard.press("Space")
+        elif focused["type"] == "checkbox" and focused["required"] and not focused["checked"]:
+            page.keyboard.press("Space")
+        elif focused["tag"] == "SELECT" and wanted and not focused["value"]:
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Tab")
+    assert sent, "the send button was never reached by Tab"
+    assert "/received" in page.url, page.locator(".alert, #error-summary").all_inner_texts()
+    receipt = page.locator("#receipt-number").inner_text().removeprefix("受付番号 ").strip()
+    assert "状況のページのリンクを送り直す" in page.locator("#mail-sent").inner_text()
+    screenshot(page, "entrance-2-sent-by-keyboard")
+
+    with app.app_context(), all_cities():
+        proposal = db.session.execute(select(Proposal).where(
+            Proposal.receipt_number == receipt)).scalar_one()
+        notice = db.session.execute(select(Notice).where(
+            Notice.kind == "proposal_received", Notice.record_id == proposal.id)).scalar_one()
+        link = next(word for word in notice.body.split() if "/status/" in word)
+        db.session.remove()
+    page.goto(url + "/entrance/" + link.split("/entrance/", 1)[1])
+    assert page.locator("#stage").inner_text() == "受付済"
+    assert receipt in page.locator("#proposal-status").inner_text()
+    screenshot(page, "entrance-3-status")
+
+    page.goto(f"{url}/entrance/kamakura/status")
+    page.fill("input[name=receipt_number]", receipt)
+    page.fill("input[name=email]", TYPED["email"])
+    page.get_by_role("button", name="リンクを送る").click()
+    page.wait_for_load_state()
+    assert "一致する場合は" in page.locator("#status-asked").inner_text()
+    page.goto(url + "/entrance/" + link.split("/entrance/", 1)[1])  # replaced by the new one
+    assert "このリンクは使えません" in page.locator("#status-gone").inner_text()
