@@ -70,9 +70,9 @@ def test_a_proposal_is_sent_by_keyboard_alone_and_followed_on_its_status_page(de
             short = focused["name"].removeprefix("answers__").rsplit("-", 1)[-1]
             page.keyboard.type(TYPED.get(short) or TYPED.get(focused["type"]) or (
                 "地域の見守り" if focused["tag"] == "INPUT" else "地域で高齢者を見守る担い手を増やします。"))
-        elif focused["type"] == "radio" and focused["required"] and not focused["group"]:
-            page.keyboard.press("Space")
-        elif focused["type"] == "checkbox" and focused["required"] and not focused["checked"]:
+        elif focused["required"] and (  # a choice not made yet: Space picks it
+                (focused["type"] == "radio" and not focused["group"])
+                or (focused["type"] == "checkbox" and not focused["checked"])):
             page.keyboard.press("Space")
         elif focused["tag"] == "SELECT" and wanted and not focused["value"]:
             page.keyboard.press("ArrowDown")
