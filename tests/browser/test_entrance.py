@@ -103,3 +103,18 @@ def test_a_proposal_is_sent_by_keyboard_alone_and_followed_on_its_status_page(de
     assert "一致する場合は" in page.locator("#status-asked").inner_text()
     page.goto(url + "/entrance/" + link.split("/entrance/", 1)[1])  # replaced by the new one
     assert "このリンクは使えません" in page.locator("#status-gone").inner_text()
+
+
+def test_the_public_pages_fit_a_phone_without_sideways_scrolling(demo_server, page):
+    """At 320 CSS pixels (a phone, or 1280 at 400 % zoom; WCAG 2.1 1.4.10) the entrance, the
+    disclosure page and the status link's form scroll only up and down; a wide table scrolls
+    within its own box."""
+    url, _app = demo_server
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/entrance/kamakura/", "/disclosure/kamakura/", "/entrance/kamakura/status"):
+        page.goto(url + path)
+        page.wait_for_load_state()
+        sideways = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert sideways <= 0, (path, sideways)
+    screenshot(page, "entrance-4-phone")
