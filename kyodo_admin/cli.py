@@ -469,6 +469,38 @@ def templates_starter_command(slug: str, kind: str, output: Path) -> None:
     click.echo(f"{output}: {city.name}の{DOCUMENT_KINDS[kind]}のひな形を書き出しました。")
 
 
+accessibility_cli = CommandGroup("accessibility", help="アクセシビリティ方針")
+cli.add_command(accessibility_cli)
+
+
+@accessibility_cli.command("policy")
+@click.option("--city", "slug", required=True)
+@click.option("--results", default="build/accessibility", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="ブラウザテスト（make test）が書いた結果のフォルダ")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def accessibility_policy_command(slug: str, results: Path, output: Path) -> None:
+    """Write the city's アクセシビリティ方針 (HTML) from the browser tests' results."""
+    from sqlalchemy import select
+
+    from .errors import KyodoError
+    from .extensions import db
+    from .models.city import City
+    from .services.accessibility import policy_page, read_results
+
+    city = db.session.execute(select(City).where(City.slug == slug)).scalar_one_or_none()
+    if city is None:
+        raise click.ClickException(f"自治体「{slug}」が見つかりません。")
+    try:
+        run = read_results(results)
+    except KyodoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    output.write_text(policy_page(city, run), encoding="utf-8")
+    click.echo(f"{output}: {city.name}のアクセシビリティ方針を書き出しました（試験日 {run.date}、"
+               f"{len(run.pages)}ページ、問題 {run.violations}件）。")
+
+
 notices_cli = CommandGroup("notices", help="通知メール")
 cli.add_command(notices_cli)
 

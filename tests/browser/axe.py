@@ -70,6 +70,10 @@ def available() -> bool:
     return AXE_JS.is_file()
 
 
+def version() -> str:
+    return json.loads((AXE_JS.parent / "package.json").read_text(encoding="utf-8"))["version"]
+
+
 def watch(context: Any) -> Watch:
     """Run axe-core on every HTML document ``context`` loads from now on."""
     found = Watch()

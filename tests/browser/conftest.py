@@ -7,17 +7,19 @@ by the login form, as a person does.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from kyodo_admin import create_app
+from kyodo_admin import clock, create_app
 from kyodo_admin.extensions import db
 
 from ..conftest import app_config
@@ -74,7 +76,28 @@ def browser() -> Iterator[Any]:
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
         yield browser
+        _write_results(browser.version)
         browser.close()
+
+
+#: Where the browser tests leave what axe-core checked (``kyodo accessibility policy`` reads
+#: it): one file per test process (pytest-xdist runs two).
+RESULTS = Path(os.environ.get("KYODO_AXE_RESULTS",
+                              Path(__file__).resolve().parents[2] / "build" / "accessibility"))
+#: Every page axe-core checked in this process, and its violations (none when the run passed).
+CHECKED: list[tuple[str, int]] = []
+
+
+def _write_results(chromium: str) -> None:
+    if not CHECKED:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (RESULTS / f"{worker}.json").write_text(json.dumps({
+        "date": clock.today().isoformat(), "engine": f"axe-core {axe.version()}",
+        "browser": f"Chromium {chromium}", "rules": axe.TAGS,
+        "pages": [{"path": path, "violations": found} for path, found in CHECKED]},
+        ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 @pytest.fixture
@@ -117,6 +140,8 @@ def page(browser: Any) -> Iterator[Any]:
     assert len(checked.pages) >= len(loads), (
         f"axe-core checked {len(checked.pages)} of the {len(loads)} pages the test opened: "
         f"{checked.pages} of {loads}")
+    CHECKED.extend((path, sum(1 for p, _v in checked.violations if p == path))
+                   for path in checked.pages)
     checked.check()
 
 
