@@ -111,7 +111,7 @@ def decided_on(session: Session, proposal: Proposal) -> dt.date | None:
         return None
     day = session.execute(select(func.max(Review.decided_on)).where(
         Review.proposal_id == proposal.id)).scalar()
-    return day or proposal.updated_at.date()
+    return day or clock.to_local(proposal.updated_at).date()
 
 
 def status_of(session: Session, token: str) -> Status | None:

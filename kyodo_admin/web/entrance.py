@@ -129,8 +129,8 @@ def example_document(slug: str, fmt: str) -> Any:
 
         try:
             data = cache.cached(db.session, city.id, ("example_sheet", definition.id, fmt), made)
-        except pdf.PdfUnavailable:
-            abort(404)
+        except (pdf.PdfUnavailable, pdf.PdfFailed):  # no PDF here now: the Word file
+            return redirect(url_for("entrance.example_document", slug=slug, fmt="docx"))
         name = f"{definition.title or '基本シート'}（記入例）.{fmt}"
         return file_response(data, name, "application/pdf" if fmt == "pdf" else DOCX_MIMETYPE)
 

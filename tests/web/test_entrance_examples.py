@@ -80,3 +80,16 @@ def test_a_city_without_examples_offers_no_example_sheet(client):
         db.session.commit()
     page = client.get("/entrance/kamakura/").get_data(as_text=True)
     assert "記入例を見る" not in page and 'id="example-sheet"' not in page
+
+
+def test_without_a_pdf_the_example_sheet_is_the_word_file(client, monkeypatch):
+    from kyodo_admin.documents import pdf
+
+    seed_city("kamakura")
+
+    def unavailable(_docx):
+        raise pdf.PdfUnavailable("LibreOffice がありません")
+
+    monkeypatch.setattr(pdf, "to_pdf", unavailable)
+    response = client.get("/entrance/kamakura/example.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith("example.docx")
