@@ -26,7 +26,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 
 from ..formschema.definition import fields_of
 from ..formschema.types import REGISTRY, FieldType
@@ -121,6 +121,19 @@ class WordBuilder:
         normal.font.name = FONT
         normal.font.size = Pt(10.5)
         normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+        # The title and the sections' titles are headings (read as such by a screen reader
+        # and tagged H1/H2 in the PDF), printed as the paragraphs they were: ＭＳ 明朝, black.
+        for name, size in (("Heading 1", 14.0), ("Heading 2", 10.5)):
+            style = self.doc.styles[name]
+            style.font.name, style.font.size, style.font.bold = FONT, Pt(size), True
+            style.font.italic = False
+            style.font.color.rgb = RGBColor(0, 0, 0)
+            fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+            for attribute in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                fonts.attrib.pop(qn(attribute), None)
+            fonts.set(qn("w:eastAsia"), FONT)
+            style.paragraph_format.space_before = Pt(0)  # as a paragraph of the body (10 pt
+            style.paragraph_format.space_after = Pt(10)  # after: the document's default)
         self.doc.core_properties.author = "kyodo_admin"
         self.doc.core_properties.title = title
         self._footer_page_number()
@@ -170,12 +183,14 @@ class WordBuilder:
         return paragraph
 
     def heading(self, text: str) -> None:
-        self.para(text, align="center", bold=True, size=14, keep=True)
+        self.para(text, align="center", keep=True).style = self.doc.styles["Heading 1"]
         self.para(keep=True)
 
     def subheading(self, text: str) -> None:
         """A section's title, never left alone at the foot of a page."""
-        self.para(text, bold=True, keep=True).paragraph_format.space_before = Pt(6)
+        paragraph = self.para(text, keep=True)
+        paragraph.style = self.doc.styles["Heading 2"]
+        paragraph.paragraph_format.space_before = Pt(6)
 
     def gap(self) -> None:
         """A small paragraph after a table (two tables with nothing between them merge)."""

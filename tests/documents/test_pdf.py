@@ -172,6 +172,7 @@ def test_a_pdf_is_tagged_with_its_title_and_language(kamakura, warm, monkeypatch
     role_map = {str(k): str(v) for k, v in (tree.get("/RoleMap") or {}).items()}
     tags = {role_map.get(tag, tag) for tag in roles(tree, set())}  # /Standard is a /P
     assert {"/Table", "/TR", "/TH", "/TD", "/P"} <= tags, tags  # header rows are /TH
+    assert "/H1" in tags, tags  # the title is a heading (the shipped templates' Heading 1)
 
 
 def test_a_document_whose_template_sets_no_title_gets_its_kind_and_record():
