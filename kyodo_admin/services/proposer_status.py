@@ -63,14 +63,20 @@ def _mail_values(proposal: Proposal, url: str) -> dict[str, Any]:
             "status_url": url, "link_days": LINK_DAYS}
 
 
+def _mail_link(session: Session, city: City, proposal: Proposal, kind: str, key: str) -> bool:
+    """A mail of ``kind`` to the proposer with a new link to the status page."""
+    to = proposer_address(proposal)
+    name = (proposal.submitted_by or {}).get("representative") or to
+    url = status_url(city, new_token(proposal))
+    return add_notice(session, city, kind, key, Recipient(to, name), _mail_values(proposal, url),
+                      record=proposal)
+
+
 def mail_received(session: Session, city: City, proposal: Proposal) -> bool:
     """The proposer's mail on receipt: the receipt number, the basic sheet as received
     (attached when the mail is sent) and the status page's link."""
-    to = proposer_address(proposal)
-    url = status_url(city, new_token(proposal))
-    name = (proposal.submitted_by or {}).get("representative") or to
-    return add_notice(session, city, "proposal_received", f"proposal_received:{proposal.id}",
-                      Recipient(to, name), _mail_values(proposal, url), record=proposal)
+    return _mail_link(session, city, proposal, "proposal_received",
+                      f"proposal_received:{proposal.id}")
 
 
 def ask_again(session: Session, city: City, receipt_number: str, address: str) -> None:
@@ -89,11 +95,7 @@ def ask_again(session: Session, city: City, receipt_number: str, address: str) -
         Proposal.receipt_number == receipt_number.strip())).scalar_one_or_none()
     if proposal is None or proposer_address(proposal).lower() != address.lower():
         return
-    url = status_url(city, new_token(proposal))
-    name = (proposal.submitted_by or {}).get("representative") or address
-    add_notice(session, city, "status_link", f"status_link:{proposal.id}:{now.timestamp():.0f}",
-               Recipient(proposer_address(proposal), name), _mail_values(proposal, url),
-               record=proposal)
+    _mail_link(session, city, proposal, "status_link", f"status_link:{proposal.id}:{now.timestamp():.0f}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from ..documents.wareki import nendo
 from ..errors import ValidationFailed
@@ -213,8 +213,9 @@ class AgendaItem:
     @property
     def title(self) -> str:
         """The item in words: the proposal's title, or 「…事業 第1年度（令和8年度）の継続審査」."""
-        if self.proposal is not None or self.year is None:
-            return self.proposal.title if self.proposal is not None else ""
+        if self.proposal is not None:
+            return self.proposal.title
+        assert self.year is not None  # an item is a proposal or a year
         from .programme import year_name
 
         return (f"{self.year.project.title} "
@@ -223,12 +224,13 @@ class AgendaItem:
 
 def awaiting_continuation(session: Session, city_id: int) -> list[ProjectYear]:
     """The years waiting for their continuation review: the year a project is in, evaluated,
-    with no decision yet, where the programme lets the project go on."""
+    with no decision and no review yet, where the programme lets the project go on."""
     from .programme import project_rule
 
+    reviewed = exists().where(Review.project_year_id == ProjectYear.id)
     years = session.execute(select(ProjectYear).join(Project, ProjectYear.project_id == Project.id)
                             .where(Project.status == "evaluated", Project.city_id == city_id,
-                                   ProjectYear.decision == "")
+                                   ProjectYear.decision == "", ~reviewed)
                             .order_by(ProjectYear.fiscal_year, Project.id)).scalars()
     return [y for y in years if y is y.project.current_year
             and y.year_number < project_rule(y.project).max_years]
@@ -240,9 +242,6 @@ def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
     reviews = list(session.execute(select(Review).where(Review.meeting_id == meeting.id)
                                    .order_by(Review.id)).scalars())
     on_agenda = {r.proposal_id for r in reviews if r.proposal_id is not None}
-    years_on_agenda = {r.project_year_id for r in reviews if r.project_year_id is not None}
-    reviewed_years = set(session.execute(select(Review.project_year_id).where(
-        Review.project_year_id.is_not(None))).scalars())
     waiting = session.execute(select(Proposal).where(
         Proposal.status == WAITING_STATE[meeting.step], Proposal.city_id == meeting.city_id)
         .order_by(Proposal.received_on, Proposal.id)).scalars()
@@ -252,8 +251,7 @@ def agenda(session: Session, meeting: Meeting) -> list[AgendaItem]:
     items += [AgendaItem(p, None, [m for m in members if is_recused(m, p)])
               for p in waiting if p.id not in on_agenda]
     items += [AgendaItem(None, None, [m for m in members if is_recused(m, y.project)], y)
-              for y in awaiting_continuation(session, meeting.city_id)
-              if y.id not in years_on_agenda and y.id not in reviewed_years]
+              for y in awaiting_continuation(session, meeting.city_id)]
     return items
 
 

@@ -244,8 +244,7 @@ def test_a_project_over_three_years_by_clicks(demo_server, page):
     assert page.url.startswith(review_url.split("?")[0])
 
     page.goto(project_url)
-    assert "継続（" in page.locator("#project-years").inner_text() or \
-        "継続" in page.locator("#project-years").inner_text()
+    assert "継続（令和8年6月10日）" in page.locator("#project-years").inner_text()  # the decision, on the meeting's day
     fire(page, "次の年度を開始する")
     years = page.locator("#project-years").inner_text()
     assert "第2年度（令和7年度）" in years and "詳細検討中" in years
