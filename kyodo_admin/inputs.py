@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
@@ -20,8 +21,28 @@ def strip_controls(text: str) -> str:
     return CONTROL.sub("", text)
 
 
+def _plain_errors(field: Any) -> None:
+    """A field's errors as text: a message given as ``lazy_gettext`` stays lazy in WTForms'
+    error list, and templates (Flask-Admin's too) show only errors that are strings."""
+    if hasattr(field, "entries"):  # FieldList
+        for entry in field.entries:
+            _plain_errors(entry)
+    elif hasattr(field, "form") and hasattr(field.form, "_fields"):  # FormField
+        for sub in field.form:
+            _plain_errors(sub)
+    elif isinstance(getattr(field, "errors", None), list):
+        field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
+
+
 class CleanForm(FlaskForm):
-    """Flask-WTF's form (CSRF) whose submitted texts arrive without control characters."""
+    """Flask-WTF's form (CSRF) whose submitted texts arrive without control characters,
+    and whose errors are text in the user's language."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        for field in self:
+            _plain_errors(field)
+        return bool(valid)
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:

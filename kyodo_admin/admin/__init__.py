@@ -11,10 +11,10 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext, lazy_pgettext
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, display
 from ..clock import local_datetime
 from ..documents.pdf import available as pdf_available
-from ..documents.wareki import nendo, number, wareki, yen
+from ..documents.wareki import number
 from ..extensions import db
 from ..models import (
     Agreement,
@@ -131,10 +131,11 @@ VIEWS: list[tuple[type, type[Base], Any, str]] = [
 
 
 def iso_wareki(value: str) -> str:
-    """A date kept as 2026-05-01 (the audit trail's values) shown as 令和8年5月1日."""
+    """A date kept as 2026-05-01 (the audit trail's values) shown as 令和8年5月1日 (English:
+    1 May 2026)."""
     if len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
-            return wareki(dt.date.fromisoformat(value))
+            return display.date(dt.date.fromisoformat(value))
         except ValueError:
             return value
     return value
@@ -234,8 +235,11 @@ def jinja_names() -> tuple[dict[str, Any], dict[str, Any]]:
         "answer_changes": answer_changes, "AUDIT_ACTIONS": AUDIT_ACTIONS,
         "DOCUMENT_KINDS": DOCUMENT_KINDS, "pdf_available": pdf_available,
         "list_url": list_url, "kyodo_home_url": kyodo_home_url,
+        "page_language": lambda: "en" if display.english() else "ja",
     }, {
-        "wareki": wareki, "nendo": nendo, "yen": yen, "number": number,
+        # dates, years and amounts in the chosen language (display.py); documents keep wareki
+        "wareki": display.date, "nendo": display.fiscal_year, "yen": display.amount,
+        "number": number,
         "local_datetime": local_datetime, "iso_wareki": iso_wareki,
     })
 

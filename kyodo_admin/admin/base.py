@@ -13,8 +13,8 @@ from flask_admin.model import typefmt
 from flask_babel import lazy_gettext
 from markupsafe import Markup
 
+from .. import display
 from ..clock import datetime_formatter
-from ..documents.wareki import nendo, wareki
 from ..models.base import HasFormAnswers, holds_every_word
 from .fields import KyodoForm, KyodoModelConverter, generic_form_args
 from .labels import COLUMN_LABELS
@@ -27,15 +27,15 @@ ALWAYS_EXCLUDED = ("version", "created_at", "updated_at", "answers", "form_defin
 
 def _nendo_formatter(_view: Any, _context: Any, model: Any, name: str) -> str:
     value = getattr(model, name, None)
-    return "" if value is None else nendo(value)
+    return display.fiscal_year(value)
 
 
 def wareki_formatter(_view: Any, value: dt.date, _name: str) -> str:
-    return wareki(value)
+    return display.date(value)
 
 
 def yes_no_formatter(_view: Any, value: bool, _name: str) -> str:
-    return "はい" if value else "いいえ"
+    return display.yes_no(value)
 
 
 class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
@@ -158,7 +158,7 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
     @staticmethod
     def yen(_view: Any, _context: Any, model: Any, name: str) -> Any:
         value = getattr(model, name, None)
-        return "" if value is None else Markup("{:,}円").format(value)
+        return display.amount(value)
 
 
 class WrittenElsewhereView(KyodoModelView):

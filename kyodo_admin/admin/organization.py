@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from wtforms.validators import Email, Optional, Regexp, ValidationError
 
 from ..models.organization import ORGANIZATION_TYPES, corporate_number_is_valid
@@ -12,7 +13,7 @@ from .base import KyodoModelView
 
 def _corporate_number(_form: Any, field: Any) -> None:
     if field.data and not corporate_number_is_valid(field.data.strip()):
-        raise ValidationError("法人番号が正しくありません（13桁の数字で、先頭のチェックデジットが合いません）。")
+        raise ValidationError(gettext("法人番号が正しくありません（13桁の数字で、先頭のチェックデジットが合いません）。"))
 
 
 class OrganizationView(KyodoModelView):

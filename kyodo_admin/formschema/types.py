@@ -17,6 +17,8 @@ import datetime as dt
 import re
 from typing import Any, ClassVar, TypedDict
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from wtforms import (
     BooleanField,
@@ -76,7 +78,7 @@ class FieldDef(TypedDict, total=False):
     max_size: int
 
 
-REQUIRED_MESSAGE = "この項目は必須です。"
+REQUIRED_MESSAGE = _l("この項目は必須です。")
 #: Longest text a text field accepts when the definition sets no max_length.
 DEFAULT_TEXT_MAX = 200
 DEFAULT_TEXTAREA_MAX = 4000
@@ -86,9 +88,9 @@ def _length(field: FieldDef, default_max: int) -> Length:
     low = field.get("min_length") or -1
     high = field.get("max_length") or default_max
     if low > 0:
-        message = f"{low}文字以上{high}文字以内で入力してください。"
+        message = _l("%(low)s文字以上%(high)s文字以内で入力してください。", low=low, high=high)
     else:
-        message = f"{high}文字以内で入力してください。"
+        message = _l("%(high)s文字以内で入力してください。", high=high)
     return Length(min=low, max=high, message=message)
 
 
@@ -98,11 +100,11 @@ def _range(field: FieldDef, default_min: int | None = None) -> NumberRange | Non
     if low is None and high is None:
         return None
     if low is not None and high is not None:
-        message = f"{low}以上{high}以下の数値を入力してください。"
+        message = _l("%(low)s以上%(high)s以下の数値を入力してください。", low=low, high=high)
     elif low is not None:
-        message = f"{low}以上の数値を入力してください。"
+        message = _l("%(low)s以上の数値を入力してください。", low=low)
     else:
-        message = f"{high}以下の数値を入力してください。"
+        message = _l("%(high)s以下の数値を入力してください。", high=high)
     return NumberRange(min=low, max=high, message=message)
 
 
@@ -113,10 +115,10 @@ class RequiredChecked:
 
     def __call__(self, _form: Any, field: Any) -> None:
         if not field.data:
-            raise ValidationError("確認のうえ、チェックを入れてください。")
+            raise ValidationError(_l("確認のうえ、チェックを入れてください。"))
 
 
-NOT_A_CHOICE = "選択肢にない値です。一覧から選んでください。"
+NOT_A_CHOICE = _l("選択肢にない値です。一覧から選んでください。")
 
 
 class _ChoiceCheck:
@@ -311,7 +313,7 @@ class TextType(FieldType):
     def validators(self, field: FieldDef) -> list[Any]:
         result = [*super().validators(field), _length(field, DEFAULT_TEXT_MAX)]
         if field.get("pattern"):
-            result.append(Regexp(field["pattern"], message="入力の形式が正しくありません。"))
+            result.append(Regexp(field["pattern"], message=_l("入力の形式が正しくありません。")))
         return result
 
     def to_answer(self, data: Any, field: FieldDef) -> Any:
@@ -332,7 +334,7 @@ class TextareaType(TextType):
     def validators(self, field: FieldDef) -> list[Any]:
         result = [*FieldType.validators(self, field), _length(field, DEFAULT_TEXTAREA_MAX)]
         if field.get("pattern"):
-            result.append(Regexp(field["pattern"], message="入力の形式が正しくありません。"))
+            result.append(Regexp(field["pattern"], message=_l("入力の形式が正しくありません。")))
         return result
 
     def to_answer(self, data: Any, field: FieldDef) -> Any:
@@ -350,7 +352,7 @@ class _PatternText(TextType):
     html: ClassVar[dict[str, str]] = {}
 
     def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
-        return {"render_kw": {**self.html, "placeholder": f"例: {self.example(field)}"}}
+        return {"render_kw": {**self.html, "placeholder": _l("例: %(example)s", example=self.example(field))}}
 
     def validators(self, field: FieldDef) -> list[Any]:
         return [*FieldType.validators(self, field), _length(field, DEFAULT_TEXT_MAX),
@@ -363,7 +365,7 @@ class EmailType(_PatternText):
 
     def example(self, field: FieldDef) -> Any:
         return "info@example.jp"
-    message = "メールアドレスの形式が正しくありません。"
+    message = _l("メールアドレスの形式が正しくありません。")
     html = {"type": "email", "autocomplete": "email"}
 
     def validators(self, field: FieldDef) -> list[Any]:
@@ -377,7 +379,7 @@ class PhoneType(_PatternText):
 
     def example(self, field: FieldDef) -> Any:
         return "0467-00-0000"
-    message = "電話番号は 0467-23-3000 のように数字とハイフンで入力してください。"
+    message = _l("電話番号は 0467-23-3000 のように数字とハイフンで入力してください。")
     regex = r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$"
     html = {"type": "tel", "autocomplete": "tel"}
 
@@ -388,7 +390,7 @@ class PostalCodeType(_PatternText):
 
     def example(self, field: FieldDef) -> Any:
         return "248-0012"
-    message = "郵便番号は 248-8686 のように7桁で入力してください。"
+    message = _l("郵便番号は 248-8686 のように7桁で入力してください。")
     regex = r"^\d{3}-?\d{4}$"
     html = {"inputmode": "numeric", "autocomplete": "postal-code"}
 
@@ -406,7 +408,7 @@ class UrlType(_PatternText):
 
     def example(self, field: FieldDef) -> Any:
         return "https://example.jp/"
-    message = "http:// または https:// で始まるURLを入力してください。"
+    message = _l("http:// または https:// で始まるURLを入力してください。")
     regex = r"^https?://"
     html = {"type": "url"}
 
@@ -488,7 +490,8 @@ class FiscalYearType(IntegerType):
         low, high = field.get("min", 1989), field.get("max", 2100)
         return [*FieldType.validators(self, field),
                 NumberRange(min=low, max=high,
-                            message=f"年度は{low}から{high}までの西暦で入力してください（例: 2026）。")]
+                            message=_l("年度は%(low)sから%(high)sまでの西暦で入力してください（例: 2026）。",
+                                       low=low, high=high))]
 
     def display(self, value: Any, field: FieldDef) -> str:
         return nendo(value) if value else ""
@@ -518,7 +521,7 @@ class YearMonthType(FieldType):
 
     def validators(self, field: FieldDef) -> list[Any]:
         return [*super().validators(field),
-                Regexp(self.pattern.pattern, message="年月は 2026-07 のように選んでください。")]
+                Regexp(self.pattern.pattern, message=_l("年月は 2026-07 のように選んでください。"))]
 
     def to_answer(self, data: Any, field: FieldDef) -> Any:
         text = (data or "").strip()
@@ -633,7 +636,7 @@ class _SingleChoice(_ChoiceType):
     def build(self, field: FieldDef) -> UnboundField:
         unbound = super().build(field)
         if not field.get("required"):
-            unbound.kwargs["choices"] = [("", "（未選択）"), *unbound.kwargs["choices"]]
+            unbound.kwargs["choices"] = [("", _l("（未選択）")), *unbound.kwargs["choices"]]
         return unbound
 
 
@@ -900,18 +903,19 @@ class _TableRows:
     def __call__(self, _form: Any, list_field: Any) -> None:
         limit = max_rows_of(self.field)
         if len(list_field.entries) > limit:
-            raise ValidationError(f"行は{limit}行までです。行を減らしてください。")
+            raise ValidationError(gettext("行は%(n)s行までです。行を減らしてください。", n=limit))
         rows = REGISTRY["table"].to_answer(list_field.data, self.field) or []
         if self.field.get("required") and not rows:
-            raise ValidationError("1行以上入力してください。")
+            raise ValidationError(gettext("1行以上入力してください。"))
         min_rows = self.field.get("min_rows") or 0
         if rows and len(rows) < min_rows:
-            raise ValidationError(f"{min_rows}行以上入力してください。")
+            raise ValidationError(gettext("%(n)s行以上入力してください。", n=min_rows))
         required = [c for c in self.field.get("columns", []) if c.get("required")]
         for number, row in enumerate(rows, start=1):
             for column in required:
                 if row.get(column["name"]) in (None, ""):
-                    raise ValidationError(f"{number}行目の「{column['label']}」を入力してください。")
+                    raise ValidationError(gettext("%(n)s行目の「%(column)s」を入力してください。",
+                                                  n=number, column=column["label"]))
 
 
 #: Builder drop-down: (type name, Japanese label).

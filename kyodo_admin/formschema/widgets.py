@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .types import FieldDef
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 
@@ -29,8 +30,6 @@ class TableWidget:
 
     def cell_label(self, column: Any) -> str:
         """A cell's accessible name with ``{n}`` for its row: 「収支予算 {n}行目 費目」."""
-        from flask_babel import gettext
-
         return gettext("%(table)s {n}行目 %(column)s", table=self.label,
                        column=column.get("label", column["name"]))
 
@@ -65,8 +64,8 @@ class TableWidget:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
             # kyodo.js turns this into a working button; without scripts, saving adds rows.
             '<button type="button" class="btn btn-sm btn-outline-secondary kyodo-add-row" '
-            f'data-table="{escape(field.id)}" hidden>＋ 行を追加</button>'
-            '<small class="form-text text-muted">空欄の行は保存されません。</small>'
+            f'data-table="{escape(field.id)}" hidden>{escape(gettext("＋ 行を追加"))}</button>'
+            f'<small class="form-text text-muted">{escape(gettext("空欄の行は保存されません。"))}</small>'
         )
 
 

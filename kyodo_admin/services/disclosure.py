@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -140,6 +141,7 @@ def _disclosed(session: Session, projects: list[Project],
         item.state_label = YEAR_STATES.get(project.year_state(year), project.status_label)
         number = project.year_number_of(year)
         if number is not None and len(project.years) > 1:
-            item.year_label = f"第{number}年度（全{len(project.years)}年度）"
+            item.year_label = gettext("第%(n)s年度（全%(total)s年度）", n=number,
+                                      total=len(project.years))
         shown.append(item)
     return shown

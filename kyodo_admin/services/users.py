@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 from sqlalchemy import case, delete, func, select, update
 
 from .. import clock, tenancy
@@ -124,8 +125,9 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     # One message and the same work for every failure — unknown name, wrong password,
     # inactive or locked account — so a login attempt tells nobody which names exist.
-    bad = LoginResult(None, "ユーザー名またはパスワードが正しくありません。続けて間違えると、"
-                            f"しばらく（{lock_minutes}分ほど）ログインできなくなります。")
+    bad = LoginResult(None, gettext("ユーザー名またはパスワードが正しくありません。続けて間違えると、"
+                                    "しばらく（%(minutes)s分ほど）ログインできなくなります。",
+                                    minutes=lock_minutes))
     if user is None:
         verify_password(_DUMMY_HASH(), password)
         return bad

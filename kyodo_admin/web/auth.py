@@ -18,6 +18,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -48,16 +50,16 @@ def _load_user(session_id: str) -> User | None:
 
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "このページを見るにはログインしてください。"
+login_manager.login_message = _l("このページを見るにはログインしてください。")
 login_manager.login_message_category = "warning"
 login_manager.session_protection = "strong"
 
 
 class LoginForm(FlaskForm):
-    username = StringField("ユーザー名", validators=[DataRequired("ユーザー名を入力してください。"),
-                                                   Length(max=80)])
-    password = PasswordField("パスワード", validators=[DataRequired("パスワードを入力してください。"),
-                                                    Length(max=200)])
+    username = StringField(_l("ユーザー名"), validators=[
+        DataRequired(_l("ユーザー名を入力してください。")), Length(max=80)])
+    password = PasswordField(_l("パスワード"), validators=[
+        DataRequired(_l("パスワードを入力してください。")), Length(max=200)])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -127,7 +129,7 @@ def logout() -> Response | str:
             current_user.end_sessions()
             db.session.commit()
         logout_user()
-        flash("ログアウトしました。", "info")
+        flash(_("ログアウトしました。"), "info")
         return redirect(url_for("auth.login"))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))

@@ -20,6 +20,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -46,28 +48,34 @@ bp = Blueprint("entrance", __name__, url_prefix="/entrance")
 REQUIRED = REQUIRED_MESSAGE
 
 
+def _choices(labels: dict[str, str]) -> list[tuple[str, Any]]:
+    return [(value, _l(label)) for value, label in labels.items()]
+
+
 class EntranceForm(CleanForm):
-    title = StringField("提案する事業の名称", validators=[InputRequired(REQUIRED), Length(max=200)])
-    proposer_type = SelectField("提案の区分", choices=[("npo", "団体（NPO等）からの提案"),
-                                                   ("joint", "市との共同提案")], default="npo")
-    organization_name = StringField("団体名", validators=[InputRequired(REQUIRED), Length(max=200)])
-    org_type = SelectField("団体の種類", choices=list(ORGANIZATION_TYPES.items()), default="npo")
-    representative = StringField("代表者名", validators=[InputRequired(REQUIRED), Length(max=100)])
-    email = StringField("連絡先メールアドレス", validators=[
-        InputRequired(REQUIRED), Email("メールアドレスの形式が正しくありません。"), Length(max=200)])
-    phone = StringField("電話番号", validators=[Optional(), Length(max=30), Regexp(
-        r"^[0-9０-９\-－() ]+$", message="電話番号は数字とハイフンで入力してください。")])
-    postal_code = StringField("郵便番号", validators=[Optional(), Regexp(
-        r"^\d{3}-?\d{4}$", message="郵便番号は「123-4567」の形で入力してください。")])
-    address = StringField("所在地", validators=[Optional(), Length(max=300)])
-    needs_budget = BooleanField("市の予算措置が必要な提案です（4月30日までの提案が翌年度の予算の対象です）")
-    budget_amount = IntegerField("予算規模（円）", validators=[Optional(), NumberRange(
-        min=0, max=10_000_000_000, message="0以上の金額を半角数字で入力してください。")])
-    summary = TextAreaField("提案の概要", validators=[InputRequired(REQUIRED), Length(max=4000)])
+    title = StringField(_l("提案する事業の名称"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    proposer_type = SelectField(_l("提案の区分"), choices=[("npo", _l("団体（NPO等）からの提案")),
+                                                       ("joint", _l("市との共同提案"))], default="npo")
+    organization_name = StringField(_l("団体名"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    org_type = SelectField(_l("団体の種類"), choices=_choices(ORGANIZATION_TYPES), default="npo")
+    representative = StringField(_l("代表者名"), validators=[InputRequired(REQUIRED), Length(max=100)])
+    email = StringField(_l("連絡先メールアドレス"), validators=[
+        InputRequired(REQUIRED), Email(_l("メールアドレスの形式が正しくありません。")), Length(max=200)])
+    phone = StringField(_l("電話番号"), validators=[Optional(), Length(max=30), Regexp(
+        r"^[0-9０-９\-－() ]+$", message=_l("電話番号は数字とハイフンで入力してください。"))])
+    postal_code = StringField(_l("郵便番号"), validators=[Optional(), Regexp(
+        r"^\d{3}-?\d{4}$", message=_l("郵便番号は「123-4567」の形で入力してください。"))])
+    address = StringField(_l("所在地"), validators=[Optional(), Length(max=300)])
+    needs_budget = BooleanField(
+        _l("市の予算措置が必要な提案です（4月30日までの提案が翌年度の予算の対象です）"))
+    budget_amount = IntegerField(_l("予算規模（円）"), validators=[Optional(), NumberRange(
+        min=0, max=10_000_000_000, message=_l("0以上の金額を半角数字で入力してください。"))])
+    summary = TextAreaField(_l("提案の概要"), validators=[InputRequired(REQUIRED), Length(max=4000)])
     reproposal_of = StringField(
-        "再提案の場合、前の提案の受付番号", description="例: 2025-012（受付の通知に書かれています）",
+        _l("再提案の場合、前の提案の受付番号"),
+        description=_l("例: 2025-012（受付の通知に書かれています）"),
         validators=[Optional(), Regexp(r"^\d{4}-\d{3}$",
-                                       message="受付番号は「2025-012」の形で入力してください。")],
+                                       message=_l("受付番号は「2025-012」の形で入力してください。"))],
         render_kw={"placeholder": "2025-012", "inputmode": "numeric"})
 
 
@@ -98,7 +106,8 @@ def proposal_form(slug: str) -> Any:
             wait = seconds_to_wait(db.session, _throttle_key(city),
                                    int(current_app.config["KYODO_ENTRANCE_MIN_INTERVAL"]))
             if wait:
-                flash(f"続けて送信されました。{wait}秒ほど待ってから、もう一度送信してください。", "error")
+                flash(_("続けて送信されました。%(wait)s秒ほど待ってから、もう一度送信してください。",
+                        wait=wait), "error")
             else:
                 return _submit(city, form, definition)
         # a form with errors lists them at its top (web/_field.html's error_summary)
@@ -192,11 +201,11 @@ def received(slug: str) -> Any:
 
 class AskAgainForm(CleanForm):
     receipt_number = StringField(
-        "受付番号", description="受付のお知らせのメールに書かれています（例: 2026-012）。",
+        _l("受付番号"), description=_l("受付のお知らせのメールに書かれています（例: 2026-012）。"),
         validators=[InputRequired(REQUIRED), Length(max=30)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    email = StringField("提案に入力したメールアドレス",
-                        validators=[InputRequired(REQUIRED), Email("メールアドレスの形式で入力してください。"),
+    email = StringField(_l("提案に入力したメールアドレス"),
+                        validators=[InputRequired(REQUIRED), Email(_l("メールアドレスの形式で入力してください。")),
                                     Length(max=200)],
                         render_kw={"type": "email", "autocomplete": "email"})
 

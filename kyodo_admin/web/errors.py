@@ -1,4 +1,4 @@
-"""Error pages in Japanese: never a stack trace, never SQL."""
+"""Error pages in the user's language (Japanese by default): never a stack trace, never SQL."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,18 +19,18 @@ from ..templating import render_template
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("不正なリクエストです", "送信された内容を処理できませんでした。画面を開き直してやり直してください。"),
-    403: ("権限がありません", "このページを表示する、またはこの操作を行う権限がありません。"),
-    404: ("ページが見つかりません", "お探しのページまたは記録は存在しないか、表示する権限がありません。"),
-    405: ("許可されていない操作です", "この方法ではページを利用できません。"),
-    413: ("送信内容が大きすぎます", "ファイルまたは入力内容が大きすぎます。小さくしてから送信してください。"),
-    429: ("操作が多すぎます", "短時間に操作が集中しました。しばらく待ってから再度お試しください。"),
-    500: ("システムエラーが発生しました", "処理中に問題が発生しました。入力内容は保存されていません。時間をおいて再度お試しください。"),
+    400: (_l("不正なリクエストです"), _l("送信された内容を処理できませんでした。画面を開き直してやり直してください。")),
+    403: (_l("権限がありません"), _l("このページを表示する、またはこの操作を行う権限がありません。")),
+    404: (_l("ページが見つかりません"), _l("お探しのページまたは記録は存在しないか、表示する権限がありません。")),
+    405: (_l("許可されていない操作です"), _l("この方法ではページを利用できません。")),
+    413: (_l("送信内容が大きすぎます"), _l("ファイルまたは入力内容が大きすぎます。小さくしてから送信してください。")),
+    429: (_l("操作が多すぎます"), _l("短時間に操作が集中しました。しばらく待ってから再度お試しください。")),
+    500: (_l("システムエラーが発生しました"), _l("処理中に問題が発生しました。入力内容は保存されていません。時間をおいて再度お試しください。")),
 }
 
 
 def _page(code: int, detail: str | None = None) -> tuple[str, int]:
-    title, message = MESSAGES.get(code, MESSAGES[500])
+    title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
     try:
         return render_template("kyodo/web/error.html", code=code, title=title,
                                message=detail or message), code
@@ -53,8 +54,8 @@ def _rollback() -> None:
 
 
 def _csrf(_exc: CSRFError) -> tuple[str, int]:
-    return _page(400, "セッションの有効期限が切れたか、フォームが正しく送信されませんでした"
-                      "（CSRFトークンが不正です）。画面を開き直してやり直してください。")
+    return _page(400, str(_l("セッションの有効期限が切れたか、フォームが正しく送信されませんでした"
+                             "（CSRFトークンが不正です）。画面を開き直してやり直してください。")))
 
 
 def _http(exc: HTTPException) -> tuple[str, int]:

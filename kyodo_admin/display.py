@@ -1,0 +1,59 @@
+"""Dates, fiscal years and amounts on a screen, in the language the user chose.
+
+Japanese screens show them as the city's documents print them (令和8年4月1日, 令和8年度,
+1,234円, documents/wareki.py); English screens as an English reader expects them (1 Apr 2026,
+FY2026, ¥1,234). Documents and mails never go through here: they print what the city's
+Word templates and mail texts say, in Japanese, whoever issues them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date
+from flask import has_request_context
+from flask_babel import get_locale
+
+from .documents.wareki import nendo, wareki, wareki_month, yen
+
+
+def english() -> bool:
+    """Whether this request's pages are in English (the CLI and the worker: no)."""
+    if not has_request_context():
+        return False
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def date(day: dt.date | None) -> str:
+    """令和8年4月1日 / 1 Apr 2026; empty for no date."""
+    if day is None:
+        return ""
+    return format_date(day, "d MMM y", locale="en") if english() else wareki(day)
+
+
+def month(year: int, month: int) -> str:
+    """令和8年7月 / Jul 2026."""
+    return format_date(dt.date(year, month, 1), "MMM y", locale="en") if english() \
+        else wareki_month(year, month)
+
+
+def fiscal_year(year: int | None) -> str:
+    """令和8年度 / FY2026 (April 2026 to March 2027); empty for no year."""
+    if year is None:
+        return ""
+    return f"FY{year}" if english() else nendo(year)
+
+
+def amount(value: int | None) -> str:
+    """1,234円 / ¥1,234; empty for no amount."""
+    if value is None:
+        return ""
+    return f"¥{value:,}" if english() else yen(value)
+
+
+def yes_no(value: bool | None) -> str:
+    """はい／いいえ / Yes／No."""
+    from flask_babel import gettext
+
+    return gettext("はい") if value else gettext("いいえ")
