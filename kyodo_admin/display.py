@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
 from flask import has_request_context
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 
 from .documents.wareki import nendo, wareki, wareki_month, yen
 
@@ -29,12 +28,12 @@ def date(day: dt.date | None) -> str:
     """令和8年4月1日 / 1 Apr 2026; empty for no date."""
     if day is None:
         return ""
-    return format_date(day, "d MMM y", locale="en") if english() else wareki(day)
+    return format_date(day, "d MMM y") if english() else wareki(day)
 
 
 def month(year: int, month: int) -> str:
     """令和8年7月 / Jul 2026."""
-    return format_date(dt.date(year, month, 1), "MMM y", locale="en") if english() \
+    return format_date(dt.date(year, month, 1), "MMM y") if english() \
         else wareki_month(year, month)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import LazyString
+from flask_babel import LazyString, lazy_gettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.core import UnboundField
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -34,9 +35,25 @@ def _plain_errors(field: Any) -> None:
         field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
 
 
+def _in_chosen_language(field: UnboundField) -> None:
+    """A field's label and help written in Japanese in kyodo's code, through the catalog."""
+    if field.args and isinstance(field.args[0], str):
+        field.args = (lazy_gettext(field.args[0]), *field.args[1:])
+    for key in ("label", "description"):
+        if isinstance(field.kwargs.get(key), str) and field.kwargs[key]:
+            field.kwargs[key] = lazy_gettext(field.kwargs[key])
+
+
 class CleanForm(FlaskForm):
     """Flask-WTF's form (CSRF) whose submitted texts arrive without control characters,
-    and whose errors are text in the user's language."""
+    whose labels and errors are in the user's language (a city's own form items, added as
+    ``answers__…``, keep their words)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(cls).items():
+            if isinstance(value, UnboundField) and not name.startswith("answers__"):
+                _in_chosen_language(value)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators=extra_validators)

@@ -133,7 +133,7 @@ def english_client(demo: Any, username: str | None = None) -> Any:
     client = demo.test_client()
     if username:
         assert login(client, username, DEMO_PASSWORD).status_code == 302
-    client.get("/login?lang=en")
+    client.get("/admin/?lang=en" if username else "/login?lang=en")
     return client
 
 

@@ -63,7 +63,7 @@ def test_choices_record_kinds_and_buttons_follow_the_chosen_language(client, log
     workflow = english[english.index('id="workflow"'):english.index('id="issue-documents"')]
     assert ">Sign</button>" in workflow and ">Signed</label>" in workflow
     assert 'data-confirm="Sign this agreement?' in workflow
-    assert "Issue Word document（Agreement）" in english and "History" in english
+    assert "Issue Word document (Agreement)" in english and "History" in english
     assert "締結する" not in english and "現在の状態" not in english
     listing = client.get("/admin/proposal/?lang=en").get_data(as_text=True)
     assert "Proposals" in listing

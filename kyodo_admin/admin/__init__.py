@@ -254,7 +254,7 @@ def init_admin(app: Flask, url_prefix: str = "", admin: Admin | None = None,
     if admin is None:
         admin = Admin(
             app,
-            name="協働事業管理",
+            name=lazy_gettext("協働事業管理"),
             theme=Bootstrap4Theme(base_template=BASE_TEMPLATE, fluid=True),
             index_view=HomeView(name=lazy_gettext("ホーム"), url=f"{url_prefix}/admin"),
             csp_nonce_generator=csp_nonce,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf.file import FileField
 from markupsafe import Markup
@@ -98,7 +99,8 @@ class DocumentTemplateView(KyodoModelView):
             upload.read(MAX_TEMPLATE_BYTES + 1))
         return False  # nothing made yet: the work's page follows it
 
-    @action("activate", "使用する版にする", "選択した版を、この種類の文書の作成に使いますか？")
+    @action("activate", lazy_gettext("使用する版にする"),
+            lazy_gettext("選択した版を、この種類の文書の作成に使いますか？"))
     def action_activate(self, ids: Any) -> Any:
         try:
             pks = [int(i) for i in ids]

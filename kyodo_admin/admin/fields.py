@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
+from flask_babel import lazy_gettext
 from sqlalchemy import Integer, String, Text
 from wtforms import DateField, FloatField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -28,7 +29,7 @@ MAX_TEXT_LENGTH = 4000
 #: Integer columns that can never be negative (money in yen, counts, scores).
 NON_NEGATIVE_SUFFIXES = ("_amount", "_cost", "_count", "_value", "score")
 #: What an empty drop-down shows (WTForms would show "__None").
-BLANK_CHOICE = "（未選択）"
+BLANK_CHOICE = lazy_gettext("（未選択）")
 #: Said when a posted choice is not one the (city-scoped) drop-down offers.
 UNKNOWN_CHOICE = "選択肢にない値です。一覧から選び直してください。"
 
@@ -163,6 +164,9 @@ class KyodoModelConverter(AdminModelConverter):
         return super()._model_select_field(prop, multiple, remote_model, **kwargs)
 
 
+NOT_NEGATIVE = lazy_gettext("%(low)s以上の数値を入力してください。", low=0)
+
+
 def generic_form_args(model: type, form_args: dict[str, Any]) -> dict[str, Any]:
     """``form_args`` plus the limits a column's type implies: text length, no negative money
     or counts, a fiscal year in range."""
@@ -171,18 +175,22 @@ def generic_form_args(model: type, form_args: dict[str, Any]) -> dict[str, Any]:
         if isinstance(column.type, Text) or (
             isinstance(column.type, String) and not column.type.length
         ):
-            extra.append(Length(max=MAX_TEXT_LENGTH,
-                                message=f"{MAX_TEXT_LENGTH}文字以内で入力してください。"))
+            extra.append(Length(max=MAX_TEXT_LENGTH, message=lazy_gettext(
+                "%(high)s文字以内で入力してください。", high=MAX_TEXT_LENGTH)))
         if isinstance(column.type, Integer) and column.name.endswith(NON_NEGATIVE_SUFFIXES):
-            extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
+            extra.append(NumberRange(min=0, message=NOT_NEGATIVE))
         if column.name.endswith("_value") and not isinstance(column.type, Integer):
-            extra.append(NumberRange(min=0, message="0以上の数値を入力してください。"))
+            extra.append(NumberRange(min=0, message=NOT_NEGATIVE))
         if column.name == "fiscal_year":
-            extra.append(NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=(
-                f"年度は{FIRST_YEAR}から{LAST_YEAR}までの西暦で入力してください（例: 2026）。")))
+            extra.append(NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=lazy_gettext(
+                "年度は%(low)sから%(high)sまでの西暦で入力してください（例: 2026）。",
+                low=FIRST_YEAR, high=LAST_YEAR)))
         if extra:
             args = form_args.setdefault(column.name, {})
             args["validators"] = [*args.get("validators", []), *extra]
+    for args in form_args.values():  # help under a field, in the chosen language
+        if isinstance(args.get("description"), str):
+            args["description"] = lazy_gettext(args["description"])
     return form_args
 
 

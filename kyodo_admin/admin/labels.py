@@ -138,6 +138,13 @@ _COLUMNS: dict[str, str] = {
     "answers": "様式の回答",
     "content_type": "ファイルの種類",
     "form_definition": "様式定義",
+    # filters on a related record's column (Flask-Admin names them by these keys)
+    "organization.name": "団体名",
+    "department.name": "担当課名",
+    "collaboration_type.name": "協働の形態の名称",
+    "council.name": "会議体名",
+    "project.title": "協働事業の名称",
+    "proposal.title": "提案の件名",
 }
 
 COLUMN_LABELS: dict[str, LazyString] = {k: lazy_gettext(ja) for k, ja in _COLUMNS.items()}

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -82,7 +83,8 @@ class NoticeView(ReadOnlyView):
             for status in failing_cities(self.session)]
         return super().index_view()
 
-    @action("retry", "再送する", "選択したメールを送信待ちに戻し、次の送信でもう一度送りますか？")
+    @action("retry", lazy_gettext("再送する"),
+            lazy_gettext("選択したメールを送信待ちに戻し、次の送信でもう一度送りますか？"))
     def action_retry(self, ids: Any) -> None:
         try:
             pks = [int(i) for i in ids]

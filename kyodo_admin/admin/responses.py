@@ -78,10 +78,11 @@ def list_url(endpoint: str, *conditions: tuple[str, str, Any]) -> str:
     args: dict[str, Any] = {}
     for position, (path, operation, value) in enumerate(conditions):
         relation, _, column = path.rpartition(".")
+        table = getattr(view.model, relation).property.target if relation else view.model.__table__
         for index, flt in enumerate(view._filters or ()):
-            key = getattr(getattr(flt, "column", None), "key", None)
-            if key == column and type(flt).__name__ == operation and (
-                    not relation or str(flt.name).startswith(relation)):
+            on = getattr(flt, "column", None)
+            if getattr(on, "key", None) == column and type(flt).__name__ == operation and (
+                    getattr(on, "table", None) is table or not hasattr(on, "table")):
                 args[f"flt{position}_{index}"] = value
                 break
         else:

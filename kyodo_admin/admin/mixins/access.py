@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -203,7 +204,7 @@ class AccessMixin(LoginRequiredMixin):
         self.after_model_delete(model)  # type: ignore[attr-defined]
         return True
 
-    @action("delete", "削除", "選択した記録を削除しますか？")
+    @action("delete", lazy_gettext("削除"), lazy_gettext("選択した記録を削除しますか？"))
     def action_delete(self, ids: Any) -> None:
         """Bulk delete through ``get_query`` (city-scoped), one row at a time, with
         integer ids (Flask-Admin's own compares strings, which PostgreSQL refuses)."""

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from flask import abort, current_app, flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -128,11 +129,11 @@ class DocumentsMixin(BatchPagesMixin):
             return redirect(details)
         return file_response(issued.data, issued.document.filename)
 
-    @action("issue_documents", "Word文書を一括作成（ZIP）")
+    @action("issue_documents", lazy_gettext("Word文書を一括作成（ZIP）"))
     def action_issue_documents(self, ids: Any) -> Any:
         return self._issue_many(ids, as_pdf=False)
 
-    @action("issue_pdfs", "PDFを一括作成（ZIP）")
+    @action("issue_pdfs", lazy_gettext("PDFを一括作成（ZIP）"))
     def action_issue_pdfs(self, ids: Any) -> Any:
         return self._issue_many(ids, as_pdf=True)
 
