@@ -42,6 +42,10 @@ def _in_chosen_language(field: UnboundField) -> None:
     for key in ("label", "description"):
         if isinstance(field.kwargs.get(key), str) and field.kwargs[key]:
             field.kwargs[key] = lazy_gettext(field.kwargs[key])
+    choices = field.kwargs.get("choices")
+    if isinstance(choices, list) and all(isinstance(c, tuple) and len(c) == 2 for c in choices):
+        field.kwargs["choices"] = [(value, lazy_gettext(label) if isinstance(label, str) and label
+                                    else label) for value, label in choices]
 
 
 class CleanForm(FlaskForm):

@@ -79,7 +79,9 @@ class KyodoModelView(AccessMixin, FormMixin, ExportMixin, ModelView):
         # Choice labels (states, kinds, sides) go through the catalog: English when chosen.
         self.choices = {k: {a: lazy_gettext(b) for a, b in v.items()}
                         for k, v in (self.choices or {}).items()}
-        self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
+        own_labels = {k: lazy_gettext(v) if isinstance(v, str) else v
+                      for k, v in (getattr(self, "column_labels", None) or {}).items()}
+        self.column_labels = {**COLUMN_LABELS, **own_labels}
         self.form_excluded_columns = tuple(
             dict.fromkeys((*ALWAYS_EXCLUDED, *self.managed_columns, *self.form_excluded_columns))
         )

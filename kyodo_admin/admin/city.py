@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import lazy_gettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -24,6 +24,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from .. import clock, permissions, tenancy
 from ..errors import KyodoError, PermissionDenied, ValidationFailed
 from ..extensions import db
+from ..inputs import CleanForm
 from ..models.city import City
 from ..models.user import ROLE_LABELS, Role
 from ..services.cities import SLUG_PATTERN, settings_examples, update_city_settings
@@ -48,7 +49,7 @@ class CityView(KyodoModelView):
     form_columns = ("slug", "name", "head_title", "coordinating_section")
     form_args = {
         "slug": {"validators": [Regexp(SLUG_PATTERN,
-                                       message="半角英小文字・数字・ハイフンで入力してください。")]},
+                                       message=lazy_gettext("半角英小文字・数字・ハイフンで入力してください。"))]},
     }
 
 
@@ -84,7 +85,7 @@ class UserView(KyodoModelView):
                     "receives_reminders", "password")
     form_extra_fields = {
         "password": PasswordField("パスワード", validators=[Optional(), Length(
-            max=200, message="パスワードは200文字以内にしてください。"), strong_password],
+            max=200, message=lazy_gettext("パスワードは200文字以内にしてください。")), strong_password],
             description="変更する場合のみ入力してください（新規作成時は必須）。"
                         "10文字以上で、推測されやすいものやユーザー名を含むものは使えません。"),
     }
@@ -130,45 +131,45 @@ def ratios_check(_form: Any, field: Any) -> None:
         raise ValidationError(str(exc)) from exc
 
 
-class CitySettingsForm(FlaskForm):
+class CitySettingsForm(CleanForm):
     loaded_version = HiddenField()
     head_title = StringField("文書の宛先（例: 鎌倉市長）", validators=[
-        InputRequired("文書の宛先を入力してください。"), Length(max=100)])
+        InputRequired(lazy_gettext("文書の宛先を入力してください。")), Length(max=100)])
     head_name = StringField(SETTING_LABELS["head_name"], validators=[Length(
-        max=50, message="50文字以内で入力してください。")])
+        max=50, message=lazy_gettext("50文字以内で入力してください。"))])
     document_number = StringField(SETTING_LABELS["document_number"], validators=[Length(
-        max=30, message="30文字以内で入力してください。")])
+        max=30, message=lazy_gettext("30文字以内で入力してください。"))])
     coordinating_section = StringField("協働事業の担当課（調整課）", validators=[Length(max=200)])
     mail_sender_name = StringField(SETTING_LABELS["mail_sender_name"], validators=[Length(
-        max=100, message="100文字以内で入力してください。")])
+        max=100, message=lazy_gettext("100文字以内で入力してください。"))])
     mail_signature = TextAreaField(SETTING_LABELS["mail_signature"], validators=[Length(
-        max=1000, message="1000文字以内で入力してください。")])
+        max=1000, message=lazy_gettext("1000文字以内で入力してください。"))])
     budget_deadline = StringField(SETTING_LABELS["budget_deadline"], validators=[
-        InputRequired("締切を入力してください。"), month_day_check])
+        InputRequired(lazy_gettext("締切を入力してください。")), month_day_check])
     late_budget_proposal = SelectField(SETTING_LABELS["late_budget_proposal"],
                                        choices=list(LATE_BUDGET_CHOICES.items()))
     step2_deadline = StringField(SETTING_LABELS["step2_deadline"], validators=[
-        InputRequired("期限を入力してください。"), month_day_check])
+        InputRequired(lazy_gettext("期限を入力してください。")), month_day_check])
     report_months = IntegerField(SETTING_LABELS["report_months"], validators=[
-        InputRequired("月数を入力してください。"),
-        NumberRange(min=1, max=12, message="1から12までの整数を入力してください。")])
+        InputRequired(lazy_gettext("月数を入力してください。")),
+        NumberRange(min=1, max=12, message=lazy_gettext("1から12までの整数を入力してください。"))])
     count_completion_day = BooleanField(SETTING_LABELS["count_completion_day"])
     year_end_closure = BooleanField(SETTING_LABELS["year_end_closure"])
     days_ahead = IntegerField(SETTING_LABELS["days_ahead"], validators=[
-        InputRequired("日数を入力してください。"),
-        NumberRange(min=0, max=365, message="0から365までの整数を入力してください。")])
+        InputRequired(lazy_gettext("日数を入力してください。")),
+        NumberRange(min=0, max=365, message=lazy_gettext("0から365までの整数を入力してください。"))])
     meetings_per_year = IntegerField(SETTING_LABELS["meetings_per_year"], validators=[
-        InputRequired("回数を入力してください。"),
-        NumberRange(min=2, max=12, message="2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。")])
+        InputRequired(lazy_gettext("回数を入力してください。")),
+        NumberRange(min=2, max=12, message=lazy_gettext("2から12までの整数を入力してください（ステップ1とステップ2で2回以上）。"))])
     max_years = IntegerField(SETTING_LABELS["max_years"], validators=[
-        InputRequired("年度数を入力してください。"),
+        InputRequired(lazy_gettext("年度数を入力してください。")),
         NumberRange(min=1, max=MAX_YEARS_LIMIT,
-                    message=f"1から{MAX_YEARS_LIMIT}までの整数を入力してください。")])
+                    message=lazy_gettext("1から%(n)sまでの整数を入力してください。", n=MAX_YEARS_LIMIT))])
     yearly_cap = IntegerField(SETTING_LABELS["yearly_cap"], validators=[
-        InputRequired("金額を入力してください（上限を設けないときは0）。"),
-        NumberRange(min=0, max=10**12, message="0以上の整数（円）を入力してください。")])
+        InputRequired(lazy_gettext("金額を入力してください（上限を設けないときは0）。")),
+        NumberRange(min=0, max=10**12, message=lazy_gettext("0以上の整数（円）を入力してください。"))])
     share_ratios = StringField(SETTING_LABELS["share_ratios"], validators=[
-        Length(max=50, message="50文字以内で入力してください。"), ratios_check])
+        Length(max=50, message=lazy_gettext("50文字以内で入力してください。")), ratios_check])
 
 
 class CitySettingsView(LoginRequiredMixin, BaseView):

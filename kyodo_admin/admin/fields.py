@@ -122,7 +122,7 @@ class ClockTimeField(TimeField):
     widget = TextInput()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {}).setdefault("placeholder", "例: 14:00")
+        kwargs.setdefault("render_kw", {}).setdefault("placeholder", lazy_gettext("例: %(example)s", example="14:00"))
         super().__init__(*args, **kwargs)
 
     def _value(self) -> str:
@@ -160,7 +160,8 @@ class KyodoModelConverter(AdminModelConverter):
             kwargs["allow_blank"] = True
             kwargs["validators"] = [
                 *(v for v in kwargs.get("validators", []) if not isinstance(v, InputRequired)),
-                DataRequired(message=f"{kwargs.get('label') or '項目'}を選んでください。")]
+                DataRequired(message=lazy_gettext("%(what)sを選んでください。",
+                                                  what=kwargs.get("label") or lazy_gettext("項目")))]
         return super()._model_select_field(prop, multiple, remote_model, **kwargs)
 
 

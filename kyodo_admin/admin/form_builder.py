@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from ..formschema.definition import (
 )
 from ..formschema.forms import extend_form_class
 from ..formschema.types import REGISTRY, TYPE_CHOICES, FieldDef
+from ..inputs import CleanForm
 from ..models.city import City
 from ..models.form_definition import FORM_KINDS, FormDefinition
 from ..services import form_builder as builder
@@ -43,10 +45,10 @@ from .mixins import LoginRequiredMixin
 from .responses import KYODO_JS
 
 
-class FieldPropertiesForm(FlaskForm):
-    name = StringField("識別名（英小文字）", validators=[InputRequired("識別名を入力してください。"),
+class FieldPropertiesForm(CleanForm):
+    name = StringField("識別名（英小文字）", validators=[InputRequired(lazy_gettext("識別名を入力してください。")),
                                                    Length(max=40)])
-    label = StringField("表示名", validators=[InputRequired("表示名を入力してください。"),
+    label = StringField("表示名", validators=[InputRequired(lazy_gettext("表示名を入力してください。")),
                                            Length(max=200)])
     type = SelectField("型", choices=TYPE_CHOICES)
     required = BooleanField("必須")

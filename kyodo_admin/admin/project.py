@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, request, session
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect
@@ -144,7 +144,7 @@ class ProjectView(WorkflowMixin, KyodoModelView):
                         **(typed if typed and typed.get("id") == record.id else {})}
         return Markup(render_template("kyodo/admin/project_hub.html", hub=hub, may=may,
                                       sides=SIDES, results=hub.results, new_sides=new_sides,
-                                      heading="評価（担当課・団体・会議の評価検証）",
+                                      heading=gettext("評価（担当課・団体・会議の評価検証）"),
                                       year_states=year_states(record), decision=decision,
                                       decisions=YEAR_DECISIONS, rule=project_rule(record)))
 
@@ -195,7 +195,7 @@ class ProjectYearView(DocumentsMixin, ReadOnlyView):
     column_sortable_list = ("year_number", "fiscal_year", "decided_on")
     column_default_sort = ("id", True)
     choices = {"decision": YEAR_DECISIONS}
-    column_formatters = {"year_number": lambda v, c, m, n: f"第{m.year_number}年度"}
+    column_formatters = {"year_number": lambda v, c, m, n: gettext("第%(n)s年度", n=m.year_number)}
     column_formatters_detail = column_formatters
 
 

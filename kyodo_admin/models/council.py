@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -205,7 +206,7 @@ class Review(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
 
     def __str__(self) -> str:
         if self.is_continuation:
-            return f"{self.project_year} / 継続審査"
+            return gettext("%(year)s / 継続審査", year=str(self.project_year))
         return f"{self.proposal} / {REVIEW_STEPS.get(self.step, self.step)}"
 
 

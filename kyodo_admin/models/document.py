@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -45,7 +46,8 @@ class DocumentTemplate(CityOwned, VersionedMixin, TimestampMixin, Base):
     )
 
     def __str__(self) -> str:
-        return f"{DOCUMENT_KINDS.get(self.kind, self.kind)} 第{self.revision}版"
+        return gettext("%(kind)s 第%(n)s版", kind=gettext(DOCUMENT_KINDS.get(self.kind, self.kind)),
+                       n=self.revision)
 
 
 class GeneratedDocument(CityOwned, TimestampMixin, Base):
@@ -110,7 +112,8 @@ class DocumentBatch(CityOwned, TimestampMixin, Base):
     )
 
     def __str__(self) -> str:
-        return f"{DOCUMENT_KINDS.get(self.kind, self.kind)} {self.total}件"
+        return gettext("%(kind)s %(n)s件", kind=gettext(DOCUMENT_KINDS.get(self.kind, self.kind)),
+                       n=self.total)
 
 
 class Attachment(CityOwned, TimestampMixin, Base):

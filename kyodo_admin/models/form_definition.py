@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,4 +50,5 @@ class FormDefinition(CityOwned, VersionedMixin, TimestampMixin, Base):
     )
 
     def __str__(self) -> str:
-        return f"{FORM_KINDS.get(self.kind, self.kind)} 第{self.revision}版"
+        return gettext("%(kind)s 第%(n)s版", kind=gettext(FORM_KINDS.get(self.kind, self.kind)),
+                       n=self.revision)

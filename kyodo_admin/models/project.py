@@ -194,9 +194,12 @@ class ProjectYear(CityOwned, VersionedMixin, TimestampMixin, Base):
         return YEAR_DECISIONS.get(self.decision, "")
 
     def __str__(self) -> str:
-        from ..documents.wareki import nendo
+        from flask_babel import gettext
 
-        return f"{self.project} 第{self.year_number}年度（{nendo(self.fiscal_year)}）"
+        from ..display import fiscal_year
+
+        return gettext("%(project)s 第%(n)s年度（%(year)s）", project=str(self.project),
+                       n=self.year_number, year=fiscal_year(self.fiscal_year))
 
 
 class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):
@@ -225,7 +228,9 @@ class ProjectPlan(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Bas
     )
 
     def __str__(self) -> str:
-        return f"{self.project} 事業計画書"
+        from flask_babel import gettext
+
+        return gettext("%(project)s 事業計画書", project=str(self.project))
 
 
 class Indicator(CityOwned, VersionedMixin, TimestampMixin, Base):

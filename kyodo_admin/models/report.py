@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -51,7 +52,8 @@ class CompletionReport(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="completion_report")
 
     def __str__(self) -> str:
-        return f"{self.project} 事業報告書（{self.fiscal_year}年度）"
+        return gettext("%(project)s 事業報告書（%(n)s年度）", project=str(self.project),
+                       n=self.fiscal_year)
 
 
 class Evaluation(HasFormAnswers, CityOwned, VersionedMixin, TimestampMixin, Base):

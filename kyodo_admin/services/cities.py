@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..documents.wareki import nendo, wareki
+from flask_babel import gettext
+
 from ..errors import StaleRecord
 from ..models.base import fiscal_year_of
 from ..models.city import City
@@ -39,6 +40,7 @@ def update_city_settings(session: Session, city: City, *, loaded_version: str,
 
 
 def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
+    from ..display import date, fiscal_year
     from .programme import rule_for
 
     """What the city's settings mean on concrete dates of this fiscal year (shown under
@@ -49,13 +51,15 @@ def settings_examples(city: City, today: dt.date) -> list[tuple[str, str]]:
     late = budget_timing(late_day, settings)
     completed = dt.date(year + 1, 1, 31)
     return [
-        (f"{wareki(late_day)}に届いた予算を伴う提案",
-         f"{'締切後' if late.late else '締切内'}（締切 {wareki(late.deadline)}）→ "
-         f"{nendo(late.budget_year)}予算の対象"),
-        (f"{wareki(completed)}に完了した事業の事業報告書",
-         f"提出期限 {wareki(report_due(completed, settings))}"),
-        (f"{nendo(year)}のステップ2（決定）", f"期限 {wareki(step2_deadline(year, settings))}"),
-        ("協働事業の年度と市の負担（形態ごとの規定がなければ）", rule_for(city).describe()),
+        (gettext("%(day)sに届いた予算を伴う提案", day=date(late_day)),
+         gettext("%(when)s（締切 %(deadline)s）→ %(year)s予算の対象",
+                 when=gettext("締切後") if late.late else gettext("締切内"),
+                 deadline=date(late.deadline), year=fiscal_year(late.budget_year))),
+        (gettext("%(day)sに完了した事業の事業報告書", day=date(completed)),
+         gettext("提出期限 %(day)s", day=date(report_due(completed, settings)))),
+        (gettext("%(year)sのステップ2（決定）", year=fiscal_year(year)),
+         gettext("期限 %(day)s", day=date(step2_deadline(year, settings)))),
+        (gettext("協働事業の年度と市の負担（形態ごとの規定がなければ）"), rule_for(city).describe()),
     ]
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from .. import clock
@@ -83,6 +84,7 @@ def example_context(kind: str, definition: Any = None, any_answers: bool = False
     return context
 
 
+@force_locale("ja")
 def example_sheet(session: Session, city: City, definition: Any) -> bytes:
     """The city's 提案様式（記入例）: its basic sheet in its own Word format (the active
     template, else the starter of its form) filled with the form's 記入例, as cities publish
@@ -392,9 +394,11 @@ def template_for(session: Session, city_id: int, kind: str) -> DocumentTemplate:
     return template
 
 
+@force_locale("ja")  # documents print in Japanese, whoever issues them
 def render_document(session: Session, kind: str, record: Any,
                     template: DocumentTemplate | None = None) -> Rendered:
-    """Render the city's active template (or ``template``) for a record; nothing is written."""
+    """Render the city's active template (or ``template``) for a record; nothing is written.
+    A document prints in Japanese whichever language the user who issues it reads."""
     model: Any = BUILDERS[kind][0] if kind in BUILDERS else None
     if model is None or not isinstance(record, model):
         raise ValidationFailed("この記録からは、その種類の文書は作成できません。")

@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from ..documents.wareki import nendo, wareki, yen
 from ..errors import ValidationFailed
 from ..models.project import YEAR_DECISIONS
@@ -37,13 +39,17 @@ class Rule:
 
     def describe(self) -> str:
         """The rule in a sentence, for the settings and the project page."""
-        parts = [f"最長{self.max_years}年度"]
+        from .. import display
+
+        parts = [gettext("最長%(n)s年度", n=self.max_years)]
         if self.yearly_cap:
-            parts.append(f"市の負担は1年度{yen(self.yearly_cap)}まで")
+            parts.append(gettext("市の負担は1年度%(amount)sまで",
+                                 amount=display.amount(self.yearly_cap)))
         if self.ratios:
-            parts.append("事業費に対する市の負担割合は" + "・".join(
-                f"第{n}年度{r}％" for n, r in enumerate(self.ratios, start=1)) + "まで")
-        return "、".join(parts)
+            parts.append(gettext("事業費に対する市の負担割合は%(ratios)sまで", ratios=gettext("・").join(
+                gettext("第%(n)s年度%(ratio)s％", n=n, ratio=r)
+                for n, r in enumerate(self.ratios, start=1))))
+        return gettext("、").join(parts)
 
 
 def parse_ratios(text: str | None) -> tuple[int, ...]:
@@ -88,7 +94,9 @@ def project_rule(project: Any) -> Rule:
 
 def year_name(year_number: int, fiscal_year: int) -> str:
     """A year of a project in words: 「第2年度（令和8年度）」."""
-    return f"第{year_number}年度（{nendo(fiscal_year)}）"
+    from .. import display
+
+    return gettext("第%(n)s年度（%(year)s）", n=year_number, year=display.fiscal_year(fiscal_year))
 
 
 def year_problem(project: Any, fiscal_year: int | None, what: str) -> str | None:
@@ -128,13 +136,16 @@ def city_share_text(agreement: Any) -> str:
         if agreement.project is not None else None
     if not total or number is None:
         return ""
+    from .. import display
+
     rule = project_rule(agreement.project)
-    limits = [f"{ratio}％まで" for ratio in [rule.ratio_for(number)] if ratio is not None]
+    limits = [gettext("%(ratio)s％まで", ratio=ratio)
+              for ratio in [rule.ratio_for(number)] if ratio is not None]
     if rule.yearly_cap:
-        limits.append(f"1年度{yen(rule.yearly_cap)}まで")
-    shown = f"（規定: {'、'.join(limits)}）" if limits else ""
-    return (f"{year_name(number, agreement.fiscal_year)}の市の負担割合は "
-            f"{agreement.city_cost_total * 100 / total:.1f}％{shown}")
+        limits.append(gettext("1年度%(amount)sまで", amount=display.amount(rule.yearly_cap)))
+    shown = gettext("（規定: %(limits)s）", limits=gettext("、").join(limits)) if limits else ""
+    return gettext("%(year)sの市の負担割合は %(share)s％", year=year_name(
+        number, agreement.fiscal_year), share=f"{agreement.city_cost_total * 100 / total:.1f}") + shown
 
 
 def year_agreement(session: Any, project: Any, fiscal_year: int | None) -> Any:
@@ -199,9 +210,10 @@ def record_decision(project: Any, decision: str, decided_on: dt.date | None, rea
     year.decision, year.decided_on = decision, decided_on
     year.decision_reasons = reasons
     year.decision_conditions = conditions if decision == "continue_with_conditions" else ""
-    then = ("「次の年度を開始する」で次の年度へ進めます。" if decision in CONTINUING
-            else "「終了する」で協働事業を終了します。")
-    return f"{name}の継続審査の結果（{YEAR_DECISIONS[decision]}）を記録しました。{then}"
+    then = (gettext("「次の年度を開始する」で次の年度へ進めます。") if decision in CONTINUING
+            else gettext("「終了する」で協働事業を終了します。"))
+    return gettext("%(year)sの継続審査の結果（%(decision)s）を記録しました。", year=name,
+                   decision=gettext(YEAR_DECISIONS[decision])) + then
 
 
 def year_states(project: Any) -> dict[int, str]:
@@ -210,6 +222,7 @@ def year_states(project: Any) -> dict[int, str]:
     from ..models.project import PROJECT_STATES
 
     current = project.current_year
-    return {year.id: (PROJECT_STATES.get(project.status, project.status) if year is current
-                      else f"継続（{YEAR_DECISIONS.get(year.decision, '継続')}）")
+    return {year.id: (gettext(PROJECT_STATES.get(project.status, project.status)) if year is current
+                      else gettext("継続（%(decision)s）",
+                                   decision=gettext(YEAR_DECISIONS.get(year.decision, "継続"))))
             for year in project.years}

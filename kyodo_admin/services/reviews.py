@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import exists, func, select
 
 from ..documents.wareki import nendo
@@ -57,22 +58,24 @@ def eligible_members(review: Review) -> list[CouncilMember]:
 def why_not_scoring(review: Review, member: CouncilMember | None, user: Any = None) -> str | None:
     """None when ``member`` may score ``review`` (entered by ``user``), else the reason."""
     if member is None:
-        return "採点した構成員を選んでください。"
+        return gettext("採点した構成員を選んでください。")
     if review.meeting is None:
-        return "審査に会議を設定してから採点してください。"
+        return gettext("審査に会議を設定してから採点してください。")
     if member.council_id != review.meeting.council_id or not member.active:
-        return f"{member.name}さんはこの会議体の構成員ではないため、採点できません。"
+        return gettext("%(name)sさんはこの会議体の構成員ではないため、採点できません。", name=member.name)
     if review.step == 1 and member.side == "department_head":
-        return f"{member.name}さんは部長のため、ステップ2の決定にのみ参加します。"
+        return gettext("%(name)sさんは部長のため、ステップ2の決定にのみ参加します。", name=member.name)
     attendees = {m.id for m in review.meeting.attendees}
     if attendees and member.id not in attendees:
-        return f"{member.name}さんはこの会議を欠席したため、採点できません。"
+        return gettext("%(name)sさんはこの会議を欠席したため、採点できません。", name=member.name)
     if is_recused(member, review):
-        whose, what = ("実施団体", "継続審査") if review.is_continuation else ("提案団体", "提案の審査")
-        return (f"{member.name}さんは{whose}の関係者のため、この{what}から除斥されています"
-                "（採点できません）。")
+        if review.is_continuation:
+            return gettext("%(name)sさんは実施団体の関係者のため、この継続審査から除斥されています"
+                           "（採点できません）。", name=member.name)
+        return gettext("%(name)sさんは提案団体の関係者のため、この提案の審査から除斥されています"
+                       "（採点できません）。", name=member.name)
     if getattr(user, "role", None) == Role.COUNCIL_MEMBER.value and member.user_id != user.id:
-        return "他の構成員の評点は入力できません。"
+        return gettext("他の構成員の評点は入力できません。")
     return None
 
 

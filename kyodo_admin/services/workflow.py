@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from .. import clock
@@ -69,13 +70,15 @@ def _review_guard(step: int, result: str, needs_reasons: bool = False,
     def guard(session: Session, proposal: Any) -> str | None:
         review = _latest_review(session, proposal, step)
         if review is None or review.result != result:
-            return (f"ステップ{step}の審査結果が「{REVIEW_RESULTS[result]}」として記録されていません。"
-                    "先に「審査」で会議の結果を記録してください。")
-        missing = [name for name, needed, value in (("理由", needs_reasons, review.reasons),
-                                                     ("助言", needs_advice, review.advice))
-                   if needed and not (value or "").strip()]
+            return gettext("ステップ%(step)sの審査結果が「%(result)s」として記録されていません。"
+                           "先に「審査」で会議の結果を記録してください。", step=step,
+                           result=gettext(REVIEW_RESULTS[result]))
+        missing = [name for name, needed, value in (
+            (gettext("理由"), needs_reasons, review.reasons),
+            (gettext("助言"), needs_advice, review.advice)) if needed and not (value or "").strip()]
         if missing:
-            return f"審査結果に{'と'.join(missing)}を記録してください（通知書に載ります）。"
+            return gettext("審査結果に%(what)sを記録してください（通知書に載ります）。",
+                           what=gettext("と").join(missing))
         return None
     return guard
 
@@ -98,13 +101,14 @@ def _agreement_signed(session: Session, project: Any) -> str | None:
     signed = session.execute(select(Agreement.id).where(
         Agreement.project_id == project.id, Agreement.status == "signed",
         in_current_year(Agreement.fiscal_year, project)).limit(1)).first()
-    return None if signed else f"{_year_name(project)}の締結済の協定書がありません。" \
-        "協定書を締結してから進めてください。"
+    return None if signed else gettext(
+        "%(year)sの締結済の協定書がありません。協定書を締結してから進めてください。",
+        year=_year_name(project))
 
 
 def _year_name(project: Any) -> str:
     year = project.current_year
-    return year_name(year.year_number, year.fiscal_year) if year else "この年度"
+    return year_name(year.year_number, year.fiscal_year) if year else gettext("この年度")
 
 
 def _current_reports(project: Any) -> Any:
@@ -116,11 +120,12 @@ def _current_reports(project: Any) -> Any:
 def _report_submitted(session: Session, project: Any) -> str | None:
     found = session.execute(_current_reports(project).where(
         CompletionReport.submitted_on.is_not(None)).limit(1)).first()
-    return None if found else f"{_year_name(project)}の提出日の記録された事業報告書がありません。"
+    return None if found else gettext("%(year)sの提出日の記録された事業報告書がありません。",
+                                      year=_year_name(project))
 
 
 def _report_not_submitted(session: Session, project: Any) -> str | None:
-    return "事業報告書が提出済みのため、事業完了は取り消せません。" \
+    return gettext("事業報告書が提出済みのため、事業完了は取り消せません。") \
         if _report_submitted(session, project) is None else None
 
 
@@ -135,13 +140,15 @@ def _sides(session: Session, project: Any) -> set[str]:
 
 
 def _both_sides_evaluated(session: Session, project: Any) -> str | None:
-    missing = [label for side, label in (("city", "担当課（市）"), ("organization", "団体"))
+    missing = [gettext(label) for side, label in (("city", "担当課（市）"), ("organization", "団体"))
                if side not in _sides(session, project)]
-    return None if not missing else f"{'と'.join(missing)}の評価が登録されていません。"
+    return None if not missing else gettext("%(sides)sの評価が登録されていません。",
+                                            sides=gettext("と").join(missing))
 
 
 def _council_verified(session: Session, project: Any) -> str | None:
-    return None if "council" in _sides(session, project) else "会議による評価検証が登録されていません。"
+    return None if "council" in _sides(session, project) else gettext(
+        "会議による評価検証が登録されていません。")
 
 
 def _continuation_decided(session: Session, project: Any) -> str | None:
@@ -149,12 +156,12 @@ def _continuation_decided(session: Session, project: Any) -> str | None:
     number of years."""
     year = project.current_year
     if year is None or year.decision not in CONTINUING:
-        return (f"{_year_name(project)}の継続審査の結果（継続）が記録されていません。"
-                "「継続審査の結果」で会議の決定を記録してください。")
+        return gettext("%(year)sの継続審査の結果（継続）が記録されていません。"
+                       "「継続審査の結果」で会議の決定を記録してください。", year=_year_name(project))
     rule = project_rule(project)
     if year.year_number >= rule.max_years:
-        return (f"この協働事業の規定では、実施できるのは第{rule.max_years}年度までです"
-                f"（{rule.describe()}）。次の年度は開けません。")
+        return gettext("この協働事業の規定では、実施できるのは第%(n)s年度までです（%(rule)s）。"
+                       "次の年度は開けません。", n=rule.max_years, rule=rule.describe())
     return _council_verified(session, project)
 
 
@@ -162,16 +169,17 @@ def _ends_here(session: Session, project: Any) -> str | None:
     """Ending the project: the year's evaluation verified, and no decision to continue."""
     year = project.current_year
     if year is not None and year.decision in CONTINUING:
-        return ("継続審査で「継続」と決定されています。「次の年度を開始する」で進めるか、"
-                "継続審査の結果を「終了」に改めてください。")
+        return gettext("継続審査で「継続」と決定されています。「次の年度を開始する」で進めるか、"
+                       "継続審査の結果を「終了」に改めてください。")
     return _council_verified(session, project)
 
 
 def _agreement_complete(_session: Session, agreement: Any) -> str | None:
-    missing = [label for label, ok in (("協定期間（開始日・終了日）", agreement.start_date and agreement.end_date),
-                                       ("役割分担", agreement.role_shares)) if not ok]
+    missing = [gettext(label) for label, ok in (
+        ("協定期間（開始日・終了日）", agreement.start_date and agreement.end_date),
+        ("役割分担", agreement.role_shares)) if not ok]
     if missing:
-        return f"締結の前に{'・'.join(missing)}を入力してください。"
+        return gettext("締結の前に%(what)sを入力してください。", what=gettext("・").join(missing))
     try:  # its year and the programme's rule for the city's share
         check_agreement(agreement)
     except ValidationFailed as exc:
@@ -184,9 +192,9 @@ def _partner_confirmed(_session: Session, proposal: Any) -> str | None:
     tied to a registered organization only when staff confirm it on the proposal's page."""
     if proposal.organization_id is not None:
         return None
-    return ("提案した団体が、登録済みの団体としてまだ確認されていません。この提案の画面の"
-            "「団体がまだ確認されていません」の欄で、登録済みの団体として確認するか新しい団体"
-            "として登録してから採択してください（協働事業と協定書の相手方になります）。")
+    return gettext("提案した団体が、登録済みの団体としてまだ確認されていません。この提案の画面の"
+                   "「団体がまだ確認されていません」の欄で、登録済みの団体として確認するか新しい団体"
+                   "として登録してから採択してください（協働事業と協定書の相手方になります）。")
 
 
 def _all(*guards: Callable[[Session, Any], str | None]) -> Callable[[Session, Any], str | None]:

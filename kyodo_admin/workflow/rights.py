@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
+
 from ..models.project import YEAR_CONTINUED
 from ..models.user import Role
 
@@ -213,15 +215,15 @@ def read_only_reason(record: Any, role: Any = None) -> str | None:
     if rights is None:
         return None
     if role is None:
-        return None if rights.edit else rights.reason
-    return None if editable_fields(role, record) != frozenset() else rights.reason
+        return None if rights.edit else gettext(rights.reason)
+    return None if editable_fields(role, record) != frozenset() else gettext(rights.reason)
 
 
 def locked_reason(role: Any, record: Any) -> str | None:
     """What a user who may edit some fields is told about the others, or None."""
     rights = rights_for(record)
     fields = editable_fields(role, record)
-    return rights.reason if rights is not None and fields else None
+    return gettext(rights.reason) if rights is not None and fields and rights.reason else None
 
 
 def check_table(states: Mapping[str, Mapping[str, Any]], columns: Mapping[str, set[str]]

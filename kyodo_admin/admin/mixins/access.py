@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -40,7 +40,7 @@ class AtLeast(int):
     """A count that stopped at the cap; reads 「1,000件以上（条件で絞り込んでください）」."""
 
     def __str__(self) -> str:
-        return f"{int(self):,}件以上（条件で絞り込んでください）"
+        return gettext("%(n)s件以上（条件で絞り込んでください）", n=f"{int(self):,}")
 
 
 class CappedCountQuery(Query):
@@ -186,7 +186,7 @@ class AccessMixin(LoginRequiredMixin):
     def delete_model(self, model: Any) -> bool:
         if not self.may_delete_record(model):  # e.g. a state that narrows rights
             rights = rights_for(model)
-            flash(rights.reason if rights else "この記録は削除できません。", "error")
+            flash(gettext(rights.reason) if rights else gettext("この記録は削除できません。"), "error")
             return False
         try:
             self.on_model_delete(model)  # type: ignore[attr-defined]
