@@ -9,9 +9,12 @@ Word templates and mail texts say, in Japanese, whoever issues them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from flask import has_request_context
-from flask_babel import format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale
 
 from .documents.wareki import nendo, wareki, wareki_month, yen
 
@@ -56,3 +59,19 @@ def yes_no(value: bool | None) -> str:
     from flask_babel import gettext
 
     return gettext("はい") if value else gettext("いいえ")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_japanese(function: Callable[P, R]) -> Callable[P, R]:
+    """A document, ledger or mail made by ``function`` prints in Japanese (dates in 和暦,
+    record names, labels), whichever language the user who asks for it reads."""
+
+    @functools.wraps(function)
+    def japanese(*args: P.args, **kwargs: P.kwargs) -> R:
+        with force_locale("ja"):
+            return function(*args, **kwargs)
+
+    return japanese

@@ -4,7 +4,7 @@ and the error pages show no Japanese — except the records' own data (every tex
 the database: a city's records, forms, criteria, mail texts) and what the page marks as
 Japanese (``lang="ja"``: the language switch, a city's form on an English page).
 
-The crawl follows every link of the demo's five cities as each kind of user (three pages at
+The crawl follows every link of the demo's five cities as each kind of user (two pages at
 most of each screen), and sends each create form empty to see its errors.
 """
 
@@ -32,7 +32,7 @@ SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "data-confirm")
 #: Links not followed: the language switch, leaving, deleting, files.
 NOT_FOLLOWED = re.compile(r"lang=|/logout|/delete|\.(docx|pdf|xlsx|zip|csv|ics)\b|/export/|download"
                           r"|/static/")
-PAGES_PER_SCREEN = 3
+PAGES_PER_SCREEN = 2
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +184,27 @@ def test_the_public_pages_are_in_english(demo, stored_texts, slug):
         if shown := japanese_shown(response.get_data(as_text=True), stored_texts):
             found[f"POST {path}"] = shown
     assert not found, described(found)
+
+
+def test_documents_and_the_ledger_print_in_japanese_when_english_is_chosen(demo):
+    """A clerk reading English issues the city's documents as the city prints them: the
+    Word file's dates in 和暦, its title (the record's name) and the ledger in Japanese —
+    nothing of the screen's language leaks into what is printed."""
+    from urllib.parse import unquote
+
+    from .test_demo_documents import docx_text
+
+    client = english_client(demo, "kamakura-staff")
+    listing = client.get("/admin/completion_report/").get_data(as_text=True)
+    assert "Completion reports" in listing
+    report_id = re.search(r"/admin/completion_report/details/\?id=(\d+)", listing).group(1)
+    response = client.post(f"/admin/completion_report/document/completion_report/{report_id}",
+                           data={"csrf_token": csrf_from(listing)})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    filename = unquote(response.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert filename.startswith("事業報告書_") and "事業報告書（20" in filename, filename
+    assert "completion report" not in filename
+    text, _items = docx_text(response.data)
+    assert "令和" in text and not re.search(r"\bFY20\d\d\b|\b\d{1,2} [A-Z][a-z]{2} 20\d\d\b", text)
+    ledger = client.get("/admin/ledger?format=docx")
+    assert ledger.status_code == 200 and "令和" in docx_text(ledger.data)[0]

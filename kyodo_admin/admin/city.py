@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -109,10 +109,10 @@ class UserView(KyodoModelView):
         if password:
             set_password(model, password)
         elif is_created:
-            raise ValidationFailed("新しい利用者にはパスワードを設定してください。", field="password")
+            raise ValidationFailed(gettext("新しい利用者にはパスワードを設定してください。"), field="password")
         if model.role != Role.SYSTEM_ADMIN.value and model.city_id is None and model.city is None \
                 and permissions.is_system_admin(current_user):
-            raise ValidationFailed("システム管理者以外の利用者には自治体を指定してください。", field="city")
+            raise ValidationFailed(gettext("システム管理者以外の利用者には自治体を指定してください。"), field="city")
 
 
 def month_day_check(_form: Any, field: Any) -> None:
@@ -197,7 +197,7 @@ class CitySettingsView(LoginRequiredMixin, BaseView):
             if saved is not None:
                 return saved
         else:
-            flash("保存できませんでした。赤字の項目を確認してください（入力した内容は残っています）。",
+            flash(gettext("保存できませんでした。赤字の項目を確認してください（入力した内容は残っています）。"),
                   "error")
         return self.render("kyodo/admin/city_settings.html", city=city, form=form, can_edit=can_edit,
                            defaults=DEFAULT_SETTINGS,
@@ -216,5 +216,5 @@ class CitySettingsView(LoginRequiredMixin, BaseView):
             db.session.rollback()
             flash(str(exc), "error")
             return None
-        flash("設定を保存しました。以後の期限の計算に使われます。", "success")
+        flash(gettext("設定を保存しました。以後の期限の計算に使われます。"), "success")
         return redirect(url_for(".index"))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.file import FileField
 from markupsafe import Markup
@@ -86,11 +86,11 @@ class DocumentTemplateView(KyodoModelView):
     def create_model(self, form: Any) -> Any:
         upload = form.upload.data
         if not upload or not getattr(upload, "filename", ""):
-            flash("Word様式ファイル（.docx）を指定してください。", "error")
+            flash(gettext("Word様式ファイル（.docx）を指定してください。"), "error")
             return False
         city_id = tenancy.current_city_id()
         if city_id is None:
-            flash("自治体の管理者としてログインして登録してください。", "error")
+            flash(gettext("自治体の管理者としてログインして登録してください。"), "error")
             return False
         g.kyodo_queued_work = start(
             self.session, "template_upload", city_id, getattr(current_user, "id", None),
@@ -107,7 +107,7 @@ class DocumentTemplateView(KyodoModelView):
         except (TypeError, ValueError):
             abort(400)
         if len(pks) != 1:
-            flash("使用する版を1つだけ選んでください。", "error")
+            flash(gettext("使用する版を1つだけ選んでください。"), "error")
             return
         template = self.get_query().filter(DocumentTemplate.id == pks[0]).one_or_none()
         if template is None:
@@ -152,7 +152,7 @@ class DocumentTemplateView(KyodoModelView):
             self.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(f"第{created.revision}版として登録し、使用する版にしました（☑／☐ の印字はそのままです）。",
+            flash(gettext("第%(revision)s版として登録し、使用する版にしました（☑／☐ の印字はそのままです）。", revision=created.revision),
                   "success")
         return redirect(self.get_url(".index_view"))
 
@@ -167,7 +167,7 @@ class DocumentTemplateView(KyodoModelView):
         if not permissions.can_create(current_user, DocumentTemplate):
             abort(403)
         if active_template(self.session, city_id, kind) is not None:
-            flash(f"「{DOCUMENT_KINDS[kind]}」には使用中の版があります。", "error")
+            flash(gettext("「%(v1)s」には使用中の版があります。", v1=DOCUMENT_KINDS[kind]), "error")
             return redirect(self.get_url(".index_view"))
         try:
             data, filename = starter_template(self.session, city_id, kind)
@@ -178,8 +178,7 @@ class DocumentTemplateView(KyodoModelView):
             self.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(f"「{DOCUMENT_KINDS[kind]}」のひな形を第{created.revision}版として登録し、使用する版に"
-                  "しました。自治体の様式に合わせるときは、ひな形をWordで直して登録してください。",
+            flash(gettext("「%(v1)s」のひな形を第%(revision)s版として登録し、使用する版にしました。自治体の様式に合わせるときは、ひな形をWordで直して登録してください。", v1=DOCUMENT_KINDS[kind], revision=created.revision),
                   "success")
         return redirect(self.get_url(".index_view"))
 
@@ -224,8 +223,7 @@ class DocumentTemplateView(KyodoModelView):
 
 @finisher("template_upload", "Word様式の確認と登録")
 def _template_registered(work: QueuedWork) -> str:
-    flash(f"第{work.result['revision']}版として登録しました。プレビューで確認し、"
-          "一覧の「使用する版にする」で切り替えてください。", "success")
+    flash(gettext("第%(v1)s版として登録しました。プレビューで確認し、一覧の「使用する版にする」で切り替えてください。", v1=work.result['revision']), "success")
     if work.result.get("warning"):
         flash(work.result["warning"], "warning")
     return url_for("document_template.index_view")
@@ -233,7 +231,7 @@ def _template_registered(work: QueuedWork) -> str:
 
 @finisher("template_activate", "使用する版への切り替え")
 def _activated(work: QueuedWork) -> str:
-    flash(f"{work.result['label']}を使用する版にしました（これまでの記録で作成できることを確かめました）。",
+    flash(gettext("%(v0)sを使用する版にしました（これまでの記録で作成できることを確かめました）。", v0=work.result['label']),
           "success")
     return url_for("document_template.index_view")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -63,14 +64,14 @@ class CouncilView(KyodoModelView):
         year = request.form.get("fiscal_year", type=int)
         try:
             if year is None or not 2000 <= year <= 2100:
-                raise ValidationFailed("計画する年度が正しくありません。画面を開き直してください。")
+                raise ValidationFailed(gettext("計画する年度が正しくありません。画面を開き直してください。"))
             meetings = plan_meetings(self.session, council, year)
             self.session.commit()
         except KyodoError as exc:
             self.session.rollback()
             flash(str(exc), "error")
             return redirect(self.get_url(".details_view", id=id))
-        flash(f"{nendo(year)}の会議の予定を{len(meetings)}件作成しました。日程は各会議で変更できます。",
+        flash(gettext("%(year)sの会議の予定を%(meetings)s件作成しました。日程は各会議で変更できます。", year=nendo(year), meetings=len(meetings)),
               "success")
         return redirect(list_url("meeting", ("fiscal_year", "IntEqualFilter", year)))
 
@@ -192,12 +193,12 @@ class ReviewView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
                                   request.form.get(f"comment_{c.id}", "")[:2000])
                            for c in sheet.criteria}
             except ValueError:
-                flash("評点は半角の整数で入力してください。", "error")
+                flash(gettext("評点は半角の整数で入力してください。"), "error")
             else:
                 saved = commit_or_flash(self.session, lambda: save_scores(
                     self.session, review, sheet.member, entries, current_user))
                 if saved is not FAILED:
-                    flash(f"{sheet.member}さんの評点を{saved}件保存しました。", "success")
+                    flash(gettext("%(member)sさんの評点を%(saved)s件保存しました。", member=sheet.member, saved=saved), "success")
                     return redirect(self.get_url(".details_view", id=id))
         return self.render("kyodo/admin/review_score_form.html", review=review, sheet=sheet)
 

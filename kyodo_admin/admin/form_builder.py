@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -180,7 +180,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
     def _draft(self, kind: str) -> FormDefinition:
         draft = builder.draft_of(db.session, self._city().id, kind)
         if draft is None:
-            flash("編集中の下書きがありません。「編集を始める」からやり直してください。", "error")
+            flash(gettext("編集中の下書きがありません。「編集を始める」からやり直してください。"), "error")
             abort(self._back(kind))
         return draft
 
@@ -266,9 +266,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
         flash(messages[result.outcome], "success")
         for label, revision, fields in unprinted_new_fields(city_id, kind, known):
             tags = "、".join(f"{{{{ answers.{f['name']} }}}}" for f in fields)
-            flash(f"使用中のWord様式「{label} 第{revision}版」は、新しい項目"
-                  f"「{'」「'.join(f['label'] for f in fields)}」を印字しません。設定 > Word様式 で"
-                  f"ひな形をダウンロードするか、Word様式に {tags} を書き加えてください。", "warning")
+            flash(gettext("使用中のWord様式「%(label)s 第%(revision)s版」は、新しい項目「%(v5)s」を印字しません。設定 > Word様式 でひな形をダウンロードするか、Word様式に %(tags)s を書き加えてください。", label=label, revision=revision, v5='」「'.join(f['label'] for f in fields), tags=tags), "warning")
         return redirect(url_for(".index"))
 
     @expose("/<kind>/meta", methods=("POST",))
@@ -356,7 +354,7 @@ class FormBuilderView(LoginRequiredMixin, BaseView):
                 flash(str(exc), "error")
             else:
                 db.session.commit()
-                flash(f"項目「{field['label']}」を保存しました。", "success")
+                flash(gettext("項目「%(v1)s」を保存しました。", v1=field['label']), "success")
                 return self._back(kind, f"#field-{field['name']}")
         return self.render("kyodo/admin/form_builder/field.html", kind=kind, label=FORM_KINDS[kind],
                            form=form, draft=draft, name=name, section=section,

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import delete, select
 
@@ -121,9 +122,9 @@ class ImportView(LoginRequiredMixin, BaseView):
             upload = request.files.get("file")
             city_id = tenancy.current_city_id()
             if kind not in KINDS or not permissions.can_create(current_user, MODELS[kind]):
-                flash("取り込む記録の種類を選んでください。", "error")
+                flash(gettext("取り込む記録の種類を選んでください。"), "error")
             elif upload is None or not upload.filename:
-                flash("Excel（.xlsx）か CSV のファイルを選んでください。", "error")
+                flash(gettext("Excel（.xlsx）か CSV のファイルを選んでください。"), "error")
             elif city_id is not None:
                 data = upload.read(MAX_BYTES + 1)
                 try:
@@ -156,7 +157,7 @@ class ImportView(LoginRequiredMixin, BaseView):
         if city is None:
             abort(404)
         if upload.sheet is None:
-            flash("ファイルの読み込みが終わっていません。もう一度ファイルを選んでください。", "error")
+            flash(gettext("ファイルの読み込みが終わっていません。もう一度ファイルを選んでください。"), "error")
             return redirect(url_for(".index"))
         kind, filename = upload.kind, upload.filename
         sheet = Sheet.from_json(upload.sheet)
@@ -217,6 +218,6 @@ def _imported(work: QueuedWork) -> str:
     parts = [f"{label}{result[key]}件" for key, label in (
         ("created", "新規"), ("updated", "更新"), ("unchanged", "変更なし")) if result[key]]
     split = f"：{'、'.join(parts)}" if result["updated"] or result["unchanged"] else ""
-    flash(f"{rows}件の{KINDS[result['kind']]}を取り込みました（{result['filename']}{split}）。",
+    flash(gettext("%(rows)s件の%(v2)sを取り込みました（%(v4)s%(split)s）。", rows=rows, v2=KINDS[result['kind']], v4=result['filename'], split=split),
           "success")
     return url_for(f"{result['kind']}.index_view")

@@ -157,7 +157,7 @@ class NoticeTemplateView(KyodoModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         city = self.session.get(City, tenancy.current_city_id() or model.city_id or -1)
         if city is None:
-            raise ValidationFailed("自治体の管理者としてログインして登録してください。")
+            raise ValidationFailed(gettext("自治体の管理者としてログインして登録してください。"))
         check_texts(model.kind, model.subject or "", model.body or "", city)
         text_saved(self.session, city.id, model.kind)
         super().on_model_change(form, model, is_created)

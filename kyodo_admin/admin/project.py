@@ -57,10 +57,10 @@ class CollaborationTypeView(KyodoModelView):
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         parse_ratios(model.share_ratios)  # refused with the rule when it cannot be read
         if model.max_years is not None and not 1 <= model.max_years <= MAX_YEARS_LIMIT:
-            raise ValidationFailed(f"実施できる年度数は1から{MAX_YEARS_LIMIT}までにしてください。",
+            raise ValidationFailed(gettext("実施できる年度数は1から%(MAX_YEARS_LIMIT)sまでにしてください。", MAX_YEARS_LIMIT=MAX_YEARS_LIMIT),
                                    field="max_years")
         if model.yearly_cap is not None and model.yearly_cap < 0:
-            raise ValidationFailed("負担額の上限は0円以上にしてください。", field="yearly_cap")
+            raise ValidationFailed(gettext("負担額の上限は0円以上にしてください。"), field="yearly_cap")
 
 
 DECISION_FIELDS = ("decision", "decided_on", "decision_reasons", "decision_conditions")

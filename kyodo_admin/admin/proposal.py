@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask_admin import expose
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -78,7 +79,7 @@ class ProposalView(ConfiguredFormMixin, WorkflowMixin, DocumentsMixin, KyodoMode
                     Organization.id == (int(wanted) if wanted.isdigit() else 0))
                 ).scalar_one_or_none()  # scoped to the city
                 if chosen is None:
-                    raise ValidationFailed("選んだ団体が見つかりません。")
+                    raise ValidationFailed(gettext("選んだ団体が見つかりません。"))
             organization = match_organization(self.session, record, chosen)
             return f"この提案の団体を「{organization}」として確認しました。"
         return self.act_on_record(id, act)

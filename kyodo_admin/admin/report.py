@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import NumberRange, Optional
@@ -91,11 +92,11 @@ class EvaluationView(ConfiguredFormMixin, DocumentsMixin, KyodoModelView):
     def _adapt_form(self, form: Any, obj: Any = None) -> Any:
         form = super()._adapt_form(form, obj)
         if current_user.role == Role.COUNCIL_MEMBER.value and "side" in form:
-            form.side.choices = [("council", EVALUATION_SIDES["council"])]
+            form.side.choices = [("council", gettext(EVALUATION_SIDES["council"]))]
             if request.method == "GET":
                 form.side.data = "council"
         return form
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if not permissions.can_edit(current_user, model):
-            raise PermissionDenied("会議の構成員は、会議による評価検証だけを登録できます。")
+            raise PermissionDenied(gettext("会議の構成員は、会議による評価検証だけを登録できます。"))

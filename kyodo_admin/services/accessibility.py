@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext
+
 from ..errors import ValidationFailed
 
 #: The public pages the policy covers: (what, path under the city's slug).
@@ -49,8 +51,7 @@ def read_results(folder: Path) -> TestRun:
     """The results the browser tests wrote (one file per test process), merged."""
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not files:
-        raise ValidationFailed(f"{folder} にブラウザテストの結果（*.json）がありません。"
-                               "先に make test を実行してください。")
+        raise ValidationFailed(gettext("%(folder)s にブラウザテストの結果（*.json）がありません。先に make test を実行してください。", folder=folder))
     runs: list[dict[str, Any]] = [json.loads(f.read_text(encoding="utf-8")) for f in files]
     return TestRun(date=max(r["date"] for r in runs), engine=runs[0]["engine"],
                    browser=runs[0]["browser"], rules=runs[0]["rules"],

@@ -30,8 +30,8 @@ def update_city_settings(session: Session, city: City, *, loaded_version: str,
     know are kept. The caller commits.
     """
     if loaded_version != str(city.version):
-        raise StaleRecord("設定は、画面を開いた後に他の利用者によって変更されました。"
-                          "あなたの変更は保存されていません。画面を開き直してから再度変更してください。")
+        raise StaleRecord(gettext("設定は、画面を開いた後に他の利用者によって変更されました。"
+                          "あなたの変更は保存されていません。画面を開き直してから再度変更してください。"))
     city.head_title = head_title
     city.coordinating_section = coordinating_section
     known = {key: value for key, value in settings.items() if key in DEFAULT_SETTINGS}
@@ -93,19 +93,17 @@ def add_city(session: Session, slug: str, name: str, *, head_title: str = "",
 
     name = name.strip()
     if not SLUG_PATTERN.fullmatch(slug):
-        raise ValidationFailed(f"自治体の識別子「{slug}」は使えません。半角英小文字で始まる、"
-                               "英小文字・数字・ハイフンの2〜40文字にしてください（例: kamakura）。",
+        raise ValidationFailed(gettext("自治体の識別子「%(slug)s」は使えません。半角英小文字で始まる、英小文字・数字・ハイフンの2〜40文字にしてください（例: kamakura）。", slug=slug),
                                field="slug")
     if not name:
-        raise ValidationFailed("自治体の名称を入力してください。", field="name")
+        raise ValidationFailed(gettext("自治体の名称を入力してください。"), field="name")
     for column, value, label in ((City.slug, slug, "識別子"), (City.name, name, "名称")):
         if session.execute(select(City.id).where(column == value)).first():
-            raise ValidationFailed(f"自治体の{label}「{value}」は既に登録されています。",
+            raise ValidationFailed(gettext("自治体の%(label)s「%(value)s」は既に登録されています。", label=label, value=value),
                                    field=column.key)
     spec = next((s for s in CITIES if s["slug"] == seed), None) if seed else None
     if seed and spec is None:
-        raise ValidationFailed(f"元にする自治体「{seed}」はありません。"
-                               f"使えるのは {', '.join(seed_cities())} です。", field="seed")
+        raise ValidationFailed(gettext("元にする自治体「%(seed)s」はありません。使えるのは %(v3)s です。", seed=seed, v3=', '.join(seed_cities())), field="seed")
     city = City(slug=slug, name=name, head_title=head_title or f"{name}長",
                 coordinating_section=coordinating_section,
                 settings=dict(spec.get("programme", {})) if spec else {})

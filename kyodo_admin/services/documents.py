@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from .. import clock
+from ..display import in_japanese
 from ..documents.checks import check_template
 from ..documents.context import BUILDERS, build_context, printable
 from ..documents.coverage import Coverage, coverage
@@ -84,7 +85,7 @@ def example_context(kind: str, definition: Any = None, any_answers: bool = False
     return context
 
 
-@force_locale("ja")
+@in_japanese
 def example_sheet(session: Session, city: City, definition: Any) -> bytes:
     """The city's 提案様式（記入例）: its basic sheet in its own Word format (the active
     template, else the starter of its form) filled with the form's 記入例, as cities publish
@@ -135,7 +136,7 @@ def starter_template(session: Session, city_id: int, kind: str) -> tuple[bytes, 
     from ..documents.starter import starter
 
     if kind not in DOCUMENT_KINDS:
-        raise ValidationFailed("文書の種類が正しくありません。")
+        raise ValidationFailed(gettext("文書の種類が正しくありません。"))
     definition = form_of(session, city_id, kind)
     data = starter(kind, definition.schema if definition is not None else None,
                    number=None if definition is not None else "")
@@ -251,14 +252,14 @@ def preview_render(session: Session, work: QueuedWork) -> dict[str, Any]:
     newest record of its kind, else an example record filled against the city's form."""
     template = session.get(DocumentTemplate, work.params["template_id"])
     if template is None:
-        raise ValidationFailed("Word様式が見つかりません。削除された可能性があります。")
+        raise ValidationFailed(gettext("Word様式が見つかりません。削除された可能性があります。"))
     record = example_record(session, template.city_id, template.kind)
     context = (build_context(template.kind, record) if record is not None else
                city_example_context(session, template.city_id, template.kind))
     try:
         data = rendered(template, context)
     except RenderError as exc:
-        raise ValidationFailed(f"プレビューを作成できません: {exc}") from exc
+        raise ValidationFailed(gettext("プレビューを作成できません: %(exc)s", exc=exc)) from exc
     return {MADE: data, "download_name": f"プレビュー_{template.filename}"}
 
 
@@ -294,7 +295,7 @@ def checked_activation(session: Session, work: QueuedWork) -> dict[str, Any]:
     """Put a template in use once it renders the city's existing records (by a worker)."""
     template = session.get(DocumentTemplate, work.params["template_id"])
     if template is None:
-        raise ValidationFailed("Word様式が見つかりません。削除された可能性があります。")
+        raise ValidationFailed(gettext("Word様式が見つかりません。削除された可能性があります。"))
     failures = trial_renders(session, template)
     if failures:
         raise ValidationFailed(
@@ -389,19 +390,18 @@ def pdf_name(filename: str) -> str:
 def template_for(session: Session, city_id: int, kind: str) -> DocumentTemplate:
     template = active_template(session, city_id, kind)
     if template is None:
-        raise ValidationFailed(f"「{DOCUMENT_KINDS[kind]}」のWord様式が登録されていません。"
-                               "設定 > Word様式 から登録してください。")
+        raise ValidationFailed(gettext("「%(v1)s」のWord様式が登録されていません。設定 > Word様式 から登録してください。", v1=DOCUMENT_KINDS[kind]))
     return template
 
 
-@force_locale("ja")  # documents print in Japanese, whoever issues them
+@in_japanese
 def render_document(session: Session, kind: str, record: Any,
                     template: DocumentTemplate | None = None) -> Rendered:
     """Render the city's active template (or ``template``) for a record; nothing is written.
     A document prints in Japanese whichever language the user who issues it reads."""
     model: Any = BUILDERS[kind][0] if kind in BUILDERS else None
     if model is None or not isinstance(record, model):
-        raise ValidationFailed("この記録からは、その種類の文書は作成できません。")
+        raise ValidationFailed(gettext("この記録からは、その種類の文書は作成できません。"))
     template = template or template_for(session, record.city_id, kind)
     try:
         data = rendered(template, build_context(kind, record))

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from .. import clock
@@ -96,16 +97,16 @@ def match_organization(session: Session, proposal: Proposal,
     """Staff tie a submitted proposal to a registered organization, or (``None``) register the
     one the submitter entered as a new organization."""
     if proposal.organization_id is not None:
-        raise ValidationFailed("この提案の団体は確認済みです。")
+        raise ValidationFailed(gettext("この提案の団体は確認済みです。"))
     entered = proposal.submitted_by or {}
     if organization is None:
         name = (entered.get("organization_name") or "").strip()
         if not name:
-            raise ValidationFailed("提案者が入力した団体名がありません。一覧から団体を選んでください。")
+            raise ValidationFailed(gettext("提案者が入力した団体名がありません。一覧から団体を選んでください。"))
         taken = session.execute(select(Organization.id).where(
             Organization.city_id == proposal.city_id, Organization.name == name)).first()
         if taken:
-            raise ValidationFailed(f"「{name}」は既に登録されています。登録済みの団体として確認してください。")
+            raise ValidationFailed(gettext("「%(name)s」は既に登録されています。登録済みの団体として確認してください。", name=name))
         organization = Organization(
             city_id=proposal.city_id, name=name, org_type=entered.get("org_type") or "other",
             representative=entered.get("representative") or "", email=entered.get("email") or "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..errors import StaleRecord, ValidationFailed
@@ -39,7 +40,7 @@ def draft_of(session: Session, city_id: int, kind: str) -> FormDefinition | None
 def start_draft(session: Session, city: City, kind: str, user_id: int | None) -> FormDefinition:
     """The draft of a kind, started from the current revision (or empty) when there is none."""
     if kind not in FORM_KINDS:
-        raise ValidationFailed("様式の種類が正しくありません。")
+        raise ValidationFailed(gettext("様式の種類が正しくありません。"))
     draft = draft_of(session, city.id, kind)
     if draft is not None:
         return draft
@@ -58,8 +59,8 @@ def start_draft(session: Session, city: City, kind: str, user_id: int | None) ->
 
 def check_version(draft: FormDefinition, loaded_version: Any) -> None:
     if str(loaded_version) != str(draft.version):
-        raise StaleRecord("この下書きは、開いた後に他の利用者によって変更されました。"
-                          "あなたの変更は保存されていません。画面を開き直してください。")
+        raise StaleRecord(gettext("この下書きは、開いた後に他の利用者によって変更されました。"
+                          "あなたの変更は保存されていません。画面を開き直してください。"))
 
 
 def save_draft(session: Session, draft: FormDefinition, schema: Schema,
@@ -99,7 +100,7 @@ def _copy(schema: Schema) -> Schema:
 def _section(schema: Schema, index: int) -> dict[str, Any]:
     sections = schema.get("sections", [])
     if not 0 <= index < len(sections):
-        raise ValidationFailed("セクションが見つかりません。画面を開き直してください。")
+        raise ValidationFailed(gettext("セクションが見つかりません。画面を開き直してください。"))
     return sections[index]
 
 
@@ -108,7 +109,7 @@ def locate(schema: Schema, name: str) -> tuple[int, int]:
         for f_index, field in enumerate(section.get("fields", [])):
             if field.get("name") == name:
                 return s_index, f_index
-    raise ValidationFailed(f"項目「{name}」が見つかりません。画面を開き直してください。")
+    raise ValidationFailed(gettext("項目「%(name)s」が見つかりません。画面を開き直してください。", name=name))
 
 
 def add_section(schema: Schema, title: str) -> Schema:
@@ -127,7 +128,7 @@ def rename_section(schema: Schema, index: int, title: str) -> Schema:
 def remove_section(schema: Schema, index: int) -> Schema:
     result = _copy(schema)
     if _section(result, index)["fields"]:
-        raise ValidationFailed("項目のあるセクションは削除できません。先に項目を移すか削除してください。")
+        raise ValidationFailed(gettext("項目のあるセクションは削除できません。先に項目を移すか削除してください。"))
     del result["sections"][index]
     return result
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import exists, func, select, update
 
 from .. import clock
@@ -203,7 +204,7 @@ def store_attachment(session: Session, upload: Any, max_size: int | None = None,
     limit = max_size or MAX_ATTACHMENT_BYTES
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ValidationFailed(f"添付ファイルが大きすぎます（{limit // 1024 // 1024}MBまで）。")
+        raise ValidationFailed(gettext("添付ファイルが大きすぎます（%(v1)sMBまで）。", v1=limit // 1024 // 1024))
     filename = clean_filename(upload.filename)
     attachment = Attachment(filename=filename, content=data, size=len(data),
                             content_type=(upload.mimetype or "application/octet-stream")[:100],

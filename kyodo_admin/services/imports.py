@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -116,7 +117,7 @@ class Sheet:
             header_line, header_lines = self.guess_header()
         lines = [line for line, _row in self.grid]
         if header_line not in lines:
-            raise ValidationFailed(f"{header_line}行目は空の行です。見出しのある行を選んでください。")
+            raise ValidationFailed(gettext("%(header_line)s行目は空の行です。見出しのある行を選んでください。", header_line=header_line))
         at = lines.index(header_line)
         heads = [self._spread(line, row) for line, row in self.grid[at:at + header_lines]]
         width = max(len(head) for head in heads)
@@ -213,7 +214,7 @@ def file_format(filename: str, data: bytes) -> str:
         return "xlsx"
     if filename.lower().endswith((".csv", ".txt")):
         return "csv"
-    raise ValidationFailed("Excel（.xlsx）か CSV のファイルを指定してください。")
+    raise ValidationFailed(gettext("Excel（.xlsx）か CSV のファイルを指定してください。"))
 
 
 def read_sheet(filename: str, data: bytes) -> Sheet:
@@ -223,9 +224,9 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
         raise ValidationFailed(TOO_BIG)
     sheet = _xlsx(data) if file_format(filename, data) == "xlsx" else _csv(data)
     if not sheet.grid:
-        raise ValidationFailed("ファイルに何も書かれていません。")
+        raise ValidationFailed(gettext("ファイルに何も書かれていません。"))
     if len(sheet.grid) > MAX_ROWS + 1:
-        raise ValidationFailed(f"行が多すぎます（{MAX_ROWS}行まで）。ファイルを分けてください。")
+        raise ValidationFailed(gettext("行が多すぎます（%(MAX_ROWS)s行まで）。ファイルを分けてください。", MAX_ROWS=MAX_ROWS))
     return sheet
 
 
@@ -234,7 +235,7 @@ def read_table(filename: str, data: bytes, header_line: int | None = None,
     """The file's table (``read_sheet``, then its headers: ``Sheet.table``)."""
     table = read_sheet(filename, data).table(header_line, header_lines)
     if not any(table.headers):
-        raise ValidationFailed("見出し（列の名前）の行がありません。")
+        raise ValidationFailed(gettext("見出し（列の名前）の行がありません。"))
     return table
 
 
@@ -274,9 +275,9 @@ def _refuse_bombs(data: bytes) -> None:
                             tail = chunk[-8:]
                             if rows > MAX_ROWS + 50:  # a few empty rows are allowed for
                                 raise ValidationFailed(
-                                    f"行が多すぎます（{MAX_ROWS}行まで）。ファイルを分けてください。")
+                                    gettext("行が多すぎます（%(MAX_ROWS)s行まで）。ファイルを分けてください。", MAX_ROWS=MAX_ROWS))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
+        raise ValidationFailed(gettext("Excel（.xlsx）として読めません。Excelで保存し直してください。")) from exc
 
 
 def _xlsx(data: bytes) -> Sheet:
@@ -290,9 +291,9 @@ def _xlsx(data: bytes) -> Sheet:
             has_formulas = any(b"<f" in archive.read(name) for name in archive.namelist()
                                if name.startswith("xl/worksheets/"))
     except Exception as exc:  # noqa: BLE001 - whatever a broken file raises
-        raise ValidationFailed("Excel（.xlsx）として読めません。Excelで保存し直してください。") from exc
+        raise ValidationFailed(gettext("Excel（.xlsx）として読めません。Excelで保存し直してください。")) from exc
     if values is None:
-        raise ValidationFailed("シートがありません。")
+        raise ValidationFailed(gettext("シートがありません。"))
     formulas: Any = None  # the sheet's formulas, read only when an empty cell may hide one
     grid = []
     for number, row in enumerate(values.iter_rows(values_only=True), start=1):
@@ -304,8 +305,7 @@ def _xlsx(data: bytes) -> Sheet:
                 raw = formulas.cell(row=number, column=index + 1).value
                 if isinstance(raw, str) and raw.startswith("="):
                     raise ValidationFailed(
-                        f"{number}行目 {get_column_letter(index + 1)}列の数式に、計算した値が保存され"
-                        "ていません。Excelで開いて保存し直してから取り込んでください。")
+                        gettext("%(number)s行目 %(v2)s列の数式に、計算した値が保存されていません。Excelで開いて保存し直してから取り込んでください。", number=number, v2=get_column_letter(index + 1)))
         if any(value not in (None, "") for value in row):
             grid.append((number, row))
     merged = sorted((m.min_row, m.min_col, m.max_col) for m in values.merged_cells.ranges
@@ -323,7 +323,7 @@ def _csv(data: bytes) -> Sheet:
         except UnicodeDecodeError:
             continue
     else:
-        raise ValidationFailed("文字コードを判別できません。UTF-8 か Shift_JIS の CSV で保存してください。")
+        raise ValidationFailed(gettext("文字コードを判別できません。UTF-8 か Shift_JIS の CSV で保存してください。"))
     return Sheet([(number, list(line)) for number, line in
                   enumerate(csv.reader(io.StringIO(text)), start=1) if any(c.strip() for c in line)])
 
@@ -404,7 +404,7 @@ def targets(session: Session, city_id: int, kind: str) -> list[Target]:
                 Target("summary", "事業の概要・成果", cells.text),
                 Target("actual_cost", "決算額", cells.parse_amount)]
     if kind != "proposal":
-        raise ValidationFailed("取り込む記録の種類が正しくありません。")
+        raise ValidationFailed(gettext("取り込む記録の種類が正しくありません。"))
     found = [Target("title", "提案事業名", required=True), Target("receipt_number", "受付番号"),
              _one_of("proposer_type", "提案者の種類", PROPOSER_TYPES),
              Target("received_on", "受付日", cells.parse_date),
@@ -738,8 +738,7 @@ def _completed_report(session: Session, values: dict[str, Any], user: Any,
         apply_transition(session, project, "complete", user, comment, on=values["completed_on"])
     if project.status != "completed" or project.completed_on != values["completed_on"]:
         raise TransitionNotAllowed(
-            f"「{project.title}」は{project.status_label}です。事業報告書を取り込めるのは、協定を"
-            "締結した協働事業か、その日に事業完了とした協働事業です（先に協定を取り込んでください）")
+            gettext("「%(title)s」は%(status_label)sです。事業報告書を取り込めるのは、協定を締結した協働事業か、その日に事業完了とした協働事業です（先に協定を取り込んでください）", title=project.title, status_label=project.status_label))
     session.flush()
     report = session.execute(select(CompletionReport).where(
         CompletionReport.project_id == project.id,
@@ -769,8 +768,7 @@ def _longest(kind: str, name: str) -> int | None:
 def _refusal(errors: list[RowError]) -> ValidationFailed:
     shown = "\n".join(f"- {e}" for e in errors[:20])
     more = f"\nほか{len(errors) - 20}件" if len(errors) > 20 else ""
-    return ValidationFailed(f"{len(errors)}件の誤りがあるため、取り込みませんでした"
-                            f"（1件も登録していません）。\n{shown}{more}")
+    return ValidationFailed(gettext("%(errors)s件の誤りがあるため、取り込みませんでした（1件も登録していません）。\n%(shown)s%(more)s", errors=len(errors), shown=shown, more=more))
 
 
 class Imported(NamedTuple):
@@ -878,8 +876,8 @@ def _upload(session: Session, work: QueuedWork) -> ImportUpload:
     upload = session.execute(select(ImportUpload).where(
         ImportUpload.token == work.params["upload"])).scalar_one_or_none()
     if upload is None or upload.user_id != work.user_id:
-        raise ValidationFailed("取込中のファイルが見つかりません（1日たつと消えます）。"
-                               "もう一度ファイルを選んでください。")
+        raise ValidationFailed(gettext("取込中のファイルが見つかりません（1日たつと消えます）。"
+                               "もう一度ファイルを選んでください。"))
     return upload
 
 
@@ -889,7 +887,7 @@ def read_upload(session: Session, work: QueuedWork) -> dict[str, Any]:
     upload = _upload(session, work)
     sheet = read_sheet(upload.filename, upload.content)
     if not any(sheet.table().headers):
-        raise ValidationFailed("見出し（列の名前）の行がありません。")
+        raise ValidationFailed(gettext("見出し（列の名前）の行がありません。"))
     upload.sheet = sheet.as_json()
     return {"upload": upload.token}
 
@@ -910,7 +908,7 @@ def run_import(session: Session, work: QueuedWork) -> dict[str, Any]:
         # Another person registered the same name or number since the check: the log says
         # which kind of import failed, never the values (personal data).
         log.warning("import of %s refused by a unique constraint (work %s)", kind, work_id)
-        raise ValidationFailed("同じ名称や受付番号のものを他の人が先に登録したため、取り込みません"
+        raise ValidationFailed(gettext("同じ名称や受付番号のものを他の人が先に登録したため、取り込みません"
                                "でした（1件も登録していません）。取込の画面に戻り、もう一度"
-                               "「対応を確かめる」を押してください。") from exc
+                               "「対応を確かめる」を押してください。")) from exc
     return {**imported._asdict(), "kind": kind, "filename": filename}

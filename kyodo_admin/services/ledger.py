@@ -8,11 +8,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import clock
+from ..display import in_japanese
 from ..documents.wareki import nendo, number, wareki, yen
 from ..models.agreement import Agreement
 from ..models.project import YEAR_STATES, Indicator, Project, ProjectPlan
@@ -142,7 +142,7 @@ def _total_share(values: list[list[Any]]) -> float | None:
     return city / whole if whole else None
 
 
-@force_locale("ja")  # the ledger prints in Japanese, whoever downloads it
+@in_japanese
 def ledger_document(session: Session, city_name: str, fiscal_year: int) -> bytes:
     """The ledger as a Word table for printing (A3 landscape, ＭＳ 明朝): dates in 和暦,
     amounts right-aligned with their totals, the header row repeated on every page."""
@@ -197,7 +197,7 @@ def _printed(value: Any, amount: bool) -> str:
     return str(value)
 
 
-@force_locale("ja")
+@in_japanese
 def ledger_workbook(session: Session, city_name: str, fiscal_year: int) -> bytes:
     """The ledger as an Excel workbook: amounts as numbers (with totals), dates as dates
     shown in 和暦, text never read as a formula."""

@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
@@ -203,9 +204,9 @@ def example_context(kind: str, city: City) -> dict[str, Any]:
 def check_texts(kind: str, subject: str, body: str, city: City) -> None:
     """A city's own text is refused at save when it does not render (message in Japanese)."""
     if kind not in NOTICE_KINDS:
-        raise ValidationFailed("メールの種類が正しくありません。")
+        raise ValidationFailed(gettext("メールの種類が正しくありません。"))
     if not subject.strip() or not body.strip():
-        raise ValidationFailed("件名と本文を入力してください。")
+        raise ValidationFailed(gettext("件名と本文を入力してください。"))
     render_text(subject, body, example_context(kind, city))
 
 
@@ -751,7 +752,7 @@ def retryable(notice: Notice) -> bool:
 def retry(session: Session, notice: Notice) -> None:
     """Put a retryable row back in the queue, to go at the next send."""
     if not retryable(notice):
-        raise ValidationFailed("送信済みのメールや送信中のメールは再送できません。")
+        raise ValidationFailed(gettext("送信済みのメールや送信中のメールは再送できません。"))
     notice.status, notice.next_attempt_at = "pending", None
     session.flush()
 

@@ -60,8 +60,7 @@ def parse_ratios(text: str | None) -> tuple[int, ...]:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= 100:
-            raise ValidationFailed(f"負担割合「{part}」は、1から100までの整数（％）で、年度ごとに"
-                                   "カンマで区切って書いてください（例: 80,70,60）。",
+            raise ValidationFailed(gettext("負担割合「%(part)s」は、1から100までの整数（％）で、年度ごとにカンマで区切って書いてください（例: 80,70,60）。", part=part),
                                    field="share_ratios")
         ratios.append(int(part))
     return tuple(ratios)
@@ -187,26 +186,23 @@ def record_decision(project: Any, decision: str, decided_on: dt.date | None, rea
     year = project.current_year
     name = year_name(year.year_number, year.fiscal_year) if year else "この年度"
     if year is None or project.status != "evaluated":
-        raise ValidationFailed(f"継続審査の結果は、{name}の事業報告書の評価が済んだ（評価済の）"
-                               "協働事業に記録します。")
+        raise ValidationFailed(gettext("継続審査の結果は、%(name)sの事業報告書の評価が済んだ（評価済の）協働事業に記録します。", name=name))
     if decision not in YEAR_DECISIONS:
-        raise ValidationFailed("継続審査の結果（継続・条件付きで継続・終了）を選んでください。",
+        raise ValidationFailed(gettext("継続審査の結果（継続・条件付きで継続・終了）を選んでください。"),
                                field="decision")
     rule = project_rule(project)
     if decision in CONTINUING and year.year_number >= rule.max_years:
-        raise ValidationFailed(f"{name}は、この事業の最終年度です（規定: {rule.describe()}）。"
-                               "継続とは決められません。", field="decision")
+        raise ValidationFailed(gettext("%(name)sは、この事業の最終年度です（規定: %(v2)s）。継続とは決められません。", name=name, v2=rule.describe()), field="decision")
     if decided_on is None:
-        raise ValidationFailed("決定日を入力してください。", field="decided_on")
+        raise ValidationFailed(gettext("決定日を入力してください。"), field="decided_on")
     if year.completed_on is not None and decided_on < year.completed_on:
-        raise ValidationFailed(f"決定日は{name}の事業完了日（{wareki(year.completed_on)}）"
-                               "より後にしてください。", field="decided_on")
+        raise ValidationFailed(gettext("決定日は%(name)sの事業完了日（%(completed_on)s）より後にしてください。", name=name, completed_on=wareki(year.completed_on)), field="decided_on")
     reasons, conditions = reasons.strip(), conditions.strip()
     if not reasons:
-        raise ValidationFailed("決定の理由を入力してください（団体への通知に載ります）。",
+        raise ValidationFailed(gettext("決定の理由を入力してください（団体への通知に載ります）。"),
                                field="decision_reasons")
     if decision == "continue_with_conditions" and not conditions:
-        raise ValidationFailed("継続の条件を入力してください。", field="decision_conditions")
+        raise ValidationFailed(gettext("継続の条件を入力してください。"), field="decision_conditions")
     year.decision, year.decided_on = decision, decided_on
     year.decision_reasons = reasons
     year.decision_conditions = conditions if decision == "continue_with_conditions" else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import scoped_session
 
@@ -131,18 +132,18 @@ def confirm_reproposal(session: Session, proposal: Proposal) -> Proposal:
     once staff have checked it; the old one's reasons and advice then show with it."""
     receipt = (proposal.claimed_parent_receipt or "").strip()
     if not receipt:
-        raise ValidationFailed("この提案には、再提案とする前の受付番号が書かれていません。")
+        raise ValidationFailed(gettext("この提案には、再提案とする前の受付番号が書かれていません。"))
     if proposal.parent_id is not None:
-        raise ValidationFailed("この提案は、すでに前の提案と結び付いています。")
+        raise ValidationFailed(gettext("この提案は、すでに前の提案と結び付いています。"))
     earlier = session.execute(select(Proposal).where(
         Proposal.city_id == proposal.city_id, Proposal.receipt_number == receipt)
     ).scalar_one_or_none()  # city-scoped as well by the session
     if earlier is None:
-        raise ValidationFailed(f"受付番号 {receipt} の提案は見つかりません。番号を提案者に確認してください。")
+        raise ValidationFailed(gettext("受付番号 %(receipt)s の提案は見つかりません。番号を提案者に確認してください。", receipt=receipt))
     ancestor: Proposal | None = earlier
     while ancestor is not None:  # the earlier one may not be this one or one of its re-proposals
         if ancestor.id == proposal.id:
-            raise ValidationFailed("この提案自身やその再提案を、前の提案にすることはできません。")
+            raise ValidationFailed(gettext("この提案自身やその再提案を、前の提案にすることはできません。"))
         ancestor = ancestor.parent
     proposal.parent = earlier
     return earlier

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..errors import ValidationFailed
@@ -26,8 +27,8 @@ def prepare_report(report: Any) -> None:
     if project is None:
         return
     if project.status not in REPORTABLE_STATES:
-        raise ValidationFailed("事業が完了していないため、事業報告書はまだ登録できません。"
-                               "協働事業の画面で「事業完了とする」を行うと、提出期限つきで作成されます。",
+        raise ValidationFailed(gettext("事業が完了していないため、事業報告書はまだ登録できません。"
+                               "協働事業の画面で「事業完了とする」を行うと、提出期限つきで作成されます。"),
                                field="project")
     if project.completed_on is not None:
         current = project.current_year
@@ -68,8 +69,7 @@ def record_actuals(session: Session, report: Any, actuals: dict[int, float | Non
     indicators = {i.id: i for i in report_indicators(session, report)}
     foreign = sorted(set(actuals) - set(indicators))
     if foreign:
-        raise ValidationFailed("この事業報告書の事業計画にない評価項目の実績値は登録できません"
-                               f"（評価項目 ID {', '.join(map(str, foreign))}）。画面を開き直してください。")
+        raise ValidationFailed(gettext("この事業報告書の事業計画にない評価項目の実績値は登録できません（評価項目 ID %(v1)s）。画面を開き直してください。", v1=', '.join(map(str, foreign))))
     for indicator_id, value in actuals.items():
         indicators[indicator_id].actual_value = value
 

@@ -86,10 +86,10 @@ def check_score(score: ReviewScore, user: Any = None) -> None:
         raise ValidationFailed(reason, field="member")
     criterion = score.criterion
     if criterion is None:
-        raise ValidationFailed("審査基準を選んでください。", field="criterion")
+        raise ValidationFailed(gettext("審査基準を選んでください。"), field="criterion")
     top = 1 if criterion.kind == "check" else criterion.max_score
     if score.score is not None and not 0 <= score.score <= top:
-        raise ValidationFailed(f"「{criterion.name}」の評点は0〜{top}で入力してください。", field="score")
+        raise ValidationFailed(gettext("「%(name)s」の評点は0〜%(top)sで入力してください。", name=criterion.name, top=top), field="score")
 
 
 def member_of(session: Session, user: Any, council_id: int) -> CouncilMember | None:
@@ -160,7 +160,7 @@ def save_scores(session: Session, review: Review, member: CouncilMember | None,
     for criterion_id, (value, comment) in entries.items():
         criterion = criteria.get(criterion_id)
         if criterion is None:
-            raise ValidationFailed("審査基準が見つかりません。画面を開き直してください。")
+            raise ValidationFailed(gettext("審査基準が見つかりません。画面を開き直してください。"))
         score = existing.get((criterion_id, member.id))
         if score is None and value is None and not comment.strip():
             continue  # left blank: not scored
@@ -262,19 +262,19 @@ def check_review(review: Review) -> None:
     """A review judges a proposal or a project's year (one of them), with a result of its
     kind; a continuation review's result is the year's decision (``record_decision``)."""
     if (review.proposal is None) == (review.project_year is None):
-        raise ValidationFailed("審査する提案か、継続審査する協働事業の年度の、どちらか一方を選んで"
-                               "ください。", field="proposal")
+        raise ValidationFailed(gettext("審査する提案か、継続審査する協働事業の年度の、どちらか一方を選んで"
+                               "ください。"), field="proposal")
     if review.is_continuation:
         if review.result not in CONTINUATION_RESULTS:
-            raise ValidationFailed("継続審査の結果は「審議中・継続・条件付きで継続・終了」から選んで"
-                                   "ください。", field="result")
+            raise ValidationFailed(gettext("継続審査の結果は「審議中・継続・条件付きで継続・終了」から選んで"
+                                   "ください。"), field="result")
         if review.result != "pending":
             from .programme import record_decision
 
             assert review.project_year is not None
             project = review.project_year.project
             if project.current_year is not review.project_year:
-                raise ValidationFailed(f"{review.project_year}は、既に次の年度へ進んでいます。",
+                raise ValidationFailed(gettext("%(project_year)sは、既に次の年度へ進んでいます。", project_year=review.project_year),
                                        field="project_year")
             try:
                 record_decision(project, review.result, review.decided_on, review.reasons,
@@ -282,8 +282,8 @@ def check_review(review: Review) -> None:
             except ValidationFailed as exc:  # named as the review's form names them
                 raise ValidationFailed(str(exc), field=DECISION_FIELDS.get(exc.field or "")) from exc
     elif review.result not in REVIEW_RESULTS:
-        raise ValidationFailed("提案の審査結果は「審議中・通過・助言付き差戻し・不採択・採択・不採用」"
-                               "から選んでください。", field="result")
+        raise ValidationFailed(gettext("提案の審査結果は「審議中・通過・助言付き差戻し・不採択・採択・不採用」"
+                               "から選んでください。"), field="result")
 
 
 #: The year decision's fields as the review's form names them.
@@ -306,8 +306,7 @@ def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[
     existing = session.execute(select(func.count()).select_from(Meeting).where(
         Meeting.council_id == council.id, Meeting.fiscal_year == fiscal_year)).scalar_one()
     if existing:
-        raise ValidationFailed(f"{council.name}には{nendo(fiscal_year)}の会議が既に{existing}件"
-                               "登録されています。予定は会議の一覧で個別に追加・変更してください。")
+        raise ValidationFailed(gettext("%(name)sには%(fiscal_year)sの会議が既に%(existing)s件登録されています。予定は会議の一覧で個別に追加・変更してください。", name=council.name, fiscal_year=nendo(fiscal_year), existing=existing))
     meetings = []
     for number, (day, step) in enumerate(meeting_plan(council, fiscal_year), start=1):
         title = f"{nendo(fiscal_year)} 第{number}回会議" + ("（決定）" if step == 2 else "")

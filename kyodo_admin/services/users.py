@@ -212,7 +212,7 @@ def role_of(value: str) -> Role:
         if value.strip() in (role.value, ROLE_LABELS[role]):
             return role
     names = "、".join(f"{role.value}（{ROLE_LABELS[role]}）" for role in Role)
-    raise ValidationFailed(f"役割「{value}」はありません。{names} のいずれかです。", field="role")
+    raise ValidationFailed(gettext("役割「%(value)s」はありません。%(names)s のいずれかです。", value=value, names=names), field="role")
 
 
 def username_taken(session: Session, username: str, except_id: int | None = None) -> bool:
@@ -230,8 +230,7 @@ def refuse_taken_username(session: Session, username: str,
                           except_id: int | None = None) -> None:
     """ValidationFailed (on the username field) when another user has this name."""
     if username_taken(session, username, except_id):
-        raise ValidationFailed(f"ユーザー名「{username}」は既に使われています"
-                               "（大文字と小文字の違いは区別しません）。", field="username")
+        raise ValidationFailed(gettext("ユーザー名「%(username)s」は既に使われています（大文字と小文字の違いは区別しません）。", username=username), field="username")
 
 
 def add_user(session: Session, username: str, *, role: Role, city_slug: str | None,
@@ -240,24 +239,23 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
     system administrator (or none for anyone else) and a weak password, before adding
     anything. The caller commits."""
     if not USERNAME_PATTERN.fullmatch(username):
-        raise ValidationFailed(f"ユーザー名「{username}」は使えません。{USERNAME_RULE}",
+        raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=username, USERNAME_RULE=USERNAME_RULE),
                                field="username")
     refuse_taken_username(session, username)
     if email and not cells.is_email(email):
-        raise ValidationFailed(f"メールアドレス「{cells.single_line(email)}」の形式が正しくありません"
-                               "（1つのアドレスを1行で）。", field="email")
+        raise ValidationFailed(gettext("メールアドレス「%(v1)s」の形式が正しくありません（1つのアドレスを1行で）。", v1=cells.single_line(email)), field="email")
     display_name = cells.single_line(display_name)
     city = None
     if role is Role.SYSTEM_ADMIN:
         if city_slug:
-            raise ValidationFailed("システム管理者は自治体に属しません（自治体を指定しないでください）。",
+            raise ValidationFailed(gettext("システム管理者は自治体に属しません（自治体を指定しないでください）。"),
                                    field="city")
     elif not city_slug:
-        raise ValidationFailed(f"{ROLE_LABELS[role]}には自治体を指定してください。", field="city")
+        raise ValidationFailed(gettext("%(v0)sには自治体を指定してください。", v0=ROLE_LABELS[role]), field="city")
     else:
         city = session.execute(select(City).where(City.slug == city_slug)).scalar_one_or_none()
         if city is None:
-            raise ValidationFailed(f"自治体「{city_slug}」が見つかりません。", field="city")
+            raise ValidationFailed(gettext("自治体「%(city_slug)s」が見つかりません。", city_slug=city_slug), field="city")
     user = User(username=username, role=role.value, city=city, email=email,
                 display_name=display_name or username, active=True)
     set_password(user, password)
@@ -281,8 +279,8 @@ def decode_upload(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed("ファイルの文字コードを読めません。UTF-8 か Shift_JIS（Excel の"
-                           "「CSV（コンマ区切り）」）で保存してください。")
+    raise ValidationFailed(gettext("ファイルの文字コードを読めません。UTF-8 か Shift_JIS（Excel の"
+                           "「CSV（コンマ区切り）」）で保存してください。"))
 
 
 def import_users(session: Session, text: str,
@@ -295,8 +293,7 @@ def import_users(session: Session, text: str,
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     missing = [column for column in IMPORT_COLUMNS if column not in header]
     if missing:
-        raise ValidationFailed(f"1行目（見出し）に {', '.join(missing)} の列がありません。"
-                               f"見出しは {','.join(IMPORT_COLUMNS)} です。")
+        raise ValidationFailed(gettext("1行目（見出し）に %(v1)s の列がありません。見出しは %(v3)s です。", v1=', '.join(missing), v3=','.join(IMPORT_COLUMNS)))
     problems: list[str] = []
     imported: list[ImportedUser] = []
     seen: set[str] = set()
@@ -308,14 +305,13 @@ def import_users(session: Session, text: str,
                 for column in IMPORT_COLUMNS}
         try:
             if row["username"].lower() in seen:
-                raise ValidationFailed(f"ユーザー名「{row['username']}」がこのファイルの中で重複しています"
-                                       "（大文字と小文字の違いは区別しません）。")
+                raise ValidationFailed(gettext("ユーザー名「%(v1)s」がこのファイルの中で重複しています（大文字と小文字の違いは区別しません）。", v1=row['username']))
             seen.add(row["username"].lower())
             role = role_of(row["role"])
             if role is Role.SYSTEM_ADMIN and not allow_system_admin:
-                raise ValidationFailed("システム管理者（すべての自治体の記録を扱えます）はファイルからは"
+                raise ValidationFailed(gettext("システム管理者（すべての自治体の記録を扱えます）はファイルからは"
                                        "作りません。意図したものなら --allow-system-admin を付けて"
-                                       "実行してください。", field="role")
+                                       "実行してください。"), field="role")
             generated = None if row["password"] else secrets.token_urlsafe(12)
             user = add_user(session, row["username"], role=role,
                             city_slug=row["city"] or None,
@@ -327,7 +323,7 @@ def import_users(session: Session, text: str,
     if problems:
         raise ValidationFailed("\n".join(problems))
     if not imported:
-        raise ValidationFailed("取り込む行がありません（2行目から1人1行で書いてください）。")
+        raise ValidationFailed(gettext("取り込む行がありません（2行目から1人1行で書いてください）。"))
     return imported
 
 
@@ -335,7 +331,7 @@ def deactivate_user(session: Session, username: str) -> User:
     """Stop a user from logging in (their records and history stay); their sessions end."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise ValidationFailed(f"ユーザー「{username}」が見つかりません。", field="username")
+        raise ValidationFailed(gettext("ユーザー「%(username)s」が見つかりません。", username=username), field="username")
     user.active = False
     user.session_token = new_session_token()
     session.flush()
@@ -351,17 +347,17 @@ def account_for_host(session: Session, seen: HostUser) -> User:
     city = None
     if role is Role.SYSTEM_ADMIN:
         if seen.city:
-            raise ValidationFailed("システム管理者は自治体に属しません。", field="city")
+            raise ValidationFailed(gettext("システム管理者は自治体に属しません。"), field="city")
     else:
         city = session.execute(select(City).where(City.slug == (seen.city or ""))) \
             .scalar_one_or_none()
         if city is None:
-            raise ValidationFailed(f"自治体「{seen.city or ''}」が見つかりません。", field="city")
+            raise ValidationFailed(gettext("自治体「%(v1)s」が見つかりません。", v1=seen.city or ''), field="city")
     user = session.execute(select(User).where(
         func.lower(User.username) == seen.username.lower())).scalar_one_or_none()
     if user is None:
         if not USERNAME_PATTERN.fullmatch(seen.username):
-            raise ValidationFailed(f"ユーザー名「{seen.username}」は使えません。{USERNAME_RULE}",
+            raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=seen.username, USERNAME_RULE=USERNAME_RULE),
                                    field="username")
         user = User(username=seen.username, password_hash="")
         session.add(user)

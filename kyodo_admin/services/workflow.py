@@ -493,19 +493,18 @@ def _fire(session: Session, record: Any, name: str, user: Any, comment: str,
     audit event."""
     transition = find(_table(record), name)
     if transition is None:
-        raise TransitionNotAllowed("この記録に対して、その操作はできません。")
+        raise TransitionNotAllowed(gettext("この記録に対して、その操作はできません。"))
     if record.status not in transition.source:
         raise TransitionNotAllowed(
-            f"「{transition.label}」は、現在の状態（{state_label(record)}）からは行えません。"
-            "画面を開き直して、最新の状態を確認してください。")
+            gettext("「%(label)s」は、現在の状態（%(record)s）からは行えません。画面を開き直して、最新の状態を確認してください。", label=transition.label, record=state_label(record)))
     if not _role_allows(user, transition) or not _same_city(user, record):
-        raise TransitionNotAllowed(f"「{transition.label}」を行う権限がありません。")
+        raise TransitionNotAllowed(gettext("「%(label)s」を行う権限がありません。", label=transition.label))
     if transition.guard:
         reason = GUARDS[transition.guard](session, record)
         if reason:
-            raise TransitionNotAllowed(f"「{transition.label}」はまだ行えません: {reason}")
+            raise TransitionNotAllowed(gettext("「%(label)s」はまだ行えません: %(reason)s", label=transition.label, reason=reason))
     if transition.needs_comment and not (comment or "").strip():
-        raise TransitionNotAllowed(f"「{transition.label}」にはコメントを入力してください。")
+        raise TransitionNotAllowed(gettext("「%(label)s」にはコメントを入力してください。", label=transition.label))
     on = on or clock.today()
     if transition.date_label:
         reason = check_date(session, record, transition, on)

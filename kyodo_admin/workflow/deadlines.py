@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jpholiday
+from flask_babel import gettext
 
 from ..errors import ValidationFailed
 from ..models.base import fiscal_year_of
@@ -95,8 +96,7 @@ def setting_day(settings: Mapping[str, Any], key: str, fiscal_year: int) -> dt.d
         return month_day(fiscal_year, value)
     except (TypeError, ValueError):
         raise ValidationFailed(
-            f"自治体の設定「{SETTING_LABELS.get(key, key)}」が「{value}」になっています。"
-            "設定 > 自治体の設定・期限で 07-31 のように月-日で入力してください。") from None
+            gettext("自治体の設定「%(v1)s」が「%(value)s」になっています。設定 > 自治体の設定・期限で 07-31 のように月-日で入力してください。", v1=SETTING_LABELS.get(key, key), value=value)) from None
 
 
 def is_closed(day: dt.date, year_end_closure: bool = True) -> bool:

@@ -194,7 +194,7 @@ class AccessMixin(LoginRequiredMixin):
             self.session.commit()
         except IntegrityError:
             self.session.rollback()
-            flash("他の記録から参照されているため削除できません。先に参照している記録を変更してください。",
+            flash(gettext("他の記録から参照されているため削除できません。先に参照している記録を変更してください。"),
                   "error")
             return False
         except Exception as exc:  # noqa: BLE001 - shown as a clear message, never a trace
@@ -211,12 +211,12 @@ class AccessMixin(LoginRequiredMixin):
         try:
             pks = [int(i) for i in ids]
         except (TypeError, ValueError):
-            flash("削除する記録の指定が正しくありません。", "error")
+            flash(gettext("削除する記録の指定が正しくありません。"), "error")
             return
         count = sum(1 for obj in self.get_query().filter(self.model.id.in_(pks)).all()
                     if self.delete_model(obj))
         if count:
-            flash(f"{count}件の記録を削除しました。", "success")
+            flash(gettext("%(count)s件の記録を削除しました。", count=count), "success")
 
     def handle_view_exception(self, exc: Exception) -> bool:
         """Any failure of a save or a delete is a clear message, never a trace."""
@@ -227,12 +227,12 @@ class AccessMixin(LoginRequiredMixin):
             flash(str(StaleRecord()), "error")
         elif isinstance(exc, IntegrityError):
             log.info("Integrity error in %s: %s", endpoint, exc)
-            flash("入力内容が他の記録と重複しているか、関連する記録との整合性が取れないため保存できませんでした。"
-                  "入力内容を確認してください。", "error")
+            flash(gettext("入力内容が他の記録と重複しているか、関連する記録との整合性が取れないため保存できませんでした。"
+                  "入力内容を確認してください。"), "error")
         elif isinstance(exc, SQLAlchemyError):
             log.exception("Database error in %s", endpoint)
-            flash("データベースの処理に失敗したため保存できませんでした。時間をおいて再度お試しください。", "error")
+            flash(gettext("データベースの処理に失敗したため保存できませんでした。時間をおいて再度お試しください。"), "error")
         else:
             log.exception("Error in %s", endpoint)
-            flash("処理中にエラーが発生したため保存できませんでした。", "error")
+            flash(gettext("処理中にエラーが発生したため保存できませんでした。"), "error")
         return True

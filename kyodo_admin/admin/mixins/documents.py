@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from flask import abort, current_app, flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -84,7 +84,7 @@ class BatchPagesMixin:
         """The batch's documents: a ZIP, or the PDF itself when it made one."""
         batch = self._batch_or_404(id)
         if batch_state(batch)["status"] != "done":
-            flash("作成はまだ終わっていません。", "error")
+            flash(gettext("作成はまだ終わっていません。"), "error")
             return redirect(self.get_url(".document_batch", id=id))  # type: ignore[attr-defined]
         single = single_pdf(batch)
         if single is not None:
@@ -150,7 +150,7 @@ class DocumentsMixin(BatchPagesMixin):
         records = self.get_query().filter(  # type: ignore[attr-defined]
             self.model.id.in_(pks)).order_by(self.model.id).all()
         if not records:
-            flash("作成する記録を選んでください。", "error")
+            flash(gettext("作成する記録を選んでください。"), "error")
             return redirect(index)
         if as_pdf or len(records) > current_app.config["KYODO_BATCH_SYNC_LIMIT"]:
             return self._start_batch(kind, records, as_pdf)  # PDFs always by a worker
@@ -165,7 +165,7 @@ class DocumentsMixin(BatchPagesMixin):
     def _start_batch(self, kind: str, records: list[Any], as_pdf: bool) -> Any:
         """A long selection, or PDFs: made by a worker, with the progress shown."""
         if len({r.city_id for r in records}) > 1:
-            flash("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。", "error")
+            flash(gettext("件数の多い一括作成は、自治体ごとに記録を選んで行ってください。"), "error")
             return redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
         batch = start_batch(self.session, kind, records, self._user_id(), as_pdf)
         return redirect(self.get_url(".document_batch", id=batch.id))  # type: ignore[attr-defined]

@@ -76,6 +76,6 @@ class WorkflowMixin:
                       change=change), "success")
         if fired.created is not None:
             endpoint = type(fired.created).__tablename__
-            flash(f"「{fired.created}」を作成しました。", "info")
+            flash(gettext("「%(created)s」を作成しました。", created=fired.created), "info")
             return redirect(url_for(f"{endpoint}.details_view", id=fired.created.id))
         return redirect(details)
