@@ -41,8 +41,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield from demo_app_of("sqlite", tmp_path_factory, "english")
 
 
-@pytest.fixture(scope="module")
-def stored_texts(demo: Any) -> list[str]:
+def stored_japanese(app: Any) -> list[str]:
     """Every Japanese text stored in the database, longest first, and each of its lines."""
     texts: set[str] = set()
 
@@ -59,12 +58,17 @@ def stored_texts(demo: Any) -> list[str]:
             for item in value:
                 add(item)
 
-    with demo.app_context(), all_cities():  # the test reads every city's records
+    with app.app_context(), all_cities():  # the test reads every city's records
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(sa.select(table)):
                 for value in row:
                     add(value)
     return sorted(texts, key=len, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def stored_texts(demo: Any) -> list[str]:
+    return stored_japanese(demo)
 
 
 def japanese_shown(html: str, stored: list[str]) -> list[str]:

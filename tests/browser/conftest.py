@@ -199,7 +199,8 @@ def fill_required(page: Any) -> None:
         elif kind in ("checkbox", "radio"):
             control.first.check()
         else:
-            control.first.fill(placeholder.removeprefix("例: ") or FILLERS.get(kind, "記入例です。"))
+            example = placeholder.removeprefix("例: ").removeprefix("e.g. ")
+            control.first.fill(example or FILLERS.get(kind, "記入例です。"))
     # A required table needs one row; its first row's cells get a value each.
     tables = page.evaluate("""() => Array.from(document.querySelectorAll(
             'table[data-required=true]'))

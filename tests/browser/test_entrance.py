@@ -4,7 +4,7 @@ reader (axe-core checks the page as the test goes)."""
 
 from __future__ import annotations
 
-from .conftest import screenshot
+from .conftest import fill_required, screenshot
 
 
 def test_a_send_with_mistakes_lists_them_at_the_top_and_leads_to_each_field(demo_server, page):
@@ -118,3 +118,73 @@ def test_the_public_pages_fit_a_phone_without_sideways_scrolling(demo_server, pa
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert sideways <= 0, (path, sideways)
     screenshot(page, "entrance-4-phone")
+
+
+def test_the_entrance_and_the_back_office_in_english_by_the_language_switch(demo_server, page):
+    """A proposer who reads English switches the entrance to English on the page, sends a
+    proposal with a mistake and then without, reads the receipt and asks for the status link
+    again — every page in English but the city's own form items (marked lang="ja"); a clerk
+    switches the login page to English and works in English."""
+    from kyodo_admin.services.users import DEMO_PASSWORD
+
+    from ..test_english import japanese_shown, stored_japanese
+
+    url, app = demo_server
+
+    def english_only(where: str) -> None:
+        assert page.evaluate("() => document.documentElement.lang") == "en", where
+        shown = japanese_shown(page.content(), stored_japanese(app))
+        assert not shown, (where, shown)
+
+    page.goto(f"{url}/entrance/kamakura/")
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert "Collaboration entrance" in page.locator("h2").first.inner_text()
+    assert page.locator("#form-language").is_visible()  # the city's items are in Japanese
+    english_only("entrance")
+
+    page.fill("input[name=email]", "not-an-address")
+    page.get_by_role("button", name="Send the proposal").click()
+    page.wait_for_load_state()
+    assert "There are errors" in page.locator("#error-summary").inner_text()
+    assert "This is not a valid e-mail address." in page.locator("#email-error").inner_text()
+    english_only("entrance with errors")
+    screenshot(page, "english-1-entrance-errors")
+
+    page.fill("input[name=email]", "info@umi.example.jp")
+    page.fill("input[name=title]", "Beach clean-up with the neighbourhood")
+    fill_required(page)
+    fill_required(page)  # what an answer made visible (予算措置が必要な理由)
+    page.get_by_role("button", name="Send the proposal").click()
+    page.wait_for_load_state()
+    assert not page.locator("#error-summary").count(), page.locator("#error-summary").inner_text()
+    assert "Proposal received" in page.locator("h2").inner_text()
+    receipt = page.locator("#receipt-number").inner_text().split()[-1]
+    english_only("received")
+    screenshot(page, "english-2-received")
+
+    page.get_by_role("link", name="Send the status link again").click()
+    page.wait_for_load_state()
+    page.get_by_label("Receipt no.").fill(receipt)
+    page.get_by_label("E-mail address given in the proposal").fill("info@umi.example.jp")
+    page.get_by_role("button", name="Send the link").click()
+    page.wait_for_load_state()
+    assert "a link to its status page has been sent" in page.locator("#status-asked").inner_text()
+    english_only("link asked")
+
+    page.context.clear_cookies()  # a clerk, on another machine
+    page.goto(f"{url}/login")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    page.get_by_label("Username").fill("kamakura-staff")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_load_state()
+    assert "at a glance" in page.locator("h2").first.inner_text()
+    english_only("home")
+    page.get_by_role("link", name="日本語").click()
+    page.wait_for_load_state()
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    assert "の状況" in page.locator("h2").first.inner_text()
+    screenshot(page, "english-3-back-to-japanese")
