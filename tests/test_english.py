@@ -212,3 +212,28 @@ def test_documents_and_the_ledger_print_in_japanese_when_english_is_chosen(demo)
     assert "令和" in text and not re.search(r"\bFY20\d\d\b|\b\d{1,2} [A-Z][a-z]{2} 20\d\d\b", text)
     ledger = client.get("/admin/ledger?format=docx")
     assert ledger.status_code == 200 and "令和" in docx_text(ledger.data)[0]
+
+
+def test_the_status_page_of_each_stage_is_in_english(demo, stored_texts, monkeypatch):
+    """The proposer's status page (受付済, 検討中, 結果のお知らせ済) in English."""
+    from kyodo_admin.models import City, Proposal
+    from kyodo_admin.services import proposer_status
+    from kyodo_admin.services.proposer_status import new_token
+
+    monkeypatch.setattr(proposer_status, "LINK_DAYS", 100_000)  # the demo decided long ago
+
+    stages = {"submitted": "Received", "step1_review": "Under consideration",
+              "adopted": "Result sent"}
+    tokens = {}
+    with demo.app_context(), all_cities():  # the test picks a proposal of each stage
+        kamakura = db.session.execute(sa.select(City).where(City.slug == "kamakura")).scalar_one()
+        for status in stages:
+            proposal = db.session.execute(sa.select(Proposal).where(
+                Proposal.city_id == kamakura.id, Proposal.status == status).limit(1)).scalar_one()
+            tokens[status] = new_token(proposal)
+        db.session.commit()
+    client = english_client(demo)
+    for status, stage in stages.items():
+        html = client.get(f"/entrance/kamakura/status/{tokens[status]}").get_data(as_text=True)
+        assert f'<strong id="stage">{stage}</strong>' in html, status
+        assert not japanese_shown(html, stored_texts), (status, japanese_shown(html, stored_texts))

@@ -160,10 +160,12 @@ document.addEventListener('change', function (event) {
   });
 })();
 
-// Select2's own messages in Japanese (the search fields over proposals, projects…).
+// Select2's own messages in Japanese (the search fields over proposals, projects…), unless
+// the user chose English (Select2's own).
 (function () {
   var $ = window.jQuery;
-  if (!$ || !$.fn || !$.fn.select2 || !$.fn.select2.defaults) { return; }
+  var lang = document.querySelector('meta[name="kyodo-lang"]');
+  if ((lang && lang.content === 'en') || !$ || !$.fn || !$.fn.select2 || !$.fn.select2.defaults) { return; }
   $.extend($.fn.select2.defaults, {
     formatNoMatches: function () { return '見つかりません。別の語で検索してください。'; },
     formatSearching: function () { return '検索しています…'; },
