@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext
 from jinja2 import TemplateSyntaxError, meta
 from lxml import etree
 
@@ -41,11 +42,11 @@ def zip_bomb(infos: list[zipfile.ZipInfo], *, max_total: int = MAX_UNCOMPRESSED_
     """Why a zip (a .docx, an .xlsx) is refused from its directory alone, before anything is
     unpacked: too many parts, too much once unpacked, or a part packed too tightly."""
     if len(infos) > MAX_ENTRIES:
-        return "ファイルの中身が多すぎます（圧縮爆弾の疑い）。"
+        return gettext("ファイルの中身が多すぎます（圧縮爆弾の疑い）。")
     if sum(i.file_size for i in infos) > max_total or any(i.file_size > max_entry for i in infos) \
             or any(i.compress_size and i.file_size / i.compress_size > MAX_RATIO for i in infos
                    if i.file_size > 1024 * 1024):
-        return "展開後のサイズが大きすぎます（圧縮爆弾の疑い）。"
+        return gettext("展開後のサイズが大きすぎます（圧縮爆弾の疑い）。")
     return None
 
 
@@ -63,29 +64,29 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     """Every problem with a template file (Japanese messages); empty when it can be used."""
     problems: list[str] = []
     if len(data) > MAX_FILE_BYTES:
-        return [f"ファイルが大きすぎます（{MAX_FILE_BYTES // 1024 // 1024}MBまで）。"]
+        return [gettext("ファイルが大きすぎます（%(v1)sMBまで）。", v1=MAX_FILE_BYTES // 1024 // 1024)]
     if data.startswith(OLE_SIGNATURE):
         return [OLD_FORMAT]
     if not data.startswith(b"PK"):
-        return ["Word文書（.docx）ではありません。Wordで「.docx」形式で保存したファイルを指定してください。"]
+        return [gettext("Word文書（.docx）ではありません。Wordで「.docx」形式で保存したファイルを指定してください。")]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except zipfile.BadZipFile:
-        return ["Word文書（.docx）として読めません。ファイルが壊れていないか確認してください。"]
+        return [gettext("Word文書（.docx）として読めません。ファイルが壊れていないか確認してください。")]
     names = {i.filename for i in infos}
     if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis"):
         return [OPEN_DOCUMENT]
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-        return ["Word文書（.docx）ではありません（本文がありません）。"]
+        return [gettext("Word文書（.docx）ではありません（本文がありません）。")]
     bomb = zip_bomb(infos)
     if bomb:
         return [bomb]
     if any(n.lower().endswith("vbaproject.bin") for n in names) or any(
             n.lower().endswith((".docm", ".bin")) and "vba" in n.lower() for n in names):
-        problems.append("マクロ（vbaProject.bin）が含まれています。マクロのない .docx で保存してください。")
+        problems.append(gettext("マクロ（vbaProject.bin）が含まれています。マクロのない .docx で保存してください。"))
     if any(n.startswith("word/embeddings/") for n in names):
-        problems.append("埋め込みオブジェクト（OLE）が含まれています。取り除いてから登録してください。")
+        problems.append(gettext("埋め込みオブジェクト（OLE）が含まれています。取り除いてから登録してください。"))
     texts: dict[str, str] = {}
     for info in infos:
         if not info.filename.endswith((".xml", ".rels")):
@@ -97,9 +98,9 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
             with archive.open(info) as member:
                 raw = member.read(MAX_ENTRY_BYTES + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
-            return ["Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。"]
+            return [gettext("Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。")]
         if len(raw) > MAX_ENTRY_BYTES:
-            return ["展開後のサイズが大きすぎます（圧縮爆弾の疑い）。"]
+            return [gettext("展開後のサイズが大きすぎます（圧縮爆弾の疑い）。")]
         tree, problem = _parse_part(info.filename, raw)
         if problem:
             problems.append(problem)
@@ -112,20 +113,17 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
                                 + "。文書の中にある内容だけで作った .docx を登録してください。")
         fetching = _fetching_fields(tree)
         if fetching:
-            problems.append(f"外部から内容を取り込むフィールド（{'、'.join(fetching)}）が含まれています"
-                            f"（{info.filename}）。取り除いてから登録してください。")
+            problems.append(gettext("外部から内容を取り込むフィールド（%(v1)s）が含まれています（%(filename)s）。取り除いてから登録してください。", v1='、'.join(fetching), filename=info.filename))
         if TEMPLATED_PARTS.match(info.filename):
             texts[info.filename] = raw.decode("utf-8")
     variables: set[str] = set()
     for part, text in texts.items():
         plain = _text_of(text)
         if FULLWIDTH.search(plain):
-            problems.append(f"全角の括弧や％（｛｛ ％ など）がタグに使われています（{where(part)}）。"
-                            "半角の {{ }} と {% %} にしてください。")
+            problems.append(gettext("全角の括弧や％（｛｛ ％ など）がタグに使われています（%(part)s）。半角の {{ }} と {%% %%} にしてください。", part=where(part)))
         prepared = _prepare(part, text)
         if JAPANESE_QUOTES_IN_TAG.search(_text_of(prepared)):
-            problems.append(f"タグの中にかぎ括弧（「」）があります（{where(part)}）。"
-                            "文字列は半角の ' または \" で囲んでください。")
+            problems.append(gettext("タグの中にかぎ括弧（「」）があります（%(part)s）。文字列は半角の ' または \" で囲んでください。", part=where(part)))
         try:
             tree = ENV.parse(prepared)
             ENV.compile(tree)  # an unknown filter or test is found when compiling
@@ -193,12 +191,12 @@ def _check_image(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
         with archive.open(info) as member:
             head = member.read(512)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
-        return "Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。"
+        return gettext("Word文書（.docx）として読めません（中身が壊れているか、サイズが偽られています）。")
     looks_xml = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
     if not (info.filename.lower().endswith((".svg", ".svgz")) or looks_xml):
         return None
     if info.filename.lower().endswith(".svgz") or head.startswith(b"\x1f\x8b"):
-        return f"圧縮されたSVG画像（{info.filename}）は登録できません。PNGなどの画像にしてください。"
+        return gettext("圧縮されたSVG画像（%(filename)s）は登録できません。PNGなどの画像にしてください。", filename=info.filename)
     with archive.open(info) as member:
         raw = member.read(MAX_ENTRY_BYTES + 1)
     tree, problem = _parse_part(info.filename, raw)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
 from jinja2 import TemplateAssertionError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SecurityError
 
@@ -32,15 +33,15 @@ COMMON_FILTERS = "default、join、length、sum、replace、upper、lower、trim
 def where(part: str) -> str:
     """A part of the .docx as the clerk knows it."""
     if part == "word/document.xml":
-        return "本文"
+        return gettext("本文")
     if part.startswith("word/header"):
-        return "ヘッダー"
+        return gettext("ヘッダー")
     if part.startswith("word/footer"):
-        return "フッター"
+        return gettext("フッター")
     if part == "word/footnotes.xml":
-        return "脚注"
+        return gettext("脚注")
     if part == "docProps/core.xml":
-        return "文書のプロパティ（タイトルなど）"
+        return gettext("文書のプロパティ（タイトルなど）")
     return part
 
 
@@ -87,23 +88,18 @@ def answer_hints(paragraph: str, context: Mapping[str, Any] | None) -> list[str]
 def _hint(path: str, value: Any) -> str:
     kind = type_name(value)
     if kind in ("日付", "年月"):
-        return (f"『{path}』は{kind}です。|wareki で和暦になります。比べるときは日付どうしで"
-                f"比べてください（例: {path} >= project.start_date）。")
+        return (gettext("『%(path)s』は%(kind)sです。|wareki で和暦になります。比べるときは日付どうしで比べてください（例: %(path)s >= project.start_date）。", path=path, kind=kind))
     if kind in ("金額", "数値", "年度"):
-        return (f"『{path}』は{kind}です。そのまま書くと「{value}」と印字されます。"
-                "数値どうしで比べたり足したりできます。")
+        return (gettext("『%(path)s』は%(kind)sです。そのまま書くと「%(value)s」と印字されます。数値どうしで比べたり足したりできます。", path=path, kind=kind, value=value))
     if kind == "はい/いいえ":
-        return (f"『{path}』ははい/いいえです。{{% if {path} %}} で分け、"
-                "|checkbox で ☑/☐ になります。")
+        return (gettext("『%(path)s』ははい/いいえです。{%% if %(path)s %%} で分け、|checkbox で ☑/☐ になります。", path=path))
     if kind == "選択肢の一覧":
-        return f"『{path}』は選んだ項目の一覧です。'項目名' in {path} で選ばれたか調べられます。"
+        return gettext("『%(path)s』は選んだ項目の一覧です。'項目名' in %(path)s で選ばれたか調べられます。", path=path)
     if kind == "表（繰り返し行）":
-        return (f"『{path}』は表です。{{%tr for row in {path} %}} で行を繰り返し、"
-                "列は row.列名 で差し込みます。")
+        return (gettext("『%(path)s』は表です。{%%tr for row in %(path)s %%} で行を繰り返し、列は row.列名 で差し込みます。", path=path))
     if kind == "空欄":
-        return (f"『{path}』はこの記録では未回答です。{{% if {path} %}}…{{% endif %}} で"
-                "空欄の場合を分けてください。")
-    return f"『{path}』は{kind}です。数値や日付としては使えません（比べる・足すことはできません）。"
+        return (gettext("『%(path)s』はこの記録では未回答です。{%% if %(path)s %%}…{%% endif %%} で空欄の場合を分けてください。", path=path))
+    return gettext("『%(path)s』は%(kind)sです。数値や日付としては使えません（比べる・足すことはできません）。", path=path, kind=kind)
 
 
 def _missing_path(message: str, paragraph: str) -> str:
@@ -124,34 +120,27 @@ def _syntax(exc: TemplateSyntaxError) -> str:
     if isinstance(exc, TemplateAssertionError):
         match = re.search(r"No (filter|test) named '([^']+)'", message)
         if match and match.group(1) == "filter":
-            return (f"『|{match.group(2)}』というフィルターはありません。綴りを確認してください。"
-                    f"使えるフィルター: {OUR_FILTERS}、ほかに {COMMON_FILTERS} など。")
+            return (gettext("『|%(v1)s』というフィルターはありません。綴りを確認してください。使えるフィルター: %(OUR_FILTERS)s、ほかに %(COMMON_FILTERS)s など。", v1=match.group(2), OUR_FILTERS=OUR_FILTERS, COMMON_FILTERS=COMMON_FILTERS))
         if match:
-            return f"『is {match.group(2)}』という判定はありません。綴りを確認してください。"
+            return gettext("『is %(v1)s』という判定はありません。綴りを確認してください。", v1=match.group(2))
     match = re.search(r"looking for the following tags: '(end\w+)'|"
                       r"tags: .*'(end\w+)'", message)
     if "Unexpected end of template" in message and match:
         end = match.group(1) or match.group(2)
         start = end[3:]
-        return (f"{{% {start} %}} に対応する {{% {end} %}} がありません。"
-                f"閉じる位置に {{% {end} %}}（表の行なら {{%tr {end} %}}、段落なら {{%p {end} %}}）"
-                "を書いてください。")
+        return (gettext("{%% %(start)s %%} に対応する {%% %(end)s %%} がありません。閉じる位置に {%% %(end)s %%}（表の行なら {%%tr %(end)s %%}、段落なら {%%p %(end)s %%}）を書いてください。", start=start, end=end))
     match = re.search(r"unknown tag '([^']+)'", message)
     if match:
         tag = match.group(1)
         if tag in ("tr", "tc"):
-            return (f"{{%{tag} %}} は表の中でだけ使えます。表の外の段落では {{%p %}} を"
-                    "使ってください。")
+            return (gettext("{%%%(tag)s %%} は表の中でだけ使えます。表の外の段落では {%%p %%} を使ってください。", tag=tag))
         if tag.startswith("end") or tag in ("else", "elif"):
-            return (f"{{% {tag} %}} に対応する開始の {{% %}}（for や if）がありません。"
-                    "余分なタグを消すか、開始のタグを書いてください。")
-        return (f"『{{% {tag} %}}』という命令はありません。使えるのは for・if・set などです。"
-                "差し込む値は {{ }} で囲んでください。")
+            return (gettext("{%% %(tag)s %%} に対応する開始の {%% %%}（for や if）がありません。余分なタグを消すか、開始のタグを書いてください。", tag=tag))
+        return (gettext("『{%% %(tag)s %%}』という命令はありません。使えるのは for・if・set などです。差し込む値は {{ }} で囲んでください。", tag=tag))
     if "unexpected end of template" in message.lower() or re.search(r"unexpected '[}/<]'", message):
         # an unclosed tag runs into the XML of the next run (「</w:t>」)
-        return "{{ }} や {% %} が閉じていません。閉じ括弧の数を確認してください。"
-    return ("{{ }} や {% %} の閉じ忘れ・綴りの誤りがないか確認してください"
-            f"（詳細: {message}）。")
+        return gettext("{{ }} や {% %} が閉じていません。閉じ括弧の数を確認してください。")
+    return (gettext("{{ }} や {%% %%} の閉じ忘れ・綴りの誤りがないか確認してください（詳細: %(message)s）。", message=message))
 
 
 def _runtime(exc: BaseException, paragraph: str, context: Mapping[str, Any] | None,
@@ -161,15 +150,14 @@ def _runtime(exc: BaseException, paragraph: str, context: Mapping[str, Any] | No
     if isinstance(exc, FilterMisuse):
         return f"{text} {hints}".strip()
     if isinstance(exc, TypeError) and "not supported between instances" in text:
-        return ("種類の違う値を比べています（日付と文字、金額と文字など）。"
-                f"{hints or '比べる値の種類をそろえてください。'}")
+        return (gettext("種類の違う値を比べています（日付と文字、金額と文字など）。%(v1)s", v1=hints or '比べる値の種類をそろえてください。'))
     if isinstance(exc, TypeError) and "unsupported operand" in text:
         return ("足したり合計したりできない値があります（文字の列を sum している、など）。"
                 f"sum や + は金額・数値に使ってください。{hints}").strip()
     if isinstance(exc, (TypeError, ValueError)) and ("format" in text or "specify" in text):
-        return f"値の形式に合わない書き方です。{hints or text}"
+        return gettext("値の形式に合わない書き方です。%(v1)s", v1=hints or text)
     if isinstance(exc, ZeroDivisionError):
-        return "0で割り算をしています。{% if %} で値が0の場合を分けてください。"
+        return gettext("0で割り算をしています。{% if %} で値が0の場合を分けてください。")
     return f"{what}を処理できません（詳細: {text}）。{hints}".strip()
 
 
@@ -186,14 +174,13 @@ def describe(exc: BaseException, part: str = "", source: str = "",
         advice = ("この文書の様式にない項目です。別の種類の様式の項目か、項目名の綴りを"
                   "差込項目の一覧で確認してください。") if path.startswith("answers.") else \
             "差込項目の一覧で名前を確認してください。"
-        return f"{what}の差込項目「{path}」に対応するデータがありません{at}。{advice}"
+        return gettext("%(what)sの差込項目「%(path)s」に対応するデータがありません%(at)s。%(advice)s", what=what, path=path, at=at, advice=advice)
     if isinstance(exc, SecurityError) and "too large" in str(exc):
-        return (f"{what}が作る文書が大きくなりすぎるため、作成を中止しました{at}。"
-                "繰り返しの回数や center・format などの幅の指定を見直してください。")
+        return (gettext("%(what)sが作る文書が大きくなりすぎるため、作成を中止しました%(at)s。繰り返しの回数や center・format などの幅の指定を見直してください。", what=what, at=at))
     if isinstance(exc, SecurityError):
-        return f"{what}に許可されていない処理が含まれています{at}。"
+        return gettext("%(what)sに許可されていない処理が含まれています%(at)s。", what=what, at=at)
     if isinstance(exc, TemplateSyntaxError):
         quoted = f"「{paragraph}」の段落で" if paragraph else ""
         inside = f"（{place}）" if place else ""
-        return f"{what}の書き方に誤りがあります{inside}。{quoted}{_syntax(exc)}"
-    return f"{what}を作成できません{at}。{_runtime(exc, paragraph, context, what)}"
+        return gettext("%(what)sの書き方に誤りがあります%(inside)s。%(quoted)s%(exc)s", what=what, inside=inside, quoted=quoted, exc=_syntax(exc))
+    return gettext("%(what)sを作成できません%(at)s。%(exc)s", what=what, at=at, exc=_runtime(exc, paragraph, context, what))

@@ -9,6 +9,8 @@ import re
 import unicodedata
 from typing import Any
 
+from flask_babel import gettext
+
 from ..documents.wareki import ERAS
 
 #: First characters a spreadsheet reads as a formula (CSV injection).
@@ -70,7 +72,7 @@ def parse_email(value: Any) -> str:
     """A cell holding one mail address."""
     written = normalized(value)
     if not is_email(written):
-        raise ValueError("メールアドレスの形式が正しくありません（1つのアドレスを1行で。例: info@example.jp）")
+        raise ValueError(gettext("メールアドレスの形式が正しくありません（1つのアドレスを1行で。例: info@example.jp）"))
     return written
 
 
@@ -91,7 +93,7 @@ def parse_date(value: Any) -> dt.date:
         return value
     written = WEEKDAY.sub("", normalized(value).replace(" ", ""))
     if re.search(r"[~〜～]", written):
-        raise ValueError("期間が書かれています（開始日と終了日を別の列にするか、「期間」の列に当ててください）")
+        raise ValueError(gettext("期間が書かれています（開始日と終了日を別の列にするか、「期間」の列に当ててください）"))
     match = re.fullmatch(r"(\d{4})[/\-.年](\d{1,2})[/\-.月](\d{1,2})日?", written)
     if match:
         year, month, day = (int(g) for g in match.groups())
@@ -99,14 +101,14 @@ def parse_date(value: Any) -> dt.date:
         match = re.fullmatch(r"(令和|平成|昭和|大正|明治|[RHSTM])(元|\d{1,2})[.年/](\d{1,2})[.月/](\d{1,2})日?",
                              written.upper() if written[:1].isascii() else written)
         if not match:
-            raise ValueError("日付として読めません（2026/4/1、令和8年4月1日、R8.4.1 のように）")
+            raise ValueError(gettext("日付として読めません（2026/4/1、令和8年4月1日、R8.4.1 のように）"))
         era = ERA_LETTERS.get(match.group(1), match.group(1))
         in_era = 1 if match.group(2) == "元" else int(match.group(2))
         year, month, day = ERA_START[era].year + in_era - 1, int(match.group(3)), int(match.group(4))
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ValueError("ない日付です") from None
+        raise ValueError(gettext("ない日付です")) from None
 
 
 def parse_period(value: Any) -> tuple[dt.date, dt.date]:
@@ -114,10 +116,10 @@ def parse_period(value: Any) -> tuple[dt.date, dt.date]:
     before the start."""
     parts = re.split(r"[~〜～]|から", normalized(value).replace(" ", ""))
     if len(parts) != 2 or not all(parts):
-        raise ValueError("期間として読めません（令和8年4月1日～令和9年3月31日 のように）")
+        raise ValueError(gettext("期間として読めません（令和8年4月1日～令和9年3月31日 のように）"))
     start, end = parse_date(parts[0]), parse_date(parts[1].removesuffix("まで"))
     if end < start:
-        raise ValueError("終わりの日が始まりの日より前です")
+        raise ValueError(gettext("終わりの日が始まりの日より前です"))
     return start, end
 
 
@@ -138,19 +140,19 @@ def parse_amount(value: Any) -> int:
         elif re.fullmatch(r"\d+(\.\d+)?", written):
             number = float(written)
         else:
-            raise ValueError("金額として読めません（1200000、1,200,000円、120万円 のように）")
+            raise ValueError(gettext("金額として読めません（1200000、1,200,000円、120万円 のように）"))
         number = -number if negative else number
     if number < 0:
-        raise ValueError("金額がマイナスです")
+        raise ValueError(gettext("金額がマイナスです"))
     if not float(number).is_integer():
-        raise ValueError("金額は円単位の整数で入力してください")
+        raise ValueError(gettext("金額は円単位の整数で入力してください"))
     return int(number)
 
 
 def parse_integer(value: Any) -> int:
     written = normalized(value).replace(",", "")
     if not re.fullmatch(r"-?\d+", written):
-        raise ValueError("整数として読めません")
+        raise ValueError(gettext("整数として読めません"))
     return int(written)
 
 
@@ -160,7 +162,7 @@ def parse_number(value: Any) -> float:
         return float(value)
     written = normalized(value).replace(",", "")
     if not re.fullmatch(r"-?\d+(\.\d+)?", written):
-        raise ValueError("数値として読めません（120 や 12.5 のように）")
+        raise ValueError(gettext("数値として読めません（120 や 12.5 のように）"))
     return float(written)
 
 
@@ -170,7 +172,7 @@ def parse_fiscal_year(value: Any) -> int:
         return int(written)
     match = re.fullmatch(r"(令和|平成|R|H)(元|\d{1,2})", written.upper() if written[:1].isascii() else written)
     if not match:
-        raise ValueError("年度として読めません（2026 や 令和8年度 のように）")
+        raise ValueError(gettext("年度として読めません（2026 や 令和8年度 のように）"))
     era = ERA_LETTERS.get(match.group(1), match.group(1))
     return ERA_START[era].year + (1 if match.group(2) == "元" else int(match.group(2))) - 1
 
@@ -185,4 +187,4 @@ def parse_yes_no(value: Any) -> bool:
         return True
     if written in NO:
         return False
-    raise ValueError("はい／いいえ（○／×、必要／不要）のどれかにしてください")
+    raise ValueError(gettext("はい／いいえ（○／×、必要／不要）のどれかにしてください"))

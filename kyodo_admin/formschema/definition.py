@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
+from flask_babel import gettext
 
 from ..errors import DefinitionInvalid
 from .types import REGISTRY, FieldDef
@@ -67,9 +68,9 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.line is not None:
-            where.append(f"{self.line}行目")
+            where.append(gettext("%(line)s行目", line=self.line))
         if self.field:
-            where.append(f"項目「{self.field}」")
+            where.append(gettext("項目「%(field)s」", field=self.field))
         return f"{'・'.join(where)}: {self.message}" if where else self.message
 
 
@@ -114,11 +115,11 @@ def load_yaml(text: str, source: str = "") -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise DefinitionProblems([Problem(f"YAMLの書式が正しくありません（{reason}）。",
+        raise DefinitionProblems([Problem(gettext("YAMLの書式が正しくありません（%(reason)s）。", reason=reason),
                                           line=line)], source) from exc
     if not isinstance(data, dict):
-        raise DefinitionProblems([Problem("YAMLの最上位は city, kind, sections などの"
-                                          "キーを持つマッピングにしてください。", line=1)], source)
+        raise DefinitionProblems([Problem(gettext("YAMLの最上位は city, kind, sections などの"
+                                          "キーを持つマッピングにしてください。"), line=1)], source)
     problems = check(data)
     if problems:
         raise DefinitionProblems(problems, source)
@@ -220,50 +221,48 @@ def _check_field(field: Any, names: set[str], problems: list[Problem], *, column
                  parent: str | None = None) -> None:
     line = field.get(_LINE) if isinstance(field, dict) else None
     if not isinstance(field, dict):
-        problems.append(Problem("項目は name, label, type を持つマッピングにしてください。"))
+        problems.append(Problem(gettext("項目は name, label, type を持つマッピングにしてください。")))
         return
     name = field.get("name")
     label_name = f"{parent}.{name}" if parent else name
     if not isinstance(name, str) or not NAME_RE.match(name):
-        problems.append(Problem("name は英小文字で始まる英小文字・数字・_ の40文字以内にしてください。",
+        problems.append(Problem(gettext("name は英小文字で始まる英小文字・数字・_ の40文字以内にしてください。"),
                                 str(name) if name else None, line))
     elif not column and name in RESERVED_NAMES:
-        problems.append(Problem(f"name「{name}」は予約語のため使えません。", name, line))
+        problems.append(Problem(gettext("name「%(name)s」は予約語のため使えません。", name=name), name, line))
     elif name in names:
-        problems.append(Problem(f"name「{name}」が重複しています。", label_name, line))
+        problems.append(Problem(gettext("name「%(name)s」が重複しています。", name=name), label_name, line))
     else:
         names.add(name)
     if not isinstance(field.get("label"), str) or not field["label"].strip():
-        problems.append(Problem("label（表示名）を指定してください。", label_name, line))
+        problems.append(Problem(gettext("label（表示名）を指定してください。"), label_name, line))
     type_name = field.get("type")
     field_type = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if field_type is None:
         known = "、".join(REGISTRY)
-        problems.append(Problem(f"type「{type_name}」は使えません（使える型: {known}）。",
+        problems.append(Problem(gettext("type「%(type_name)s」は使えません（使える型: %(known)s）。", type_name=type_name, known=known),
                                 label_name, line))
         return
     if column and not field_type.in_table:
-        problems.append(Problem(f"表の列に type「{type_name}」は使えません。", label_name, line))
+        problems.append(Problem(gettext("表の列に type「%(type_name)s」は使えません。", type_name=type_name), label_name, line))
     if column and "fills" in field:
-        problems.append(Problem("表の列には fills は使えません。", label_name, line))
+        problems.append(Problem(gettext("表の列には fills は使えません。"), label_name, line))
     unknown = set(field) - COMMON_KEYS - field_type.keys - {_LINE}
     if unknown:
-        problems.append(Problem(f"type「{type_name}」では使えないキーがあります: "
-                                f"{', '.join(sorted(unknown))}", label_name, line))
+        problems.append(Problem(gettext("type「%(type_name)s」では使えないキーがあります: %(v3)s", type_name=type_name, v3=', '.join(sorted(unknown))), label_name, line))
     for key in ("required", "internal"):
         if key in field and not isinstance(field[key], bool):
-            problems.append(Problem(f"{key} は true か false で指定してください。", label_name, line))
+            problems.append(Problem(gettext("%(key)s は true か false で指定してください。", key=key), label_name, line))
     for key in ("min_length", "max_length", "min_rows", "max_rows", "max_size"):
         if key in field and (not isinstance(field[key], int) or field[key] < 0):
-            problems.append(Problem(f"{key} は0以上の整数で指定してください。", label_name, line))
+            problems.append(Problem(gettext("%(key)s は0以上の整数で指定してください。", key=key), label_name, line))
     checked = cast(FieldDef, field)  # its keys' types are checked above
     problems.extend(Problem(m, label_name, line) for m in field_type.check(checked))
     if field.get("example") not in (None, ""):  # 記入例: an answer the item would take
         try:
             field_type.written_example(checked)
         except ValueError as exc:
-            problems.append(Problem(f"項目「{field.get('label', name)}」の記入例「{field['example']}」は、"
-                                    f"この項目の答えになりません（{exc}）。", label_name, line))
+            problems.append(Problem(gettext("項目「%(v1)s」の記入例「%(v3)s」は、この項目の答えになりません（%(exc)s）。", v1=field.get('label', name), v3=field['example'], exc=exc), label_name, line))
     column_names: set[str] = set()
     for column_def in field_type.sub_fields(checked):
         _check_field(column_def, column_names, problems, column=True, parent=name)
@@ -276,21 +275,21 @@ def check(definition: dict[str, Any]) -> list[Problem]:
 
     top_line = definition.get(_LINE)
     if definition.get("kind") not in FORM_KINDS:
-        problems.append(Problem(f"kind は {', '.join(FORM_KINDS)} のいずれかにしてください。",
+        problems.append(Problem(gettext("kind は %(v1)s のいずれかにしてください。", v1=', '.join(FORM_KINDS)),
                                 line=top_line))
     unknown = set(definition) - set(TOP_KEYS) - {_LINE}
     if unknown:
-        problems.append(Problem(f"使えないキーがあります: {', '.join(sorted(unknown))}",
+        problems.append(Problem(gettext("使えないキーがあります: %(v1)s", v1=', '.join(sorted(unknown))),
                                 line=top_line))
     sections = definition.get("sections")
     if not isinstance(sections, list) or not sections:
-        problems.append(Problem("sections に1つ以上のセクションを指定してください。", line=top_line))
+        problems.append(Problem(gettext("sections に1つ以上のセクションを指定してください。"), line=top_line))
         return problems
     names: set[str] = set()
     fields: list[dict[str, Any]] = []  # as written, not checked yet
     for section in sections:
         if not isinstance(section, dict) or not isinstance(section.get("fields"), list):
-            problems.append(Problem("セクションには title と fields（項目の一覧）を指定してください。",
+            problems.append(Problem(gettext("セクションには title と fields（項目の一覧）を指定してください。"),
                                     line=section.get(_LINE) if isinstance(section, dict) else None))
             continue
         for field in section["fields"]:
@@ -305,17 +304,16 @@ def check(definition: dict[str, Any]) -> list[Problem]:
         line = field.get(_LINE)
         if not isinstance(condition, dict) or "field" not in condition or not (
                 ("equals" in condition) ^ ("in" in condition)):
-            problems.append(Problem("visible_if は field と equals（または in）で指定してください。",
+            problems.append(Problem(gettext("visible_if は field と equals（または in）で指定してください。"),
                                     field.get("name"), line))
             continue
         target = by_name.get(condition["field"])
         if target is None:
-            problems.append(Problem(f"visible_if が存在しない項目「{condition['field']}」を"
-                                    "参照しています。", field.get("name"), line))
+            problems.append(Problem(gettext("visible_if が存在しない項目「%(v1)s」を参照しています。", v1=condition['field']), field.get("name"), line))
         elif target is field:
-            problems.append(Problem("visible_if で自分自身は参照できません。", field.get("name"), line))
+            problems.append(Problem(gettext("visible_if で自分自身は参照できません。"), field.get("name"), line))
         elif target.get("type") in REGISTRY and not REGISTRY[target["type"]].conditionable:
-            problems.append(Problem("visible_if で表やファイルの項目は参照できません。",
+            problems.append(Problem(gettext("visible_if で表やファイルの項目は参照できません。"),
                                     field.get("name"), line))
     _check_fills(definition.get("kind"), fields, problems)
     return problems
@@ -330,26 +328,24 @@ def _check_fills(kind: Any, fields: list[dict[str, Any]], problems: list[Problem
         name, line, fills = field.get("name"), field.get(_LINE), fills_of(field)
         if fills is None or (isinstance(field["fills"], dict)
                              and set(field["fills"]) - {"column", "equals", _LINE}):
-            problems.append(Problem("fills は記録の項目名、または column と equals で指定してください。",
+            problems.append(Problem(gettext("fills は記録の項目名、または column と equals で指定してください。"),
                                     name, line))
             continue
         column, equals = fills
         if column not in fillable:
             known = "、".join(f"{c}（{label}）" for c, (label, _t) in fillable.items()) or "なし"
-            problems.append(Problem(f"fills の「{column}」はこの様式では使えません（使える項目: {known}）。",
+            problems.append(Problem(gettext("fills の「%(column)s」はこの様式では使えません（使える項目: %(known)s）。", column=column, known=known),
                                     name, line))
             continue
         label, types = fillable[column]
         if field.get("type") not in types:
-            problems.append(Problem(f"「{label}」（{column}）には type {'・'.join(sorted(types))} "
-                                    "の項目だけが反映できます。", name, line))
+            problems.append(Problem(gettext("「%(label)s」（%(column)s）には type %(v5)s の項目だけが反映できます。", label=label, column=column, v5='・'.join(sorted(types))), name, line))
         elif REGISTRY[field["type"]].fills_by_choice and equals not in (field.get("choices") or []):
-            problems.append(Problem(f"「{label}」に反映する選択肢を fills の equals に、選択肢の"
-                                    "いずれかで指定してください。", name, line))
+            problems.append(Problem(gettext("「%(label)s」に反映する選択肢を fills の equals に、選択肢のいずれかで指定してください。", label=label), name, line))
         elif not REGISTRY[field["type"]].fills_by_choice and equals is not None:
-            problems.append(Problem("fills の equals は選択肢の項目でだけ使えます。", name, line))
+            problems.append(Problem(gettext("fills の equals は選択肢の項目でだけ使えます。"), name, line))
         if column in filled:
-            problems.append(Problem(f"「{label}」（{column}）に反映する項目が複数あります。", name, line))
+            problems.append(Problem(gettext("「%(label)s」（%(column)s）に反映する項目が複数あります。", label=label, column=column), name, line))
         filled.add(column)
 
 

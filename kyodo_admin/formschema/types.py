@@ -121,6 +121,18 @@ class RequiredChecked:
 NOT_A_CHOICE = _l("選択肢にない値です。一覧から選んでください。")
 
 
+class _RowMeta:
+    """The Meta of a table's row form: WTForms' own messages in Japanese, or in English
+    when the user chose English."""
+
+    def get_translations(self, form: Any) -> Any:
+        from wtforms.i18n import get_translations
+
+        from ..display import english
+
+        return get_translations(["en"] if english() else ["ja_JP", "ja"])
+
+
 class _ChoiceCheck:
     """Choice fields refuse an unknown value with a Japanese message."""
 
@@ -246,12 +258,12 @@ class FieldType:
         if field.get("example") in (None, ""):
             return None
         if not self.importable:
-            raise ValueError("この種類の項目（表・ファイル）には記入例を書けません。記入例は説明（help）"
-                             "に書いてください")
+            raise ValueError(gettext("この種類の項目（表・ファイル）には記入例を書けません。記入例は説明（help）"
+                             "に書いてください"))
         answer = self.from_cell(field["example"], field)
         longest = field.get("max_length")
         if isinstance(answer, str) and isinstance(longest, int) and len(answer) > longest:
-            raise ValueError(f"{longest}文字を超えています")
+            raise ValueError(gettext("%(longest)s文字を超えています", longest=longest))
         return answer
 
     # -- in a bound form (``formschema/forms.py``) ------------------------------------
@@ -304,7 +316,7 @@ class TextType(FieldType):
         try:
             re.compile(pattern)
         except (re.error, TypeError) as exc:
-            return [f"pattern が正規表現として正しくありません（{exc}）。"]
+            return [gettext("pattern が正規表現として正しくありません（%(exc)s）。", exc=exc)]
         return []
 
     def field_class(self, field: FieldDef) -> type[Field]:
@@ -430,7 +442,7 @@ class IntegerType(FieldType):
                     if key in field and not isinstance(field[key], int)]
         if not problems and field.get("min") is not None and field.get("max") is not None \
                 and field["min"] > field["max"]:
-            problems.append("min が max より大きくなっています。")
+            problems.append(gettext("min が max より大きくなっています。"))
         return problems
 
     def field_class(self, field: FieldDef) -> type[Field]:
@@ -600,11 +612,11 @@ class _ChoiceType(FieldType):
     def check(self, field: FieldDef) -> list[str]:
         choices = field.get("choices")
         if not choices or not isinstance(choices, list):
-            return ["選択肢（choices）を1つ以上指定してください。"]
+            return [gettext("選択肢（choices）を1つ以上指定してください。")]
         if not all(isinstance(c, str) and c.strip() for c in choices):
-            return ["選択肢（choices）は空でない文字列で指定してください。"]
+            return [gettext("選択肢（choices）は空でない文字列で指定してください。")]
         if len(set(choices)) != len(choices):
-            return ["選択肢（choices）に重複があります。"]
+            return [gettext("選択肢（choices）に重複があります。")]
         return []
 
     def field_kwargs(self, field: FieldDef) -> dict[str, Any]:
@@ -726,7 +738,7 @@ class CheckboxType(FieldType):
         return bool(data)
 
     def display(self, value: Any, field: FieldDef) -> str:
-        return "はい" if value else "いいえ"
+        return gettext("はい") if value else gettext("いいえ")
 
     unanswered = values.YesNo(False)  # hidden or never asked: "no"
 
@@ -772,7 +784,7 @@ class FileType(FieldType):
 
     def missing(self, wt_field: Any, field: FieldDef, kept: Any) -> str | None:
         if field.get("required") and not self.has_upload(wt_field) and not kept:
-            return "ファイルを添付してください。"
+            return gettext("ファイルを添付してください。")
         return None
 
     def shown(self, value: Any, field: FieldDef) -> Any:
@@ -829,7 +841,7 @@ class TableType(FieldType):
     def check(self, field: FieldDef) -> list[str]:
         columns = field.get("columns")
         if not columns or not isinstance(columns, list):
-            return ["表（table）には列（columns）を1つ以上指定してください。"]
+            return [gettext("表（table）には列（columns）を1つ以上指定してください。")]
         return []  # each column is checked like a field, see definition.py
 
     def field_class(self, field: FieldDef) -> type[Field]:
@@ -840,8 +852,9 @@ class TableType(FieldType):
         for column in field.get("columns", []):
             column_type = REGISTRY[column["type"]]
             attrs[column["name"]] = column_type.build({**column, "required": False})
-        # A row is a plain Form: give it WTForms' Japanese messages ("無効な整数です。").
-        attrs["Meta"] = type("Meta", (), {"locales": ("ja_JP", "ja")})
+        # A row is a plain Form: give it WTForms' messages in the user's language
+        # ("無効な整数です。" / "Not a valid integer value.").
+        attrs["Meta"] = _RowMeta
         return type(f"Row_{field['name']}", (Form,), attrs)
 
     def build(self, field: FieldDef) -> UnboundField:
@@ -872,7 +885,7 @@ class TableType(FieldType):
                  for c in field.get("columns", [])} for row in (value or [])]
 
     def display(self, value: Any, field: FieldDef) -> str:
-        return f"{len(value)}行" if value else ""
+        return gettext("%(value)s行", value=len(value)) if value else ""
 
     def word(self, value: Any, field: FieldDef) -> Any:
         return [{c["name"]: REGISTRY[c["type"]].word_value(row.get(c["name"]), c)

@@ -642,7 +642,7 @@ class CityFailure:
 
     def __str__(self) -> str:
         what = f"「{NOTICE_KINDS[self.kind]}」の" if self.kind in NOTICE_KINDS else ""
-        return f"{self.city}: {what}通知メールを作成できませんでした（{self.reason}）"
+        return gettext("%(city)s: %(what)s通知メールを作成できませんでした（%(reason)s）", city=self.city, what=what, reason=self.reason)
 
 
 @dataclass(frozen=True)
