@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from flask_admin import helpers as h
 from flask_admin.babel import gettext, ngettext
 from flask_admin.form import RenderTemplateWidget
-from jinja2 import BaseLoader, Environment
+from jinja2 import BaseLoader, Environment, pass_context
 from markupsafe import Markup
 
 #: Flask-Admin's templates kyodo's views draw from ``kyodo/<name>``.
@@ -63,8 +63,18 @@ def kyodo_environment(app: Flask) -> Environment:
         names, filters = jinja_names()
         env.globals = {**base.globals, **names}
         env.filters = {**base.filters, **filters}
+        if "gettext" in env.globals:  # _(label) of an empty label is "", not the catalog's header
+            env.globals["gettext"] = _empty_is_empty(env.globals["gettext"])
         app.extensions["kyodo_jinja"] = env
     return env
+
+
+def _empty_is_empty(gettext: Any) -> Callable[..., Any]:
+    @pass_context
+    def translated(context: Any, message: Any, **variables: Any) -> Any:
+        return "" if not message else context.call(gettext, message, **variables)
+
+    return translated
 
 
 def render_template(name: str, **context: Any) -> str:

@@ -10,8 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import clock, permissions
-from ..documents.wareki import nendo
+from .. import clock, display, permissions
 from ..errors import KyodoError, ValidationFailed
 from ..models.base import fiscal_year_of
 from ..models.council import (
@@ -71,7 +70,7 @@ class CouncilView(KyodoModelView):
             self.session.rollback()
             flash(str(exc), "error")
             return redirect(self.get_url(".details_view", id=id))
-        flash(gettext("%(year)sの会議の予定を%(meetings)s件作成しました。日程は各会議で変更できます。", year=nendo(year), meetings=len(meetings)),
+        flash(gettext("%(year)sの会議の予定を%(meetings)s件作成しました。日程は各会議で変更できます。", year=display.fiscal_year(year), meetings=len(meetings)),
               "success")
         return redirect(list_url("meeting", ("fiscal_year", "IntEqualFilter", year)))
 

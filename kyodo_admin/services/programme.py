@@ -12,7 +12,8 @@ from typing import Any
 
 from flask_babel import gettext
 
-from ..documents.wareki import nendo, wareki, yen
+from .. import display
+from ..documents.wareki import yen
 from ..errors import ValidationFailed
 from ..models.project import YEAR_DECISIONS
 from ..workflow.deadlines import settings_for
@@ -103,10 +104,12 @@ def year_problem(project: Any, fiscal_year: int | None, what: str) -> str | None
     does not run in), or None."""
     if project.year_number_of(fiscal_year) is not None:
         return None
-    years = "・".join(nendo(y.fiscal_year) for y in project.years) or "なし"
-    shown = nendo(fiscal_year) if fiscal_year else "（未入力）"
-    return (f"{what}の年度（{shown}）は、この協働事業の年度（{years}）にありません。"
-            "次の年度は、継続審査で継続と決めてから「次の年度を開始する」で開きます。")
+    years = gettext("・").join(display.fiscal_year(y.fiscal_year)
+                               for y in project.years) or gettext("なし")
+    shown = display.fiscal_year(fiscal_year) if fiscal_year else gettext("（未入力）")
+    return gettext("%(what)sの年度（%(shown)s）は、この協働事業の年度（%(years)s）にありません。"
+                   "次の年度は、継続審査で継続と決めてから「次の年度を開始する」で開きます。",
+                   what=gettext(what), shown=shown, years=years)
 
 
 def city_share_problem(rule: Rule, year_number: int, fiscal_year: int, city_amount: int,
@@ -196,7 +199,7 @@ def record_decision(project: Any, decision: str, decided_on: dt.date | None, rea
     if decided_on is None:
         raise ValidationFailed(gettext("決定日を入力してください。"), field="decided_on")
     if year.completed_on is not None and decided_on < year.completed_on:
-        raise ValidationFailed(gettext("決定日は%(name)sの事業完了日（%(completed_on)s）より後にしてください。", name=name, completed_on=wareki(year.completed_on)), field="decided_on")
+        raise ValidationFailed(gettext("決定日は%(name)sの事業完了日（%(completed_on)s）より後にしてください。", name=name, completed_on=display.date(year.completed_on)), field="decided_on")
     reasons, conditions = reasons.strip(), conditions.strip()
     if not reasons:
         raise ValidationFailed(gettext("決定の理由を入力してください（団体への通知に載ります）。"),

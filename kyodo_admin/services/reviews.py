@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import exists, func, select
 
+from .. import display
 from ..documents.wareki import nendo
 from ..errors import ValidationFailed
 from ..models.council import (
@@ -306,7 +307,7 @@ def plan_meetings(session: Session, council: Council, fiscal_year: int) -> list[
     existing = session.execute(select(func.count()).select_from(Meeting).where(
         Meeting.council_id == council.id, Meeting.fiscal_year == fiscal_year)).scalar_one()
     if existing:
-        raise ValidationFailed(gettext("%(name)sには%(fiscal_year)sの会議が既に%(existing)s件登録されています。予定は会議の一覧で個別に追加・変更してください。", name=council.name, fiscal_year=nendo(fiscal_year), existing=existing))
+        raise ValidationFailed(gettext("%(name)sには%(fiscal_year)sの会議が既に%(existing)s件登録されています。予定は会議の一覧で個別に追加・変更してください。", name=council.name, fiscal_year=display.fiscal_year(fiscal_year), existing=existing))
     meetings = []
     for number, (day, step) in enumerate(meeting_plan(council, fiscal_year), start=1):
         title = f"{nendo(fiscal_year)} 第{number}回会議" + ("（決定）" if step == 2 else "")

@@ -18,7 +18,6 @@ from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from .. import clock
-from ..documents.wareki import wareki
 from ..errors import TransitionNotAllowed, ValidationFailed
 from ..models.agreement import AGREEMENT_STATES, Agreement, CostShare, RoleShare
 from ..models.base import fiscal_year_of
@@ -443,13 +442,17 @@ def date_bounds(session: Session, record: Any, transition: Transition
 
 def check_date(session: Session, record: Any, transition: Transition, on: dt.date) -> str | None:
     """Why ``on`` cannot be the date a transition records, or None."""
-    label = transition.date_label
+    from .. import display
+
+    label = gettext(transition.date_label) if transition.date_label else ""
     earliest, latest = date_bounds(session, record, transition)
     if earliest is not None and on < earliest:
-        return (f"{label}（{wareki(on)}）は事業の開始日（{wareki(earliest)}）より前にはできません。"
-                "協定期間・事業期間を確認してください。")
+        return gettext("%(label)s（%(on)s）は事業の開始日（%(earliest)s）より前にはできません。"
+                       "協定期間・事業期間を確認してください。", label=label,
+                       on=display.date(on), earliest=display.date(earliest))
     if on > latest:
-        return f"{label}（{wareki(on)}）は{wareki(latest)}までの日付にしてください。"
+        return gettext("%(label)s（%(on)s）は%(latest)sまでの日付にしてください。", label=label,
+                       on=display.date(on), latest=display.date(latest))
     return None
 
 
