@@ -88,3 +88,25 @@ def test_every_message_marked_in_the_code_and_templates_has_its_english():
         if text and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text):
             marked.add((context, text))
     assert len(marked) > 600 and marked <= known, sorted(marked - known)
+
+
+def test_dates_years_and_amounts_on_screens_follow_the_language(app):
+    import datetime as dt
+
+    from flask_babel import refresh
+
+    from kyodo_admin import display
+    from kyodo_admin.templating import kyodo_environment
+
+    day = dt.date(2026, 4, 1)
+    with app.test_request_context("/admin/?lang=en"):
+        refresh()
+        assert (display.date(day), display.fiscal_year(2026), display.amount(1234567)) == (
+            "1 Apr 2026", "FY2026", "¥1,234,567")
+        template = kyodo_environment(app).from_string("[{{ _(label) }}][{{ day|wareki }}]")
+        assert template.render(label="", day=day) == "[][1 Apr 2026]"  # not the catalog's header
+        assert display.in_japanese(display.date)(day) == "令和8年4月1日"  # what documents print
+    with app.test_request_context("/admin/?lang=ja"):
+        refresh()  # the test's app context outlives the first request's choice
+        assert (display.date(day), display.fiscal_year(2026), display.amount(1234567)) == (
+            "令和8年4月1日", "令和8年度", "1,234,567円")
