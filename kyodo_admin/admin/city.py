@@ -92,7 +92,7 @@ class UserView(KyodoModelView):
     choices = {"role": {r.value: label for r, label in ROLE_LABELS.items()}}
     form_args = {
         "username": {"validators": [Regexp(USERNAME_PATTERN,
-                                           message=USERNAME_RULE)]},
+                                           message=lazy_gettext(USERNAME_RULE))]},
     }
 
     def _adapt_form(self, form: Any, obj: Any = None) -> Any:

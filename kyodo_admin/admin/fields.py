@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Integer, String, Text
 from wtforms import DateField, FloatField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -55,7 +55,7 @@ def posted_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationFailed(BAD_DATE) from None
+        raise ValidationFailed(gettext(BAD_DATE)) from None
 
 
 class DecimalNumberField(FloatField):
@@ -86,7 +86,7 @@ class CalendarDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(BAD_DATE) from exc
+            raise ValueError(gettext(BAD_DATE)) from exc
         chosen: dt.date | None = getattr(self, "data", None)
         if chosen is not None and not 1868 <= chosen.year <= LAST_YEAR:
             self.data = None
@@ -106,13 +106,13 @@ def posted_time(written: str) -> dt.time | None:
     text = re.sub(r":00$", "", text) if text.count(":") == 2 else text
     match = TIME_WRITTEN.fullmatch(text)
     if match is None:
-        raise ValueError(BAD_TIME)
+        raise ValueError(gettext(BAD_TIME))
     hour, minute = (match.group(1), match.group(2)) if match.group(1) else \
         (match.group(3), match.group(4))
     try:
         return dt.time(int(hour), int(minute or 0))
     except ValueError:
-        raise ValueError(BAD_TIME) from None
+        raise ValueError(gettext(BAD_TIME)) from None
 
 
 class ClockTimeField(TimeField):

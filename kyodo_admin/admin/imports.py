@@ -130,7 +130,7 @@ class ImportView(LoginRequiredMixin, BaseView):
                 try:
                     file_format(upload.filename, data)
                     if len(data) > MAX_BYTES:
-                        raise ValidationFailed(TOO_BIG)
+                        raise ValidationFailed(gettext(TOO_BIG))
                 except ValidationFailed as exc:
                     flash(str(exc), "error")
                 else:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app, flash, has_request_context, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,7 +42,7 @@ def failure_message(exc: Exception, database_message: str = DATABASE_FAILED) -> 
     if isinstance(exc, KyodoError):
         return str(exc)
     log.exception("Database error: %s", exc)
-    return database_message
+    return gettext(database_message)
 
 
 def commit_or_flash(session: Any, work: Callable[[], Any], *, prefix: str = "",

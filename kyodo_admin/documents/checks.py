@@ -66,7 +66,7 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
     if len(data) > MAX_FILE_BYTES:
         return [gettext("ファイルが大きすぎます（%(v1)sMBまで）。", v1=MAX_FILE_BYTES // 1024 // 1024)]
     if data.startswith(OLE_SIGNATURE):
-        return [OLD_FORMAT]
+        return [gettext(OLD_FORMAT)]
     if not data.startswith(b"PK"):
         return [gettext("Word文書（.docx）ではありません。Wordで「.docx」形式で保存したファイルを指定してください。")]
     try:
@@ -76,7 +76,7 @@ def check_template(data: bytes, allowed_names: Iterable[str] | None = None) -> l
         return [gettext("Word文書（.docx）として読めません。ファイルが壊れていないか確認してください。")]
     names = {i.filename for i in infos}
     if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis"):
-        return [OPEN_DOCUMENT]
+        return [gettext(OPEN_DOCUMENT)]
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
         return [gettext("Word文書（.docx）ではありません（本文がありません）。")]
     bomb = zip_bomb(infos)

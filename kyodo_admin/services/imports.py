@@ -221,7 +221,7 @@ def read_sheet(filename: str, data: bytes) -> Sheet:
     """The file read (ValidationFailed for a file that is not: too big, not a spreadsheet,
     empty, too many rows, a bomb, a formula with no saved value)."""
     if len(data) > MAX_BYTES:
-        raise ValidationFailed(TOO_BIG)
+        raise ValidationFailed(gettext(TOO_BIG))
     sheet = _xlsx(data) if file_format(filename, data) == "xlsx" else _csv(data)
     if not sheet.grid:
         raise ValidationFailed(gettext("ファイルに何も書かれていません。"))

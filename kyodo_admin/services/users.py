@@ -239,7 +239,7 @@ def add_user(session: Session, username: str, *, role: Role, city_slug: str | No
     system administrator (or none for anyone else) and a weak password, before adding
     anything. The caller commits."""
     if not USERNAME_PATTERN.fullmatch(username):
-        raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=username, USERNAME_RULE=USERNAME_RULE),
+        raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=username, USERNAME_RULE=gettext(USERNAME_RULE)),
                                field="username")
     refuse_taken_username(session, username)
     if email and not cells.is_email(email):
@@ -357,7 +357,7 @@ def account_for_host(session: Session, seen: HostUser) -> User:
         func.lower(User.username) == seen.username.lower())).scalar_one_or_none()
     if user is None:
         if not USERNAME_PATTERN.fullmatch(seen.username):
-            raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=seen.username, USERNAME_RULE=USERNAME_RULE),
+            raise ValidationFailed(gettext("ユーザー名「%(username)s」は使えません。%(USERNAME_RULE)s", username=seen.username, USERNAME_RULE=gettext(USERNAME_RULE)),
                                    field="username")
         user = User(username=seen.username, password_hash="")
         session.add(user)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from flask import flash, request
 from flask_admin.helpers import get_form_data
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import FieldList, HiddenField
@@ -42,7 +43,7 @@ class FormMixin:
             return bool(valid)
         for field in form:
             if unknown_choice(field):
-                field.errors = [*field.errors, UNKNOWN_CHOICE]
+                field.errors = [*field.errors, gettext(UNKNOWN_CHOICE)]
                 valid = False
         for start, end in self.date_ranges:
             # A date the record's state keeps out of the form still bounds the other.
