@@ -76,7 +76,6 @@ def browser() -> Iterator[Any]:
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"])
         yield browser
-        _write_results(browser.version)
         browser.close()
 
 
@@ -142,6 +141,8 @@ def page(browser: Any) -> Iterator[Any]:
         f"{checked.pages} of {loads}")
     CHECKED.extend((path, sum(1 for p, _v in checked.violations if p == path))
                    for path in checked.pages)
+    # written after each test: a worker stopped at the end of the run keeps its record too
+    _write_results(browser.version)
     checked.check()
 
 
