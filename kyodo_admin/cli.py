@@ -475,7 +475,7 @@ cli.add_command(accessibility_cli)
 
 @accessibility_cli.command("policy")
 @click.option("--city", "slug", required=True)
-@click.option("--results", default="build/accessibility", show_default=True,
+@click.option("--results", default="test-results/accessibility", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="ブラウザテスト（make test）が書いた結果のフォルダ")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -80,9 +80,10 @@ def browser() -> Iterator[Any]:
 
 
 #: Where the browser tests leave what axe-core checked (``kyodo accessibility policy`` reads
-#: it): one file per test process (pytest-xdist runs two).
-RESULTS = Path(os.environ.get("KYODO_AXE_RESULTS",
-                              Path(__file__).resolve().parents[2] / "build" / "accessibility"))
+#: it): one file per test process (pytest-xdist runs two). Not under build/, which the wheel's
+#: test empties.
+RESULTS = Path(os.environ.get("KYODO_AXE_RESULTS", Path(__file__).resolve().parents[2]
+                              / "test-results" / "accessibility"))
 #: Every page axe-core checked in this process, and its violations (none when the run passed).
 CHECKED: list[tuple[str, int]] = []
 
