@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from flask import has_request_context
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale, gettext
+from markupsafe import Markup
 
-from .documents.wareki import nendo, wareki, wareki_month, yen
+from .documents.wareki import nendo, wareki, yen
 
 
 def english() -> bool:
@@ -32,12 +33,6 @@ def date(day: dt.date | None) -> str:
     if day is None:
         return ""
     return format_date(day, "d MMM y") if english() else wareki(day)
-
-
-def month(year: int, month: int) -> str:
-    """令和8年7月 / Jul 2026."""
-    return format_date(dt.date(year, month, 1), "MMM y") if english() \
-        else wareki_month(year, month)
 
 
 def fiscal_year(year: int | None) -> str:
@@ -56,9 +51,13 @@ def amount(value: int | None) -> str:
 
 def yes_no(value: bool | None) -> str:
     """はい／いいえ / Yes／No."""
-    from flask_babel import gettext
-
     return gettext("はい") if value else gettext("いいえ")
+
+
+def own_words() -> Markup:
+    """The attribute that marks a city's own words (its form's items, answers, mail texts,
+    all Japanese) on an English page, WCAG 2.1 3.1.2; nothing on a Japanese one."""
+    return Markup(' lang="ja"') if english() else Markup("")
 
 
 P = ParamSpec("P")

@@ -236,6 +236,7 @@ def jinja_names() -> tuple[dict[str, Any], dict[str, Any]]:
         "DOCUMENT_KINDS": DOCUMENT_KINDS, "pdf_available": pdf_available,
         "list_url": list_url, "kyodo_home_url": kyodo_home_url,
         "page_language": lambda: "en" if display.english() else "ja",
+        "own_words": display.own_words,
     }, {
         # dates, years and amounts in the chosen language (display.py); documents keep wareki
         "wareki": display.date, "nendo": display.fiscal_year, "yen": display.amount,

@@ -109,7 +109,7 @@ class NoticeView(ReadOnlyView):
 def _placeholders() -> Markup:
     """The help under a mail's body: its placeholders, and each kind's shipped subject (the
     mail's own words, Japanese: marked so on an English page)."""
-    own = ' lang="ja"' if display.english() else ""
+    own = display.own_words()
     rows = "".join(f"<li>{escape(gettext(label))}: <span{own}>「{escape(DEFAULT_TEXTS[kind][0])}」"
                    "</span></li>" for kind, label in NOTICE_KINDS.items())
     return Markup("{}<br>{}:<ul class='mb-0'>{}</ul>").format(gettext(

@@ -47,6 +47,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..display import english, yes_no
 from ..documents import values
 from ..documents.wareki import nendo, wareki, wareki_month, yen
 from . import cells
@@ -127,8 +128,6 @@ class _RowMeta:
 
     def get_translations(self, form: Any) -> Any:
         from wtforms.i18n import get_translations
-
-        from ..display import english
 
         return get_translations(["en"] if english() else ["ja_JP", "ja"])
 
@@ -738,7 +737,7 @@ class CheckboxType(FieldType):
         return bool(data)
 
     def display(self, value: Any, field: FieldDef) -> str:
-        return gettext("はい") if value else gettext("いいえ")
+        return yes_no(value)
 
     unanswered = values.YesNo(False)  # hidden or never asked: "no"
 

@@ -40,8 +40,6 @@ class Rule:
 
     def describe(self) -> str:
         """The rule in a sentence, for the settings and the project page."""
-        from .. import display
-
         parts = [gettext("最長%(n)s年度", n=self.max_years)]
         if self.yearly_cap:
             parts.append(gettext("市の負担は1年度%(amount)sまで",
@@ -94,8 +92,6 @@ def project_rule(project: Any) -> Rule:
 
 def year_name(year_number: int, fiscal_year: int) -> str:
     """A year of a project in words: 「第2年度（令和8年度）」."""
-    from .. import display
-
     return gettext("第%(n)s年度（%(year)s）", n=year_number, year=display.fiscal_year(fiscal_year))
 
 
@@ -138,8 +134,6 @@ def city_share_text(agreement: Any) -> str:
         if agreement.project is not None else None
     if not total or number is None:
         return ""
-    from .. import display
-
     rule = project_rule(agreement.project)
     limits = [gettext("%(ratio)s％まで", ratio=ratio)
               for ratio in [rule.ratio_for(number)] if ratio is not None]
