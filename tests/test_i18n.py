@@ -110,3 +110,12 @@ def test_dates_years_and_amounts_on_screens_follow_the_language(app):
         refresh()  # the test's app context outlives the first request's choice
         assert (display.date(day), display.fiscal_year(2026), display.amount(1234567)) == (
             "令和8年4月1日", "令和8年度", "1,234,567円")
+
+
+def test_the_language_switch_keeps_the_page_and_its_filters(client, login_as):
+    login_as(UserFactory(city=CityFactory()))
+    html = client.get("/admin/proposal/?search=abc&page_size=20").get_data(as_text=True)
+    assert 'href="/admin/proposal/?search=abc&amp;page_size=20&amp;lang=en" lang="en">English</a>' \
+        in html
+    html = client.get("/admin/proposal/?search=abc&lang=en").get_data(as_text=True)
+    assert 'href="/admin/proposal/?search=abc&amp;lang=ja" lang="ja">日本語</a>' in html
