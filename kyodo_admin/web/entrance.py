@@ -48,16 +48,12 @@ bp = Blueprint("entrance", __name__, url_prefix="/entrance")
 REQUIRED = REQUIRED_MESSAGE
 
 
-def _choices(labels: dict[str, str]) -> list[tuple[str, Any]]:
-    return [(value, _l(label)) for value, label in labels.items()]
-
-
 class EntranceForm(CleanForm):
     title = StringField(_l("提案する事業の名称"), validators=[InputRequired(REQUIRED), Length(max=200)])
     proposer_type = SelectField(_l("提案の区分"), choices=[("npo", _l("団体（NPO等）からの提案")),
                                                        ("joint", _l("市との共同提案"))], default="npo")
     organization_name = StringField(_l("団体名"), validators=[InputRequired(REQUIRED), Length(max=200)])
-    org_type = SelectField(_l("団体の種類"), choices=_choices(ORGANIZATION_TYPES), default="npo")
+    org_type = SelectField(_l("団体の種類"), choices=list(ORGANIZATION_TYPES.items()), default="npo")
     representative = StringField(_l("代表者名"), validators=[InputRequired(REQUIRED), Length(max=100)])
     email = StringField(_l("連絡先メールアドレス"), validators=[
         InputRequired(REQUIRED), Email(_l("メールアドレスの形式が正しくありません。")), Length(max=200)])
