@@ -2,8 +2,8 @@
 
 Japanese screens show them as the city's documents print them (令和8年4月1日, 令和8年度,
 1,234円, documents/wareki.py); English screens as an English reader expects them (1 Apr 2026,
-FY2026, ¥1,234). Documents and mails never go through here: they print what the city's
-Word templates and mail texts say, in Japanese, whoever issues them.
+FY2026, ¥1,234). Documents print in Japanese whoever issues them: ``in_japanese`` wraps
+their renderers, so anything of here they use (a checkbox answer's はい) stays Japanese.
 """
 
 from __future__ import annotations
